@@ -1,0 +1,138 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// MaxLineBytes is the longest line a parser sees whole. Longer lines are
+// cut there and reported (LineScanner.TooLong) so that a hostile input with
+// one 1 GiB line cannot exhaust memory.
+const MaxLineBytes = 64 << 10
+
+// A LineScanner reads lines without their line ending ("\n" or "\r\n"),
+// counting them from 1, and never holds more than MaxLineBytes of one line.
+// Bytes returned by Bytes are valid until the next Scan.
+type LineScanner struct {
+	br      *bufio.Reader
+	line    []byte
+	buf     []byte
+	n       int
+	tooLong bool
+	err     error
+}
+
+// NewLineScanner returns a scanner over r.
+func NewLineScanner(r io.Reader) *LineScanner {
+	return &LineScanner{br: bufio.NewReaderSize(r, MaxLineBytes)}
+}
+
+// Scan advances to the next line; it returns false at the end of input or
+// on a read error (see Err).
+func (s *LineScanner) Scan() bool {
+	if s.err != nil {
+		return false
+	}
+	s.tooLong = false
+	frag, err := s.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		// Keep the first MaxLineBytes, drop the rest of the line.
+		s.buf = append(s.buf[:0], frag...)
+		s.tooLong = true
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = s.br.ReadSlice('\n')
+		}
+		frag = s.buf
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.err = err
+		return false
+	}
+	if len(frag) == 0 && errors.Is(err, io.EOF) {
+		s.err = io.EOF
+		return false
+	}
+	if errors.Is(err, io.EOF) {
+		s.err = io.EOF // last line without newline: return it, stop next time
+	}
+	s.n++
+	frag = bytes.TrimSuffix(frag, []byte{'\n'})
+	frag = bytes.TrimSuffix(frag, []byte{'\r'})
+	s.line = frag
+	return true
+}
+
+// Bytes returns the current line.
+func (s *LineScanner) Bytes() []byte { return s.line }
+
+// Text returns the current line as a string (allocates).
+func (s *LineScanner) Text() string { return string(s.line) }
+
+// Line returns the 1-based number of the current line.
+func (s *LineScanner) Line() int { return s.n }
+
+// TooLong reports whether the current line was cut at MaxLineBytes.
+func (s *LineScanner) TooLong() bool { return s.tooLong }
+
+// Err returns the first read error, or nil at a clean end of input.
+func (s *LineScanner) Err() error {
+	if errors.Is(s.err, io.EOF) {
+		return nil
+	}
+	return s.err
+}
+
+// fields splits b on runs of spaces and tabs into dst (reused) without
+// allocating new strings: the returned slices alias b.
+func fields(dst [][]byte, b []byte) [][]byte {
+	dst = dst[:0]
+	i := 0
+	for i < len(b) {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+			j++
+		}
+		dst = append(dst, b[i:j])
+		i = j
+	}
+	return dst
+}
+
+// atoi parses a non-negative decimal integer without allocating.
+func atoi(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// An interner returns one shared string per distinct byte sequence, so
+// that a million sockets owned by "java" hold one "java" string.
+type interner map[string]string
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}

@@ -1,0 +1,3 @@
+module github.com/tcpsnap/tcpsnap
+
+go 1.26
