@@ -23,9 +23,9 @@ type Snapshot struct {
 
 // Host describes where the snapshot was taken, as far as the inputs say.
 type Host struct {
-	Name    string
-	OS      string // "linux", "windows", "darwin", "freebsd", "solaris", "aix"; "" unknown
-	Kernel  string // e.g. "6.1.0-18-amd64"
+	Name     string
+	OS       string // "linux", "windows", "darwin", "freebsd", "solaris", "aix"; "" unknown
+	Kernel   string // e.g. "6.1.0-18-amd64"
 	Redacted bool
 	// Collector is the tool that produced the bundle ("tcpsnap 0.1.0",
 	// "sosreport", ...), "" for loose listings.
@@ -43,13 +43,13 @@ type Sample struct {
 
 // A Process is what the collector recorded about one process.
 type Process struct {
-	PID       int
-	Name      string
-	Cmdline   string
-	UID       int
-	FDs       int // open file descriptors; -1 unknown
-	FDLimit   int // RLIMIT_NOFILE soft limit; -1 unknown
-	Inodes    []uint64
+	PID     int
+	Name    string
+	Cmdline string
+	UID     int
+	FDs     int // open file descriptors; -1 unknown
+	FDLimit int // RLIMIT_NOFILE soft limit; -1 unknown
+	Inodes  []uint64
 }
 
 // A Source is one input file and what was made of it.

@@ -40,7 +40,7 @@ var stateAliases = map[string]string{
 	"FIN_WAIT1": FinWait1, "FIN_WAIT_1": FinWait1,
 	"FIN_WAIT2": FinWait2, "FIN_WAIT_2": FinWait2,
 	"TIME_WAIT": TimeWait,
-	"CLOSE": Close, "CLOSED": Close, "UNCONN": Close,
+	"CLOSE":     Close, "CLOSED": Close, "UNCONN": Close,
 	"CLOSE_WAIT": CloseWait,
 	"LAST_ACK":   LastAck,
 	"LISTEN":     Listen, "LISTENING": Listen,
