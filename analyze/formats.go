@@ -68,6 +68,9 @@ func formatByPath(p string) *Format {
 	return nil
 }
 
+// detectLines is how many non-empty lines Detect sees at most.
+const detectLines = 50
+
 // A Detection is one format's verdict on an input.
 type Detection struct {
 	Format *Format

@@ -80,6 +80,11 @@ type Socket struct {
 	State  string
 	Local  netip.AddrPort
 	Remote netip.AddrPort
+	// LocalName and RemoteName hold a host name the listing printed instead
+	// of an address (netstat without -n); the AddrPort's address is then
+	// invalid but its port is set.
+	LocalName  string
+	RemoteName string
 
 	// RecvQ and SendQ are bytes for connected sockets. For LISTEN sockets
 	// RecvQ is the current accept queue and SendQ the backlog (ss only;
