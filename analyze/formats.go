@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"io"
 	"path"
 	"strings"
@@ -126,4 +127,28 @@ func (l *Listing) SetSysctl(name, v string) {
 		l.Sysctls = make(map[string]string)
 	}
 	l.Sysctls[name] = v
+}
+
+// headLines returns up to detectLines non-empty lines from the start of
+// data (at most its first 64 KiB), without line endings.
+func headLines(data []byte) []string {
+	if len(data) > 64<<10 {
+		data = data[:64<<10]
+	}
+	var head []string
+	for len(data) > 0 && len(head) < detectLines {
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i], data[i+1:]
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		head = append(head, string(line))
+	}
+	return head
 }
