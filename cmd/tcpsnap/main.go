@@ -1,0 +1,119 @@
+// Command tcpsnap collects a host's TCP socket state and diagnoses it:
+// CLOSE_WAIT leaks, TIME_WAIT churn, ephemeral port exhaustion, full accept
+// queues and the rest, from ss, netstat and /proc listings of many systems.
+//
+// Usage:
+//
+//	tcpsnap collect [-o FILE]              write a snapshot bundle of this host
+//	tcpsnap analyze INPUT...               diagnose bundles, folders, listings or - (stdin)
+//	tcpsnap rules list | explain ID        the built-in rules
+//	tcpsnap formats                        the listing formats it reads
+//
+// Exit codes: 0 ran fine and found nothing at or above --fail-on; 1 findings
+// at or above --fail-on; 2 the input could not be read or a rule is bad;
+// 80 usage error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+	exitUsage    = 80
+)
+
+// cli is the command tree; each command lives in its own file.
+type cli struct {
+	Analyze analyzeCmd       `cmd:"" help:"Diagnose snapshots: bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin."`
+	Collect collectCmd       `cmd:"" help:"Collect this host's TCP state into a bundle to attach to a ticket."`
+	Rules   rulesCmd         `cmd:"" help:"List and explain the diagnosis rules."`
+	Formats formatsCmd       `cmd:"" help:"List the listing formats tcpsnap detects."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// env carries the process's I/O to the commands, so tests can run them.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// exitError carries an exit code through kong's Run.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run parses args and runs the chosen command; it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var c cli
+	exited := false
+	parser, err := kong.New(&c,
+		kong.Name("tcpsnap"),
+		kong.Description("Diagnose TCP socket-state problems (CLOSE_WAIT leaks, TIME_WAIT churn, port exhaustion, full accept queues) from ss/netstat/proc snapshots."),
+		kong.Vars{"version": "tcpsnap " + version},
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { exited, code = true, c; panic(kongExit{}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpsnap: %v\n", err)
+		return exitError
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(kongExit); !ok || !exited {
+				panic(r)
+			}
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpsnap: %v\n", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			return exitUsage
+		}
+		return exitError
+	}
+	kctx.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr})
+	if err := kctx.Run(); err != nil {
+		var ec *exitCodeError
+		if errors.As(err, &ec) {
+			if ec.err != nil {
+				fmt.Fprintf(stderr, "tcpsnap: %v\n", ec.err)
+			}
+			return ec.code
+		}
+		fmt.Fprintf(stderr, "tcpsnap: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+type kongExit struct{}
