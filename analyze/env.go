@@ -1,0 +1,298 @@
+package analyze
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Env is what a rule expression sees: the fields and methods of the group
+// it runs over (Group) and of the whole snapshot (Facts). docs/rules.md
+// documents every name.
+type Env struct {
+	*Group
+	*Facts
+}
+
+// Facts are snapshot-wide values, computed once per snapshot.
+type Facts struct {
+	OS           string  // "linux", "windows", "darwin", "freebsd", "solaris", "aix", or "unknown"
+	Kernel       string  // kernel release when known
+	Samples      int     // number of samples
+	Interval     float64 // seconds between the first and last sample; 0 with one sample or unknown times
+	TotalSockets int
+	States       map[string]int // sockets by canonical state, latest sample
+
+	HasOwners    bool // some socket names its process (ss -p, netstat -p, lsof, ...)
+	HasTimers    bool // some socket carries a timer (ss -o, netstat -o, /proc)
+	HasTCPInfo   bool // ss -i fields present
+	HasListeners bool // the listing includes listening sockets
+	HasCounters  bool // kernel counters (snmp/netstat/nstat) present
+
+	// Ephemeral (dynamic) port range for outgoing connections, and its
+	// usable size (reserved ports inside it removed). PortRangeAssumed is
+	// true when the snapshot did not say and the system default was used.
+	PortRangeLow     int
+	PortRangeHigh    int
+	PortRangeSize    int
+	PortRangeAssumed bool
+
+	// TimeWaitSeconds is how long this system keeps TIME_WAIT (Linux 60,
+	// fixed); TimeWaitAssumed when the setting was not in the snapshot.
+	TimeWaitSeconds float64
+	TimeWaitAssumed bool
+
+	NIS bool // etc/nsswitch.conf sends hosts/services lookups to NIS
+
+	snap *Snapshot
+}
+
+// Sysctl returns a setting as the kernel prints it, or "" when absent.
+func (f *Facts) Sysctl(name string) string { return f.snap.Sysctls[name] }
+
+// SysctlInt returns the first number of a setting, or -1 when absent or
+// not a number.
+func (f *Facts) SysctlInt(name string) int {
+	v := f.snap.Sysctls[name]
+	if v == "" {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.Fields(v)[0])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// HasSysctl reports whether the snapshot holds a setting.
+func (f *Facts) HasSysctl(name string) bool {
+	_, ok := f.snap.Sysctls[name]
+	return ok
+}
+
+// Counter returns a kernel counter of the latest sample, such as
+// "TcpExt.ListenOverflows", or 0 when absent (see HasCounter).
+func (f *Facts) Counter(name string) int { return int(f.snap.Latest().Counters[name]) }
+
+// HasCounter reports whether the latest sample has the counter.
+func (f *Facts) HasCounter(name string) bool {
+	_, ok := f.snap.Latest().Counters[name]
+	return ok
+}
+
+// Delta returns how much a counter grew from the first to the last
+// sample; 0 with one sample.
+func (f *Facts) Delta(name string) int {
+	if len(f.snap.Samples) < 2 {
+		return 0
+	}
+	return int(f.snap.Latest().Counters[name] - f.snap.First().Counters[name])
+}
+
+// Rate returns a counter's growth per second between the first and last
+// sample, or -1 when that cannot be known (one sample, no times).
+func (f *Facts) Rate(name string) float64 {
+	if f.Interval <= 0 {
+		return -1
+	}
+	return float64(f.Delta(name)) / f.Interval
+}
+
+// File returns a host file kept in the snapshot ("etc/nsswitch.conf"), or "".
+func (f *Facts) File(name string) string { return f.snap.Files[name] }
+
+// State returns the number of sockets in a state (any spelling).
+func (f *Facts) State(name string) int { return f.States[canonicalOr(name)] }
+
+// newFacts computes the snapshot-wide values.
+func newFacts(s *Snapshot) *Facts {
+	f := &Facts{snap: s, OS: s.Host.OS, Kernel: s.Host.Kernel, Samples: len(s.Samples), States: map[string]int{}}
+	if f.OS == "" {
+		f.OS = "unknown"
+	}
+	if first, last := s.First(), s.Latest(); first != last && !first.Time.IsZero() && !last.Time.IsZero() {
+		f.Interval = last.Time.Sub(first.Time).Seconds()
+	}
+	smp := s.Latest()
+	f.TotalSockets = len(smp.Sockets)
+	for i := range smp.Sockets {
+		so := &smp.Sockets[i]
+		f.States[so.State]++
+		if so.Process != "" || (so.PID != 0 && !so.OwnerInferred) {
+			f.HasOwners = true
+		}
+		if so.Timer != "" || so.TimerSecs >= 0 {
+			f.HasTimers = true
+		}
+		if so.Info != nil {
+			f.HasTCPInfo = true
+		}
+	}
+	f.HasListeners = f.States[Listen] > 0
+	f.HasCounters = len(smp.Counters) > 0
+	f.portRange()
+	f.timeWait()
+	ns := s.Files["etc/nsswitch.conf"]
+	for _, line := range strings.Split(ns, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		db, srcs, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(db) {
+		case "hosts", "services", "networks", "protocols", "rpc":
+			for _, w := range strings.Fields(srcs) {
+				if w == "nis" || w == "nisplus" {
+					f.NIS = true
+				}
+			}
+		}
+	}
+	return f
+}
+
+// portRange fills the ephemeral range from the system's settings, or its
+// documented default.
+func (f *Facts) portRange() {
+	lo, hi := -1, -1
+	two := func(v string) (int, int) {
+		fs := strings.Fields(v)
+		if len(fs) != 2 {
+			return -1, -1
+		}
+		a, err1 := strconv.Atoi(fs[0])
+		b, err2 := strconv.Atoi(fs[1])
+		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
+			return -1, -1
+		}
+		return a, b
+	}
+	switch f.OS {
+	case "windows":
+		if s, n := f.SysctlInt("windows.dynamicport.tcp.start"), f.SysctlInt("windows.dynamicport.tcp.num"); s > 0 && n > 0 {
+			lo, hi = s, s+n-1
+		} else {
+			lo, hi = 49152, 65535
+			f.PortRangeAssumed = true
+		}
+	case "darwin", "freebsd":
+		first, last := f.SysctlInt("net.inet.ip.portrange.first"), f.SysctlInt("net.inet.ip.portrange.last")
+		if first > 0 && last >= first {
+			lo, hi = first, last
+		} else if f.OS == "darwin" {
+			lo, hi, f.PortRangeAssumed = 49152, 65535, true
+		} else {
+			lo, hi, f.PortRangeAssumed = 10000, 65535, true
+		}
+	case "solaris":
+		first, last := f.SysctlInt("solaris.tcp.tcp_smallest_anon_port"), f.SysctlInt("solaris.tcp.tcp_largest_anon_port")
+		if first > 0 && last >= first {
+			lo, hi = first, last
+		} else {
+			lo, hi, f.PortRangeAssumed = 32768, 65535, true
+		}
+	case "aix":
+		first, last := f.SysctlInt("aix.tcp_ephemeral_low"), f.SysctlInt("aix.tcp_ephemeral_high")
+		if first > 0 && last >= first {
+			lo, hi = first, last
+		} else {
+			lo, hi, f.PortRangeAssumed = 32768, 65535, true
+		}
+	default:
+		lo, hi = two(f.Sysctl("net.ipv4.ip_local_port_range"))
+		if lo < 0 {
+			lo, hi, f.PortRangeAssumed = 32768, 60999, true
+		}
+	}
+	f.PortRangeLow, f.PortRangeHigh = lo, hi
+	f.PortRangeSize = hi - lo + 1 - reservedInside(f.Sysctl("net.ipv4.ip_local_reserved_ports"), lo, hi)
+}
+
+// reservedInside counts the ports of a "8080,9000-9010" list inside [lo, hi].
+func reservedInside(list string, lo, hi int) int {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		a, b, isRange := strings.Cut(part, "-")
+		x, err := strconv.Atoi(a)
+		if err != nil {
+			continue
+		}
+		y := x
+		if isRange {
+			if y, err = strconv.Atoi(b); err != nil {
+				continue
+			}
+		}
+		x, y = max(x, lo), min(y, hi)
+		if y >= x {
+			n += y - x + 1
+		}
+	}
+	return n
+}
+
+// timeWait fills the TIME_WAIT duration for the system.
+func (f *Facts) timeWait() {
+	ms := func(name string, def float64) float64 {
+		if v := f.SysctlInt(name); v > 0 {
+			return float64(v) / 1000
+		}
+		f.TimeWaitAssumed = true
+		return def
+	}
+	switch f.OS {
+	case "windows":
+		if v := f.SysctlInt("windows.TcpTimedWaitDelay"); v > 0 {
+			f.TimeWaitSeconds = float64(v)
+		} else {
+			f.TimeWaitSeconds, f.TimeWaitAssumed = 240, true
+		}
+	case "solaris":
+		f.TimeWaitSeconds = ms("solaris.tcp.tcp_time_wait_interval", 60)
+	case "darwin":
+		f.TimeWaitSeconds = 2 * ms("net.inet.tcp.msl", 15)
+	case "freebsd":
+		f.TimeWaitSeconds = 2 * ms("net.inet.tcp.msl", 30)
+	default:
+		f.TimeWaitSeconds = 60 // TCP_TIMEWAIT_LEN: fixed, not a sysctl
+	}
+}
+
+// Bytes renders a byte count for people: "512 B", "64 KiB", "1.5 MiB".
+func (f *Facts) Bytes(n int) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KiB"
+	}
+	return strconv.Itoa(n) + " B"
+}
+
+// TwReuse reports whether Linux may reuse this host's client-side
+// TIME_WAIT ports for new connections to a destination: tcp_tw_reuse=1,
+// or 2 (the default since 4.19, assumed when unknown) for loopback, and
+// TCP timestamps on.
+func (f *Facts) TwReuse(loopback bool) bool {
+	if f.OS != "linux" {
+		return false
+	}
+	if f.SysctlInt("net.ipv4.tcp_timestamps") == 0 {
+		return false
+	}
+	switch f.SysctlInt("net.ipv4.tcp_tw_reuse") {
+	case 1:
+		return true
+	case 2, -1:
+		return loopback
+	}
+	return false
+}

@@ -1,0 +1,547 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// A Group is a set of sockets a rule reasons about as one subject: one
+// process, one listening socket, one local service port, or one
+// destination. Rules see its exported fields by name (see docs/rules.md);
+// every field is a plain kind so rule expressions type-check.
+type Group struct {
+	Kind string // "process", "listener", "port", "destination", "snapshot"
+	Key  string // stable identity, used to order findings
+
+	// The subject. Owner is the display name: "java (pid 8166)", "java",
+	// or "an unknown process" when no listing named it.
+	Owner         string
+	Process       string
+	PID           int
+	OwnerKnown    bool
+	OwnerInferred bool // the owner was derived (listener owner, peer sockets), not listed
+	LocalAddr     string
+	LocalPort     int
+	RemoteAddr    string
+	RemotePort    int
+	Remote        string // "127.0.0.1:5432"
+	Loopback      bool   // the remote address is a loopback address
+	LocalPeer     bool   // the remote address is one of this host's own addresses
+	RemoteOwner   string // destination groups: owner of the local listener the remote is, if any
+	Listening     bool   // port groups: a socket listens on the port
+
+	// Sockets counts the group's sockets; one field per canonical state.
+	Sockets     int
+	Established int
+	SynSent     int
+	SynRecv     int
+	FinWait1    int
+	FinWait2    int
+	TimeWait    int
+	Close       int
+	CloseWait   int
+	LastAck     int
+	Listen      int
+	Closing     int
+	Bound       int
+
+	// Queues over the group's non-listening sockets, in bytes.
+	RecvQ        int64
+	SendQ        int64
+	MaxRecvQ     int64
+	MaxSendQ     int64
+	RecvQSockets int // sockets with data waiting to be read
+	SendQSockets int // sockets with data not yet acknowledged
+
+	// CLOSE_WAIT detail. On Linux Recv-Q 0 means the application read the
+	// peer's FIN and did not close; 1 means it never read since the FIN;
+	// more means unread data (see pathologies.md §2.3).
+	CloseWaitRecvQ0    int
+	CloseWaitRecvQ1    int
+	CloseWaitRecvQMore int
+	CloseWaitServer    int   // on a local listening port
+	CloseWaitClient    int   // toward a remote service
+	CloseWaitIdleMS    int64 // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
+
+	// TIME_WAIT detail, from timers where the listing has them.
+	TimeWaitServer int     // on a local listening port (the server closed first)
+	TimeWaitClient int     // the local side was the client
+	TimeWaitTimers int     // TIME_WAIT sockets with a known timer
+	TimeWaitNewest float64 // largest time left (s); -1 unknown
+	TimeWaitOldest float64 // smallest time left (s); -1 unknown
+	TimeWaitLast10 int     // created in the last 10 s by their timers
+
+	// SYN_SENT / retransmission detail.
+	SynSentRetrans int // SYN_SENT sockets whose SYN was retransmitted at least once
+	MaxRetransmits int // largest timer retransmit count
+	Orphans        int // FIN_WAIT2 with a timewait timer and no owner: closed by the app
+
+	// Listener detail (listener groups; port groups sum their listeners).
+	AcceptQueue  int64 // connections waiting for accept()
+	Backlog      int64 // accept queue limit (ss only); -1 unknown
+	BacklogKnown bool
+
+	// Destination detail: local ports in use toward this (local address,
+	// remote address, remote port) against the ephemeral range.
+	PortsUsed int
+
+	// Process detail from the collector's process table; -1 unknown.
+	FDs     int
+	FDLimit int
+
+	ports   map[string]map[int]int            // state -> local port -> count
+	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
+	owners  map[string]int                    // owner display -> sockets
+}
+
+// Ports names the local ports of the group's sockets in a state, most
+// used first: ":8443" or ":8443 (390), :8080 (10)".
+func (g *Group) Ports(state string) string {
+	m := g.ports[canonicalOr(state)]
+	return topList(len(m), func(yield func(string, int)) {
+		for p, n := range m {
+			yield(fmt.Sprintf(":%d", p), n)
+		}
+	})
+}
+
+// Remotes names the remote endpoints of the group's sockets in a state,
+// most used first, at most three.
+func (g *Group) Remotes(state string) string {
+	m := g.remotes[canonicalOr(state)]
+	return topList(len(m), func(yield func(string, int)) {
+		for r, n := range m {
+			yield(r.String(), n)
+		}
+	})
+}
+
+// Owners names the processes owning the group's sockets, most first.
+func (g *Group) Owners() string {
+	return topList(len(g.owners), func(yield func(string, int)) {
+		for o, n := range g.owners {
+			yield(o, n)
+		}
+	})
+}
+
+// DistinctRemotes counts the distinct remote endpoints in a state.
+func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[canonicalOr(state)]) }
+
+func canonicalOr(s string) string {
+	if c, ok := CanonicalState(s); ok {
+		return c
+	}
+	return s
+}
+
+// topList renders up to three "name (count)" entries, most first, ties by
+// name; a single entry is shown without its count.
+func topList(n int, each func(func(string, int))) string {
+	type kv struct {
+		k string
+		v int
+	}
+	list := make([]kv, 0, n)
+	each(func(k string, v int) { list = append(list, kv{k, v}) })
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].v != list[j].v {
+			return list[i].v > list[j].v
+		}
+		return list[i].k < list[j].k
+	})
+	if len(list) == 1 {
+		return list[0].k
+	}
+	var parts []string
+	for i, e := range list {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(list)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxTracked bounds the per-group remote maps so a million distinct
+// peers cannot blow up memory: past it only known entries are counted.
+const maxTracked = 10000
+
+func newGroup(kind, key string) *Group {
+	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
+		CloseWaitIdleMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1,
+		ports: map[string]map[int]int{}, remotes: map[string]map[netip.AddrPort]int{}, owners: map[string]int{}}
+}
+
+// add counts one socket into the group.
+func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
+	g.Sockets++
+	switch s.State {
+	case Established:
+		g.Established++
+	case SynSent:
+		g.SynSent++
+		if s.Retransmits > 0 {
+			g.SynSentRetrans++
+		}
+	case SynRecv:
+		g.SynRecv++
+	case FinWait1:
+		g.FinWait1++
+	case FinWait2:
+		g.FinWait2++
+		if s.Timer == TimerTimeWait && s.PID == 0 {
+			g.Orphans++
+		}
+	case TimeWait:
+		g.TimeWait++
+		if server {
+			g.TimeWaitServer++
+		} else {
+			g.TimeWaitClient++
+		}
+		if s.TimerSecs >= 0 {
+			g.TimeWaitTimers++
+			if s.TimerSecs > g.TimeWaitNewest {
+				g.TimeWaitNewest = s.TimerSecs
+			}
+			if g.TimeWaitOldest < 0 || s.TimerSecs < g.TimeWaitOldest {
+				g.TimeWaitOldest = s.TimerSecs
+			}
+			if s.TimerSecs > 50 {
+				g.TimeWaitLast10++
+			}
+		}
+	case Close:
+		g.Close++
+	case CloseWait:
+		g.CloseWait++
+		switch {
+		case s.RecvQ == 0:
+			g.CloseWaitRecvQ0++
+		case s.RecvQ == 1:
+			g.CloseWaitRecvQ1++
+		default:
+			g.CloseWaitRecvQMore++
+		}
+		if server {
+			g.CloseWaitServer++
+		} else {
+			g.CloseWaitClient++
+		}
+		if s.Info != nil && s.Info.LastRcv > g.CloseWaitIdleMS {
+			g.CloseWaitIdleMS = s.Info.LastRcv
+		}
+	case LastAck:
+		g.LastAck++
+	case Listen:
+		g.Listen++
+	case Closing:
+		g.Closing++
+	case Bound:
+		g.Bound++
+	}
+	if s.Retransmits > g.MaxRetransmits {
+		g.MaxRetransmits = s.Retransmits
+	}
+	if s.State == Listen {
+		g.AcceptQueue += s.RecvQ
+		if s.BacklogKnown {
+			if g.Backlog < 0 {
+				g.Backlog = 0
+			}
+			g.Backlog += s.SendQ
+			g.BacklogKnown = true
+		}
+	} else {
+		g.RecvQ += s.RecvQ
+		g.SendQ += s.SendQ
+		g.MaxRecvQ = max(g.MaxRecvQ, s.RecvQ)
+		g.MaxSendQ = max(g.MaxSendQ, s.SendQ)
+		// A CLOSE_WAIT socket's Recv-Q of 1 is the FIN, not data.
+		if s.RecvQ > 1 || (s.RecvQ == 1 && s.State != CloseWait) {
+			g.RecvQSockets++
+		}
+		if s.SendQ > 0 {
+			g.SendQSockets++
+		}
+	}
+	pm := g.ports[s.State]
+	if pm == nil {
+		pm = map[int]int{}
+		g.ports[s.State] = pm
+	}
+	pm[int(s.Local.Port())]++
+	if trackRemotes && s.State != Listen {
+		rm := g.remotes[s.State]
+		if rm == nil {
+			rm = map[netip.AddrPort]int{}
+			g.remotes[s.State] = rm
+		}
+		if _, ok := rm[s.Remote]; ok || len(rm) < maxTracked {
+			rm[s.Remote]++
+		}
+	}
+	if len(g.owners) < maxTracked {
+		g.owners[ownerName(s.Process, s.PID)]++
+	}
+}
+
+func ownerName(proc string, pid int) string {
+	switch {
+	case proc != "" && pid > 0:
+		return fmt.Sprintf("%s (pid %d)", proc, pid)
+	case proc != "":
+		return proc
+	case pid > 0:
+		return fmt.Sprintf("pid %d", pid)
+	}
+	return "an unknown process"
+}
+
+// Groups are the aggregates of one sample that rules run over.
+type Groups struct {
+	Snapshot     *Group
+	Processes    []*Group
+	Listeners    []*Group
+	Ports        []*Group
+	Destinations []*Group
+}
+
+// ByKind returns the groups of one kind.
+func (gs *Groups) ByKind(kind string) []*Group {
+	switch kind {
+	case "snapshot":
+		return []*Group{gs.Snapshot}
+	case "process":
+		return gs.Processes
+	case "listener":
+		return gs.Listeners
+	case "port":
+		return gs.Ports
+	case "destination":
+		return gs.Destinations
+	}
+	return nil
+}
+
+// listenerIndex answers "is this local endpoint a listening port?".
+type listenerIndex struct {
+	byPort map[uint16][]*Socket
+	// fallbackBelow: when the listing has no listeners at all (netstat
+	// without -a), a local port below the ephemeral range counts as a
+	// server port.
+	noListeners   bool
+	fallbackBelow int
+}
+
+func newListenerIndex(socks []Socket, ephLow int) *listenerIndex {
+	li := &listenerIndex{byPort: map[uint16][]*Socket{}, fallbackBelow: ephLow}
+	for i := range socks {
+		if socks[i].State == Listen {
+			p := socks[i].Local.Port()
+			li.byPort[p] = append(li.byPort[p], &socks[i])
+		}
+	}
+	li.noListeners = len(li.byPort) == 0
+	return li
+}
+
+// listener returns the listening socket a socket was accepted from, or nil.
+func (li *listenerIndex) listener(s *Socket) *Socket {
+	ls := li.byPort[s.Local.Port()]
+	var wildcard *Socket
+	for _, l := range ls {
+		a := l.Local.Addr()
+		if a == s.Local.Addr() {
+			return l
+		}
+		if a.IsUnspecified() || !a.IsValid() {
+			if wildcard == nil || (a.Is4() == s.Local.Addr().Is4()) {
+				wildcard = l
+			}
+		}
+	}
+	return wildcard
+}
+
+// server reports whether a socket is the server side of its connection.
+func (li *listenerIndex) server(s *Socket) bool {
+	if li.noListeners {
+		return int(s.Local.Port()) < li.fallbackBelow && int(s.Remote.Port()) >= li.fallbackBelow
+	}
+	return li.listener(s) != nil
+}
+
+// aggregate groups one sample's sockets. ephLow is the start of the
+// ephemeral port range, ephSize its size.
+func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups {
+	socks := smp.Sockets
+	li := newListenerIndex(socks, ephLow)
+	gs := &Groups{Snapshot: newGroup("snapshot", "")}
+	procs2 := map[string]*Group{}
+	listeners := map[*Socket]*Group{}
+	ports := map[int]*Group{}
+	type destKey struct {
+		l netip.Addr
+		r netip.AddrPort
+	}
+	dests := map[destKey]*Group{}
+	local := map[netip.Addr]bool{}
+	for i := range socks {
+		if a := socks[i].Local.Addr(); a.IsValid() && !a.IsUnspecified() {
+			local[a] = true
+		}
+	}
+	for i := range socks {
+		if s := &socks[i]; s.State == Listen {
+			lg := newGroup("listener", s.Local.String())
+			lg.setOwner(s)
+			lg.LocalAddr, lg.LocalPort = addrString(s.Local.Addr()), int(s.Local.Port())
+			listeners[s] = lg
+			gs.Listeners = append(gs.Listeners, lg)
+		}
+	}
+	for i := range socks {
+		s := &socks[i]
+		var l *Socket
+		server := false
+		if s.State != Listen {
+			if l = li.listener(s); l != nil {
+				server = true
+			} else if li.noListeners {
+				server = li.server(s)
+			}
+		}
+		gs.Snapshot.add(s, server, false)
+
+		// Process groups: the owner, or for unknown owners the local
+		// service port (server side) or "client side".
+		pkey := ownerName(s.Process, s.PID)
+		if s.Process == "" && s.PID == 0 {
+			if s.State == Listen || server {
+				pkey = fmt.Sprintf("an unknown process on :%d", s.Local.Port())
+			}
+		}
+		pg := procs2[pkey]
+		if pg == nil {
+			pg = newGroup("process", pkey)
+			pg.Owner, pg.Process, pg.PID = pkey, s.Process, s.PID
+			pg.OwnerKnown = s.Process != "" || s.PID != 0
+			if p := procs[s.PID]; p != nil && s.PID != 0 {
+				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
+				if pg.Process == "" {
+					pg.Process = p.Name
+				}
+			}
+			procs2[pkey] = pg
+		}
+		if s.OwnerInferred {
+			pg.OwnerInferred = true
+		}
+		pg.add(s, server, true)
+
+		switch {
+		case s.State == Listen:
+			listeners[s].add(s, false, false)
+		case l != nil:
+			listeners[l].add(s, true, true) // the listener's own traffic
+		}
+		if s.State == Listen || server {
+			port := int(s.Local.Port())
+			pg := ports[port]
+			if pg == nil {
+				pg = newGroup("port", fmt.Sprintf(":%d", port))
+				pg.LocalPort = port
+				ports[port] = pg
+			}
+			if s.State == Listen {
+				pg.Listening = true
+				if !pg.OwnerKnown {
+					pg.setOwner(s)
+				}
+			}
+			pg.add(s, server, true)
+			continue
+		}
+		if !s.Remote.Addr().IsValid() || s.Remote.Addr().IsUnspecified() {
+			continue // unconnected, or a name we cannot resolve
+		}
+		dk := destKey{s.Local.Addr(), s.Remote}
+		dg := dests[dk]
+		if dg == nil {
+			dg = newGroup("destination", s.Local.Addr().String()+">"+s.Remote.String())
+			dg.LocalAddr = addrString(s.Local.Addr())
+			dg.RemoteAddr, dg.RemotePort = addrString(s.Remote.Addr()), int(s.Remote.Port())
+			dg.Remote = s.Remote.String()
+			dg.Loopback = s.Remote.Addr().IsLoopback()
+			dg.LocalPeer = local[s.Remote.Addr()]
+			dests[dk] = dg
+		}
+		dg.add(s, false, true)
+		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
+			dg.PortsUsed++
+		}
+	}
+	for _, pg := range procs2 {
+		gs.Processes = append(gs.Processes, pg)
+	}
+	for _, pg := range ports {
+		gs.Ports = append(gs.Ports, pg)
+	}
+	for _, dg := range dests {
+		dg.pickOwner()
+		if ls := li.byPort[uint16(dg.RemotePort)]; len(ls) > 0 && (dg.Loopback || dg.LocalPeer) {
+			for _, l := range ls {
+				if l.Process != "" || l.PID != 0 {
+					dg.RemoteOwner = ownerName(l.Process, l.PID)
+					break
+				}
+			}
+		}
+		gs.Destinations = append(gs.Destinations, dg)
+	}
+	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].Sockets != list[j].Sockets {
+				return list[i].Sockets > list[j].Sockets
+			}
+			return list[i].Key < list[j].Key
+		})
+	}
+	return gs
+}
+
+func (g *Group) setOwner(s *Socket) {
+	g.Owner, g.Process, g.PID = ownerName(s.Process, s.PID), s.Process, s.PID
+	g.OwnerKnown = s.Process != "" || s.PID != 0
+	g.OwnerInferred = s.OwnerInferred
+}
+
+// pickOwner names the process owning most of a destination's sockets.
+func (g *Group) pickOwner() {
+	best, n := "", 0
+	for o, c := range g.owners {
+		if o == "an unknown process" {
+			continue
+		}
+		if c > n || (c == n && o < best) {
+			best, n = o, c
+		}
+	}
+	if best == "" {
+		g.Owner = "an unknown process"
+		return
+	}
+	g.Owner, g.OwnerKnown = best, true
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

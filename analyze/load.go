@@ -1,0 +1,511 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tcpsnap/tcpsnap/collect"
+)
+
+// Options control Load.
+type Options struct {
+	Stdin  io.Reader // read for the input "-"
+	Limits Limits    // zero value means DefaultLimits
+	// InputFormat forces the format of every listing file instead of
+	// detecting it ("" = detect).
+	InputFormat string
+}
+
+// maxProblemsPerFile bounds how many bad lines one file reports one by one.
+const maxProblemsPerFile = 20
+
+// Load reads every input argument (bundle, folder, listing file, or "-")
+// as one snapshot of one host. It fails only when an input cannot be read
+// at all or holds nothing tcpsnap recognizes; partial damage is recorded in
+// Snapshot.Problems.
+func Load(args []string, opt Options) (*Snapshot, error) {
+	if len(args) == 0 {
+		return nil, errors.New("no input given")
+	}
+	if opt.Limits == (Limits{}) {
+		opt.Limits = DefaultLimits
+	}
+	var forced *Format
+	if opt.InputFormat != "" {
+		if forced = FormatByName(opt.InputFormat); forced == nil {
+			return nil, fmt.Errorf("unknown input format %q (see tcpsnap formats)", opt.InputFormat)
+		}
+	}
+	ld := &loader{
+		snap: &Snapshot{
+			Sysctls:   map[string]string{},
+			Processes: map[int]*Process{},
+			Files:     map[string]string{},
+		},
+		samples: map[int]*sampleBuild{},
+		forced:  forced,
+		lim:     opt.Limits,
+	}
+	for _, arg := range args {
+		ld.arg = arg
+		before := len(ld.snap.Sources)
+		skip := func(display, why string) {
+			ld.snap.Problems = append(ld.snap.Problems, Problem{Path: display, Message: "skipped: " + why})
+		}
+		if err := walkInput(arg, opt.Stdin, opt.Limits, ld.handle, skip); err != nil {
+			return nil, err
+		}
+		if len(ld.snap.Sources) == before && !ld.sawManifest {
+			return nil, fmt.Errorf("%s: no files in it", arg)
+		}
+	}
+	if err := ld.finish(); err != nil {
+		return nil, err
+	}
+	return ld.snap, nil
+}
+
+type loader struct {
+	snap        *Snapshot
+	samples     map[int]*sampleBuild
+	forced      *Format
+	lim         Limits
+	arg         string
+	manifest    *collect.Manifest
+	sawManifest bool
+}
+
+type sampleBuild struct {
+	listings []*sourceListing
+	counters map[string]int64
+}
+
+type sourceListing struct {
+	src     int // index into Snapshot.Sources
+	listing *Listing
+}
+
+// sampleOf returns the sample index a bundle path belongs to: N for
+// ".../samples/N/...", else 0.
+func sampleOf(rel string) int {
+	parts := strings.Split(rel, "/")
+	for i := 0; i+2 < len(parts); i++ {
+		if parts[i] == "samples" {
+			if n, err := strconv.Atoi(parts[i+1]); err == nil && n >= 0 && n < 10000 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// depth is the number of folders above a bundle path.
+func depth(rel string) int { return strings.Count(rel, "/") }
+
+// auxFiles are small host files kept verbatim for the rules.
+var auxFiles = []string{"etc/nsswitch.conf", "etc/sysctl.conf", "etc/hosts"}
+
+func (ld *loader) handle(f file) error {
+	base := path.Base(f.Rel)
+	switch {
+	case base == collect.ManifestPath && depth(f.Rel) <= 1:
+		m, err := collect.ReadManifest(f.R)
+		if err != nil {
+			ld.problem(f.Display, 0, err.Error())
+			return nil
+		}
+		ld.manifest, ld.sawManifest = m, true
+		return nil
+	case base == collect.ProcessesPath && depth(f.Rel) <= 1:
+		ld.readProcessesJSON(f)
+		return nil
+	case base == "processes.txt" && depth(f.Rel) <= 1:
+		ld.readProcessesText(f)
+		return nil
+	}
+	for _, aux := range auxFiles {
+		if f.Rel == aux || strings.HasSuffix(f.Rel, "/"+aux) {
+			data, _ := io.ReadAll(io.LimitReader(f.R, ld.lim.MaxAuxFileBytes))
+			ld.snap.Files[aux] = string(data)
+			ld.addSource(Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
+			return nil
+		}
+	}
+	if strings.Contains(f.Rel, "etc/sysctl.d/") {
+		data, _ := io.ReadAll(io.LimitReader(f.R, ld.lim.MaxAuxFileBytes))
+		ld.snap.Files["etc/sysctl.d/"+path.Base(f.Rel)] = string(data)
+		ld.addSource(Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
+		return nil
+	}
+	if name, ok := SysctlFromProcPath(f.Rel); ok {
+		data, _ := io.ReadAll(io.LimitReader(f.R, 4096))
+		v := strings.Join(strings.Fields(string(data)), " ")
+		sample := sampleOf(f.Rel)
+		if strings.HasSuffix(name, "nf_conntrack_count") {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				ld.sample(sample).counters["Conntrack.count"] = n
+			}
+		}
+		ld.snap.Sysctls[name] = v
+		ld.addSource(Source{Path: f.Display, Format: "proc-sys", Confidence: 100, Sample: sample})
+		return nil
+	}
+	return ld.readListing(f)
+}
+
+func (ld *loader) sample(n int) *sampleBuild {
+	sb := ld.samples[n]
+	if sb == nil {
+		sb = &sampleBuild{counters: map[string]int64{}}
+		ld.samples[n] = sb
+	}
+	return sb
+}
+
+func (ld *loader) addSource(s Source) int {
+	ld.snap.Sources = append(ld.snap.Sources, s)
+	return len(ld.snap.Sources) - 1
+}
+
+func (ld *loader) problem(p string, line int, msg string) {
+	ld.snap.Problems = append(ld.snap.Problems, Problem{Path: p, Line: line, Message: msg})
+}
+
+// readListing detects and parses one listing file.
+func (ld *loader) readListing(f file) error {
+	br := bufio.NewReaderSize(f.R, 64<<10)
+	head, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("%s: %w", f.Display, err)
+	}
+	var r io.Reader = br
+	if needsDecoding(head) {
+		data, err := io.ReadAll(io.LimitReader(br, ld.lim.MaxAuxFileBytes*256))
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Display, err)
+		}
+		text, enc, err := DecodeText(data)
+		if err != nil {
+			ld.addSource(Source{Path: f.Display, Sample: -1})
+			ld.problem(f.Display, 0, "cannot decode text: "+err.Error())
+			return nil
+		}
+		if enc == "binary" {
+			ld.addSource(Source{Path: f.Display, Sample: -1})
+			ld.problem(f.Display, 0, "skipped: binary file")
+			return nil
+		}
+		head, r = text, bytes.NewReader(text)
+		if len(head) > 64<<10 {
+			head = head[:64<<10]
+		}
+	}
+	fmtv, conf := ld.forced, 100
+	if fmtv == nil {
+		if fmtv = formatByPath(f.Rel); fmtv == nil {
+			best, all := detect(headLines(head))
+			if best == nil || best.Score < 30 {
+				if f.Rel == "" { // a file named on the command line, or stdin
+					return fmt.Errorf("%s: not a listing tcpsnap recognizes; tried %s", f.Display, describeScores(all))
+				}
+				ld.addSource(Source{Path: f.Display, Sample: -1})
+				return nil
+			}
+			fmtv, conf = best.Format, best.Score
+		}
+	}
+	if fmtv.Parse == nil {
+		ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Sample: -1})
+		ld.problem(f.Display, 0, "format "+fmtv.Name+" is recognized but not parsed yet")
+		return nil
+	}
+	var l Listing
+	if err := fmtv.Parse(r, &l); err != nil {
+		if errors.Is(err, ErrLimit) {
+			return err
+		}
+		ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: -1})
+		ld.problem(f.Display, 0, fmt.Sprintf("not parsed as %s: %v", fmtv.Name, err))
+		return nil
+	}
+	sample := sampleOf(f.Rel)
+	idx := ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sample, Sockets: len(l.Sockets)})
+	for i, p := range l.Problems {
+		if i == maxProblemsPerFile {
+			ld.problem(f.Display, 0, fmt.Sprintf("%d more lines could not be parsed", len(l.Problems)-i))
+			break
+		}
+		ld.problem(f.Display, p.Line, p.Message)
+	}
+	sb := ld.sample(sample)
+	for k, v := range l.Counters {
+		sb.counters[k] = v
+	}
+	for k, v := range l.Sysctls {
+		ld.snap.Sysctls[k] = v
+	}
+	if len(l.Families) > 0 {
+		sb.listings = append(sb.listings, &sourceListing{src: idx, listing: &l})
+	}
+	return nil
+}
+
+// needsDecoding reports whether the start of a file is not plain UTF-8 /
+// ASCII text: a BOM, NUL bytes (UTF-16 or binary), or invalid UTF-8.
+func needsDecoding(head []byte) bool {
+	if bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}) || bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		return true
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	// Invalid UTF-8 (a legacy code page); ignore a rune cut at the end.
+	for i := 0; i < len(head); {
+		c := head[i]
+		if c < 0x80 {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return len(head)-i >= 4
+		}
+		i += size
+	}
+	return false
+}
+
+func describeScores(all []Detection) string {
+	var parts []string
+	for _, d := range all {
+		parts = append(parts, fmt.Sprintf("%s (score %d)", d.Format.Name, d.Score))
+	}
+	if len(parts) == 0 {
+		return "no format"
+	}
+	return strings.Join(parts, ", ") + "; a score of 30 or more is needed (see tcpsnap formats, or force one with --input-format)"
+}
+
+func (ld *loader) readProcessesJSON(f file) {
+	var procs []collect.Process
+	dec := json.NewDecoder(io.LimitReader(f.R, 64<<20))
+	if err := dec.Decode(&procs); err != nil {
+		ld.problem(f.Display, 0, "decoding process table: "+err.Error())
+		return
+	}
+	for _, p := range procs {
+		ld.snap.Processes[p.PID] = &Process{PID: p.PID, Name: p.Name, Cmdline: p.Cmdline, UID: p.UID,
+			FDs: p.FDs, FDLimit: p.FDLimit, Inodes: p.SocketInodes}
+	}
+	ld.addSource(Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
+}
+
+// readProcessesText reads "pid name fds fd_limit" lines (the reproduction
+// harness writes them).
+func (ld *loader) readProcessesText(f file) {
+	sc := NewLineScanner(io.LimitReader(f.R, 16<<20))
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) == 0 || strings.HasPrefix(fs[0], "#") {
+			continue
+		}
+		pid, err := strconv.Atoi(fs[0])
+		if err != nil || len(fs) < 2 {
+			if sc.Line() > 1 { // allow a header line
+				ld.problem(f.Display, sc.Line(), "expected: pid name fds fd_limit")
+			}
+			continue
+		}
+		p := &Process{PID: pid, Name: fs[1], UID: -1, FDs: -1, FDLimit: -1}
+		if len(fs) >= 3 {
+			p.FDs, _ = strconv.Atoi(fs[2])
+		}
+		if len(fs) >= 4 {
+			if n, err := strconv.Atoi(fs[3]); err == nil {
+				p.FDLimit = n
+			}
+		}
+		ld.snap.Processes[pid] = p
+	}
+	ld.addSource(Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
+}
+
+// finish builds the samples: picks the socket tables to count, fills in
+// fields from the others, infers owners, and sorts everything.
+func (ld *loader) finish() error {
+	s := ld.snap
+	if m := ld.manifest; m != nil {
+		s.Host = Host{Name: m.Host.Hostname, OS: m.Host.OS, Kernel: m.Host.Kernel, Redacted: m.Redacted, Collector: "tcpsnap " + m.Version}
+		for _, it := range m.Sources {
+			if it.Error != "" {
+				what := it.Command
+				if what == "" {
+					what = it.File
+				}
+				s.Problems = append(s.Problems, Problem{Path: "manifest.json", Message: "collector: " + what + ": " + it.Error})
+			}
+		}
+	}
+	if os := s.Sysctls["tcpsnap.os"]; os != "" && s.Host.OS == "" {
+		s.Host.OS = os
+	}
+	if v := s.Sysctls["kernel.osrelease"]; v != "" && s.Host.Kernel == "" {
+		s.Host.Kernel = v
+	}
+	if v := s.Sysctls["kernel.hostname"]; v != "" && s.Host.Name == "" {
+		s.Host.Name = v
+	}
+	idx := make([]int, 0, len(ld.samples))
+	for n := range ld.samples {
+		idx = append(idx, n)
+	}
+	sort.Ints(idx)
+	for _, n := range idx {
+		sb := ld.samples[n]
+		smp := &Sample{Counters: sb.counters}
+		ld.mergeSockets(smp, sb)
+		if m := ld.manifest; m != nil {
+			for _, ms := range m.Samples {
+				if ms.Index == n {
+					smp.Time = ms.Time
+				}
+			}
+		}
+		s.Samples = append(s.Samples, smp)
+	}
+	if len(s.Samples) == 0 {
+		s.Samples = []*Sample{{Counters: map[string]int64{}}}
+	}
+	if s.Host.OS == "" && len(s.Latest().Sockets) > 0 {
+		s.Host.OS = "linux"
+		for _, src := range s.Sources {
+			if src.Format != "" && !strings.HasPrefix(src.Format, "ss") && !strings.HasPrefix(src.Format, "proc") && src.Format != "netstat-linux" && src.Format != "sysctl" && src.Format != "process-table" && src.Format != "host-file" {
+				s.Host.OS = ""
+			}
+		}
+	}
+	for _, smp := range s.Samples {
+		inferOwners(smp.Sockets, s.Processes)
+	}
+	recognized := false
+	for _, src := range s.Sources {
+		if src.Format != "" {
+			recognized = true
+		}
+	}
+	if !recognized {
+		return errors.New("no input holds anything tcpsnap recognizes (see tcpsnap formats)")
+	}
+	sort.SliceStable(s.Sources, func(i, j int) bool { return s.Sources[i].Path < s.Sources[j].Path })
+	sort.SliceStable(s.Problems, func(i, j int) bool {
+		a, b := s.Problems[i], s.Problems[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Line < b.Line
+	})
+	return nil
+}
+
+// mergeSockets counts each socket once: for each address family the
+// richest table that covers it is primary; the others only fill in
+// fields the primary lacks (process, timer, inode, tcp_info).
+func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
+	primary := map[int]*sourceListing{} // family -> listing
+	for _, sl := range sb.listings {
+		for _, fam := range sl.listing.Families {
+			cur := primary[fam]
+			if cur == nil || sl.listing.Richness > cur.listing.Richness {
+				primary[fam] = sl
+			}
+		}
+	}
+	chosen := map[*sourceListing][]int{}
+	for fam, sl := range primary {
+		chosen[sl] = append(chosen[sl], fam)
+	}
+	var secondary []*sourceListing
+	for _, sl := range sb.listings {
+		fams, ok := chosen[sl]
+		if !ok {
+			secondary = append(secondary, sl)
+			ld.snap.Sources[sl.src].Role = "merged"
+			continue
+		}
+		ld.snap.Sources[sl.src].Role = "primary"
+		smp.SocketSources = append(smp.SocketSources, ld.snap.Sources[sl.src].Path)
+		if len(fams) == len(sl.listing.Families) {
+			smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
+			continue
+		}
+		for i := range sl.listing.Sockets {
+			for _, f := range fams {
+				if sl.listing.Sockets[i].Family == f {
+					smp.Sockets = append(smp.Sockets, sl.listing.Sockets[i])
+				}
+			}
+		}
+	}
+	sort.Strings(smp.SocketSources)
+	if len(secondary) == 0 {
+		return
+	}
+	type key struct {
+		l, r  netip.AddrPort
+		state string
+	}
+	index := make(map[key]int, len(smp.Sockets))
+	for i := range smp.Sockets {
+		k := key{smp.Sockets[i].Local, smp.Sockets[i].Remote, smp.Sockets[i].State}
+		if _, dup := index[k]; dup {
+			index[k] = -1 // ambiguous (e.g. wildcard listeners): do not enrich
+			continue
+		}
+		index[k] = i
+	}
+	for _, sl := range secondary {
+		for j := range sl.listing.Sockets {
+			o := &sl.listing.Sockets[j]
+			i, ok := index[key{o.Local, o.Remote, o.State}]
+			if !ok || i < 0 {
+				continue
+			}
+			enrich(&smp.Sockets[i], o)
+		}
+	}
+}
+
+// enrich fills fields of s that o knows and s does not.
+func enrich(s, o *Socket) {
+	if s.PID == 0 && o.PID != 0 {
+		s.PID, s.Process, s.FD = o.PID, o.Process, o.FD
+	}
+	if s.Process == "" && o.Process != "" {
+		s.Process = o.Process
+	}
+	if s.UID < 0 {
+		s.UID = o.UID
+	}
+	if s.Inode == 0 {
+		s.Inode = o.Inode
+	}
+	if s.Timer == "" && s.TimerSecs < 0 && (o.Timer != "" || o.TimerSecs >= 0) {
+		s.Timer, s.TimerSecs, s.Retransmits = o.Timer, o.TimerSecs, o.Retransmits
+	}
+	if s.Info == nil {
+		s.Info = o.Info
+	}
+	if s.State == Listen && !s.BacklogKnown && o.BacklogKnown {
+		s.SendQ, s.BacklogKnown = o.SendQ, true
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/tcpsnap/tcpsnap/analyze"
+	"github.com/tcpsnap/tcpsnap/rules"
+)
+
+// analyzeCmd is `tcpsnap analyze`.
+type analyzeCmd struct {
+	Inputs      []string `arg:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin. Several inputs are one snapshot of one host."`
+	Format      string   `short:"f" enum:"text,json" default:"text" help:"Report format: ${enum}."`
+	FailOn      string   `enum:"critical,warning,info,never" default:"critical" help:"Exit with 1 when a finding is at or above this severity (${enum})."`
+	Rules       string   `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
+	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
+	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
+}
+
+func (c *analyzeCmd) Run(e *env) error {
+	compiled, err := loadRules(c.Rules)
+	if err != nil {
+		return &exitCodeError{code: exitError, err: err}
+	}
+	snap, err := analyze.Load(c.Inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
+	if err != nil {
+		return &exitCodeError{code: exitError, err: err}
+	}
+	rep := analyze.Run(snap, compiled)
+	out := e.stdout
+	if c.Output != "" {
+		f, err := os.Create(c.Output)
+		if err != nil {
+			return &exitCodeError{code: exitError, err: err}
+		}
+		defer f.Close()
+		out = f
+	}
+	if c.Format == "json" {
+		err = rep.WriteJSON(out)
+	} else {
+		err = rep.WriteText(out)
+	}
+	if err != nil {
+		return &exitCodeError{code: exitError, err: fmt.Errorf("writing report: %w", err)}
+	}
+	if c.FailOn != "never" {
+		for _, f := range rep.Findings {
+			if analyze.SeverityRank(f.Severity) >= analyze.SeverityRank(c.FailOn) {
+				return &exitCodeError{code: exitFindings}
+			}
+		}
+	}
+	return nil
+}
+
+// loadRules compiles the built-in rules plus those of dir (which replace
+// built-in rules with the same id).
+func loadRules(dir string) ([]*analyze.Rule, error) {
+	specs, err := rules.Load(rules.Builtin())
+	if err != nil {
+		return nil, fmt.Errorf("built-in rules: %w", err)
+	}
+	if dir != "" {
+		user, err := rules.Load(os.DirFS(dir))
+		if err != nil {
+			return nil, fmt.Errorf("rules in %s: %w", dir, err)
+		}
+		if len(user) == 0 {
+			return nil, fmt.Errorf("rules in %s: no *.yaml files", dir)
+		}
+		byID := map[string]int{}
+		for i, s := range specs {
+			byID[s.ID] = i
+		}
+		for _, s := range user {
+			s.Path = dir + "/" + s.Path
+			if i, ok := byID[s.ID]; ok {
+				specs[i] = s
+			} else {
+				specs = append(specs, s)
+			}
+		}
+	}
+	compiled, err := analyze.Compile(specs)
+	if err != nil {
+		return nil, fmt.Errorf("compiling rules:\n%w", err)
+	}
+	return compiled, nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// rulesCmd is `tcpsnap rules`.
+type rulesCmd struct {
+	List    rulesListCmd    `cmd:"" help:"List the rules."`
+	Explain rulesExplainCmd `cmd:"" help:"Show what a rule detects, its thresholds and its advice."`
+}
+
+type rulesListCmd struct {
+	Rules string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+}
+
+func (c *rulesListCmd) Run(e *env) error {
+	rs, err := loadRules(c.Rules)
+	if err != nil {
+		return &exitCodeError{code: exitError, err: err}
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRUNS OVER\tSEVERITIES\tNAME")
+	for _, r := range rs {
+		var sev []string
+		for _, l := range r.Spec.Levels {
+			sev = append(sev, l.Name)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Spec.ID, r.Spec.For, strings.Join(sev, ","), r.Spec.Name)
+	}
+	return tw.Flush()
+}
+
+type rulesExplainCmd struct {
+	ID    string `arg:"" help:"Rule id (see tcpsnap rules list)."`
+	Rules string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+}
+
+func (c *rulesExplainCmd) Run(e *env) error {
+	rs, err := loadRules(c.Rules)
+	if err != nil {
+		return &exitCodeError{code: exitError, err: err}
+	}
+	for _, r := range rs {
+		s := r.Spec
+		if s.ID != c.ID {
+			continue
+		}
+		w := e.stdout
+		fmt.Fprintf(w, "%s — %s\n\n", s.ID, s.Name)
+		fmt.Fprintf(w, "%s\n\n", s.Doc)
+		fmt.Fprintf(w, "Runs over: %s groups (file %s)\n\nSeverity (first that holds):\n", s.For, s.Path)
+		for _, l := range s.Levels {
+			fmt.Fprintf(w, "  %-8s %s\n", l.Name, l.Src)
+		}
+		fmt.Fprintf(w, "\nEvidence:\n")
+		for _, ev := range s.Evidence {
+			fmt.Fprintf(w, "  %-24s %s\n", ev.Name, ev.Src)
+		}
+		if s.Remedy.Src != "" {
+			fmt.Fprintf(w, "\nFix (template):\n  %s\n", s.Remedy.Src)
+		}
+		if len(s.WrongAdvice) > 0 {
+			fmt.Fprintf(w, "\nWrong advice it corrects:\n")
+			for _, wa := range s.WrongAdvice {
+				fmt.Fprintf(w, "  - %s\n", wa.Src)
+			}
+		}
+		return nil
+	}
+	return &exitCodeError{code: exitError, err: fmt.Errorf("no rule %q (see tcpsnap rules list)", c.ID)}
+}
