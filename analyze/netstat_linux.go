@@ -1,4 +1,466 @@
 package analyze
 
-// netstatLinuxFormat is a placeholder: the parser is not written yet.
-var netstatLinuxFormat = &Format{Name: "netstat-linux", Description: "(not implemented yet)"}
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// netstatLinuxFormat reads net-tools netstat socket listings (formats.md
+// §1): -ant, -antp, -antpo, -tulpn, -e, -W, with or without -n, and rows
+// piped through grep without their headers.
+//
+// Rows are split from the left: Proto, Recv-Q, Send-Q, the two addresses
+// (which never contain blanks) and, for tcp rows, the State, which is
+// never empty for TCP. The optional columns after it (User and Inode with
+// -e, "PID/Program name" with -p, Timer with -o) are taken from the right
+// and by shape, because -W and long names shift them away from the
+// header's column offsets and the program name may contain spaces. udp,
+// raw and unix rows (whose State may be empty) are recognized by their
+// Proto and skipped.
+var netstatLinuxFormat = &Format{
+	Name:        "netstat-linux",
+	Description: "Linux net-tools netstat -ant/-antp/-antpo/-tulpn/-e listings",
+	Example:     "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      812/sshd",
+	Detect:      detectNetstatLinux,
+	Parse:       parseNetstatLinux,
+}
+
+// netstatLocalStates maps state words of translated net-tools catalogues
+// (formats.md §1.7) to canonical states.
+var netstatLocalStates = map[string]string{
+	"VERBUNDEN": Established, "ESTABELECIDA": Established, "SPOJENO": Established,
+	"ETABLERAD": Established, "ESTABLERT": Established,
+	"OUÇA": Listen, "NASLOUCHÁ": Listen, "LYSSNAR": Listen, "ESCOLTA": Listen,
+	"ESPERANDO_FECHAR": CloseWait, "STÄNG_VÄNTA": CloseWait, "ESPERA_FIN1": FinWait1,
+}
+
+// netstatState maps a net-tools state word to a canonical state. ss
+// spellings with hyphens are not net-tools and are refused.
+func netstatState(b []byte) (string, bool) {
+	if bytes.IndexByte(b, '-') >= 0 {
+		return "", false
+	}
+	if s, ok := stateAliases[string(b)]; ok {
+		return s, true
+	}
+	s, ok := netstatLocalStates[string(b)]
+	return s, ok
+}
+
+// netstatProto classifies the first field of a row: 4 or 6 for tcp/tcp6,
+// -1 for the other protocols netstat lists, 0 for anything else.
+func netstatProto(b []byte) int {
+	switch string(b) {
+	case "tcp":
+		return 4
+	case "tcp6":
+		return 6
+	case "udp", "udp6", "udpl", "udpl6", "raw", "raw6", "unix", "sctp", "sctp6":
+		return -1
+	}
+	return 0
+}
+
+// netstatRowShape reports whether fs looks like a net-tools Internet row
+// (any protocol): proto, two decimal queues, two ':'-joined endpoints. For
+// tcp rows the sixth field must be a state without hyphens (ss prints
+// TIME-WAIT) or at least a word.
+func netstatRowShape(fs [][]byte) (proto int, ok bool) {
+	if len(fs) < 5 {
+		return 0, false
+	}
+	proto = netstatProto(fs[0])
+	if proto == 0 || string(fs[0]) == "unix" {
+		return 0, false
+	}
+	if _, ok := atoi(fs[1]); !ok {
+		return 0, false
+	}
+	if _, ok := atoi(fs[2]); !ok {
+		return 0, false
+	}
+	if _, err := ParseEndpoint(fs[3], false); err != nil {
+		return 0, false
+	}
+	if _, err := ParseEndpoint(fs[4], false); err != nil {
+		return 0, false
+	}
+	if proto > 0 {
+		if len(fs) < 6 || bytes.IndexByte(fs[5], '-') >= 0 {
+			return 0, false
+		}
+	}
+	return proto, true
+}
+
+func isNetstatHeader(l string) bool {
+	return strings.HasPrefix(l, "Proto Recv-Q Send-Q ") && strings.Contains(l, "Local Address") &&
+		strings.Contains(l, "Foreign Address")
+}
+
+func detectNetstatLinux(head []string) int {
+	header, active, rows, tcpRows, other := false, false, 0, 0, 0
+	var fs [][]byte
+	for _, l := range head {
+		switch {
+		case strings.Contains(l, "Local Address:Port"), strings.Contains(l, "users:(("),
+			strings.Contains(l, "(state)"), strings.Contains(l, "timer:("):
+			return 0 // ss, BSD/macOS/AIX netstat
+		case isNetstatHeader(l):
+			header = true
+			continue
+		case strings.HasPrefix(l, "Active Internet connections"):
+			active = true
+			continue
+		}
+		fs = fields(fs, []byte(l))
+		if p, ok := netstatRowShape(fs); ok {
+			rows++
+			if p > 0 {
+				tcpRows++
+			}
+			continue
+		}
+		other++
+	}
+	switch {
+	case header && (active || rows > 0):
+		return 95
+	case header:
+		return 85
+	case active && rows > 0:
+		return 85
+	case tcpRows > 0 && rows >= 2*other:
+		return 75
+	case tcpRows > 0 && rows >= other:
+		return 50
+	case tcpRows > 0:
+		return 25
+	}
+	return 0
+}
+
+var errNotNetstatLinux = errors.New("not a Linux netstat listing")
+
+func parseNetstatLinux(r io.Reader, out *Listing) error {
+	sc := NewLineScanner(r)
+	progs := interner{}
+	var fs [][]byte
+	inUnix := false
+	recognized := false
+	hasPID, hasTimer, hasInode := false, false, false
+	for sc.Scan() {
+		line := sc.Bytes()
+		n := sc.Line()
+		if sc.TooLong() {
+			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
+		}
+		fs = fields(fs, line)
+		if len(fs) == 0 {
+			continue
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("Active ")):
+			inUnix = !bytes.HasPrefix(line, []byte("Active Internet connections"))
+			recognized = true
+			continue
+		case bytes.HasPrefix(line, []byte("Proto ")):
+			recognized = true
+			if bytes.Contains(line, []byte("PID/Program")) {
+				hasPID = true
+			}
+			if bytes.Contains(line, []byte(" Timer")) {
+				hasTimer = true
+			}
+			if bytes.Contains(line, []byte(" Inode")) {
+				hasInode = true
+			}
+			continue
+		case inUnix:
+			continue
+		}
+		proto := netstatProto(fs[0])
+		if proto < 0 {
+			recognized = true // udp, raw, unix: not TCP
+			continue
+		}
+		if proto == 0 {
+			continue // prompts, notes such as "(Not all processes could be identified ...)"
+		}
+		recognized = true
+		s, ok, msg := parseNetstatRow(line, fs, proto, progs)
+		if !ok {
+			out.Problemf(n, msg)
+			continue
+		}
+		if msg != "" {
+			out.Problemf(n, msg)
+		}
+		if s.PID != 0 || s.Process != "" {
+			hasPID = true
+		}
+		if s.Timer != "" || s.TimerSecs >= 0 {
+			hasTimer = true
+		}
+		if s.Inode != 0 {
+			hasInode = true
+		}
+		out.Sockets = append(out.Sockets, s)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if !recognized {
+		return errNotNetstatLinux
+	}
+	out.Families = append(out.Families[:0], 4, 6)
+	out.Richness = 40
+	if hasPID {
+		out.Richness += 20
+	}
+	if hasTimer {
+		out.Richness += 10
+	}
+	if hasInode {
+		out.Richness += 5
+	}
+	return nil
+}
+
+// parseNetstatRow parses one tcp/tcp6 row. ok false means no socket could
+// be made (msg says why); a non-empty msg with ok true is a problem with
+// an optional column.
+func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Socket, ok bool, msg string) {
+	s = NewSocket()
+	if len(fs) < 6 {
+		return s, false, "short netstat row"
+	}
+	rq, ok1 := atoi(fs[1])
+	sq, ok2 := atoi(fs[2])
+	if !ok1 || !ok2 {
+		return s, false, "bad Recv-Q/Send-Q in netstat row"
+	}
+	s.RecvQ, s.SendQ = rq, sq
+	var name string
+	s.Local, name, ok = netstatEndpoint(fs[3], proto)
+	if !ok {
+		return s, false, "bad local address " + strconvQuote(fs[3])
+	}
+	s.LocalName = name
+	s.Remote, name, ok = netstatEndpoint(fs[4], proto)
+	if !ok {
+		return s, false, "bad foreign address " + strconvQuote(fs[4])
+	}
+	s.RemoteName = name
+	s.Family = proto
+	switch {
+	case s.Local.Addr().IsValid():
+		s.Family = family(s.Local.Addr())
+	case s.Remote.Addr().IsValid() && !s.Remote.Addr().IsUnspecified():
+		s.Family = family(s.Remote.Addr())
+	}
+	st, known := netstatState(fs[5])
+	if !known {
+		st = Unknown
+		msg = "unknown state " + strconvQuote(fs[5])
+	}
+	s.State = st
+
+	// The rest of the line after the State field.
+	rest := line[fieldEnd(line, fs[5]):]
+	rest = bytes.TrimRight(rest, " \t")
+	if kind, secs, retr, probes, ok := netstatTimer(rest); ok {
+		_ = probes
+		s.Timer, s.TimerSecs, s.Retransmits = kind, secs, retr
+		if kind == TimerNone {
+			s.TimerSecs = -1
+		}
+		rest = bytes.TrimRight(rest[:len(rest)-timerLen(rest)], " \t")
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	if len(rest) == 0 {
+		return s, true, msg
+	}
+	// -e: User and Inode come first unless the rest starts with the
+	// PID/Program column ("1234/name" or "-").
+	tok := rest
+	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+		tok = rest[:i]
+	}
+	if !isPIDProg(tok) {
+		user := tok
+		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+		if uid, ok := atoi(user); ok && uid < 1<<32 {
+			s.UID = int(uid)
+		}
+		tok = rest
+		if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+			tok = rest[:i]
+		}
+		ino, ok := atoi(tok)
+		if !ok {
+			if msg == "" {
+				msg = "bad User/Inode columns"
+			}
+			return s, true, msg
+		}
+		s.Inode = uint64(ino)
+		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+	}
+	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '-') {
+		return s, true, msg
+	}
+	slash := bytes.IndexByte(rest, '/')
+	if slash <= 0 {
+		if msg == "" {
+			msg = "bad PID/Program name column"
+		}
+		return s, true, msg
+	}
+	pid, ok := atoi(rest[:slash])
+	if !ok || pid > 1<<31 {
+		if msg == "" {
+			msg = "bad PID/Program name column"
+		}
+		return s, true, msg
+	}
+	s.PID = int(pid)
+	s.Process = progs.get(rest[slash+1:])
+	return s, true, msg
+}
+
+// netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
+// in a tcp6 row (old net-tools) is the IPv6 wildcard.
+func netstatEndpoint(tok []byte, proto int) (netip.AddrPort, string, bool) {
+	e, err := ParseEndpoint(tok, false)
+	if err != nil {
+		return netip.AddrPort{}, "", false
+	}
+	switch {
+	case e.Wildcard && proto == 6 && tok[0] == '*':
+		e.AddrPort = netip.AddrPortFrom(netip.IPv6Unspecified(), e.AddrPort.Port())
+	case proto == 6 && bytes.HasPrefix(tok, []byte("ip6-localhost:")):
+		e.AddrPort = netip.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
+	}
+	return e.AddrPort, e.Name, true
+}
+
+// isPIDProg reports whether tok starts the PID/Program name column.
+func isPIDProg(tok []byte) bool {
+	if len(tok) == 1 && tok[0] == '-' {
+		return true
+	}
+	i := bytes.IndexByte(tok, '/')
+	if i <= 0 {
+		return false
+	}
+	_, ok := atoi(tok[:i])
+	return ok
+}
+
+// fieldEnd returns the offset in line just after field f, which aliases it.
+func fieldEnd(line, f []byte) int {
+	// f is a subslice of line: its end offset is cap(line)-cap(f)+len(f).
+	return cap(line) - cap(f) + len(f)
+}
+
+// netstatTimer parses a trailing "NAME (SECS/RETR/PROBES)" timer column.
+func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok bool) {
+	if len(rest) < 7 || rest[len(rest)-1] != ')' {
+		return "", 0, 0, 0, false
+	}
+	open := bytes.LastIndexByte(rest, '(')
+	if open < 2 || rest[open-1] != ' ' {
+		return "", 0, 0, 0, false
+	}
+	inner := rest[open+1 : len(rest)-1]
+	a := bytes.IndexByte(inner, '/')
+	if a < 0 {
+		return "", 0, 0, 0, false
+	}
+	b := bytes.IndexByte(inner[a+1:], '/')
+	if b < 0 {
+		return "", 0, 0, 0, false
+	}
+	b += a + 1
+	secs, ok1 := parseDecimal(inner[:a])
+	r, ok2 := atoi(inner[a+1 : b])
+	p, ok3 := atoi(inner[b+1:])
+	if !ok1 || !ok2 || !ok3 || r > 1<<31 || p > 1<<31 {
+		return "", 0, 0, 0, false
+	}
+	nameEnd := open - 1
+	nameStart := bytes.LastIndexAny(rest[:nameEnd], " \t") + 1
+	name := rest[nameStart:nameEnd]
+	if len(name) == 0 {
+		return "", 0, 0, 0, false
+	}
+	switch string(name) {
+	case "off", "aus":
+		kind = TimerNone
+	case "on", "ein":
+		kind = TimerOn
+	case "keepalive":
+		kind = TimerKeepalive
+	case "timewait":
+		kind = TimerTimeWait
+	case "probe":
+		kind = TimerPersist
+	default:
+		kind = TimerOther
+	}
+	return kind, secs, int(r), int(p), true
+}
+
+// timerLen returns the length of the timer column at the end of rest
+// (which netstatTimer accepted).
+func timerLen(rest []byte) int {
+	open := bytes.LastIndexByte(rest, '(')
+	nameStart := bytes.LastIndexAny(rest[:open-1], " \t") + 1
+	return len(rest) - nameStart
+}
+
+// parseDecimal parses "7145.57" (digits, optional fraction) without
+// allocating.
+func parseDecimal(b []byte) (float64, bool) {
+	dot := bytes.IndexByte(b, '.')
+	if dot < 0 {
+		n, ok := atoi(b)
+		return float64(n), ok
+	}
+	ip, ok := atoi(b[:dot])
+	if !ok {
+		return 0, false
+	}
+	frac := b[dot+1:]
+	if len(frac) == 0 {
+		return float64(ip), true
+	}
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	fp, ok := atoi(frac)
+	if !ok {
+		return 0, false
+	}
+	div := int64(1)
+	for range frac {
+		div *= 10
+	}
+	if ip > 1<<40 {
+		return float64(ip), true
+	}
+	// One correctly rounded division, as strconv.ParseFloat would give.
+	return float64(ip*div+fp) / float64(div), true
+}
+
+// strconvQuote quotes a short token for a problem message.
+func strconvQuote(b []byte) string {
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return "\"" + string(b) + "\""
+}

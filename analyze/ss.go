@@ -1,4 +1,755 @@
 package analyze
 
-// ssFormat is a placeholder: the parser is not written yet.
-var ssFormat = &Format{Name: "ss", Description: "(not implemented yet)"}
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// ssFormat reads iproute2 ss socket listings: any mix of -t -a -n -p -o
+// -e -i -m, with or without header (-H), Netid column or State column
+// (single-state filters), TAB-started tcp_info lines, rows wrapped by a
+// narrow terminal and stderr noise merged by 2>&1. See formats.md §2.
+var ssFormat = &Format{
+	Name:        "ss",
+	Description: "iproute2 ss socket listing (ss -tan, -tanpoeim, -H, state filters)",
+	Example:     `ESTAB 0 0 192.0.2.1:22 198.51.100.5:50937 users:(("sshd",pid=812,fd=3)) timer:(keepalive,118min,0)`,
+	Paths:       []string{"ss_-peaonmi", "ss_-tupna", "ss_-nap", "ss_-tanp", "ss_-tanpoeim"},
+	Detect:      detectSS,
+	Parse:       parseSS,
+}
+
+// Column stages of one ss record, in print order.
+const (
+	ssStRecvQ = iota
+	ssStSendQ
+	ssStLocal
+	ssStPeer
+	ssStExtras
+)
+
+type ssParser struct {
+	out   *Listing
+	toks  [][]byte
+	names interner
+
+	// The record being built; it is appended to out.Sockets by finish.
+	cur     Socket
+	curLine int  // line the record started on; 0 when there is none
+	skip    bool // the current record is not TCP (udp, u_str, ...): ignore its lines
+	stage   int
+	sawIno  bool
+	sawUID  bool
+	bad     bool // a Problem was already recorded for this record
+
+	anyProc, anyTimer, anyInfo, anyInode bool
+}
+
+var errNotSS = errors.New("not an ss listing")
+
+func parseSS(r io.Reader, out *Listing) error {
+	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32)}
+	sc := NewLineScanner(r)
+	rows, nonEmpty, header := 0, 0, false
+	for sc.Scan() {
+		line := sc.Bytes()
+		n := sc.Line()
+		if len(line) == 0 {
+			continue
+		}
+		nonEmpty++
+		if line[0] == '\t' {
+			// tcp_info / skmem continuation of the previous record.
+			if p.curLine != 0 && !p.skip {
+				p.toks = ssTokens(p.toks, line)
+				p.extras(p.toks, n)
+			}
+			continue
+		}
+		p.toks = ssTokens(p.toks, line)
+		t := p.toks
+		if len(t) == 0 {
+			continue
+		}
+		if bytes.Contains(line, []byte("Address:Port")) {
+			// Header (or the wrapped second half of one).
+			p.finish()
+			header = true
+			continue
+		}
+		i, state, netid, ok := ssRowStart(t)
+		if !ok {
+			if (line[0] == ' ') && p.curLine != 0 && ssContinuation(t[0]) {
+				// A narrow terminal wrapped the record: later columns.
+				if !p.skip {
+					p.feed(t, n)
+				}
+			}
+			// Anything else is noise (stderr merged in, prompts, ...).
+			continue
+		}
+		p.finish()
+		rows++
+		p.curLine = n
+		p.skip = netid != "" && netid != "tcp"
+		if p.skip {
+			continue
+		}
+		p.cur = NewSocket()
+		p.cur.State = state
+		p.stage = ssStRecvQ
+		p.sawIno, p.sawUID, p.bad = false, false, false
+		p.feed(t[i:], n)
+	}
+	p.finish()
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	out.Families = []int{4, 6}
+	out.Richness = 50
+	if p.anyProc {
+		out.Richness += 20
+	}
+	if p.anyTimer {
+		out.Richness += 10
+	}
+	if p.anyInfo {
+		out.Richness += 10
+	}
+	if p.anyInode {
+		out.Richness += 5
+	}
+	if rows == 0 && !header && nonEmpty > 0 {
+		// Nothing looked like ss at all. (Empty input is fine: ss -H on
+		// an idle host prints nothing.)
+		return errNotSS
+	}
+	return nil
+}
+
+// finish appends the record being built, or reports it when incomplete.
+func (p *ssParser) finish() {
+	if p.curLine == 0 {
+		return
+	}
+	line := p.curLine
+	p.curLine = 0
+	if p.skip {
+		p.skip = false
+		return
+	}
+	if p.bad {
+		return
+	}
+	if p.stage < ssStExtras {
+		p.out.Problemf(line, "ss: incomplete socket row (missing columns)")
+		return
+	}
+	s := &p.cur
+	if s.UID < 0 && p.sawIno && !p.sawUID {
+		s.UID = 0 // ss -e omits uid:0
+	}
+	if s.State == Listen {
+		s.BacklogKnown = true
+	}
+	p.out.Sockets = append(p.out.Sockets, *s)
+}
+
+// feed consumes the column tokens of the current record.
+func (p *ssParser) feed(t [][]byte, n int) {
+	if p.bad {
+		return
+	}
+	for k := 0; k < len(t); k++ {
+		tok := t[k]
+		switch p.stage {
+		case ssStRecvQ, ssStSendQ:
+			v, ok := atoi(tok)
+			if !ok {
+				p.problem(n, "ss: bad queue size", tok)
+				return
+			}
+			if p.stage == ssStRecvQ {
+				p.cur.RecvQ = v
+			} else {
+				p.cur.SendQ = v
+			}
+			p.stage++
+		case ssStLocal, ssStPeer:
+			e, err := ParseEndpoint(tok, false)
+			if err != nil {
+				p.problem(n, "ss: bad address", tok)
+				return
+			}
+			if p.stage == ssStLocal {
+				p.cur.Local, p.cur.LocalName = e.AddrPort, e.Name
+				p.cur.Family = family(e.AddrPort.Addr())
+			} else {
+				p.cur.Remote, p.cur.RemoteName = e.AddrPort, e.Name
+			}
+			p.stage++
+		default:
+			p.extras(t[k:], n)
+			return
+		}
+	}
+}
+
+func (p *ssParser) problem(n int, msg string, tok []byte) {
+	p.bad = true
+	if len(tok) > 64 {
+		tok = tok[:64]
+	}
+	p.out.Problemf(n, msg+" "+quoteBytes(tok))
+}
+
+// quoteBytes quotes a token for a problem message.
+func quoteBytes(b []byte) string {
+	var buf bytes.Buffer
+	buf.WriteByte('"')
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			const hex = "0123456789abcdef"
+			buf.WriteString(`\x`)
+			buf.WriteByte(hex[c>>4])
+			buf.WriteByte(hex[c&15])
+			continue
+		}
+		buf.WriteByte(c)
+	}
+	buf.WriteByte('"')
+	return buf.String()
+}
+
+// extras handles the tokens after the peer address and on TAB lines:
+// users:(...), timer:(...), uid:, ino:, skmem:(...) and tcp_info keys.
+// Unknown tokens are ignored.
+func (p *ssParser) extras(t [][]byte, n int) {
+	s := &p.cur
+	for _, tok := range t {
+		c := bytes.IndexByte(tok, ':')
+		if c <= 0 {
+			continue // "<->", "ts", "sack", "cubic", "send", "482Mbps", ...
+		}
+		key, val := tok[:c], tok[c+1:]
+		switch string(key) {
+		case "users":
+			if name, pid, fd, ok := ssUsers(val); ok {
+				s.Process, s.PID, s.FD = p.names.get(name), pid, fd
+				p.anyProc = true
+			}
+		case "timer":
+			if kind, secs, rx, ok := ssTimer(val); ok {
+				s.Timer, s.TimerSecs, s.Retransmits = kind, secs, rx
+				p.anyTimer = true
+			}
+		case "uid":
+			if v, ok := atoi(val); ok && v <= 1<<31 {
+				s.UID = int(v)
+				p.sawUID = true
+			}
+		case "ino":
+			if v, ok := atoi(val); ok {
+				s.Inode = uint64(v)
+				p.sawIno = true
+				if v != 0 {
+					p.anyInode = true
+				}
+			}
+		case "skmem":
+			in := p.info()
+			ssSkmem(val, in)
+		default:
+			p.infoKey(key, val)
+		}
+	}
+}
+
+func (p *ssParser) info() *TCPInfo {
+	if p.cur.Info == nil {
+		p.cur.Info = NewTCPInfo()
+		p.anyInfo = true
+	}
+	return p.cur.Info
+}
+
+// infoKey stores one key:value tcp_info token the rules use.
+func (p *ssParser) infoKey(key, val []byte) {
+	var dst *int64
+	switch string(key) {
+	case "rto":
+		if v, ok := parseDecimal(val); ok {
+			p.info().RTO = v
+		}
+		return
+	case "rtt":
+		if i := bytes.IndexByte(val, '/'); i >= 0 {
+			val = val[:i]
+		}
+		if v, ok := parseDecimal(val); ok {
+			p.info().RTT = v
+		}
+		return
+	case "retrans":
+		i := bytes.IndexByte(val, '/')
+		if i < 0 {
+			return
+		}
+		a, ok1 := atoi(val[:i])
+		b, ok2 := atoi(val[i+1:])
+		if ok1 && ok2 {
+			in := p.info()
+			in.Retrans, in.RetransTotal = a, b
+		}
+		return
+	case "lastsnd":
+		dst = &p.info().LastSnd
+	case "lastrcv":
+		dst = &p.info().LastRcv
+	case "lastack":
+		dst = &p.info().LastAck
+	case "unacked":
+		dst = &p.info().Unacked
+	case "backoff":
+		dst = &p.info().Backoff
+	case "cwnd":
+		dst = &p.info().Cwnd
+	case "bytes_sent":
+		dst = &p.info().BytesSent
+	case "bytes_retrans":
+		dst = &p.info().BytesRetrans
+	case "bytes_acked":
+		dst = &p.info().BytesAcked
+	case "bytes_received":
+		dst = &p.info().BytesRecv
+	default:
+		return
+	}
+	if v, ok := atoi(val); ok {
+		*dst = v
+	}
+}
+
+// ssSkmem parses the inside of skmem:(r0,rb131072,t0,tb87040,f0,w0,o0,bl0,d0).
+func ssSkmem(val []byte, in *TCPInfo) {
+	val = bytes.TrimPrefix(val, []byte{'('})
+	if i := bytes.IndexByte(val, ')'); i >= 0 {
+		val = val[:i]
+	}
+	for len(val) > 0 {
+		var part []byte
+		if i := bytes.IndexByte(val, ','); i >= 0 {
+			part, val = val[:i], val[i+1:]
+		} else {
+			part, val = val, nil
+		}
+		j := 0
+		for j < len(part) && part[j] >= 'a' && part[j] <= 'z' {
+			j++
+		}
+		v, ok := atoi(part[j:])
+		if !ok {
+			continue
+		}
+		switch string(part[:j]) {
+		case "r":
+			in.RmemAlloc = v
+		case "rb":
+			in.Rcvbuf = v
+		case "t":
+			in.WmemAlloc = v
+		case "tb":
+			in.Sndbuf = v
+		}
+	}
+}
+
+// ssUsers parses the value of users:(("nginx",pid=1234,fd=6),(...)) and
+// the old form users:(("sshd",1231,3)), returning the first tuple.
+func ssUsers(val []byte) (name []byte, pid, fd int, ok bool) {
+	// val starts at "((".
+	if len(val) < 3 || val[0] != '(' || val[1] != '(' || val[2] != '"' {
+		return nil, 0, -1, false
+	}
+	rest := val[3:]
+	// The name ends at the first quote followed by ',' or ')': names may
+	// hold spaces, commas and parentheses, but ss prints no escapes.
+	end := -1
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '"' && (i+1 == len(rest) || rest[i+1] == ',' || rest[i+1] == ')') {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return nil, 0, -1, false
+	}
+	name, rest = rest[:end], rest[end+1:]
+	fd = -1
+	pos := 0 // position among unlabeled numbers (old form: pid, fd)
+	for len(rest) > 0 && rest[0] == ',' {
+		rest = rest[1:]
+		j := 0
+		for j < len(rest) && rest[j] != ',' && rest[j] != ')' {
+			j++
+		}
+		part := rest[:j]
+		rest = rest[j:]
+		switch {
+		case bytes.HasPrefix(part, []byte("pid=")):
+			if v, ok := atoi(part[4:]); ok && v < 1<<31 {
+				pid = int(v)
+			}
+		case bytes.HasPrefix(part, []byte("fd=")):
+			if v, ok := atoi(part[3:]); ok && v < 1<<31 {
+				fd = int(v)
+			}
+		default:
+			if v, ok := atoi(part); ok && v < 1<<31 {
+				if pos == 0 {
+					pid = int(v)
+				} else if pos == 1 {
+					fd = int(v)
+				}
+				pos++
+			}
+		}
+	}
+	return name, pid, fd, true
+}
+
+// ssTimer parses the value of timer:(NAME,TIME,RETRANS).
+func ssTimer(val []byte) (kind string, secs float64, retrans int, ok bool) {
+	if len(val) < 2 || val[0] != '(' {
+		return "", 0, 0, false
+	}
+	val = val[1:]
+	if i := bytes.IndexByte(val, ')'); i >= 0 {
+		val = val[:i]
+	}
+	i := bytes.IndexByte(val, ',')
+	if i < 0 {
+		return "", 0, 0, false
+	}
+	name, rest := val[:i], val[i+1:]
+	switch string(name) {
+	case "on":
+		kind = TimerOn
+	case "keepalive":
+		kind = TimerKeepalive
+	case "timewait":
+		kind = TimerTimeWait
+	case "persist":
+		kind = TimerPersist
+	case "delack":
+		kind = TimerDelack
+	default:
+		kind = TimerOther
+	}
+	tm := rest
+	retrans = -1
+	if j := bytes.IndexByte(rest, ','); j >= 0 {
+		tm = rest[:j]
+		if v, ok := atoi(rest[j+1:]); ok && v < 1<<31 {
+			retrans = int(v)
+		}
+	}
+	secs, ok = ssDuration(tm)
+	if !ok {
+		secs = -1
+	}
+	return kind, secs, retrans, true
+}
+
+// ssDuration parses ss -o timer times: "118min", "55sec", "204ms",
+// "1min23sec", "2.067sec", and the pre-6.11 "2.067ms" which means 2.067
+// seconds (a fraction with an integer part of at least 1 before "ms").
+func ssDuration(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	total := 0.0
+	for len(b) > 0 {
+		j := 0
+		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '.') {
+			j++
+		}
+		num := b[:j]
+		v, ok := parseDecimal(num)
+		if !ok {
+			return 0, false
+		}
+		b = b[j:]
+		k := 0
+		for k < len(b) && b[k] >= 'a' && b[k] <= 'z' {
+			k++
+		}
+		unit := b[:k]
+		b = b[k:]
+		switch string(unit) {
+		case "min":
+			total += v * 60
+		case "sec", "s":
+			total += v
+		case "ms":
+			if bytes.IndexByte(num, '.') >= 0 && v >= 1 {
+				total += v // pre-6.11 bug: seconds printed with "ms"
+			} else {
+				total += v / 1000
+			}
+		default:
+			return 0, false
+		}
+	}
+	return total, true
+}
+
+// parseDecimal parses "123" or "0.024" without allocating. The value is
+// computed as mantissa / 10^decimals so that "1.864" is the float nearest
+// to 1.864.
+func parseDecimal(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var mant int64
+	decimals := -1 // -1: no dot yet
+	digits := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			mant = mant*10 + int64(c-'0')
+			if decimals >= 0 {
+				decimals++
+			}
+		case c == '.' && decimals < 0:
+			decimals = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if decimals <= 0 {
+		return float64(mant), true
+	}
+	return float64(mant) / pow10[decimals], true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// ssTokens splits a line on spaces and tabs like fields, but keeps quoted
+// strings and parenthesized groups whole, so users:(("a b",pid=1,fd=2))
+// stays one token. The tokens alias line.
+func ssTokens(dst [][]byte, b []byte) [][]byte {
+	dst = dst[:0]
+	i := 0
+	for i < len(b) {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		j := i
+		depth, quoted := 0, false
+		for j < len(b) {
+			c := b[j]
+			if quoted {
+				if c == '"' {
+					quoted = false
+				}
+			} else if c == '"' {
+				quoted = true
+			} else if c == '(' {
+				depth++
+			} else if c == ')' {
+				if depth > 0 {
+					depth--
+				}
+			} else if (c == ' ' || c == '\t') && depth == 0 {
+				break
+			}
+			j++
+		}
+		dst = append(dst, b[i:j])
+		i = j
+	}
+	return dst
+}
+
+// ssNetids are the socket tables ss prints in its Netid column.
+func ssNetid(b []byte) bool {
+	switch string(b) {
+	case "tcp", "udp", "raw", "u_str", "u_dgr", "u_seq", "p_raw", "p_dgr",
+		"nl", "mptcp", "sctp", "tipc", "v_str", "v_dgr", "xdp", "dccp", "icmp6", "u_stream":
+		return true
+	}
+	return false
+}
+
+// ssState maps an ss state word to its canonical state.
+func ssState(b []byte) (string, bool) {
+	switch string(b) {
+	case "ESTAB":
+		return Established, true
+	case "LISTEN":
+		return Listen, true
+	case "TIME-WAIT":
+		return TimeWait, true
+	case "CLOSE-WAIT":
+		return CloseWait, true
+	case "SYN-SENT":
+		return SynSent, true
+	case "SYN-RECV":
+		return SynRecv, true
+	case "FIN-WAIT-1":
+		return FinWait1, true
+	case "FIN-WAIT-2":
+		return FinWait2, true
+	case "LAST-ACK":
+		return LastAck, true
+	case "CLOSING":
+		return Closing, true
+	case "UNCONN":
+		return Close, true
+	case "UNKNOWN":
+		return Unknown, true
+	}
+	return "", false
+}
+
+// ssRowStart decides whether tokens start an ss socket row. It returns
+// the index of the Recv-Q column, the state (Unknown without a State
+// column) and the netid ("" without a Netid column).
+func ssRowStart(t [][]byte) (i int, state, netid string, ok bool) {
+	if len(t) == 0 {
+		return 0, "", "", false
+	}
+	if ssNetid(t[0]) {
+		netid = ssNetidName(t[0])
+		i = 1
+	}
+	if i < len(t) {
+		if st, ok := ssState(t[i]); ok {
+			return i + 1, st, netid, true
+		}
+	}
+	// No State column (single-state filter): two integers then an address.
+	if i+2 < len(t) && isDigits(t[i]) && isDigits(t[i+1]) && bytes.IndexByte(t[i+2], ':') >= 0 {
+		return i, Unknown, netid, true
+	}
+	if netid != "" && i+1 < len(t) && isDigits(t[i]) {
+		// "tcp 0" followed by garbage: a row gone wrong, not noise.
+		return i, Unknown, netid, true
+	}
+	return 0, "", "", false
+}
+
+func ssNetidName(b []byte) string {
+	if string(b) == "tcp" {
+		return "tcp"
+	}
+	return "other"
+}
+
+func isDigits(b []byte) bool {
+	_, ok := atoi(b)
+	return ok
+}
+
+// ssContinuation reports whether a token can start the wrapped part of a
+// record: an address or one of the per-socket extras.
+func ssContinuation(tok []byte) bool {
+	if bytes.IndexByte(tok, ':') >= 0 {
+		return true // address, users:(, timer:(, ino:, sk:, skmem:(, ...
+	}
+	switch string(tok) {
+	case "<->", "-->", "<--", "---":
+		return true
+	}
+	return false
+}
+
+// detectSS scores the head of an input: a header with "Local Address:Port"
+// is near certain; otherwise the share of lines that look like ss rows
+// decides. net-tools netstat (underscored states after the peer, "Proto"
+// header, tcp6 netid) is not claimed.
+func detectSS(head []string) int {
+	var toks [][]byte
+	total, like := 0, 0
+	decisive, netstat := false, false
+	for _, l := range head {
+		b := []byte(l)
+		if bytes.Contains(b, []byte("Local Address:Port")) {
+			return 95
+		}
+		total++
+		if bytes.HasPrefix(bytes.TrimSpace(b), []byte("Proto ")) || bytes.Contains(b, []byte("Foreign Address")) {
+			netstat = true
+			continue
+		}
+		if len(b) > 0 && b[0] == '\t' {
+			if bytes.Contains(b, []byte("rtt:")) || bytes.Contains(b, []byte("wscale:")) || bytes.Contains(b, []byte("skmem:(")) {
+				decisive = true
+				like++
+			}
+			continue
+		}
+		if bytes.Contains(b, []byte("users:((")) || bytes.Contains(b, []byte("timer:(")) || bytes.Contains(b, []byte("skmem:(")) {
+			decisive = true
+		}
+		toks = ssTokens(toks, b)
+		if ssLikeRow(toks) {
+			like++
+		}
+	}
+	if like == 0 || (netstat && !decisive) {
+		return 0
+	}
+	share := like * 100 / total
+	switch {
+	case decisive:
+		return 75 + share*15/100
+	case share >= 50:
+		return 60 + (share-50)*30/50
+	}
+	return share / 2
+}
+
+// ssLikeRow reports whether tokens look like a complete ss row:
+// [netid] [ss-state] int int addr:port addr:port, with no net-tools state
+// word after the peer.
+func ssLikeRow(t [][]byte) bool {
+	i := 0
+	if len(t) > 0 && ssNetid(t[0]) {
+		i = 1
+	}
+	stated := false
+	if i < len(t) {
+		if _, ok := ssState(t[i]); ok {
+			i++
+			stated = true
+		}
+	}
+	if i+4 > len(t) || !isDigits(t[i]) || !isDigits(t[i+1]) {
+		return false
+	}
+	if !ssAddrLike(t[i+2]) || !ssAddrLike(t[i+3]) {
+		return false
+	}
+	if !stated && i+4 < len(t) {
+		// netstat puts its (underscored or ESTABLISHED) state after the peer.
+		if _, ok := CanonicalState(string(t[i+4])); ok {
+			return false
+		}
+	}
+	return true
+}
+
+func ssAddrLike(b []byte) bool {
+	c := bytes.LastIndexByte(b, ':')
+	return c >= 0 && c < len(b)-1
+}

@@ -1,0 +1,65 @@
+package analyze
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestNegativeDetection: netstat -i/-r/-s/-g and /proc/net/udp{,6} are
+// not inputs of any format; nothing may score them above 20.
+func TestNegativeDetection(t *testing.T) {
+	inputs, _ := filepath.Glob(filepath.Join("testdata", "negative", "*.txt"))
+	if len(inputs) == 0 {
+		t.Fatal("no negative cases")
+	}
+	for _, in := range inputs {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, all := detect(headLines(data))
+		for _, d := range all {
+			if d.Score > 20 {
+				t.Errorf("%s: %s scores %d", in, d.Format.Name, d.Score)
+			}
+		}
+	}
+}
+
+// TestProcNetUDPRejected: the udp look-alike is refused by the parser too.
+func TestProcNetUDPRejected(t *testing.T) {
+	for _, in := range []string{"proc-net-udp.txt", "proc-net-udp6.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "negative", in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l Listing
+		if err := procNetTCPFormat.Parse(bytesReader(data), &l); err == nil {
+			t.Errorf("%s: parsed as proc-net-tcp (%d sockets)", in, len(l.Sockets))
+		}
+	}
+}
+
+// TestSysctlFromProcPath checks the bundle path to sysctl name mapping.
+func TestSysctlFromProcPath(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"proc/sys/net/ipv4/tcp_fin_timeout", "net.ipv4.tcp_fin_timeout", true},
+		{"samples/0/proc/sys/net/core/somaxconn", "net.core.somaxconn", true},
+		{"/proc/sys/fs/file-max", "fs.file-max", true},
+		{"proc/sys/net/ipv4/conf/eth0.100/rp_filter", "net.ipv4.conf.eth0/100.rp_filter", true},
+		{"proc/sys/", "", false},
+		{"proc/net/tcp", "", false},
+		{"etc/sysctl.conf", "", false},
+		{"xproc/sys/net/core/somaxconn", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := SysctlFromProcPath(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("SysctlFromProcPath(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
