@@ -136,3 +136,36 @@ func (in interner) get(b []byte) string {
 	in[s] = s
 	return s
 }
+
+// parseDecimal parses "123" or "0.024" without allocating. The value is
+// computed as mantissa / 10^decimals so that "1.864" is the float nearest
+// to 1.864.
+func parseDecimal(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var mant int64
+	decimals := -1 // -1: no dot yet
+	digits := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			mant = mant*10 + int64(c-'0')
+			if decimals >= 0 {
+				decimals++
+			}
+		case c == '.' && decimals < 0:
+			decimals = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if decimals <= 0 {
+		return float64(mant), true
+	}
+	return float64(mant) / pow10[decimals], true
+}

@@ -423,40 +423,6 @@ func timerLen(rest []byte) int {
 	return len(rest) - nameStart
 }
 
-// parseDecimal parses "7145.57" (digits, optional fraction) without
-// allocating.
-func parseDecimal(b []byte) (float64, bool) {
-	dot := bytes.IndexByte(b, '.')
-	if dot < 0 {
-		n, ok := atoi(b)
-		return float64(n), ok
-	}
-	ip, ok := atoi(b[:dot])
-	if !ok {
-		return 0, false
-	}
-	frac := b[dot+1:]
-	if len(frac) == 0 {
-		return float64(ip), true
-	}
-	if len(frac) > 9 {
-		frac = frac[:9]
-	}
-	fp, ok := atoi(frac)
-	if !ok {
-		return 0, false
-	}
-	div := int64(1)
-	for range frac {
-		div *= 10
-	}
-	if ip > 1<<40 {
-		return float64(ip), true
-	}
-	// One correctly rounded division, as strconv.ParseFloat would give.
-	return float64(ip*div+fp) / float64(div), true
-}
-
 // strconvQuote quotes a short token for a problem message.
 func strconvQuote(b []byte) string {
 	if len(b) > 40 {
