@@ -38,6 +38,8 @@ var formats = []*Format{
 	procSNMPFormat,
 	procSockstatFormat,
 	ssSummaryFormat,
+	netstatBSDFormat,
+	netstatBSDListenFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
