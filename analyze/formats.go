@@ -40,6 +40,7 @@ var formats = []*Format{
 	ssSummaryFormat,
 	netstatBSDFormat,
 	netstatBSDListenFormat,
+	netstatSolarisFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
