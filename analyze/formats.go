@@ -41,6 +41,8 @@ var formats = []*Format{
 	netstatBSDFormat,
 	netstatBSDListenFormat,
 	netstatSolarisFormat,
+	nddFormat,
+	sysctlBSDFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,

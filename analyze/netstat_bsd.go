@@ -666,6 +666,11 @@ func parseNetstatBSDListen(r io.Reader, out *Listing) error {
 			continue
 		}
 		f := fields(buf[:0], line)
+		if len(f) > 0 {
+			if isTCP, _, known := bsdProto(f[len(f)-min(len(f), 3)]); known && !isTCP {
+				continue // unix / sctp / udp listen queues
+			}
+		}
 		lr, ok := listenRow(f)
 		if !ok {
 			if bytes.Count([]byte(t), []byte("/")) >= 2 {
