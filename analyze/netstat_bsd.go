@@ -469,7 +469,7 @@ func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names interner) (*Socke
 	if nums < 2 || j+1 >= len(f) {
 		return nil, false, "short tcp row"
 	}
-	if nums == 3 || lay.noState && nums == 3 {
+	if nums == 3 {
 		s.RecvQ, s.SendQ = -1, -1 // -T: Rexmit OOORcv 0-win, no queues
 	} else {
 		s.RecvQ, _ = atoi(f[1])
