@@ -75,6 +75,8 @@ type Problem struct {
 
 func (p Problem) String() string {
 	switch {
+	case p.Path == "" && p.Line > 0:
+		return "line " + itoa(p.Line) + ": " + p.Message
 	case p.Path == "":
 		return p.Message
 	case p.Line > 0:
