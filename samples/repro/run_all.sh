@@ -9,14 +9,14 @@
 # repeated on the same machine. Exit status: number of failed scenarios.
 set -uo pipefail
 
-SCENARIOS="closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy"
+SCENARIOS=(closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy)
 
 [[ $# -eq 1 ]] || { echo "usage: $0 OUTROOT" >&2; exit 2; }
 OUTROOT=$1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 START=$SECONDS
 failed=()
-for s in $SCENARIOS; do
+for s in "${SCENARIOS[@]}"; do
 	t0=$SECONDS
 	# timeout(1) is a last-resort guard; run.sh's own trap still cleans up on TERM.
 	if timeout --signal=TERM --kill-after=10 90 "$HERE/run.sh" "$s" "$OUTROOT/$s"; then
@@ -26,7 +26,8 @@ for s in $SCENARIOS; do
 		failed+=("$s")
 	fi
 done
-echo "run_all: ${#SCENARIOS// /+} scenarios in $(( SECONDS - START ))s; failed: ${failed[*]:-none}" >&2
-leftover=$(ip netns list 2>/dev/null | grep -c '^tcpsnap-' || true)
-[[ $leftover -eq 0 ]] || echo "run_all: warning: $leftover tcpsnap-* namespaces still exist (another run in progress?)" >&2
+echo "run_all: ${#SCENARIOS[@]} scenarios in $(( SECONDS - START ))s; failed: ${failed[*]:-none}" >&2
+pattern=$(IFS='|'; echo "^tcpsnap-(${SCENARIOS[*]})-[0-9]+")
+leftover=$(ip netns list 2>/dev/null | grep -cE "$pattern" || true)
+[[ $leftover -eq 0 ]] || echo "run_all: warning: $leftover scenario namespaces still exist (another run in progress?)" >&2
 exit "${#failed[@]}"
