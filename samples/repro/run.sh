@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Reproduce one TCP socket-state pathology in a throwaway network namespace and
+# capture it the way the tcpsnap collector would.
+#
+#   sudo samples/repro/run.sh SCENARIO OUTDIR
+#
+# Scenarios: closewait-leak timewait-churn server-closes-first port-exhaustion
+#            accept-queue-full rpc-churn stalled-reader healthy
+#
+# Needs root, iproute2 (ip, ss), net-tools (netstat), procps (sysctl) and Go.
+# All traffic stays on loopback inside the namespace tcpsnap-<scenario>-<pid>;
+# sysctls are only written inside that namespace (fs.* are read, never written).
+# Every peer is started by pid, has a hard -duration deadline, and is killed by
+# pid on exit; the namespace is deleted on exit, error or interrupt.
+set -euo pipefail
+
+SCENARIOS="closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+say() { printf '[%5.1fs] %s\n' "$(( SECONDS - START ))" "$*" >&2; }
+
+[[ $# -eq 2 ]] || die "usage: $0 SCENARIO OUTDIR   (scenarios: $SCENARIOS)"
+SCENARIO=$1
+OUTDIR=$2
+[[ " $SCENARIOS " == *" $SCENARIO "* ]] || die "unknown scenario '$SCENARIO' (one of: $SCENARIOS)"
+[[ $EUID -eq 0 ]] || die "needs root (ip netns, sysctl inside the namespace)"
+GO=${GO:-go}
+for t in ip ss netstat sysctl "$GO"; do
+	command -v "$t" >/dev/null || die "missing tool: $t"
+done
+
+START=$SECONDS
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+NS="tcpsnap-${SCENARIO}-$$"
+PEER_DURATION=50s   # hard deadline of every peer: they end by themselves even if we die
+PIDS=()
+NAMES=()
+ARGS=()
+WORK=""
+NS_CREATED=0
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	local pid i alive
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for i in $(seq 1 50); do   # at most 5 s
+		alive=0
+		for pid in "${PIDS[@]}"; do
+			if [[ -e /proc/$pid ]] && ! grep -q ') Z ' "/proc/$pid/stat" 2>/dev/null; then
+				alive=1
+			fi
+		done
+		[[ $alive -eq 0 ]] && break
+		sleep 0.1
+	done
+	for pid in "${PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	if [[ $NS_CREATED -eq 1 ]]; then
+		ip netns del "$NS" 2>/dev/null || echo "run.sh: could not delete namespace $NS" >&2
+	fi
+	[[ -n $WORK ]] && rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { ip netns exec "$NS" "$@"; }
+# Capture commands only switch the network namespace (nsenter) and keep the
+# host's mounts: `ip netns exec` remounts /sys, which hides the cgroup2 mount
+# and makes `ss -e` print "Failed to find cgroup2 mount" once per socket.
+if command -v nsenter >/dev/null; then
+	capx() { nsenter --net="/run/netns/$NS" "$@"; }
+else
+	capx() { nsx "$@"; }
+fi
+
+# start_peer NOFILE NAME SUBCOMMAND ARGS... : runs the peer binary as NAME inside the namespace.
+start_peer() {
+	local nofile=$1 name=$2
+	shift 2
+	ln -sf "$WORK/peer" "$WORK/bin/$name"
+	local log="$WORK/log/$name.${#PIDS[@]}.log"
+	# ulimit sets soft and hard RLIMIT_NOFILE (the Go runtime raises soft to hard).
+	# `ip netns exec` execs in place, so $! is the peer's own pid.
+	( ulimit -n "$nofile"; exec ip netns exec "$NS" "$WORK/bin/$name" "$@" -duration "$PEER_DURATION" ) \
+		>"$log" 2>&1 </dev/null &
+	PIDS+=("$!")
+	NAMES+=("$name")
+	ARGS+=("$*")
+	say "started $name pid $! : $*"
+}
+
+# wait_until DESC TIMEOUT_S CMD... : poll (every 0.2 s, bounded) until CMD succeeds.
+wait_until() {
+	local desc=$1 timeout=$2 i
+	shift 2
+	for i in $(seq 1 $(( timeout * 5 ))); do
+		if "$@"; then
+			say "reached: $desc"
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "run.sh: state counts now:" >&2
+	nsx ss -Htan | awk '{n[$1]++} END {for (s in n) print "  " s, n[s]}' >&2 || true
+	tail -n 3 "$WORK"/log/*.log >&2 || true
+	die "timeout after ${timeout}s waiting for: $desc"
+}
+
+# count STATE [ss filter...] : number of sockets in STATE inside the namespace.
+count() {
+	local st=$1
+	shift
+	nsx ss -Htan state "$st" "$@" | wc -l
+}
+listening() { [[ $(nsx ss -Hltn "sport = :$1" | wc -l) -ge 1 ]]; }
+wait_listen() { local p; for p; do wait_until "listener on :$p" 10 listening "$p"; done; }
+atleast() { local n=$1; shift; [[ $(count "$@") -ge $n ]]; }
+log_has() { grep -q -- "$2" "$WORK"/log/"$1".*.log 2>/dev/null; }
+counter() { # counter FILE PREFIX NAME : a value from /proc/net/snmp|netstat in the namespace
+	nsx awk -v p="$2:" -v n="$3" '$1==p { if (!h) { for (i=2;i<=NF;i++) k[i]=$i; h=1 } else { for (i=2;i<=NF;i++) if (k[i]==n) print $i; h=0 } }' "/proc/net/$1"
+}
+peers_alive() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		[[ -e /proc/$pid ]] || die "peer pid $pid died early; see logs"
+	done
+}
+
+# ---------------------------------------------------------------- setup
+WORK=$(mktemp -d /tmp/tcpsnap-repro.XXXXXX)
+mkdir -p "$WORK/bin" "$WORK/log"
+say "building peer"
+(cd "$REPO" && CGO_ENABLED=0 "$GO" build -buildvcs=false -o "$WORK/peer" ./samples/repro/peer)
+
+ip netns add "$NS"
+NS_CREATED=1
+nsx ip link set lo up
+say "namespace $NS created"
+
+SYSCTL_SET=()
+set_sysctl() { nsx sysctl -q -w "$1=$2"; SYSCTL_SET+=("$1 = $2"); }
+
+DESCRIPTION=""
+NSSWITCH=""
+case $SCENARIO in
+closewait-leak)
+	DESCRIPTION="P12 CLOSE_WAIT leak: leaky-server on :8443 reads each request until EOF but never calls close(); every 10th connection is never read at all. loadgen opened and closed 400 connections (client closes first)."
+	start_peer 1024 leaky-server leak-server -addr :8443 -unread-every 10 -max-conns 1000
+	wait_listen 8443
+	start_peer 4096 loadgen client -mode short -n 400 -interval 5ms -addr 127.0.0.1:8443
+	wait_until "400 CLOSE-WAIT" 25 atleast 400 close-wait
+	sleep 1
+	;;
+timewait-churn)
+	DESCRIPTION="P01/P06 loopback connection churn: apiclient opens and closes 2000 short connections to pgserver on 127.0.0.1:5432 (client closes first, no pooling) while holding 2 long-lived connections to the same destination. Default sysctls of a new namespace."
+	start_peer 4096 pgserver echo-server -addr :5432
+	wait_listen 5432
+	start_peer 4096 apiclient client -mode short -keep 2 -n 2000 -interval 2ms -addr 127.0.0.1:5432
+	wait_until "apiclient finished its churn" 30 log_has apiclient "short connections:"
+	wait_until "1950 TIME-WAIT to :5432" 10 atleast 1950 time-wait dport = :5432
+	;;
+server-closes-first)
+	DESCRIPTION="P03 server-side TIME_WAIT: webserver on :8080 answers one HTTP/1.0 request per connection and closes first; loadgen sent 1000 requests, one connection each."
+	start_peer 4096 webserver close-server -addr :8080
+	wait_listen 8080
+	start_peer 4096 loadgen client -mode http -n 1000 -interval 3ms -addr 127.0.0.1:8080
+	wait_until "loadgen finished" 30 log_has loadgen "http connections:"
+	wait_until "950 server-side TIME-WAIT on :8080" 10 atleast 950 time-wait sport = :8080
+	;;
+port-exhaustion)
+	DESCRIPTION="P01 ephemeral-port exhaustion toward one destination: ip_local_port_range narrowed to 40000-40099 (100 ports) and tcp_tw_reuse=0 inside the namespace; batchjob holds 60 connections to cachesrv 127.0.0.1:6379 and then opens/closes short connections (client closes first) until connect() fails with EADDRNOTAVAIL."
+	set_sysctl net.ipv4.ip_local_port_range "40000 40099"
+	set_sysctl net.ipv4.tcp_tw_reuse 0
+	start_peer 4096 cachesrv echo-server -addr :6379
+	wait_listen 6379
+	start_peer 4096 batchjob client -mode short -keep 60 -n 300 -interval 20ms -addr 127.0.0.1:6379
+	wait_until "batchjob finished" 30 log_has batchjob "short connections:"
+	wait_until "batchjob saw EADDRNOTAVAIL" 5 log_has batchjob "error-count EADDRNOTAVAIL"
+	;;
+accept-queue-full)
+	DESCRIPTION="P16 accept-queue overflow: slow-app listens on :9000 with backlog 4 and never calls accept(); loadgen starts 20 connections to 127.0.0.1:9000 (dial timeout 60 s), later ones stay in SYN-SENT while their SYNs are dropped."
+	start_peer 4096 slow-app backlog-server -addr :9000 -backlog 4
+	wait_listen 9000
+	start_peer 4096 loadgen client -mode hold -n 20 -interval 50ms -dial-timeout 60s -addr 127.0.0.1:9000
+	wait_until "10 SYN-SENT to :9000" 15 atleast 10 syn-sent dport = :9000
+	overflow_gt() { [[ $(counter netstat TcpExt ListenOverflows) -gt "$1" ]]; }
+	wait_until "ListenOverflows > 20" 15 overflow_gt 20
+	sleep 2
+	;;
+rpc-churn)
+	DESCRIPTION="P05 loopback TIME_WAIT to sunrpc: rpcbind listens on 127.0.0.1:111; nislookup (standing in for a name lookup through NIS, as netstat without -n does with 'hosts: files nis') made 800 short connect/close calls to it (client closes first) and then went idle, holding no connection to :111. etc/nsswitch.conf in this capture is the scenario's synthetic host config, not the build machine's."
+	NSSWITCH=1
+	start_peer 4096 rpcbind echo-server -addr 127.0.0.1:111
+	wait_listen 111
+	start_peer 4096 nislookup client -mode short -n 800 -interval 3ms -addr 127.0.0.1:111
+	wait_until "nislookup finished" 30 log_has nislookup "short connections:"
+	wait_until "750 TIME-WAIT to :111" 10 atleast 750 time-wait dport = :111
+	;;
+stalled-reader)
+	DESCRIPTION="P24/P25 stalled receiver: slow-reader on :7000 accepts and never reads; producer opened 12 connections and wrote to each until its send buffer was full (write blocked for 1.5 s)."
+	start_peer 4096 slow-reader sink-server -addr :7000
+	wait_listen 7000
+	start_peer 4096 producer client -mode fill -n 12 -fill-timeout 1500ms -addr 127.0.0.1:7000
+	wait_until "producer send buffers full" 30 log_has producer "fill connections:"
+	big_recvq() { [[ $(nsx ss -Htan state established '( sport = :7000 )' | awk '$1 >= 65536' | wc -l) -ge 12 ]]; }
+	wait_until "12 server sockets with Recv-Q >= 64 KiB" 5 big_recvq
+	;;
+healthy)
+	DESCRIPTION="Baseline, nothing wrong: webserver on :8080, pgserver on 127.0.0.1:5432 and metrics on [::1]:9100 (all close after the client); apiclient holds 4 pooled connections to pgserver and made 3 short ones (3 TIME_WAIT), frontend holds 3 connections to webserver, scraper holds 2 to metrics over ::1."
+	start_peer 4096 webserver echo-server -addr :8080
+	start_peer 4096 pgserver echo-server -addr 127.0.0.1:5432
+	start_peer 4096 metrics echo-server -addr '[::1]:9100'
+	wait_listen 8080 5432 9100
+	start_peer 4096 apiclient client -mode short -keep 4 -n 3 -interval 100ms -addr 127.0.0.1:5432
+	start_peer 4096 frontend client -mode hold -n 3 -addr 127.0.0.1:8080
+	start_peer 4096 scraper client -mode hold -n 2 -addr '[::1]:9100'
+	wait_until "apiclient finished" 10 log_has apiclient "short connections:"
+	wait_until "18 ESTAB and 3 TIME-WAIT" 10 eval 'atleast 18 established && atleast 3 time-wait'
+	sleep 1
+	;;
+esac
+peers_alive
+
+# ---------------------------------------------------------------- capture
+say "capturing into $OUTDIR"
+mkdir -p "$OUTDIR"
+rm -rf "$OUTDIR/proc" "$OUTDIR/etc"
+rm -f "$OUTDIR"/{scenario.txt,ss-tanpoeim.txt,ss-tan.txt,netstat-antpo.txt,netstat-ant.txt,ss-s.txt,sysctl.txt,processes.txt}
+mkdir -p "$OUTDIR/proc/net"
+
+CAPTURED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+capx ss -tanpoeim >"$OUTDIR/ss-tanpoeim.txt" 2>&1 || true
+capx ss -tan >"$OUTDIR/ss-tan.txt"
+capx netstat -antpo >"$OUTDIR/netstat-antpo.txt" 2>&1 || true
+capx netstat -ant >"$OUTDIR/netstat-ant.txt"
+capx ss -s >"$OUTDIR/ss-s.txt"
+for f in tcp tcp6 snmp netstat sockstat sockstat6; do
+	capx cat "/proc/net/$f" >"$OUTDIR/proc/net/$f"
+done
+# Read inside the namespace; a key that does not exist there is global
+# (net.ipv4.tcp_max_orphans on recent kernels), so read it in the host namespace.
+HOST_SYSCTLS=()
+for key in net.ipv4.ip_local_port_range net.ipv4.ip_local_reserved_ports \
+	net.ipv4.tcp_fin_timeout net.ipv4.tcp_tw_reuse net.ipv4.tcp_max_tw_buckets \
+	net.ipv4.tcp_max_orphans net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies \
+	net.ipv4.tcp_timestamps net.core.somaxconn net.ipv4.tcp_keepalive_time \
+	fs.file-nr fs.file-max; do
+	if ! nsx sysctl "$key" 2>/dev/null; then
+		sysctl "$key" && HOST_SYSCTLS+=("$key")
+	fi
+done >"$OUTDIR/sysctl.txt"
+for i in "${!PIDS[@]}"; do
+	pid=${PIDS[$i]}
+	fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+	lim=$(awk '/^Max open files/ {print $4}' "/proc/$pid/limits")
+	echo "$pid $(cat "/proc/$pid/comm") $fds $lim"
+done >"$OUTDIR/processes.txt"
+if [[ -n $NSSWITCH ]]; then
+	mkdir -p "$OUTDIR/etc"
+	cat >"$OUTDIR/etc/nsswitch.conf" <<'EOF'
+# /etc/nsswitch.conf (synthetic, written by samples/repro/run.sh for the rpc-churn scenario)
+#
+# Host and service lookups fall through to NIS: every lookup that misses
+# /etc/hosts or /etc/services asks ypbind/portmap on 127.0.0.1:111.
+
+passwd:         files nis
+group:          files nis
+shadow:         files nis
+
+hosts:          files nis
+networks:       files nis
+protocols:      files
+services:       files nis
+ethers:         files
+rpc:            files
+
+netgroup:       nis
+EOF
+fi
+
+{
+	echo "scenario: $SCENARIO"
+	echo "description: $DESCRIPTION"
+	echo "command: samples/repro/run.sh $SCENARIO $OUTDIR"
+	echo "date: $CAPTURED_AT"
+	echo "kernel: $(uname -r)"
+	echo "ss: $(ss -V)"
+	echo "netstat: $(netstat --version 2>&1 | head -1)"
+	echo "namespace: $NS (created for this run, loopback only, deleted afterwards)"
+	if [[ ${#SYSCTL_SET[@]} -gt 0 ]]; then
+		for s in "${SYSCTL_SET[@]}"; do echo "sysctl set in namespace: $s"; done
+	else
+		echo "sysctl set in namespace: none (defaults of a new network namespace)"
+	fi
+	[[ ${#HOST_SYSCTLS[@]} -gt 0 ]] && echo "sysctl read in the host namespace (global, not visible inside the namespace): ${HOST_SYSCTLS[*]}"
+	echo "capture: ss -tanpoeim, ss -tan, netstat -antpo, netstat -ant, ss -s, /proc/net/{tcp,tcp6,snmp,netstat,sockstat,sockstat6}, sysctl; all numeric (-n), run inside the namespace"
+	[[ -n $NSSWITCH ]] && echo "etc/nsswitch.conf: synthetic host config of this scenario (hosts: files nis), not read from the build machine"
+	for i in "${!PIDS[@]}"; do
+		echo "peer: pid ${PIDS[$i]} name ${NAMES[$i]} args: ${ARGS[$i]} -duration $PEER_DURATION"
+	done
+	echo "state counts (ss -tan):"
+	awk 'NR > 1 {n[$1]++} END {for (s in n) printf "  %s %d\n", s, n[s]}' "$OUTDIR/ss-tan.txt" | sort
+	echo "counters: ListenOverflows $(counter netstat TcpExt ListenOverflows) ListenDrops $(counter netstat TcpExt ListenDrops) ActiveOpens $(counter snmp Tcp ActiveOpens) PassiveOpens $(counter snmp Tcp PassiveOpens)"
+	echo "peer log summaries:"
+	for f in "$WORK"/log/*.log; do
+		grep -hE 'connections:|error-count|wrote|holding|listening' "$f" | sed 's/^/  /' || true
+	done
+} >"$OUTDIR/scenario.txt"
+
+say "captured $(($(wc -l <"$OUTDIR/ss-tan.txt") - 1)) sockets; cleaning up"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Reproduce every scenario live, one after the other, into OUTROOT/<scenario>.
+#
+#   sudo samples/repro/run_all.sh OUTROOT
+#
+# Each run.sh call is bounded (peers have a 50 s hard deadline, every wait is
+# bounded, a scenario normally takes 5-10 s) and cleans up its own namespace
+# and processes, so the whole run takes well under two minutes and can be
+# repeated on the same machine. Exit status: number of failed scenarios.
+set -uo pipefail
+
+SCENARIOS=(closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy)
+
+[[ $# -eq 1 ]] || { echo "usage: $0 OUTROOT" >&2; exit 2; }
+OUTROOT=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+START=$SECONDS
+failed=()
+for s in "${SCENARIOS[@]}"; do
+	t0=$SECONDS
+	# timeout(1) is a last-resort guard; run.sh's own trap still cleans up on TERM.
+	if timeout --signal=TERM --kill-after=10 90 "$HERE/run.sh" "$s" "$OUTROOT/$s"; then
+		echo "run_all: $s ok ($(( SECONDS - t0 ))s)" >&2
+	else
+		echo "run_all: $s FAILED ($(( SECONDS - t0 ))s)" >&2
+		failed+=("$s")
+	fi
+done
+echo "run_all: ${#SCENARIOS[@]} scenarios in $(( SECONDS - START ))s; failed: ${failed[*]:-none}" >&2
+pattern=$(IFS='|'; echo "^tcpsnap-(${SCENARIOS[*]})-[0-9]+")
+leftover=$(ip netns list 2>/dev/null | grep -cE "$pattern" || true)
+[[ $leftover -eq 0 ]] || echo "run_all: warning: $leftover scenario namespaces still exist (another run in progress?)" >&2
+exit "${#failed[@]}"
