@@ -38,6 +38,7 @@ var formats = []*Format{
 	procSNMPFormat,
 	procSockstatFormat,
 	ssSummaryFormat,
+	netstatWindowsFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
