@@ -39,6 +39,7 @@ var formats = []*Format{
 	procSockstatFormat,
 	ssSummaryFormat,
 	netstatWindowsFormat,
+	lsofFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
