@@ -40,6 +40,7 @@ var formats = []*Format{
 	ssSummaryFormat,
 	netstatWindowsFormat,
 	lsofFormat,
+	getNetTCPFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
