@@ -187,7 +187,7 @@ func parseNetstatWindows(r io.Reader, out *Listing) error {
 		}
 		nonBlank++
 		tcp, ok := winRow(fs)
-		if !ok && len(fs) >= 1 && string(fs[0]) == "TCP" {
+		if !ok && len(fs) >= 2 && string(fs[0]) == "TCP" && bytes.IndexByte(fs[1], ':') >= 0 {
 			// Looks like a socket but the addresses are missing or cut.
 			out.Problemf(n, fmt.Sprintf("TCP row without local and foreign address:port: %q", clip(line)))
 			recognised = true
