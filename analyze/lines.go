@@ -169,3 +169,11 @@ func parseDecimal(b []byte) (float64, bool) {
 	}
 	return float64(mant) / pow10[decimals], true
 }
+
+// clip shortens input text quoted in a problem message to 80 bytes.
+func clip[T ~string | ~[]byte](b T) string {
+	if len(b) > 80 {
+		return string(b[:80]) + "..."
+	}
+	return string(b)
+}

@@ -444,14 +444,6 @@ func looksLikeDotSocketRow(f [][]byte) bool {
 	return n >= 2
 }
 
-// clip shortens a line for a problem message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
-}
-
 // parseBSDRow parses one TCP row (proto first). It returns nil and a
 // message for a row it cannot use, or a socket and possibly a message
 // about a part it could not read.

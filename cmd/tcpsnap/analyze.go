@@ -16,6 +16,7 @@ type analyzeCmd struct {
 	Rules       string   `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
 	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
+	Profile     string   `placeholder:"FILE" help:"Also write a socket profile (gzipped pprof) to FILE: go tool pprof -http=: FILE shows which states, processes, ports and peers hold the sockets."`
 }
 
 func (c *analyzeCmd) Run(e *env) error {
@@ -28,6 +29,11 @@ func (c *analyzeCmd) Run(e *env) error {
 		return &exitCodeError{code: exitError, err: err}
 	}
 	rep := analyze.Run(snap, compiled)
+	if c.Profile != "" {
+		if err := writeProfile(c.Profile, snap); err != nil {
+			return &exitCodeError{code: exitError, err: err}
+		}
+	}
 	out := e.stdout
 	if c.Output != "" {
 		f, err := os.Create(c.Output)
@@ -88,4 +94,20 @@ func loadRules(dir string) ([]*analyze.Rule, error) {
 		return nil, fmt.Errorf("compiling rules:\n%w", err)
 	}
 	return compiled, nil
+}
+
+func writeProfile(path string, snap *analyze.Snapshot) error {
+	p := analyze.Profile(snap)
+	if err := p.CheckValid(); err != nil {
+		return fmt.Errorf("building profile: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing profile %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -1,0 +1,248 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// getNetTCPFormat reads PowerShell Get-NetTCPConnection output: the default
+// table and the Export-Csv / ConvertTo-Csv form (with or without the
+// #TYPE line, ',' or ';' (-UseCulture) separated).
+var getNetTCPFormat = &Format{
+	Name:        "get-nettcpconnection",
+	Description: "PowerShell Get-NetTCPConnection table or Export-Csv/ConvertTo-Csv output",
+	Example:     "0.0.0.0                             135       0.0.0.0                             0          Listen                     1012",
+	Detect:      detectGetNetTCP,
+	Parse:       parseGetNetTCP,
+}
+
+// psStates maps the TcpState enum names (lower case) and, for CSV written
+// from the raw CIM value, their MIB_TCP_STATE numbers (unverified: every
+// capture seen so far carries the names).
+var psStates = map[string]string{
+	"closed": Close, "listen": Listen, "synsent": SynSent, "synreceived": SynRecv,
+	"established": Established, "finwait1": FinWait1, "finwait2": FinWait2,
+	"closewait": CloseWait, "closing": Closing, "lastack": LastAck,
+	"timewait": TimeWait, "deletetcb": Close, "bound": Bound,
+	"1": Close, "2": Listen, "3": SynSent, "4": SynRecv, "5": Established,
+	"6": FinWait1, "7": FinWait2, "8": CloseWait, "9": Closing, "10": LastAck,
+	"11": TimeWait, "12": Close, "100": Bound,
+}
+
+func psState(w string) (string, bool) {
+	s, ok := psStates[strings.ToLower(w)]
+	return s, ok
+}
+
+// psTableHeader reports whether fs is the table header line.
+func psTableHeader(fs [][]byte) bool {
+	return len(fs) >= 5 && string(fs[0]) == "LocalAddress" && string(fs[1]) == "LocalPort" &&
+		string(fs[2]) == "RemoteAddress"
+}
+
+// psCSVHeader returns the separator of a CSV header line naming the
+// LocalAddress and LocalPort columns, or 0.
+func psCSVHeader(b []byte) byte {
+	if !bytes.Contains(b, []byte(`"LocalAddress"`)) || !bytes.Contains(b, []byte(`"LocalPort"`)) {
+		return 0
+	}
+	if bytes.Contains(b, []byte(`";"`)) {
+		return ';'
+	}
+	return ','
+}
+
+func detectGetNetTCP(head []string) int {
+	var fs [][]byte
+	for _, l := range head {
+		b := []byte(l)
+		if psCSVHeader(b) != 0 {
+			return 90
+		}
+		fs = fields(fs, b)
+		if psTableHeader(fs) {
+			return 90
+		}
+	}
+	return 0
+}
+
+var errNotGetNetTCP = errors.New("not Get-NetTCPConnection output")
+
+func parseGetNetTCP(r io.Reader, out *Listing) error {
+	sc := NewLineScanner(r)
+	var fs [][]byte
+	mode := 0 // 0: before a header, 't': table, ',' or ';': CSV
+	var col map[string]int
+	for sc.Scan() {
+		n := sc.Line()
+		line := sc.Bytes()
+		if sc.TooLong() {
+			out.Problemf(n, "line longer than the limit, cut")
+		}
+		fs = fields(fs, line)
+		if len(fs) == 0 {
+			continue
+		}
+		if sep := psCSVHeader(line); sep != 0 {
+			mode = int(sep)
+			col = csvColumns(line, sep)
+			continue
+		}
+		if psTableHeader(fs) {
+			mode = 't'
+			continue
+		}
+		switch mode {
+		case 't':
+			if fs[0][0] == '-' || bytes.HasPrefix(fs[0], []byte("PS")) && len(fs) > 1 && bytes.HasSuffix(fs[len(fs)-1], []byte(">")) {
+				continue // the dashes under the header, a prompt
+			}
+			if len(fs) < 4 {
+				if _, num := atoi(fs[min(1, len(fs)-1)]); num && len(fs) > 1 {
+					out.Problemf(n, "row cut short: "+clip(line))
+				}
+				continue // a prompt or other output after the table
+			}
+			// LocalAddress LocalPort RemoteAddress RemotePort State
+			// [AppliedSetting] OwningProcess; AppliedSetting (Internet,
+			// Datacenter, ...) is empty for listening and bound sockets.
+			var state, pid []byte
+			var rest [][]byte
+			if len(fs) >= 5 {
+				state, rest = fs[4], fs[5:]
+			}
+			if len(rest) > 0 {
+				if _, ok := atoi(rest[len(rest)-1]); ok {
+					pid = rest[len(rest)-1]
+					rest = rest[:len(rest)-1]
+				}
+			}
+			if len(rest) > 1 {
+				out.Problemf(n, fmt.Sprintf("unexpected fields after the state: %q", clip(bytes.Join(rest, []byte(" ")))))
+			}
+			psRow(out, n, fs[0], fs[1], fs[2], fs[3], state, pid)
+		case ',', ';':
+			rec, err := csvRecord(line, byte(mode))
+			if err != nil {
+				out.Problemf(n, "bad CSV line: "+err.Error())
+				continue
+			}
+			get := func(name string) []byte {
+				if i, ok := col[name]; ok && i < len(rec) {
+					return []byte(rec[i])
+				}
+				return nil
+			}
+			psRow(out, n, get("LocalAddress"), get("LocalPort"), get("RemoteAddress"), get("RemotePort"),
+				get("State"), get("OwningProcess"))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if mode == 0 {
+		return errNotGetNetTCP
+	}
+	out.Families = []int{4, 6}
+	out.Richness = 60 // addresses, state and owning PID; no queues or timers
+	return nil
+}
+
+func csvRecord(line []byte, sep byte) ([]string, error) {
+	cr := csv.NewReader(bytes.NewReader(line))
+	cr.Comma = rune(sep)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	return cr.Read()
+}
+
+func csvColumns(line []byte, sep byte) map[string]int {
+	rec, _ := csvRecord(line, sep)
+	m := make(map[string]int, len(rec))
+	for i, name := range rec {
+		if _, dup := m[name]; !dup {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+// psRow adds one connection from its column values.
+func psRow(out *Listing, n int, laddr, lport, raddr, rport, state, pid []byte) {
+	if len(laddr) == 0 || len(lport) == 0 {
+		out.Problemf(n, "row without local address or port")
+		return
+	}
+	if truncated(laddr) || truncated(raddr) {
+		out.Problemf(n, "address cut by the table width (use Format-Table -AutoSize or Export-Csv)")
+		return
+	}
+	local, err := ParseEndpoint(joinAddrPort(laddr, lport), false)
+	if err != nil {
+		out.Problemf(n, fmt.Sprintf("bad local address %q port %q", clip(laddr), clip(lport)))
+		return
+	}
+	if len(raddr) == 0 {
+		raddr = []byte("0.0.0.0")
+	}
+	if len(rport) == 0 {
+		rport = []byte("0")
+	}
+	remote, err := ParseEndpoint(joinAddrPort(raddr, rport), false)
+	if err != nil {
+		out.Problemf(n, fmt.Sprintf("bad remote address %q port %q", clip(raddr), clip(rport)))
+		return
+	}
+	s := NewSocket()
+	s.Local, s.LocalName = local.AddrPort, local.Name
+	s.Remote, s.RemoteName = remote.AddrPort, remote.Name
+	s.Family = 4
+	if local.Name == "" {
+		s.Family = family(local.AddrPort.Addr())
+	}
+	if st, ok := psState(string(state)); ok {
+		s.State = st
+	} else {
+		s.State = Unknown
+		if len(state) == 0 {
+			out.Problemf(n, "row without a state")
+		} else {
+			out.Problemf(n, fmt.Sprintf("unknown state word %q", clip(state)))
+		}
+	}
+	if len(pid) > 0 {
+		if v, ok := atoi(pid); ok && v <= 1<<31-1 {
+			s.PID = int(v)
+			if name, sys := winSystemPIDs[s.PID]; sys {
+				s.Process = name
+			}
+		} else {
+			out.Problemf(n, fmt.Sprintf("bad OwningProcess %q", clip(pid)))
+		}
+	}
+	out.Sockets = append(out.Sockets, s)
+}
+
+// truncated reports whether PowerShell cut a value to fit its column.
+func truncated(b []byte) bool {
+	return bytes.HasSuffix(b, []byte("...")) || bytes.HasSuffix(b, []byte("…"))
+}
+
+// joinAddrPort makes "addr:port" ("[v6]:port" for IPv6) for ParseEndpoint.
+func joinAddrPort(addr, port []byte) []byte {
+	b := make([]byte, 0, len(addr)+len(port)+3)
+	if bytes.IndexByte(addr, ':') >= 0 {
+		b = append(b, '[')
+		b = append(b, addr...)
+		b = append(b, ']')
+	} else {
+		b = append(b, addr...)
+	}
+	b = append(b, ':')
+	return append(b, port...)
+}
