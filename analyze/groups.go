@@ -48,10 +48,10 @@ type Group struct {
 	Bound       int
 
 	// Queues over the group's non-listening sockets, in bytes.
-	RecvQ        int64
-	SendQ        int64
-	MaxRecvQ     int64
-	MaxSendQ     int64
+	RecvQ        int
+	SendQ        int
+	MaxRecvQ     int
+	MaxSendQ     int
 	RecvQSockets int // sockets with data waiting to be read
 	SendQSockets int // sockets with data not yet acknowledged
 
@@ -63,7 +63,7 @@ type Group struct {
 	CloseWaitRecvQMore int
 	CloseWaitServer    int   // on a local listening port
 	CloseWaitClient    int   // toward a remote service
-	CloseWaitIdleMS    int64 // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
+	CloseWaitIdleMS    int // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
 
 	// TIME_WAIT detail, from timers where the listing has them.
 	TimeWaitServer int     // on a local listening port (the server closed first)
@@ -79,8 +79,8 @@ type Group struct {
 	Orphans        int // FIN_WAIT2 with a timewait timer and no owner: closed by the app
 
 	// Listener detail (listener groups; port groups sum their listeners).
-	AcceptQueue  int64 // connections waiting for accept()
-	Backlog      int64 // accept queue limit (ss only); -1 unknown
+	AcceptQueue  int // connections waiting for accept()
+	Backlog      int // accept queue limit (ss only); -1 unknown
 	BacklogKnown bool
 
 	// Destination detail: local ports in use toward this (local address,
@@ -93,7 +93,14 @@ type Group struct {
 
 	ports   map[string]map[int]int            // state -> local port -> count
 	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
-	owners  map[string]int                    // owner display -> sockets
+	owners  map[ownerID]int                   // owner -> sockets
+}
+
+// ownerID identifies a socket owner; inferred owners count apart.
+type ownerID struct {
+	name     string
+	pid      int
+	inferred bool
 }
 
 // Ports names the local ports of the group's sockets in a state, most
@@ -120,8 +127,12 @@ func (g *Group) Remotes(state string) string {
 
 // Owners names the processes owning the group's sockets, most first.
 func (g *Group) Owners() string {
-	return topList(len(g.owners), func(yield func(string, int)) {
-		for o, n := range g.owners {
+	byName := map[string]int{}
+	for o, n := range g.owners {
+		byName[ownerName(o.name, o.pid)] += n
+	}
+	return topList(len(byName), func(yield func(string, int)) {
+		for o, n := range byName {
 			yield(o, n)
 		}
 	})
@@ -173,7 +184,7 @@ const maxTracked = 10000
 func newGroup(kind, key string) *Group {
 	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
 		CloseWaitIdleMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1,
-		ports: map[string]map[int]int{}, remotes: map[string]map[netip.AddrPort]int{}, owners: map[string]int{}}
+		ports: map[string]map[int]int{}, remotes: map[string]map[netip.AddrPort]int{}, owners: map[ownerID]int{}}
 }
 
 // add counts one socket into the group.
@@ -232,8 +243,8 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
 		} else {
 			g.CloseWaitClient++
 		}
-		if s.Info != nil && s.Info.LastRcv > g.CloseWaitIdleMS {
-			g.CloseWaitIdleMS = s.Info.LastRcv
+		if s.Info != nil && int(s.Info.LastRcv) > g.CloseWaitIdleMS {
+			g.CloseWaitIdleMS = int(s.Info.LastRcv)
 		}
 	case LastAck:
 		g.LastAck++
@@ -248,19 +259,19 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
 		g.MaxRetransmits = s.Retransmits
 	}
 	if s.State == Listen {
-		g.AcceptQueue += s.RecvQ
+		g.AcceptQueue += int(s.RecvQ)
 		if s.BacklogKnown {
 			if g.Backlog < 0 {
 				g.Backlog = 0
 			}
-			g.Backlog += s.SendQ
+			g.Backlog += int(s.SendQ)
 			g.BacklogKnown = true
 		}
 	} else {
-		g.RecvQ += s.RecvQ
-		g.SendQ += s.SendQ
-		g.MaxRecvQ = max(g.MaxRecvQ, s.RecvQ)
-		g.MaxSendQ = max(g.MaxSendQ, s.SendQ)
+		g.RecvQ += int(s.RecvQ)
+		g.SendQ += int(s.SendQ)
+		g.MaxRecvQ = max(g.MaxRecvQ, int(s.RecvQ))
+		g.MaxSendQ = max(g.MaxSendQ, int(s.SendQ))
 		// A CLOSE_WAIT socket's Recv-Q of 1 is the FIN, not data.
 		if s.RecvQ > 1 || (s.RecvQ == 1 && s.State != CloseWait) {
 			g.RecvQSockets++
@@ -286,7 +297,7 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
 		}
 	}
 	if len(g.owners) < maxTracked {
-		g.owners[ownerName(s.Process, s.PID)]++
+		g.owners[ownerID{s.Process, s.PID, s.OwnerInferred}]++
 	}
 }
 
@@ -521,22 +532,25 @@ func (g *Group) setOwner(s *Socket) {
 	g.OwnerInferred = s.OwnerInferred
 }
 
-// pickOwner names the process owning most of a destination's sockets.
+// pickOwner names the process owning most of a destination's sockets,
+// preferring owners the listing named over inferred ones on ties.
 func (g *Group) pickOwner() {
-	best, n := "", 0
+	var best ownerID
+	n := 0
 	for o, c := range g.owners {
-		if o == "an unknown process" {
+		if o.name == "" && o.pid == 0 {
 			continue
 		}
-		if c > n || (c == n && o < best) {
+		if c > n || (c == n && ownerName(o.name, o.pid) < ownerName(best.name, best.pid)) {
 			best, n = o, c
 		}
 	}
-	if best == "" {
+	if n == 0 {
 		g.Owner = "an unknown process"
 		return
 	}
-	g.Owner, g.OwnerKnown = best, true
+	g.Owner, g.Process, g.PID, g.OwnerKnown = ownerName(best.name, best.pid), best.name, best.pid, true
+	g.OwnerInferred = best.inferred
 }
 
 func addrString(a netip.Addr) string {
