@@ -61,8 +61,8 @@ type Group struct {
 	CloseWaitRecvQ0    int
 	CloseWaitRecvQ1    int
 	CloseWaitRecvQMore int
-	CloseWaitServer    int   // on a local listening port
-	CloseWaitClient    int   // toward a remote service
+	CloseWaitServer    int // on a local listening port
+	CloseWaitClient    int // toward a remote service
 	CloseWaitIdleMS    int // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
 
 	// TIME_WAIT detail, from timers where the listing has them.
