@@ -164,7 +164,7 @@ timewait-churn)
 	wait_listen 5432
 	start_peer 4096 apiclient client -mode short -keep 2 -n 2000 -interval 2ms -addr 127.0.0.1:5432
 	wait_until "apiclient finished its churn" 30 log_has apiclient "short connections:"
-	wait_until "1950 TIME-WAIT to :5432" 10 atleast 1950 time-wait dport = :5432
+	wait_until "1800 TIME-WAIT to :5432" 10 atleast 1800 time-wait dport = :5432
 	;;
 server-closes-first)
 	DESCRIPTION="P03 server-side TIME_WAIT: webserver on :8080 answers one HTTP/1.0 request per connection and closes first; loadgen sent 1000 requests, one connection each."
@@ -201,7 +201,7 @@ rpc-churn)
 	wait_listen 111
 	start_peer 4096 nislookup client -mode short -n 800 -interval 3ms -addr 127.0.0.1:111
 	wait_until "nislookup finished" 30 log_has nislookup "short connections:"
-	wait_until "750 TIME-WAIT to :111" 10 atleast 750 time-wait dport = :111
+	wait_until "700 TIME-WAIT to :111" 10 atleast 700 time-wait dport = :111
 	;;
 stalled-reader)
 	DESCRIPTION="P24/P25 stalled receiver: slow-reader on :7000 accepts and never reads; producer opened 12 connections and wrote to each until its send buffer was full (write blocked for 1.5 s)."
