@@ -33,6 +33,7 @@ START=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 NS="tcpsnap-${SCENARIO}-$$"
+BUDGET=50           # seconds after which waiting gives up (cleanup needs < 10 s more)
 PEER_DURATION=50s   # hard deadline of every peer: they end by themselves even if we die
 PIDS=()
 NAMES=()
@@ -98,9 +99,15 @@ start_peer() {
 
 # wait_until DESC TIMEOUT_S CMD... : poll (every 0.2 s, bounded) until CMD succeeds.
 wait_until() {
-	local desc=$1 timeout=$2 i
+	local desc=$1 timeout=$2 i why
 	shift 2
+	why="timeout after ${timeout}s"
 	for i in $(seq 1 $(( timeout * 5 ))); do
+		# Overall budget: a scenario (build included) must end well within 60 s.
+		if (( SECONDS - START >= BUDGET )); then
+			why="scenario budget of ${BUDGET}s used up"
+			break
+		fi
 		if "$@"; then
 			say "reached: $desc"
 			return 0
@@ -110,7 +117,7 @@ wait_until() {
 	echo "run.sh: state counts now:" >&2
 	nsx ss -Htan | awk '{n[$1]++} END {for (s in n) print "  " s, n[s]}' >&2 || true
 	tail -n 3 "$WORK"/log/*.log >&2 || true
-	die "timeout after ${timeout}s waiting for: $desc"
+	die "$why waiting for: $desc"
 }
 
 # count STATE [ss filter...] : number of sockets in STATE inside the namespace.
