@@ -33,6 +33,7 @@ START=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 NS="tcpsnap-${SCENARIO}-$$"
+BUDGET=50           # seconds after which waiting gives up (cleanup needs < 10 s more)
 PEER_DURATION=50s   # hard deadline of every peer: they end by themselves even if we die
 PIDS=()
 NAMES=()
@@ -98,9 +99,15 @@ start_peer() {
 
 # wait_until DESC TIMEOUT_S CMD... : poll (every 0.2 s, bounded) until CMD succeeds.
 wait_until() {
-	local desc=$1 timeout=$2 i
+	local desc=$1 timeout=$2 i why
 	shift 2
+	why="timeout after ${timeout}s"
 	for i in $(seq 1 $(( timeout * 5 ))); do
+		# Overall budget: a scenario (build included) must end well within 60 s.
+		if (( SECONDS - START >= BUDGET )); then
+			why="scenario budget of ${BUDGET}s used up"
+			break
+		fi
 		if "$@"; then
 			say "reached: $desc"
 			return 0
@@ -110,7 +117,7 @@ wait_until() {
 	echo "run.sh: state counts now:" >&2
 	nsx ss -Htan | awk '{n[$1]++} END {for (s in n) print "  " s, n[s]}' >&2 || true
 	tail -n 3 "$WORK"/log/*.log >&2 || true
-	die "timeout after ${timeout}s waiting for: $desc"
+	die "$why waiting for: $desc"
 }
 
 # count STATE [ss filter...] : number of sockets in STATE inside the namespace.
@@ -164,7 +171,7 @@ timewait-churn)
 	wait_listen 5432
 	start_peer 4096 apiclient client -mode short -keep 2 -n 2000 -interval 2ms -addr 127.0.0.1:5432
 	wait_until "apiclient finished its churn" 30 log_has apiclient "short connections:"
-	wait_until "1950 TIME-WAIT to :5432" 10 atleast 1950 time-wait dport = :5432
+	wait_until "1800 TIME-WAIT to :5432" 10 atleast 1800 time-wait dport = :5432
 	;;
 server-closes-first)
 	DESCRIPTION="P03 server-side TIME_WAIT: webserver on :8080 answers one HTTP/1.0 request per connection and closes first; loadgen sent 1000 requests, one connection each."
@@ -201,7 +208,7 @@ rpc-churn)
 	wait_listen 111
 	start_peer 4096 nislookup client -mode short -n 800 -interval 3ms -addr 127.0.0.1:111
 	wait_until "nislookup finished" 30 log_has nislookup "short connections:"
-	wait_until "750 TIME-WAIT to :111" 10 atleast 750 time-wait dport = :111
+	wait_until "700 TIME-WAIT to :111" 10 atleast 700 time-wait dport = :111
 	;;
 stalled-reader)
 	DESCRIPTION="P24/P25 stalled receiver: slow-reader on :7000 accepts and never reads; producer opened 12 connections and wrote to each until its send buffer was full (write blocked for 1.5 s)."
