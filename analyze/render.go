@@ -32,7 +32,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.line(title)
 	var about []string
 	if h.OS != "" {
-		about = append(about, clean(h.OS)+" "+clean(h.Kernel))
+		about = append(about, strings.TrimSpace(clean(h.OS)+" "+clean(h.Kernel)))
 	}
 	about = append(about, plural(r.Snapshot.Samples, "sample"), plural(r.Snapshot.Sockets, "TCP socket"))
 	if h.Redacted {

@@ -23,13 +23,13 @@ type Snapshot struct {
 
 // Host describes where the snapshot was taken, as far as the inputs say.
 type Host struct {
-	Name     string
-	OS       string // "linux", "windows", "darwin", "freebsd", "solaris", "aix"; "" unknown
-	Kernel   string // e.g. "6.1.0-18-amd64"
-	Redacted bool
+	Name     string `json:"name,omitempty"`
+	OS       string `json:"os,omitempty"`     // "linux", "windows", "darwin", "freebsd", "solaris", "aix"; "" unknown
+	Kernel   string `json:"kernel,omitempty"` // e.g. "6.1.0-18-amd64"
+	Redacted bool   `json:"redacted,omitempty"`
 	// Collector is the tool that produced the bundle ("tcpsnap 0.1.0",
 	// "sosreport", ...), "" for loose listings.
-	Collector string
+	Collector string `json:"collector,omitempty"`
 }
 
 // A Sample is the state at one instant.
