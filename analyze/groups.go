@@ -183,8 +183,7 @@ const maxTracked = 10000
 
 func newGroup(kind, key string) *Group {
 	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
-		CloseWaitIdleMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1,
-		ports: map[string]map[int]int{}, remotes: map[string]map[netip.AddrPort]int{}, owners: map[ownerID]int{}}
+		CloseWaitIdleMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
 }
 
 // add counts one socket into the group.
@@ -280,13 +279,23 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
 			g.SendQSockets++
 		}
 	}
-	pm := g.ports[s.State]
-	if pm == nil {
-		pm = map[int]int{}
-		g.ports[s.State] = pm
+	// Local ports only for server-side sockets: client ports are
+	// ephemeral and would make these maps as large as the socket table.
+	if server || s.State == Listen {
+		if g.ports == nil {
+			g.ports = map[string]map[int]int{}
+		}
+		pm := g.ports[s.State]
+		if pm == nil {
+			pm = map[int]int{}
+			g.ports[s.State] = pm
+		}
+		pm[int(s.Local.Port())]++
 	}
-	pm[int(s.Local.Port())]++
 	if trackRemotes && s.State != Listen {
+		if g.remotes == nil {
+			g.remotes = map[string]map[netip.AddrPort]int{}
+		}
 		rm := g.remotes[s.State]
 		if rm == nil {
 			rm = map[netip.AddrPort]int{}
@@ -296,8 +305,11 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
 			rm[s.Remote]++
 		}
 	}
-	if len(g.owners) < maxTracked {
-		g.owners[ownerID{s.Process, s.PID, s.OwnerInferred}]++
+	if g.owners == nil {
+		g.owners = map[ownerID]int{}
+	}
+	if o := (ownerID{s.Process, s.PID, s.OwnerInferred}); len(g.owners) < maxTracked || g.owners[o] > 0 {
+		g.owners[o]++
 	}
 }
 
@@ -492,7 +504,7 @@ func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups
 			dg.LocalPeer = local[s.Remote.Addr()]
 			dests[dk] = dg
 		}
-		dg.add(s, false, true)
+		dg.add(s, false, false) // one remote: nothing to track
 		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
 		}

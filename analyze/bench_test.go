@@ -1,0 +1,143 @@
+package analyze_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze"
+	"github.com/tcpsnap/tcpsnap/rules"
+)
+
+// writeListing generates an n-socket listing resembling a busy host: a
+// few listeners, a java process with a CLOSE_WAIT leak, clients in
+// TIME_WAIT churn toward a database, and established traffic.
+// format is "ss" (ss -tanp) or "netstat" (netstat -antp).
+func writeListing(tb testing.TB, path, format string, n int) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if format == "ss" {
+		fmt.Fprintln(w, "State      Recv-Q Send-Q     Local Address:Port       Peer Address:Port Process")
+	} else {
+		fmt.Fprintln(w, "Active Internet connections (servers and established)")
+		fmt.Fprintln(w, "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name")
+	}
+	states := []struct{ ss, netstat string }{
+		{"ESTAB", "ESTABLISHED"}, {"TIME-WAIT", "TIME_WAIT"}, {"CLOSE-WAIT", "CLOSE_WAIT"},
+		{"TIME-WAIT", "TIME_WAIT"}, {"ESTAB", "ESTABLISHED"}, {"FIN-WAIT-2", "FIN_WAIT2"},
+	}
+	for i := 0; i < n; i++ {
+		st := states[i%len(states)]
+		local := fmt.Sprintf("10.0.0.%d:%d", 1+i%2, 32768+i%28000)
+		remote := fmt.Sprintf("192.0.2.%d:%d", i%200, []int{5432, 443, 8443, 6379}[i%4])
+		proc, rq := "", 0
+		switch st.ss {
+		case "ESTAB":
+			proc = fmt.Sprintf(`users:(("java",pid=%d,fd=%d))`, 8166+i%3, 10+i%60000)
+		case "CLOSE-WAIT":
+			proc, rq = fmt.Sprintf(`users:(("java",pid=8166,fd=%d))`, 10+i%60000), i%2
+			local, remote = fmt.Sprintf("10.0.0.1:%d", 8443), fmt.Sprintf("198.51.100.%d:%d", i%250, 32768+i%28000)
+		}
+		if format == "ss" {
+			fmt.Fprintf(w, "%-10s %-6d %-6d %22s %22s %s\n", st.ss, rq, 0, local, remote, proc)
+			continue
+		}
+		pp := "-"
+		switch {
+		case st.ss == "CLOSE-WAIT":
+			pp = "8166/java"
+		case proc != "":
+			pp = fmt.Sprintf("%d/java", 8166+i%3)
+		}
+		fmt.Fprintf(w, "tcp   %6d %6d %-23s %-23s %-11s %s\n", rq, 0, local, remote, st.netstat, pp)
+	}
+	if format == "ss" {
+		fmt.Fprintln(w, "LISTEN     0      128             0.0.0.0:8443            0.0.0.0:*     users:((\"java\",pid=8166,fd=5))")
+	} else {
+		fmt.Fprintln(w, "tcp        0      0 0.0.0.0:8443            0.0.0.0:*               LISTEN      8166/java")
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// benchAnalyze measures the whole analysis — read, detect, parse,
+// attribute, aggregate, run every built-in rule, render the report — of a
+// 1,000,000-socket listing. Compare with the same file through
+// awk '{print $6}' | sort | uniq -c (see the README's numbers).
+func benchAnalyze(b *testing.B, format string) {
+	path := filepath.Join(b.TempDir(), format+".txt")
+	writeListing(b, path, format, 1_000_000)
+	st, _ := os.Stat(path)
+	specs, err := rules.Load(rules.Builtin())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, err := analyze.Compile(specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		snap, err := analyze.Load([]string{path}, analyze.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep := analyze.Run(snap, rs)
+		if rep.Snapshot.Sockets != 1_000_001 {
+			b.Fatalf("got %d sockets", rep.Snapshot.Sockets)
+		}
+		if err := rep.WriteText(discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func BenchmarkAnalyze1MSS(b *testing.B)      { benchAnalyze(b, "ss") }
+func BenchmarkAnalyze1MNetstat(b *testing.B) { benchAnalyze(b, "netstat") }
+
+// TestGeneratedListingsDiagnosed keeps the benchmark honest: a small
+// version of the generated listing must parse fully and be diagnosed.
+func TestGeneratedListingsDiagnosed(t *testing.T) {
+	specs, _ := rules.Load(rules.Builtin())
+	rs, err := analyze.Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"ss", "netstat"} {
+		path := filepath.Join(t.TempDir(), format+".txt")
+		writeListing(t, path, format, 6000)
+		snap, err := analyze.Load([]string{path}, analyze.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := analyze.Run(snap, rs)
+		if rep.Snapshot.Sockets != 6001 || len(rep.Problems) > 0 {
+			t.Fatalf("%s: %d sockets, problems %v", format, rep.Snapshot.Sockets, rep.Problems)
+		}
+		found := false
+		for _, f := range rep.Findings {
+			if f.Rule == "close-wait-leak" && f.Subject.PID == 8166 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no close-wait-leak finding for pid 8166", format)
+		}
+	}
+}
