@@ -34,8 +34,10 @@ type ssParser struct {
 	toks  [][]byte
 	names interner
 
-	// The record being built; it is appended to out.Sockets by finish.
-	cur     Socket
+	// The record being built lives in out.Sockets[cur] (built in place to
+	// avoid copying a large struct twice per row); finish drops it again
+	// when the record turns out incomplete.
+	cur     int
 	curLine int  // line the record started on; 0 when there is none
 	skip    bool // the current record is not TCP (udp, u_str, ...): ignore its lines
 	stage   int
@@ -79,13 +81,13 @@ func parseSS(r io.Reader, out *Listing) error {
 		if len(t) == 0 {
 			continue
 		}
-		if bytes.Contains(line, []byte("Address:Port")) {
+		i, state, netid, ok := ssRowStart(t)
+		if !ok && bytes.Contains(line, []byte("Address:Port")) {
 			// Header (or the wrapped second half of one).
 			p.finish()
 			header = true
 			continue
 		}
-		i, state, netid, ok := ssRowStart(t)
 		if !ok {
 			if (line[0] == ' ') && p.curLine != 0 && ssContinuation(t[0]) {
 				// A narrow terminal wrapped the record: later columns.
@@ -103,8 +105,9 @@ func parseSS(r io.Reader, out *Listing) error {
 		if p.skip {
 			continue
 		}
-		p.cur = NewSocket()
-		p.cur.State = state
+		p.cur = len(out.Sockets)
+		out.Sockets = append(out.Sockets, NewSocket())
+		out.Sockets[p.cur].State = state
 		p.stage = ssStRecvQ
 		p.sawIno, p.sawUID, p.bad = false, false, false
 		p.feed(t[i:], n)
@@ -161,20 +164,30 @@ func (p *ssParser) finish() {
 		return
 	}
 	if p.bad {
+		p.drop()
 		return
 	}
 	if p.stage < ssStExtras {
+		p.drop()
 		p.out.Problemf(line, "ss: incomplete socket row (missing columns)")
 		return
 	}
-	s := &p.cur
+	s := p.sock()
 	if s.UID < 0 && p.sawIno && !p.sawUID {
 		s.UID = 0 // ss -e omits uid:0
 	}
 	if s.State == Listen {
 		s.BacklogKnown = true
 	}
-	p.out.Sockets = append(p.out.Sockets, *s)
+}
+
+// sock returns the socket being built.
+func (p *ssParser) sock() *Socket { return &p.out.Sockets[p.cur] }
+
+// drop removes the socket being built.
+func (p *ssParser) drop() {
+	p.out.Sockets[p.cur] = Socket{}
+	p.out.Sockets = p.out.Sockets[:p.cur]
 }
 
 // feed consumes the column tokens of the current record.
@@ -182,6 +195,7 @@ func (p *ssParser) feed(t [][]byte, n int) {
 	if p.bad {
 		return
 	}
+	s := p.sock()
 	for k := 0; k < len(t); k++ {
 		tok := t[k]
 		switch p.stage {
@@ -192,9 +206,9 @@ func (p *ssParser) feed(t [][]byte, n int) {
 				return
 			}
 			if p.stage == ssStRecvQ {
-				p.cur.RecvQ = v
+				s.RecvQ = v
 			} else {
-				p.cur.SendQ = v
+				s.SendQ = v
 			}
 			p.stage++
 		case ssStLocal, ssStPeer:
@@ -204,10 +218,10 @@ func (p *ssParser) feed(t [][]byte, n int) {
 				return
 			}
 			if p.stage == ssStLocal {
-				p.cur.Local, p.cur.LocalName = e.AddrPort, e.Name
-				p.cur.Family = family(e.AddrPort.Addr())
+				s.Local, s.LocalName = e.AddrPort, e.Name
+				s.Family = family(e.AddrPort.Addr())
 			} else {
-				p.cur.Remote, p.cur.RemoteName = e.AddrPort, e.Name
+				s.Remote, s.RemoteName = e.AddrPort, e.Name
 			}
 			p.stage++
 		default:
@@ -247,7 +261,7 @@ func quoteBytes(b []byte) string {
 // users:(...), timer:(...), uid:, ino:, skmem:(...) and tcp_info keys.
 // Unknown tokens are ignored.
 func (p *ssParser) extras(t [][]byte, n int) {
-	s := &p.cur
+	s := p.sock()
 	for _, tok := range t {
 		c := bytes.IndexByte(tok, ':')
 		if c <= 0 {
@@ -288,11 +302,12 @@ func (p *ssParser) extras(t [][]byte, n int) {
 }
 
 func (p *ssParser) info() *TCPInfo {
-	if p.cur.Info == nil {
-		p.cur.Info = NewTCPInfo()
+	s := p.sock()
+	if s.Info == nil {
+		s.Info = NewTCPInfo()
 		p.anyInfo = true
 	}
-	return p.cur.Info
+	return s.Info
 }
 
 // infoKey stores one key:value tcp_info token the rules use.
