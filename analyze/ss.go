@@ -156,7 +156,8 @@ func sizeHint(r io.Reader) int {
 	return 0
 }
 
-// finish appends the record being built, or reports it when incomplete.
+// finish completes the record being built (already in out.Sockets), or
+// drops it when it was bad or is incomplete, reporting the latter.
 func (p *ssParser) finish() {
 	if p.curLine == 0 {
 		return
