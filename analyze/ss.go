@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 )
 
 // ssFormat reads iproute2 ss socket listings: any mix of -t -a -n -p -o
@@ -32,9 +33,12 @@ type ssParser struct {
 	out   *Listing
 	toks  [][]byte
 	names interner
+	eps   map[string]Endpoint // ParseEndpoint results for repeated tokens
 
-	// The record being built; it is appended to out.Sockets by finish.
-	cur     Socket
+	// The record being built lives in out.Sockets[cur] (built in place to
+	// avoid copying a large struct twice per row); finish drops it again
+	// when the record turns out incomplete.
+	cur     int
 	curLine int  // line the record started on; 0 when there is none
 	skip    bool // the current record is not TCP (udp, u_str, ...): ignore its lines
 	stage   int
@@ -48,7 +52,14 @@ type ssParser struct {
 var errNotSS = errors.New("not an ss listing")
 
 func parseSS(r io.Reader, out *Listing) error {
-	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32)}
+	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32), eps: map[string]Endpoint{}}
+	if n := sizeHint(r) / 64; n > 0 && out.Sockets == nil {
+		// A Socket is ~240 bytes: growing a million of them by doubling
+		// costs more than the parsing. Packed ss -tan rows are ~80 bytes,
+		// -i records ~600; reserving one per 64 input bytes rarely grows
+		// and wastes at most ~4x the input size (mostly untouched pages).
+		out.Sockets = make([]Socket, 0, min(n, 1<<24))
+	}
 	sc := NewLineScanner(r)
 	rows, nonEmpty, header := 0, 0, false
 	for sc.Scan() {
@@ -58,6 +69,9 @@ func parseSS(r io.Reader, out *Listing) error {
 			continue
 		}
 		nonEmpty++
+		if sc.TooLong() {
+			out.Problemf(n, "ss: line longer than 64 KiB, cut")
+		}
 		if line[0] == '\t' {
 			// tcp_info / skmem continuation of the previous record.
 			if p.curLine != 0 && !p.skip {
@@ -71,13 +85,13 @@ func parseSS(r io.Reader, out *Listing) error {
 		if len(t) == 0 {
 			continue
 		}
-		if bytes.Contains(line, []byte("Address:Port")) {
+		i, state, netid, ok := ssRowStart(t)
+		if !ok && bytes.Contains(line, []byte("Address:Port")) {
 			// Header (or the wrapped second half of one).
 			p.finish()
 			header = true
 			continue
 		}
-		i, state, netid, ok := ssRowStart(t)
 		if !ok {
 			if (line[0] == ' ') && p.curLine != 0 && ssContinuation(t[0]) {
 				// A narrow terminal wrapped the record: later columns.
@@ -95,8 +109,9 @@ func parseSS(r io.Reader, out *Listing) error {
 		if p.skip {
 			continue
 		}
-		p.cur = NewSocket()
-		p.cur.State = state
+		p.cur = len(out.Sockets)
+		out.Sockets = append(out.Sockets, NewSocket())
+		out.Sockets[p.cur].State = state
 		p.stage = ssStRecvQ
 		p.sawIno, p.sawUID, p.bad = false, false, false
 		p.feed(t[i:], n)
@@ -127,7 +142,22 @@ func parseSS(r io.Reader, out *Listing) error {
 	return nil
 }
 
-// finish appends the record being built, or reports it when incomplete.
+// sizeHint returns the remaining input size when r can tell it cheaply
+// (bytes.Reader, strings.Reader, regular files), else 0.
+func sizeHint(r io.Reader) int {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return v.Len()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<40 {
+			return int(fi.Size())
+		}
+	}
+	return 0
+}
+
+// finish completes the record being built (already in out.Sockets), or
+// drops it when it was bad or is incomplete, reporting the latter.
 func (p *ssParser) finish() {
 	if p.curLine == 0 {
 		return
@@ -139,20 +169,30 @@ func (p *ssParser) finish() {
 		return
 	}
 	if p.bad {
+		p.drop()
 		return
 	}
 	if p.stage < ssStExtras {
+		p.drop()
 		p.out.Problemf(line, "ss: incomplete socket row (missing columns)")
 		return
 	}
-	s := &p.cur
+	s := p.sock()
 	if s.UID < 0 && p.sawIno && !p.sawUID {
 		s.UID = 0 // ss -e omits uid:0
 	}
 	if s.State == Listen {
 		s.BacklogKnown = true
 	}
-	p.out.Sockets = append(p.out.Sockets, *s)
+}
+
+// sock returns the socket being built.
+func (p *ssParser) sock() *Socket { return &p.out.Sockets[p.cur] }
+
+// drop removes the socket being built.
+func (p *ssParser) drop() {
+	p.out.Sockets[p.cur] = Socket{}
+	p.out.Sockets = p.out.Sockets[:p.cur]
 }
 
 // feed consumes the column tokens of the current record.
@@ -160,6 +200,7 @@ func (p *ssParser) feed(t [][]byte, n int) {
 	if p.bad {
 		return
 	}
+	s := p.sock()
 	for k := 0; k < len(t); k++ {
 		tok := t[k]
 		switch p.stage {
@@ -170,22 +211,22 @@ func (p *ssParser) feed(t [][]byte, n int) {
 				return
 			}
 			if p.stage == ssStRecvQ {
-				p.cur.RecvQ = v
+				s.RecvQ = v
 			} else {
-				p.cur.SendQ = v
+				s.SendQ = v
 			}
 			p.stage++
 		case ssStLocal, ssStPeer:
-			e, err := ParseEndpoint(tok, false)
+			e, err := p.endpoint(tok)
 			if err != nil {
 				p.problem(n, "ss: bad address", tok)
 				return
 			}
 			if p.stage == ssStLocal {
-				p.cur.Local, p.cur.LocalName = e.AddrPort, e.Name
-				p.cur.Family = family(e.AddrPort.Addr())
+				s.Local, s.LocalName = e.AddrPort, e.Name
+				s.Family = family(e.AddrPort.Addr())
 			} else {
-				p.cur.Remote, p.cur.RemoteName = e.AddrPort, e.Name
+				s.Remote, s.RemoteName = e.AddrPort, e.Name
 			}
 			p.stage++
 		default:
@@ -193,6 +234,23 @@ func (p *ssParser) feed(t [][]byte, n int) {
 			return
 		}
 	}
+}
+
+// ssEndpointCache bounds the endpoint memo: listeners and busy servers
+// repeat a few local addresses (and "0.0.0.0:*") across many rows.
+const ssEndpointCache = 4096
+
+// endpoint is ParseEndpoint memoized for repeated tokens; the lookup does
+// not allocate.
+func (p *ssParser) endpoint(tok []byte) (Endpoint, error) {
+	if e, ok := p.eps[string(tok)]; ok {
+		return e, nil
+	}
+	e, err := ParseEndpoint(tok, false)
+	if err == nil && len(p.eps) < ssEndpointCache {
+		p.eps[string(tok)] = e
+	}
+	return e, err
 }
 
 func (p *ssParser) problem(n int, msg string, tok []byte) {
@@ -225,7 +283,7 @@ func quoteBytes(b []byte) string {
 // users:(...), timer:(...), uid:, ino:, skmem:(...) and tcp_info keys.
 // Unknown tokens are ignored.
 func (p *ssParser) extras(t [][]byte, n int) {
-	s := &p.cur
+	s := p.sock()
 	for _, tok := range t {
 		c := bytes.IndexByte(tok, ':')
 		if c <= 0 {
@@ -266,11 +324,12 @@ func (p *ssParser) extras(t [][]byte, n int) {
 }
 
 func (p *ssParser) info() *TCPInfo {
-	if p.cur.Info == nil {
-		p.cur.Info = NewTCPInfo()
+	s := p.sock()
+	if s.Info == nil {
+		s.Info = NewTCPInfo()
 		p.anyInfo = true
 	}
-	return p.cur.Info
+	return s.Info
 }
 
 // infoKey stores one key:value tcp_info token the rules use.
@@ -521,30 +580,47 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 			break
 		}
 		j := i
-		depth, quoted := 0, false
+		// Fast path: plain tokens have no quotes or parentheses.
 		for j < len(b) {
 			c := b[j]
-			if quoted {
-				if c == '"' {
-					quoted = false
-				}
-			} else if c == '"' {
-				quoted = true
-			} else if c == '(' {
-				depth++
-			} else if c == ')' {
-				if depth > 0 {
-					depth--
-				}
-			} else if (c == ' ' || c == '\t') && depth == 0 {
+			if c == ' ' || c == '\t' || c == '"' || c == '(' {
 				break
 			}
 			j++
+		}
+		if j < len(b) && (b[j] == '"' || b[j] == '(') {
+			j = ssGroupEnd(b, j)
 		}
 		dst = append(dst, b[i:j])
 		i = j
 	}
 	return dst
+}
+
+// ssGroupEnd returns where the token containing the quote or parenthesis
+// at b[j] ends: at the first space or tab outside quotes and parentheses.
+func ssGroupEnd(b []byte, j int) int {
+	depth, quoted := 0, false
+	for ; j < len(b); j++ {
+		c := b[j]
+		switch {
+		case quoted:
+			if c == '"' {
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth > 0 {
+				depth--
+			}
+		case (c == ' ' || c == '\t') && depth == 0:
+			return j
+		}
+	}
+	return j
 }
 
 // ssNetids are the socket tables ss prints in its Netid column.
