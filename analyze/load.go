@@ -445,7 +445,11 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 		ld.snap.Sources[sl.src].Role = "primary"
 		smp.SocketSources = append(smp.SocketSources, ld.snap.Sources[sl.src].Path)
 		if len(fams) == len(sl.listing.Families) {
-			smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
+			if smp.Sockets == nil {
+				smp.Sockets = sl.listing.Sockets // the usual case: one table, no copy
+			} else {
+				smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
+			}
 			continue
 		}
 		for i := range sl.listing.Sockets {
