@@ -122,7 +122,7 @@ func (e Evidence) MarshalJSON() ([]byte, error) {
 // environment: the same snapshot and rules always give the same report.
 func Run(s *Snapshot, rs []*Rule) *Report {
 	facts := newFacts(s)
-	gs := aggregate(s.Latest(), s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
+	gs := groupsOf(s, facts)
 	rep := &Report{
 		Schema: Schema,
 		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
@@ -181,6 +181,15 @@ func Run(s *Snapshot, rs []*Rule) *Report {
 		}
 	}
 	return rep
+}
+
+// groupsOf aggregates the latest sample, comparing it with the first.
+func groupsOf(s *Snapshot, facts *Facts) *Groups {
+	var first *Sample
+	if len(s.Samples) > 1 {
+		first = s.First()
+	}
+	return aggregate(s.Latest(), first, s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
 }
 
 // eval runs one rule on one group: nil when no severity level holds.
