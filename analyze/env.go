@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -394,16 +395,29 @@ func (f *Facts) timeWait() {
 }
 
 // Bytes renders a byte count for people: "512 B", "64 KiB", "1.5 MiB".
-func (f *Facts) Bytes(n int) string {
+// It takes any number (int, int64 or float64): expr type-checks integer
+// kinds as interchangeable but does not convert them in calls.
+func (f *Facts) Bytes(v any) string {
+	var n float64
+	switch x := v.(type) {
+	case int:
+		n = float64(x)
+	case int64:
+		n = float64(x)
+	case float64:
+		n = x
+	default:
+		return fmt.Sprint(v)
+	}
 	switch {
 	case n >= 1<<30:
-		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+		return strconv.FormatFloat(n/(1<<30), 'f', 1, 64) + " GiB"
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+		return strconv.FormatFloat(n/(1<<20), 'f', 1, 64) + " MiB"
 	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KiB"
+		return strconv.FormatFloat(n/(1<<10), 'f', 0, 64) + " KiB"
 	}
-	return strconv.Itoa(n) + " B"
+	return strconv.FormatFloat(n, 'f', 0, 64) + " B"
 }
 
 // TwReuse reports whether Linux may reuse this host's client-side
