@@ -153,6 +153,14 @@ func checkShape(src string) error {
 	return nil
 }
 
+// clip shortens rule text quoted in an error message.
+func clip(src string) string {
+	if len(src) > 60 {
+		return src[:57] + "..."
+	}
+	return src
+}
+
 type visitor func(*ast.Node)
 
 func (v visitor) Visit(n *ast.Node) { v(n) }
@@ -178,7 +186,7 @@ func compileTemplate(src string) (*template, error) {
 			}
 			p, err := compileExpr(src[i+1 : i+1+end])
 			if err != nil {
-				return nil, fmt.Errorf("{%s}: %w", src[i+1:i+1+end], err)
+				return nil, fmt.Errorf("{%s}: %w", clip(src[i+1:i+1+end]), err)
 			}
 			t.text = append(t.text, text.String())
 			text.Reset()
