@@ -178,7 +178,7 @@ func compileTemplate(src string) (*template, error) {
 			}
 			p, err := compileExpr(src[i+1 : i+1+end])
 			if err != nil {
-				return nil, fmt.Errorf("{%s}: %w", src[i+1:i+1+end], err)
+				return nil, fmt.Errorf("{%s}: %w", clip(src[i+1:i+1+end]), err)
 			}
 			t.text = append(t.text, text.String())
 			text.Reset()

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -43,8 +45,109 @@ type Facts struct {
 
 	NIS bool // etc/nsswitch.conf sends hosts/services lookups to NIS
 
+	// FirstStates counts sockets by canonical state in the first sample
+	// (equal to States with one sample): growth between samples.
+	FirstStates map[string]int
+
+	// KernelMajor and KernelMinor are the kernel release's first two
+	// numbers ("4.9.0-8-amd64" gives 4 and 9); -1 when unknown.
+	KernelMajor int
+	KernelMinor int
+
 	snap *Snapshot
 }
+
+// SysctlIntAt returns the i-th number (from 0) of a setting with several
+// ("tcp_mem" = "188316 251088 376632"), or -1 when absent.
+func (f *Facts) SysctlIntAt(name string, i int) int {
+	fs := strings.Fields(f.snap.Sysctls[name])
+	if i < 0 || i >= len(fs) {
+		return -1
+	}
+	n, err := strconv.Atoi(fs[i])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// KernelAtLeast reports whether the kernel release is known and at least
+// major.minor.
+func (f *Facts) KernelAtLeast(major, minor int) bool {
+	if f.KernelMajor < 0 {
+		return false
+	}
+	return f.KernelMajor > major || (f.KernelMajor == major && f.KernelMinor >= minor)
+}
+
+// KernelBefore reports whether the kernel release is known and older
+// than major.minor.
+func (f *Facts) KernelBefore(major, minor int) bool {
+	return f.KernelMajor >= 0 && !f.KernelAtLeast(major, minor)
+}
+
+// ConfiguredSysctl returns the value a setting is given in the snapshot's
+// etc/sysctl.conf or etc/sysctl.d/*.conf files ("" when none sets it),
+// applying them as sysctl --system does: sysctl.d files in name order,
+// then sysctl.conf; the last assignment wins. This catches settings
+// written down but not (or no longer) applied, such as tcp_tw_recycle on
+// a kernel that removed it.
+func (f *Facts) ConfiguredSysctl(name string) string {
+	v, _ := f.configured(name)
+	return v
+}
+
+// ConfiguredSysctlFile names the file whose assignment ConfiguredSysctl
+// returns ("etc/sysctl.d/99-tuning.conf"), or "".
+func (f *Facts) ConfiguredSysctlFile(name string) string {
+	_, file := f.configured(name)
+	return file
+}
+
+func (f *Facts) configured(name string) (value, file string) {
+	var names []string
+	for n := range f.snap.Files {
+		if strings.HasPrefix(n, "etc/sysctl.d/") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	names = append(names, "etc/sysctl.conf")
+	slashed := strings.ReplaceAll(name, ".", "/")
+	for _, n := range names {
+		for _, line := range strings.Split(f.snap.Files[n], "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' || line[0] == ';' {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			k = strings.TrimPrefix(strings.TrimSpace(k), "-")
+			if k == name || k == slashed {
+				value, file = strings.Join(strings.Fields(v), " "), n
+			}
+		}
+	}
+	return value, file
+}
+
+// InPortRange reports whether a port is inside the ephemeral range.
+func (f *Facts) InPortRange(port int) bool {
+	return port >= f.PortRangeLow && port <= f.PortRangeHigh
+}
+
+// PortReserved reports whether net.ipv4.ip_local_reserved_ports keeps a
+// port out of the ephemeral range.
+func (f *Facts) PortReserved(port int) bool {
+	return reservedInside(f.Sysctl("net.ipv4.ip_local_reserved_ports"), port, port) > 0
+}
+
+// IsPowerOfTwo reports whether n is a power of two. Linux sizes
+// tcp_max_tw_buckets and tcp_max_orphans from the established hash table,
+// so their defaults are powers of two; other values were set by hand.
+func (f *Facts) IsPowerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }
 
 // Sysctl returns a setting as the kernel prints it, or "" when absent.
 func (f *Facts) Sysctl(name string) string { return f.snap.Sysctls[name] }
@@ -106,6 +209,7 @@ func (f *Facts) State(name string) int { return f.States[canonicalOr(name)] }
 // newFacts computes the snapshot-wide values.
 func newFacts(s *Snapshot) *Facts {
 	f := &Facts{snap: s, OS: s.Host.OS, Kernel: s.Host.Kernel, Samples: len(s.Samples), States: map[string]int{}}
+	f.KernelMajor, f.KernelMinor = kernelVersion(s.Host.Kernel)
 	if f.OS == "" {
 		f.OS = "unknown"
 	}
@@ -128,6 +232,13 @@ func newFacts(s *Snapshot) *Facts {
 		}
 	}
 	f.HasListeners = f.States[Listen] > 0
+	f.FirstStates = f.States
+	if first := s.First(); first != smp {
+		f.FirstStates = map[string]int{}
+		for i := range first.Sockets {
+			f.FirstStates[first.Sockets[i].State]++
+		}
+	}
 	f.HasCounters = len(smp.Counters) > 0
 	f.portRange()
 	f.timeWait()
@@ -151,6 +262,25 @@ func newFacts(s *Snapshot) *Facts {
 		}
 	}
 	return f
+}
+
+// kernelVersion reads "major.minor" from a release string; -1, -1 when
+// it has none.
+func kernelVersion(rel string) (int, int) {
+	a, rest, ok := strings.Cut(strings.TrimSpace(rel), ".")
+	if !ok {
+		return -1, -1
+	}
+	b := rest
+	if i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		b = rest[:i]
+	}
+	maj, err1 := strconv.Atoi(a)
+	mnr, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil {
+		return -1, -1
+	}
+	return maj, mnr
 }
 
 // portRange fills the ephemeral range from the system's settings, or its
@@ -265,16 +395,29 @@ func (f *Facts) timeWait() {
 }
 
 // Bytes renders a byte count for people: "512 B", "64 KiB", "1.5 MiB".
-func (f *Facts) Bytes(n int) string {
+// It takes any number (int, int64 or float64): expr type-checks integer
+// kinds as interchangeable but does not convert them in calls.
+func (f *Facts) Bytes(v any) string {
+	var n float64
+	switch x := v.(type) {
+	case int:
+		n = float64(x)
+	case int64:
+		n = float64(x)
+	case float64:
+		n = x
+	default:
+		return fmt.Sprint(v)
+	}
 	switch {
 	case n >= 1<<30:
-		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+		return strconv.FormatFloat(n/(1<<30), 'f', 1, 64) + " GiB"
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+		return strconv.FormatFloat(n/(1<<20), 'f', 1, 64) + " MiB"
 	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KiB"
+		return strconv.FormatFloat(n/(1<<10), 'f', 0, 64) + " KiB"
 	}
-	return strconv.Itoa(n) + " B"
+	return strconv.FormatFloat(n, 'f', 0, 64) + " B"
 }
 
 // TwReuse reports whether Linux may reuse this host's client-side

@@ -91,6 +91,36 @@ type Group struct {
 	FDs     int
 	FDLimit int
 
+	// Two-sample detail (0 with one sample): sockets of the latest sample
+	// that were already in the same state in the first sample, matched by
+	// 4-tuple (and by inode when both samples know it). A CLOSE_WAIT seen
+	// in both samples is proven stuck.
+	CloseWaitPersistent int
+	FinWait1Persistent  int
+	FinWait2Persistent  int // with an owner: the application half-closed and waits
+	LastAckPersistent   int
+	// Connected sockets whose Recv-Q (Send-Q) was non-empty in the first
+	// sample and is not smaller in the latest: a stalled reader (peer).
+	RecvQStuck int
+	SendQStuck int
+
+	// Idle detail (ss -i): ESTABLISHED sockets to non-loopback peers that
+	// received nothing for 300 s or more and have no keepalive timer, and
+	// the longest such idle time in milliseconds (-1 unknown).
+	IdleNoKeepalive int
+	IdleMaxMS       int64
+
+	// SynSentExternal counts SYN_SENT sockets to public addresses (not
+	// private, loopback, link-local or unique-local).
+	SynSentExternal int
+
+	// Snapshot group only: distinct local ports inside the ephemeral range
+	// held by non-listening sockets toward any destination (Linux budgets
+	// ports per destination; Windows and bind-before-connect globally),
+	// and the largest destination group's PortsUsed.
+	LocalPortsUsed   int
+	MaxDestPortsUsed int
+
 	ports   map[string]map[int]int            // state -> local port -> count
 	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
 	owners  map[ownerID]int                   // owner -> sockets
@@ -183,12 +213,47 @@ const maxTracked = 10000
 
 func newGroup(kind, key string) *Group {
 	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
-		CloseWaitIdleMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+		CloseWaitIdleMS: -1, IdleMaxMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+}
+
+// sockFacts are per-socket facts computed once in aggregate and counted
+// into every group the socket belongs to.
+type sockFacts struct {
+	persistent bool // same state in the first sample
+	recvStuck  bool
+	sendStuck  bool
+	idleNoKA   bool
+	external   bool // the remote address is public
 }
 
 // add counts one socket into the group.
-func (g *Group) add(s *Socket, server bool, trackRemotes bool) {
+func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	g.Sockets++
+	if x.persistent {
+		switch s.State {
+		case CloseWait:
+			g.CloseWaitPersistent++
+		case FinWait1:
+			g.FinWait1Persistent++
+		case FinWait2:
+			g.FinWait2Persistent++
+		case LastAck:
+			g.LastAckPersistent++
+		}
+	}
+	if x.recvStuck {
+		g.RecvQStuck++
+	}
+	if x.sendStuck {
+		g.SendQStuck++
+	}
+	if x.idleNoKA {
+		g.IdleNoKeepalive++
+		g.IdleMaxMS = max(g.IdleMaxMS, s.Info.LastRcv)
+	}
+	if x.external && s.State == SynSent {
+		g.SynSentExternal++
+	}
 	switch s.State {
 	case Established:
 		g.Established++
@@ -399,11 +464,14 @@ func (li *listenerIndex) server(s *Socket) bool {
 	return li.listener(s) != nil
 }
 
-// aggregate groups one sample's sockets. ephLow is the start of the
-// ephemeral port range, ephSize its size.
-func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups {
+// aggregate groups one sample's sockets. ephLow and ephHigh bound the
+// ephemeral port range. first is the first sample when the snapshot has
+// more than one (nil otherwise), for the two-sample fields.
+func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups {
 	socks := smp.Sockets
 	li := newListenerIndex(socks, ephLow)
+	prev := newPrevIndex(first)
+	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
 	procs2 := map[string]*Group{}
 	listeners := map[*Socket]*Group{}
@@ -439,7 +507,21 @@ func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups
 				server = li.server(s)
 			}
 		}
-		gs.Snapshot.add(s, server, false)
+		x := sockFacts{}
+		if prev != nil {
+			x = prev.facts(s)
+		}
+		if s.State == Established && s.Info != nil && s.Info.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
+			x.idleNoKA = true
+		}
+		if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
+			x.external = true
+		}
+		if p := int(s.Local.Port()); s.State != Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
+			ephSeen[p/64] |= 1 << (p % 64)
+			gs.Snapshot.LocalPortsUsed++
+		}
+		gs.Snapshot.add(s, server, false, x)
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
@@ -465,15 +547,20 @@ func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
-		pg.add(s, server, true)
+		pg.add(s, server, true, x)
 
 		switch {
 		case s.State == Listen:
-			listeners[s].add(s, false, false)
+			listeners[s].add(s, false, false, x)
 		case l != nil:
-			listeners[l].add(s, true, true) // the listener's own traffic
+			listeners[l].add(s, true, true, x) // the listener's own traffic
 		}
-		if s.State == Listen || server {
+		// A leftover of a server that no longer listens: a local port below
+		// the ephemeral range talking to an ephemeral remote port, while the
+		// listing does show listeners (pathologies.md P07).
+		leftover := s.State != Listen && !server && !li.noListeners &&
+			int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
+		if s.State == Listen || server || leftover {
 			port := int(s.Local.Port())
 			pg := ports[port]
 			if pg == nil {
@@ -487,7 +574,7 @@ func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups
 					pg.setOwner(s)
 				}
 			}
-			pg.add(s, server, true)
+			pg.add(s, server || leftover, true, x)
 			continue
 		}
 		if !s.Remote.Addr().IsValid() || s.Remote.Addr().IsUnspecified() {
@@ -504,9 +591,10 @@ func aggregate(smp *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups
 			dg.LocalPeer = local[s.Remote.Addr()]
 			dests[dk] = dg
 		}
-		dg.add(s, false, false) // one remote: nothing to track
+		dg.add(s, false, false, x) // one remote: nothing to track
 		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
+			gs.Snapshot.MaxDestPortsUsed = max(gs.Snapshot.MaxDestPortsUsed, dg.PortsUsed)
 		}
 	}
 	for _, pg := range procs2 {
@@ -570,4 +658,66 @@ func addrString(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// maxPrevTracked bounds the first-sample index (sockets in the states it
+// tracks), so a pathological first sample cannot exhaust memory.
+const maxPrevTracked = 1 << 20
+
+type prevKey struct{ l, r netip.AddrPort }
+
+type prevSock struct {
+	state        string
+	recvQ, sendQ int64
+	inode        uint64
+}
+
+// prevIndex holds the first sample's sockets that two-sample diagnoses
+// compare: half-closed states, and connected sockets with queued data.
+type prevIndex map[prevKey]prevSock
+
+func newPrevIndex(first *Sample) prevIndex {
+	if first == nil {
+		return nil
+	}
+	idx := prevIndex{}
+	for i := range first.Sockets {
+		s := &first.Sockets[i]
+		if !tracksPrev(s) || len(idx) >= maxPrevTracked {
+			continue
+		}
+		idx[prevKey{s.Local, s.Remote}] = prevSock{s.State, s.RecvQ, s.SendQ, s.Inode}
+	}
+	return idx
+}
+
+func tracksPrev(s *Socket) bool {
+	switch s.State {
+	case CloseWait, FinWait1, FinWait2, LastAck:
+		return true
+	case Established:
+		return s.RecvQ > 0 || s.SendQ > 0
+	}
+	return false
+}
+
+// facts compares a latest-sample socket with the first sample.
+func (idx prevIndex) facts(s *Socket) sockFacts {
+	var x sockFacts
+	if !tracksPrev(s) {
+		return x
+	}
+	p, ok := idx[prevKey{s.Local, s.Remote}]
+	if !ok || p.state != s.State || (p.inode != 0 && s.Inode != 0 && p.inode != s.Inode) {
+		return x
+	}
+	switch s.State {
+	case CloseWait, FinWait1, LastAck:
+		x.persistent = true
+	case FinWait2:
+		x.persistent = s.PID != 0 || s.Inode != 0 // held by the application, not an orphan
+	}
+	x.recvStuck = p.recvQ > 0 && s.RecvQ >= p.recvQ && (s.State != CloseWait || s.RecvQ > 1)
+	x.sendStuck = p.sendQ > 0 && s.SendQ >= p.sendQ
+	return x
 }

@@ -118,11 +118,17 @@ func (e Evidence) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// memoryBudget bounds what one expression may allocate (expr counts
+// elements of ranges, literals, map/filter results and strings built by
+// repeat). Rules see aggregates, not socket lists, so real rules use a
+// few dozen; untrusted rules cannot build a range of millions.
+const memoryBudget = 100_000
+
 // Run evaluates the rules on a snapshot. Analysis reads no clock and no
 // environment: the same snapshot and rules always give the same report.
 func Run(s *Snapshot, rs []*Rule) *Report {
 	facts := newFacts(s)
-	gs := aggregate(s.Latest(), s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
+	gs := groupsOf(s, facts)
 	rep := &Report{
 		Schema: Schema,
 		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
@@ -140,7 +146,7 @@ func Run(s *Snapshot, rs []*Rule) *Report {
 			rep.Summary.Processes++
 		}
 	}
-	m := &vm.VM{}
+	m := &vm.VM{MemoryBudget: memoryBudget}
 	for order, r := range rs {
 		var found []Finding
 		for _, g := range gs.ByKind(r.Spec.For) {
@@ -181,6 +187,15 @@ func Run(s *Snapshot, rs []*Rule) *Report {
 		}
 	}
 	return rep
+}
+
+// groupsOf aggregates the latest sample, comparing it with the first.
+func groupsOf(s *Snapshot, facts *Facts) *Groups {
+	var first *Sample
+	if len(s.Samples) > 1 {
+		first = s.First()
+	}
+	return aggregate(s.Latest(), first, s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
 }
 
 // eval runs one rule on one group: nil when no severity level holds.

@@ -1,42 +1,59 @@
 package rules_test
 
 import (
-	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
 	"github.com/tcpsnap/tcpsnap/rules"
+	"github.com/tcpsnap/tcpsnap/rules/ruletest"
 )
 
-// The report contract: these rule ids must exist.
-var contract = []string{
-	"close-wait-leak", "time-wait-churn", "server-time-wait", "ephemeral-port-exhaustion",
-	"accept-queue-overflow", "rpc-lookup-churn", "receive-queue-backlog", "send-queue-backlog",
-	"fin-wait-2-accumulation", "syn-sent-stall", "syn-recv-flood", "last-ack-accumulation",
-}
-
-func TestBuiltinRulesCompile(t *testing.T) {
+func builtinRules(t *testing.T) []*analyze.Rule {
+	t.Helper()
 	specs, err := rules.Load(rules.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := analyze.Compile(specs); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]bool{}
 	for _, s := range specs {
-		ids[s.ID] = true
-	}
-	for _, id := range contract {
-		if !ids[id] {
-			t.Errorf("contract rule %s is missing", id)
+		if !strings.HasSuffix(s.Path, s.ID+".yaml") {
+			t.Errorf("%s: id %s differs from the file name", s.Path, s.ID)
 		}
 	}
-	names, _ := fs.Glob(rules.Builtin(), "*")
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".yaml") {
-			t.Errorf("stray file %s among the built-in rules", n)
+	rs, err := analyze.Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// TestBuiltinFixtures runs every built-in rule against its fixtures in
+// testdata/<id>/ and requires at least one firing and one quiet case.
+func TestBuiltinFixtures(t *testing.T) {
+	rs := builtinRules(t)
+	for _, res := range ruletest.RunRules(rs, os.DirFS("."), true, t.TempDir()) {
+		t.Run(res.Rule+"/"+res.Case, func(t *testing.T) {
+			if !res.OK {
+				t.Errorf("%s: %s", res.Path, res.Reason)
+			}
+		})
+	}
+}
+
+// TestFixtureDirsHaveRules catches fixtures left behind by a renamed rule.
+func TestFixtureDirsHaveRules(t *testing.T) {
+	ids := map[string]bool{}
+	for _, r := range builtinRules(t) {
+		ids[r.Spec.ID] = true
+	}
+	ents, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() && !ids[e.Name()] && e.Name() != "hostile" {
+			t.Errorf("testdata/%s: no built-in rule has this id", e.Name())
 		}
 	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
 	"github.com/tcpsnap/tcpsnap/rules"
@@ -17,6 +19,7 @@ type analyzeCmd struct {
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
 	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
 	Profile     string   `placeholder:"FILE" help:"Also write a socket profile (gzipped pprof) to FILE: go tool pprof -http=: FILE shows which states, processes, ports and peers hold the sockets."`
+	Explain     string   `placeholder:"RULE" help:"Instead of a report, show what rule RULE saw in each group it ran over (the 20 largest and every one it fired on): each severity expression's result, each evidence value, and why it fired or stayed quiet."`
 }
 
 func (c *analyzeCmd) Run(e *env) error {
@@ -27,6 +30,15 @@ func (c *analyzeCmd) Run(e *env) error {
 	snap, err := analyze.Load(c.Inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
 	if err != nil {
 		return &exitCodeError{code: exitError, err: err}
+	}
+	if c.Explain != "" {
+		for _, r := range compiled {
+			if r.Spec.ID == c.Explain {
+				writeExplanation(e.stdout, analyze.Explain(snap, r))
+				return nil
+			}
+		}
+		return &exitCodeError{code: exitError, err: fmt.Errorf("no rule %q (see tcpsnap rules list)", c.Explain)}
 	}
 	rep := analyze.Run(snap, compiled)
 	if c.Profile != "" {
@@ -59,6 +71,44 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	}
 	return nil
+}
+
+// writeExplanation prints analyze.Explain's result for people.
+func writeExplanation(w io.Writer, ex *analyze.Explanation) {
+	fmt.Fprintf(w, "Rule %s runs over %s groups: %d in this snapshot, fired on %d.\n", ex.Rule, ex.For, ex.Total, ex.Fired)
+	if hidden := ex.Total - len(ex.Groups); hidden > 0 {
+		fmt.Fprintf(w, "Showing %d groups (the 20 largest and every group it fired on); %d smaller quiet groups are not shown.\n", len(ex.Groups), hidden)
+	}
+	for _, g := range ex.Groups {
+		verdict := "quiet"
+		if g.Severity != "" {
+			verdict = "FIRES " + g.Severity
+		}
+		name := g.Subject
+		if g.Key != "" && !strings.Contains(g.Subject, g.Key) {
+			name += " [" + g.Key + "]"
+		}
+		fmt.Fprintf(w, "\n%s (%d sockets): %s\n", name, g.Sockets, verdict)
+		if g.Title != "" {
+			fmt.Fprintf(w, "  title: %s\n", g.Title)
+		}
+		fmt.Fprintf(w, "  why: %s\n", oneLineSrc(g.Why))
+		for _, v := range g.Levels {
+			fmt.Fprintf(w, "  severity.%-8s = %-5s  %s%s\n", v.Name, analyze.FormatValue(v.Value), oneLineSrc(v.Src), errSuffix(v.Err))
+		}
+		for _, v := range g.Evidence {
+			fmt.Fprintf(w, "  evidence.%-26s = %s%s\n", v.Name, analyze.FormatValue(v.Value), errSuffix(v.Err))
+		}
+	}
+}
+
+func oneLineSrc(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func errSuffix(err string) string {
+	if err == "" {
+		return ""
+	}
+	return "  (error: " + err + ")"
 }
 
 // loadRules compiles the built-in rules plus those of dir (which replace

@@ -2,14 +2,56 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tcpsnap/tcpsnap/rules/ruletest"
 )
 
 // rulesCmd is `tcpsnap rules`.
 type rulesCmd struct {
 	List    rulesListCmd    `cmd:"" help:"List the rules."`
 	Explain rulesExplainCmd `cmd:"" help:"Show what a rule detects, its thresholds and its advice."`
+	Test    rulesTestCmd    `cmd:"" help:"Run the rules in DIR (DIR/*.yaml) against their fixtures (DIR/testdata/<id>/*.txtar)."`
+}
+
+type rulesTestCmd struct {
+	Dir     string `arg:"" type:"existingdir" help:"Folder of rule files with a testdata/ folder of fixtures."`
+	Verbose bool   `short:"v" help:"Also show what each passing case found."`
+}
+
+func (c *rulesTestCmd) Run(e *env) error {
+	results, err := ruletest.RunDir(c.Dir)
+	if err != nil {
+		return &exitCodeError{code: exitError, err: err}
+	}
+	passed, failed := 0, 0
+	for _, r := range results {
+		name := r.Rule + "/" + r.Case
+		if r.OK {
+			passed++
+			if c.Verbose {
+				fmt.Fprintf(e.stdout, "ok   %s: %s\n", name, r.Reason)
+			} else {
+				fmt.Fprintf(e.stdout, "ok   %s\n", name)
+			}
+			continue
+		}
+		failed++
+		where := r.Path
+		if where == "" {
+			where = c.Dir
+		} else {
+			where = filepath.Join(c.Dir, where)
+		}
+		fmt.Fprintf(e.stdout, "FAIL %s (%s): %s\n", name, where, r.Reason)
+	}
+	fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return &exitCodeError{code: exitFindings}
+	}
+	return nil
 }
 
 type rulesListCmd struct {
