@@ -146,6 +146,7 @@ func detectNetstatLinux(head []string) int {
 var errNotNetstatLinux = errors.New("not a Linux netstat listing")
 
 func parseNetstatLinux(r io.Reader, out *Listing) error {
+	presizeSockets(r, out, 100)
 	sc := NewLineScanner(r)
 	progs := interner{}
 	var fs [][]byte
@@ -158,7 +159,7 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if sc.TooLong() {
 			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
 		}
-		fs = fields(fs, line)
+		fs = fieldsN(fs, line, 6) // Proto .. State; the rest is read from the line
 		if len(fs) == 0 {
 			continue
 		}
