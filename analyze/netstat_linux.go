@@ -149,6 +149,7 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 	presizeSockets(r, out, 100)
 	sc := NewLineScanner(r)
 	progs := interner{}
+	cache := endpointCache{}
 	var fs [][]byte
 	inUnix := false
 	recognized := false
@@ -192,8 +193,13 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 			continue // prompts, notes such as "(Not all processes could be identified ...)"
 		}
 		recognized = true
-		s, ok, msg := parseNetstatRow(line, fs, proto, progs)
+		// Parse in place: a Socket is large, and a million of them are
+		// not worth copying twice.
+		out.Sockets = append(out.Sockets, Socket{})
+		s := &out.Sockets[len(out.Sockets)-1]
+		ok, msg := parseNetstatRow(s, line, fs, proto, progs, cache)
 		if !ok {
+			out.Sockets = out.Sockets[:len(out.Sockets)-1]
 			out.Problemf(n, msg)
 			continue
 		}
@@ -209,7 +215,6 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if s.Inode != 0 {
 			hasInode = true
 		}
-		out.Sockets = append(out.Sockets, s)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -231,29 +236,29 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 	return nil
 }
 
-// parseNetstatRow parses one tcp/tcp6 row. ok false means no socket could
+// parseNetstatRow parses one tcp/tcp6 row into s. ok false means no socket could
 // be made (msg says why); a non-empty msg with ok true is a problem with
 // an optional column.
-func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Socket, ok bool, msg string) {
-	s = NewSocket()
+func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs interner, cache endpointCache) (ok bool, msg string) {
+	*s = NewSocket()
 	if len(fs) < 6 {
-		return s, false, "short netstat row"
+		return false, "short netstat row"
 	}
 	rq, ok1 := atoi(fs[1])
 	sq, ok2 := atoi(fs[2])
 	if !ok1 || !ok2 {
-		return s, false, "bad Recv-Q/Send-Q in netstat row"
+		return false, "bad Recv-Q/Send-Q in netstat row"
 	}
 	s.RecvQ, s.SendQ = rq, sq
 	var name string
-	s.Local, name, ok = netstatEndpoint(fs[3], proto)
+	s.Local, name, ok = netstatEndpoint(fs[3], proto, cache)
 	if !ok {
-		return s, false, "bad local address " + strconvQuote(fs[3])
+		return false, "bad local address " + strconvQuote(fs[3])
 	}
 	s.LocalName = name
-	s.Remote, name, ok = netstatEndpoint(fs[4], proto)
+	s.Remote, name, ok = netstatEndpoint(fs[4], proto, cache)
 	if !ok {
-		return s, false, "bad foreign address " + strconvQuote(fs[4])
+		return false, "bad foreign address " + strconvQuote(fs[4])
 	}
 	s.RemoteName = name
 	s.Family = proto
@@ -283,7 +288,7 @@ func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Soc
 	}
 	rest = bytes.TrimLeft(rest, " \t")
 	if len(rest) == 0 {
-		return s, true, msg
+		return true, msg
 	}
 	// -e: User and Inode come first unless the rest starts with the
 	// PID/Program column ("1234/name" or "-").
@@ -306,37 +311,56 @@ func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Soc
 			if msg == "" {
 				msg = "bad User/Inode columns"
 			}
-			return s, true, msg
+			return true, msg
 		}
 		s.Inode = uint64(ino)
 		rest = bytes.TrimLeft(rest[len(tok):], " \t")
 	}
 	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '-') {
-		return s, true, msg
+		return true, msg
 	}
 	slash := bytes.IndexByte(rest, '/')
 	if slash <= 0 {
 		if msg == "" {
 			msg = "bad PID/Program name column"
 		}
-		return s, true, msg
+		return true, msg
 	}
 	pid, ok := atoi(rest[:slash])
 	if !ok || pid > 1<<31 {
 		if msg == "" {
 			msg = "bad PID/Program name column"
 		}
-		return s, true, msg
+		return true, msg
 	}
 	s.PID = int(pid)
 	s.Process = progs.get(rest[slash+1:])
-	return s, true, msg
+	return true, msg
+}
+
+// An endpointCache remembers parsed address tokens: a server's listing
+// repeats its few local addresses (and "0.0.0.0:*") on every row, and
+// ParseEndpoint allocates. It stops growing at endpointCacheMax entries,
+// so unique peer addresses cost one failed lookup.
+type endpointCache map[string]Endpoint
+
+const endpointCacheMax = 4096
+
+func (c endpointCache) parse(tok []byte) (Endpoint, error) {
+	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
+		return e, nil
+	}
+	e, err := ParseEndpoint(tok, false)
+	if err == nil && c != nil && len(c) < endpointCacheMax {
+		c[string(tok)] = e
+	}
+	return e, err
 }
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
 // in a tcp6 row (old net-tools) is the IPv6 wildcard.
-func netstatEndpoint(tok []byte, proto int) (netip.AddrPort, string, bool) {
-	e, err := ParseEndpoint(tok, false)
+func netstatEndpoint(tok []byte, proto int, cache endpointCache) (netip.AddrPort, string, bool) {
+	e, err := cache.parse(tok)
 	if err != nil {
 		return netip.AddrPort{}, "", false
 	}

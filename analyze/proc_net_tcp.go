@@ -238,7 +238,8 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 		} else {
 			seen6 = true
 		}
-		s := NewSocket()
+		out.Sockets = append(out.Sockets, NewSocket()) // filled in place: no copy of a large struct
+		s := &out.Sockets[len(out.Sockets)-1]
 		s.Local, _ = decodeProcAddr(fs[1])
 		s.Remote, _ = decodeProcAddr(fs[2])
 		s.Family = family(s.Local.Addr())
@@ -248,10 +249,9 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 			s.State = Unknown
 			out.Problemf(n, "unknown state code "+string(fs[3]))
 		}
-		if !parseProcRowRest(&s, fs[4:]) {
+		if !parseProcRowRest(s, fs[4:]) {
 			out.Problemf(n, "short or malformed /proc/net/tcp row")
 		}
-		out.Sockets = append(out.Sockets, s)
 	}
 	if err := sc.Err(); err != nil {
 		return err

@@ -29,12 +29,13 @@ func genNetstatLinux(n int) []byte {
 		} else if i%7 == 0 {
 			timer = "keepalive (7145.57/0/0)"
 		}
-		local := fmt.Sprintf("10.%d.%d.%d:%d", i>>16&255, i>>8&255, i&255, 8080)
-		remote := fmt.Sprintf("192.0.2.%d:%d", i%250, 1024+i%60000)
+		// A server: a few local addresses, many peers (unique peer tokens).
+		local := fmt.Sprintf("10.0.0.%d:%d", 5+i%4, []int{443, 8080}[i%2])
+		remote := fmt.Sprintf("10.%d.%d.%d:%d", i>>16&255, i>>8&255, i&255, 1024+i%60000)
 		proto := "tcp"
 		if i%10 == 9 {
 			proto = "tcp6"
-			local = fmt.Sprintf("2001:db8::%x:443", i&0xffff)
+			local = "2001:db8::5:443"
 			remote = fmt.Sprintf("2001:db8:1::%x:%d", i&0xffff, 1024+i%60000)
 		}
 		fmt.Fprintf(&b, "%-5s %6d %6d %-23s %-23s %-11s %-20s %s\n", proto, i%3, i%5*100, local, remote, st, prog, timer)
