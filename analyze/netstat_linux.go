@@ -167,7 +167,9 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		switch {
 		case bytes.HasPrefix(line, []byte("Active ")):
 			inUnix = !bytes.HasPrefix(line, []byte("Active Internet connections"))
-			recognized = true
+			recognized = recognized || !inUnix
+			continue
+		case inUnix:
 			continue
 		case bytes.HasPrefix(line, []byte("Proto ")):
 			recognized = true
@@ -180,8 +182,6 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 			if bytes.Contains(line, []byte(" Inode")) {
 				hasInode = true
 			}
-			continue
-		case inUnix:
 			continue
 		}
 		proto := netstatProto(fs[0])
@@ -209,7 +209,7 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if s.PID != 0 || s.Process != "" {
 			hasPID = true
 		}
-		if s.Timer != "" || s.TimerSecs >= 0 {
+		if s.Retransmits >= 0 { // set only from a Timer column, "off" included
 			hasTimer = true
 		}
 		if s.Inode != 0 {
