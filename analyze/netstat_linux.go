@@ -314,6 +314,12 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 			return true, msg
 		}
 		s.Inode = uint64(ino)
+		if ino == 0 && (s.State == TimeWait || s.State == FinWait2) {
+			// Timewait socks (TIME_WAIT, orphaned FIN_WAIT2) print "0 0":
+			// no owner. Other sockets without an inode (orphans, children
+			// not accepted yet) carry their listener's uid.
+			s.UID = -1
+		}
 		rest = bytes.TrimLeft(rest[len(tok):], " \t")
 	}
 	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '-') {

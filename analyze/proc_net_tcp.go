@@ -326,6 +326,12 @@ func parseProcRowRest(s *Socket, fs [][]byte) bool {
 		return false
 	}
 	s.Inode = uint64(ino)
+	if ino == 0 && tr == 3 {
+		// A timewait socket (TIME_WAIT, or an orphaned FIN_WAIT2 shown
+		// through its timewait sock): the kernel prints a literal 0 for
+		// its uid, which is not an owner.
+		s.UID = -1
+	}
 	return true
 }
 
