@@ -277,33 +277,33 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 
 	// The rest of the line after the State field.
 	rest := line[fieldEnd(line, fs[5]):]
-	rest = bytes.TrimRight(rest, " \t")
+	rest = trimBlanksRight(rest)
 	if kind, secs, retr, probes, ok := netstatTimer(rest); ok {
 		_ = probes
 		s.Timer, s.TimerSecs, s.Retransmits = kind, secs, retr
 		if kind == TimerNone {
 			s.TimerSecs = -1
 		}
-		rest = bytes.TrimRight(rest[:len(rest)-timerLen(rest)], " \t")
+		rest = trimBlanksRight(rest[:len(rest)-timerLen(rest)])
 	}
-	rest = bytes.TrimLeft(rest, " \t")
+	rest = trimBlanksLeft(rest)
 	if len(rest) == 0 {
 		return true, msg
 	}
 	// -e: User and Inode come first unless the rest starts with the
 	// PID/Program column ("1234/name" or "-").
 	tok := rest
-	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+	if i := indexBlank(rest); i >= 0 {
 		tok = rest[:i]
 	}
 	if !isPIDProg(tok) {
 		user := tok
-		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+		rest = trimBlanksLeft(rest[len(tok):])
 		if uid, ok := atoi(user); ok && uid < 1<<32 {
 			s.UID = int(uid)
 		}
 		tok = rest
-		if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+		if i := indexBlank(rest); i >= 0 {
 			tok = rest[:i]
 		}
 		ino, ok := atoi(tok)
@@ -320,7 +320,7 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 			// not accepted yet) carry their listener's uid.
 			s.UID = -1
 		}
-		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+		rest = trimBlanksLeft(rest[len(tok):])
 	}
 	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '-') {
 		return true, msg
@@ -424,7 +424,7 @@ func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok 
 		return "", 0, 0, 0, false
 	}
 	nameEnd := open - 1
-	nameStart := bytes.LastIndexAny(rest[:nameEnd], " \t") + 1
+	nameStart := lastIndexBlank(rest[:nameEnd]) + 1
 	name := rest[nameStart:nameEnd]
 	if len(name) == 0 {
 		return "", 0, 0, 0, false
@@ -450,7 +450,7 @@ func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok 
 // (which netstatTimer accepted).
 func timerLen(rest []byte) int {
 	open := bytes.LastIndexByte(rest, '(')
-	nameStart := bytes.LastIndexAny(rest[:open-1], " \t") + 1
+	nameStart := lastIndexBlank(rest[:open-1]) + 1
 	return len(rest) - nameStart
 }
 
@@ -494,4 +494,40 @@ func strconvQuote(b []byte) string {
 		b = b[:40]
 	}
 	return "\"" + string(b) + "\""
+}
+
+// Blank (space, tab) helpers without bytes' per-call ASCII set.
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+func trimBlanksLeft(b []byte) []byte {
+	for len(b) > 0 && isBlank(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+func trimBlanksRight(b []byte) []byte {
+	for len(b) > 0 && isBlank(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func indexBlank(b []byte) int {
+	for i, c := range b {
+		if isBlank(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lastIndexBlank(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if isBlank(b[i]) {
+			return i
+		}
+	}
+	return -1
 }
