@@ -278,8 +278,7 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 	// The rest of the line after the State field.
 	rest := line[fieldEnd(line, fs[5]):]
 	rest = trimBlanksRight(rest)
-	if kind, secs, retr, probes, ok := netstatTimer(rest); ok {
-		_ = probes
+	if kind, secs, retr, _, ok := netstatTimer(rest); ok { // probes: not modelled
 		s.Timer, s.TimerSecs, s.Retransmits = kind, secs, retr
 		if kind == TimerNone {
 			s.TimerSecs = -1
