@@ -146,8 +146,10 @@ func detectNetstatLinux(head []string) int {
 var errNotNetstatLinux = errors.New("not a Linux netstat listing")
 
 func parseNetstatLinux(r io.Reader, out *Listing) error {
+	presizeSockets(r, out, 100)
 	sc := NewLineScanner(r)
 	progs := interner{}
+	cache := endpointCache{}
 	var fs [][]byte
 	inUnix := false
 	recognized := false
@@ -158,14 +160,16 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if sc.TooLong() {
 			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
 		}
-		fs = fields(fs, line)
+		fs = fieldsN(fs, line, 6) // Proto .. State; the rest is read from the line
 		if len(fs) == 0 {
 			continue
 		}
 		switch {
 		case bytes.HasPrefix(line, []byte("Active ")):
 			inUnix = !bytes.HasPrefix(line, []byte("Active Internet connections"))
-			recognized = true
+			recognized = recognized || !inUnix
+			continue
+		case inUnix:
 			continue
 		case bytes.HasPrefix(line, []byte("Proto ")):
 			recognized = true
@@ -179,8 +183,6 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 				hasInode = true
 			}
 			continue
-		case inUnix:
-			continue
 		}
 		proto := netstatProto(fs[0])
 		if proto < 0 {
@@ -191,8 +193,13 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 			continue // prompts, notes such as "(Not all processes could be identified ...)"
 		}
 		recognized = true
-		s, ok, msg := parseNetstatRow(line, fs, proto, progs)
+		// Parse in place: a Socket is large, and a million of them are
+		// not worth copying twice.
+		out.Sockets = append(out.Sockets, Socket{})
+		s := &out.Sockets[len(out.Sockets)-1]
+		ok, msg := parseNetstatRow(s, line, fs, proto, progs, cache)
 		if !ok {
+			out.Sockets = out.Sockets[:len(out.Sockets)-1]
 			out.Problemf(n, msg)
 			continue
 		}
@@ -202,13 +209,12 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if s.PID != 0 || s.Process != "" {
 			hasPID = true
 		}
-		if s.Timer != "" || s.TimerSecs >= 0 {
+		if s.Retransmits >= 0 { // set only from a Timer column, "off" included
 			hasTimer = true
 		}
 		if s.Inode != 0 {
 			hasInode = true
 		}
-		out.Sockets = append(out.Sockets, s)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -230,29 +236,29 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 	return nil
 }
 
-// parseNetstatRow parses one tcp/tcp6 row. ok false means no socket could
+// parseNetstatRow parses one tcp/tcp6 row into s. ok false means no socket could
 // be made (msg says why); a non-empty msg with ok true is a problem with
 // an optional column.
-func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Socket, ok bool, msg string) {
-	s = NewSocket()
+func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs interner, cache endpointCache) (ok bool, msg string) {
+	*s = NewSocket()
 	if len(fs) < 6 {
-		return s, false, "short netstat row"
+		return false, "short netstat row"
 	}
 	rq, ok1 := atoi(fs[1])
 	sq, ok2 := atoi(fs[2])
 	if !ok1 || !ok2 {
-		return s, false, "bad Recv-Q/Send-Q in netstat row"
+		return false, "bad Recv-Q/Send-Q in netstat row"
 	}
 	s.RecvQ, s.SendQ = rq, sq
 	var name string
-	s.Local, name, ok = netstatEndpoint(fs[3], proto)
+	s.Local, name, ok = netstatEndpoint(fs[3], proto, cache)
 	if !ok {
-		return s, false, "bad local address " + strconvQuote(fs[3])
+		return false, "bad local address " + strconvQuote(fs[3])
 	}
 	s.LocalName = name
-	s.Remote, name, ok = netstatEndpoint(fs[4], proto)
+	s.Remote, name, ok = netstatEndpoint(fs[4], proto, cache)
 	if !ok {
-		return s, false, "bad foreign address " + strconvQuote(fs[4])
+		return false, "bad foreign address " + strconvQuote(fs[4])
 	}
 	s.RemoteName = name
 	s.Family = proto
@@ -271,33 +277,32 @@ func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Soc
 
 	// The rest of the line after the State field.
 	rest := line[fieldEnd(line, fs[5]):]
-	rest = bytes.TrimRight(rest, " \t")
-	if kind, secs, retr, probes, ok := netstatTimer(rest); ok {
-		_ = probes
+	rest = trimBlanksRight(rest)
+	if kind, secs, retr, _, ok := netstatTimer(rest); ok { // probes: not modelled
 		s.Timer, s.TimerSecs, s.Retransmits = kind, secs, retr
 		if kind == TimerNone {
 			s.TimerSecs = -1
 		}
-		rest = bytes.TrimRight(rest[:len(rest)-timerLen(rest)], " \t")
+		rest = trimBlanksRight(rest[:len(rest)-timerLen(rest)])
 	}
-	rest = bytes.TrimLeft(rest, " \t")
+	rest = trimBlanksLeft(rest)
 	if len(rest) == 0 {
-		return s, true, msg
+		return true, msg
 	}
 	// -e: User and Inode come first unless the rest starts with the
 	// PID/Program column ("1234/name" or "-").
 	tok := rest
-	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+	if i := indexBlank(rest); i >= 0 {
 		tok = rest[:i]
 	}
 	if !isPIDProg(tok) {
 		user := tok
-		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+		rest = trimBlanksLeft(rest[len(tok):])
 		if uid, ok := atoi(user); ok && uid < 1<<32 {
 			s.UID = int(uid)
 		}
 		tok = rest
-		if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+		if i := indexBlank(rest); i >= 0 {
 			tok = rest[:i]
 		}
 		ino, ok := atoi(tok)
@@ -305,37 +310,62 @@ func parseNetstatRow(line []byte, fs [][]byte, proto int, progs interner) (s Soc
 			if msg == "" {
 				msg = "bad User/Inode columns"
 			}
-			return s, true, msg
+			return true, msg
 		}
 		s.Inode = uint64(ino)
-		rest = bytes.TrimLeft(rest[len(tok):], " \t")
+		if ino == 0 && (s.State == TimeWait || s.State == FinWait2) {
+			// Timewait socks (TIME_WAIT, orphaned FIN_WAIT2) print "0 0":
+			// no owner. Other sockets without an inode (orphans, children
+			// not accepted yet) carry their listener's uid.
+			s.UID = -1
+		}
+		rest = trimBlanksLeft(rest[len(tok):])
 	}
 	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '-') {
-		return s, true, msg
+		return true, msg
 	}
 	slash := bytes.IndexByte(rest, '/')
 	if slash <= 0 {
 		if msg == "" {
 			msg = "bad PID/Program name column"
 		}
-		return s, true, msg
+		return true, msg
 	}
 	pid, ok := atoi(rest[:slash])
 	if !ok || pid > 1<<31 {
 		if msg == "" {
 			msg = "bad PID/Program name column"
 		}
-		return s, true, msg
+		return true, msg
 	}
 	s.PID = int(pid)
 	s.Process = progs.get(rest[slash+1:])
-	return s, true, msg
+	return true, msg
+}
+
+// An endpointCache remembers parsed address tokens: a server's listing
+// repeats its few local addresses (and "0.0.0.0:*") on every row, and
+// ParseEndpoint allocates. It stops growing at endpointCacheMax entries,
+// so unique peer addresses cost one failed lookup.
+type endpointCache map[string]Endpoint
+
+const endpointCacheMax = 4096
+
+func (c endpointCache) parse(tok []byte) (Endpoint, error) {
+	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
+		return e, nil
+	}
+	e, err := ParseEndpoint(tok, false)
+	if err == nil && c != nil && len(c) < endpointCacheMax {
+		c[string(tok)] = e
+	}
+	return e, err
 }
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
 // in a tcp6 row (old net-tools) is the IPv6 wildcard.
-func netstatEndpoint(tok []byte, proto int) (netip.AddrPort, string, bool) {
-	e, err := ParseEndpoint(tok, false)
+func netstatEndpoint(tok []byte, proto int, cache endpointCache) (netip.AddrPort, string, bool) {
+	e, err := cache.parse(tok)
 	if err != nil {
 		return netip.AddrPort{}, "", false
 	}
@@ -393,7 +423,7 @@ func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok 
 		return "", 0, 0, 0, false
 	}
 	nameEnd := open - 1
-	nameStart := bytes.LastIndexAny(rest[:nameEnd], " \t") + 1
+	nameStart := lastIndexBlank(rest[:nameEnd]) + 1
 	name := rest[nameStart:nameEnd]
 	if len(name) == 0 {
 		return "", 0, 0, 0, false
@@ -419,7 +449,7 @@ func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok 
 // (which netstatTimer accepted).
 func timerLen(rest []byte) int {
 	open := bytes.LastIndexByte(rest, '(')
-	nameStart := bytes.LastIndexAny(rest[:open-1], " \t") + 1
+	nameStart := lastIndexBlank(rest[:open-1]) + 1
 	return len(rest) - nameStart
 }
 
@@ -429,4 +459,40 @@ func strconvQuote(b []byte) string {
 		b = b[:40]
 	}
 	return "\"" + string(b) + "\""
+}
+
+// Blank (space, tab) helpers without bytes' per-call ASCII set.
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+func trimBlanksLeft(b []byte) []byte {
+	for len(b) > 0 && isBlank(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+func trimBlanksRight(b []byte) []byte {
+	for len(b) > 0 && isBlank(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func indexBlank(b []byte) int {
+	for i, c := range b {
+		if isBlank(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lastIndexBlank(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if isBlank(b[i]) {
+			return i
+		}
+	}
+	return -1
 }

@@ -34,7 +34,12 @@ var procTimers = [...]string{0: TimerNone, 1: TimerOn, 2: TimerKeepalive, 3: Tim
 
 // isProcNetHeader reports whether a line is the "sl local_address" header.
 func isProcNetHeader(b []byte) bool {
-	b = bytes.TrimLeft(b, " \t")
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	if len(b) < 2 || b[0] != 's' {
+		return false
+	}
 	return bytes.HasPrefix(b, []byte("sl")) && bytes.Contains(b, []byte("local_address"))
 }
 
@@ -187,6 +192,7 @@ func decodeProcAddr(tok []byte) (netip.AddrPort, bool) {
 var errNotProcNetTCP = errors.New("not a /proc/net/tcp listing")
 
 func parseProcNetTCP(r io.Reader, out *Listing) error {
+	presizeSockets(r, out, 150) // v4 rows are padded to 150 bytes
 	sc := NewLineScanner(r)
 	var fs [][]byte
 	seen4, seen6, header, any := false, false, false, false
@@ -213,7 +219,7 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 			}
 			continue
 		}
-		fs = fields(fs, line)
+		fs = fieldsN(fs, line, 10) // sl .. inode; refcount, pointer, rto, ... are not used
 		if len(fs) == 0 {
 			continue
 		}
@@ -232,7 +238,8 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 		} else {
 			seen6 = true
 		}
-		s := NewSocket()
+		out.Sockets = append(out.Sockets, NewSocket()) // filled in place: no copy of a large struct
+		s := &out.Sockets[len(out.Sockets)-1]
 		s.Local, _ = decodeProcAddr(fs[1])
 		s.Remote, _ = decodeProcAddr(fs[2])
 		s.Family = family(s.Local.Addr())
@@ -242,10 +249,9 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 			s.State = Unknown
 			out.Problemf(n, "unknown state code "+string(fs[3]))
 		}
-		if !parseProcRowRest(&s, fs[4:]) {
+		if !parseProcRowRest(s, fs[4:]) {
 			out.Problemf(n, "short or malformed /proc/net/tcp row")
 		}
-		out.Sockets = append(out.Sockets, s)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -320,5 +326,49 @@ func parseProcRowRest(s *Socket, fs [][]byte) bool {
 		return false
 	}
 	s.Inode = uint64(ino)
+	if ino == 0 && tr == 3 {
+		// A timewait socket (TIME_WAIT, or an orphaned FIN_WAIT2 shown
+		// through its timewait sock): the kernel prints a literal 0 for
+		// its uid, which is not an owner.
+		s.UID = -1
+	}
 	return true
+}
+
+// presizeSockets reserves room in out.Sockets for the rows an input of
+// known length probably holds (bytesPerRow is a typical row length), so
+// that a million-row table is not copied again and again while it grows.
+// Readers that do not know their length are left alone.
+func presizeSockets(r io.Reader, out *Listing, bytesPerRow int) {
+	lr, ok := r.(interface{ Len() int })
+	if !ok || out.Sockets != nil || bytesPerRow <= 0 {
+		return
+	}
+	n := lr.Len()/bytesPerRow + 16
+	if n > 1<<24 { // a 64-bit length from a hostile header is not a reason to allocate gigabytes
+		n = 1 << 24
+	}
+	out.Sockets = make([]Socket, 0, n)
+}
+
+// fieldsN is fields that stops after the first n fields: the rest of a
+// long padded row is not looked at.
+func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
+	dst = dst[:0]
+	i := 0
+	for i < len(b) && len(dst) < n {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+			j++
+		}
+		dst = append(dst, b[i:j])
+		i = j
+	}
+	return dst
 }
