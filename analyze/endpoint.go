@@ -77,7 +77,11 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 		e.AddrPort = netip.AddrPortFrom(netip.IPv4Unspecified(), portNum)
 		return e, nil
 	}
-	a, err := netip.ParseAddr(string(host))
+	a, ok := parseIPv4(host)
+	var err error
+	if !ok {
+		a, err = netip.ParseAddr(string(host))
+	}
 	if err != nil {
 		if dotPort || bytes.IndexByte(host, ':') < 0 {
 			switch string(host) {
@@ -156,4 +160,54 @@ var services = map[string]uint16{
 	"tftp": 69, "finger": 79, "echo": 7, "discard": 9, "daytime": 13, "chargen": 19,
 	"time": 37, "whois": 43, "gopher": 70, "login": 513, "shell": 514, "exec": 512,
 	"nfsd": 2049, "lockd": 4045, "icpv2": 3130, "squid": 3128, "ndmp": 10000,
+}
+
+// An endpointCache remembers parsed address tokens with a ':' port
+// separator: a server's listing repeats its few local addresses (and
+// "0.0.0.0:*") on every row, and ParseEndpoint allocates for IPv6 and
+// names. It stops growing at endpointCacheMax entries, so unique peer
+// addresses cost one failed lookup.
+type endpointCache map[string]Endpoint
+
+const endpointCacheMax = 4096
+
+func (c endpointCache) parse(tok []byte) (Endpoint, error) {
+	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
+		return e, nil
+	}
+	e, err := ParseEndpoint(tok, false)
+	if err == nil && c != nil && len(c) < endpointCacheMax {
+		c[string(tok)] = e
+	}
+	return e, err
+}
+
+// parseIPv4 parses a dotted quad without allocating; ok is false for
+// anything else (IPv6, names), which the caller then parses in full.
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	part, n, digits := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || part > 3 || (digits > 1 && b[i-digits] == '0') {
+				return netip.Addr{}, false
+			}
+			ip[part] = byte(n)
+			part, n, digits = part+1, 0, 0
+			continue
+		}
+		c := b[i]
+		if c < '0' || c > '9' {
+			return netip.Addr{}, false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+		if n > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if part != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }

@@ -343,25 +343,6 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 	return true, msg
 }
 
-// An endpointCache remembers parsed address tokens: a server's listing
-// repeats its few local addresses (and "0.0.0.0:*") on every row, and
-// ParseEndpoint allocates. It stops growing at endpointCacheMax entries,
-// so unique peer addresses cost one failed lookup.
-type endpointCache map[string]Endpoint
-
-const endpointCacheMax = 4096
-
-func (c endpointCache) parse(tok []byte) (Endpoint, error) {
-	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
-		return e, nil
-	}
-	e, err := ParseEndpoint(tok, false)
-	if err == nil && c != nil && len(c) < endpointCacheMax {
-		c[string(tok)] = e
-	}
-	return e, err
-}
-
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
 // in a tcp6 row (old net-tools) is the IPv6 wildcard.
 func netstatEndpoint(tok []byte, proto int, cache endpointCache) (netip.AddrPort, string, bool) {

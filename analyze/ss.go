@@ -33,7 +33,7 @@ type ssParser struct {
 	out   *Listing
 	toks  [][]byte
 	names interner
-	eps   map[string]Endpoint // ParseEndpoint results for repeated tokens
+	eps   endpointCache // ParseEndpoint results for repeated tokens
 
 	// The record being built lives in out.Sockets[cur] (built in place to
 	// avoid copying a large struct twice per row); finish drops it again
@@ -52,7 +52,7 @@ type ssParser struct {
 var errNotSS = errors.New("not an ss listing")
 
 func parseSS(r io.Reader, out *Listing) error {
-	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32), eps: map[string]Endpoint{}}
+	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32), eps: endpointCache{}}
 	if n := sizeHint(r) / 64; n > 0 && out.Sockets == nil {
 		// A Socket is ~240 bytes: growing a million of them by doubling
 		// costs more than the parsing. Packed ss -tan rows are ~80 bytes,
@@ -236,22 +236,8 @@ func (p *ssParser) feed(t [][]byte, n int) {
 	}
 }
 
-// ssEndpointCache bounds the endpoint memo: listeners and busy servers
-// repeat a few local addresses (and "0.0.0.0:*") across many rows.
-const ssEndpointCache = 4096
-
-// endpoint is ParseEndpoint memoized for repeated tokens; the lookup does
-// not allocate.
-func (p *ssParser) endpoint(tok []byte) (Endpoint, error) {
-	if e, ok := p.eps[string(tok)]; ok {
-		return e, nil
-	}
-	e, err := ParseEndpoint(tok, false)
-	if err == nil && len(p.eps) < ssEndpointCache {
-		p.eps[string(tok)] = e
-	}
-	return e, err
-}
+// endpoint is ParseEndpoint memoized for repeated tokens.
+func (p *ssParser) endpoint(tok []byte) (Endpoint, error) { return p.eps.parse(tok) }
 
 func (p *ssParser) problem(n int, msg string, tok []byte) {
 	p.bad = true
