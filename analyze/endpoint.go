@@ -172,6 +172,13 @@ type endpointCache map[string]Endpoint
 const endpointCacheMax = 4096
 
 func (c endpointCache) parse(tok []byte) (Endpoint, error) {
+	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
+		// Plain IPv4: parsing it allocates nothing and is cheaper than
+		// hashing it for the cache.
+		if e, err := ParseEndpoint(tok, false); err == nil {
+			return e, nil
+		}
+	}
 	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
 		return e, nil
 	}

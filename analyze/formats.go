@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -160,3 +161,42 @@ func headLines(data []byte) []string {
 	}
 	return head
 }
+
+// presizeSockets reserves room for the sockets of an input whose size is
+// known (one per bytesPerRow bytes), because growing a slice of a million
+// ~240-byte sockets by doubling costs more than parsing them.
+func presizeSockets(r io.Reader, out *Listing, bytesPerRow int) {
+	if out.Sockets != nil || bytesPerRow <= 0 {
+		return
+	}
+	if n := sizeOf(r); n > 0 {
+		out.Sockets = make([]Socket, 0, min(n/bytesPerRow+16, 1<<24))
+	}
+}
+
+// sizeOf returns the byte size of a reader when it can tell: a
+// bytes.Reader or strings.Reader, an *os.File, or the loader's sized
+// reader; 0 when unknown.
+func sizeOf(r io.Reader) int {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return v.Len()
+	case interface{ Size() int64 }:
+		if n := v.Size(); n > 0 && n < 1<<40 {
+			return int(n)
+		}
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<40 {
+			return int(fi.Size())
+		}
+	}
+	return 0
+}
+
+// sizedReader tells parsers how large the input it wraps is.
+type sizedReader struct {
+	io.Reader
+	size int64
+}
+
+func (s sizedReader) Size() int64 { return s.size }

@@ -370,11 +370,13 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 			rm[s.Remote]++
 		}
 	}
-	if g.owners == nil {
-		g.owners = map[ownerID]int{}
-	}
-	if o := (ownerID{s.Process, s.PID, s.OwnerInferred}); len(g.owners) < maxTracked || g.owners[o] > 0 {
-		g.owners[o]++
+	if g.Kind != "snapshot" && g.Kind != "process" { // one owner, or all of them: nothing to tell
+		if g.owners == nil {
+			g.owners = map[ownerID]int{}
+		}
+		if o := (ownerID{s.Process, s.PID, s.OwnerInferred}); len(g.owners) < maxTracked || g.owners[o] > 0 {
+			g.owners[o]++
+		}
 	}
 }
 
@@ -471,22 +473,8 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	socks := smp.Sockets
 	li := newListenerIndex(socks, ephLow)
 	prev := newPrevIndex(first)
-	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
-	procs2 := map[string]*Group{}
 	listeners := map[*Socket]*Group{}
-	ports := map[int]*Group{}
-	type destKey struct {
-		l netip.Addr
-		r netip.AddrPort
-	}
-	dests := map[destKey]*Group{}
-	local := map[netip.Addr]bool{}
-	for i := range socks {
-		if a := socks[i].Local.Addr(); a.IsValid() && !a.IsUnspecified() {
-			local[a] = true
-		}
-	}
 	for i := range socks {
 		if s := &socks[i]; s.State == Listen {
 			lg := newGroup("listener", s.Local.String())
@@ -496,45 +484,111 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			gs.Listeners = append(gs.Listeners, lg)
 		}
 	}
-	for i := range socks {
-		s := &socks[i]
-		var l *Socket
-		server := false
-		if s.State != Listen {
-			if l = li.listener(s); l != nil {
-				server = true
-			} else if li.noListeners {
-				server = li.server(s)
+
+	// Pass 1: each socket's role and two-sample facts, computed once for
+	// both passes below, in two halves on two cores.
+	roles := make([]sockRole, len(socks))
+	parallel(len(socks), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			r := &roles[i]
+			if s.State != Listen {
+				if r.listener = li.listener(s); r.listener != nil {
+					r.server = true
+				} else if li.noListeners {
+					r.server = li.server(s)
+				}
+			}
+			if prev != nil {
+				r.x = prev.facts(s)
+			}
+			if s.State == Established && s.Info != nil && s.Info.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
+				r.x.idleNoKA = true
+			}
+			if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
+				r.x.external = true
 			}
 		}
-		x := sockFacts{}
-		if prev != nil {
-			x = prev.facts(s)
-		}
-		if s.State == Established && s.Info != nil && s.Info.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
-			x.idleNoKA = true
-		}
-		if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
-			x.external = true
-		}
+	})
+
+	// Pass 2, in two goroutines that touch disjoint groups: the snapshot
+	// and process groups, and the listener, port and destination groups.
+	var maxDestPorts int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, ephLow, ephHigh)
+	}()
+	aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
+	<-done
+	gs.Snapshot.MaxDestPortsUsed = maxDestPorts
+
+	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].Sockets != list[j].Sockets {
+				return list[i].Sockets > list[j].Sockets
+			}
+			return list[i].Key < list[j].Key
+		})
+	}
+	return gs
+}
+
+// sockRole is what pass 1 of aggregate learns about one socket.
+type sockRole struct {
+	listener *Socket // the listening socket it was accepted from, if any
+	server   bool
+	x        sockFacts
+}
+
+// parallel runs fn over [0,n) in two halves on two goroutines (one when n
+// is small).
+func parallel(n int, fn func(lo, hi int)) {
+	if n < 1<<14 {
+		fn(0, n)
+		return
+	}
+	done := make(chan struct{})
+	go func() { fn(0, n/2); close(done) }()
+	fn(n/2, n)
+	<-done
+}
+
+// procKey identifies a process group without building its display name
+// for every socket; unknown owners of server-side sockets are told apart
+// by their local port.
+type procKey struct {
+	name string
+	pid  int
+	port uint16
+}
+
+// aggregateProcesses fills the snapshot group and the process groups.
+func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[int]*Process, ephLow, ephHigh int) {
+	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
+	groups := map[procKey]*Group{}
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
 		if p := int(s.Local.Port()); s.State != Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, server, false, x)
+		gs.Snapshot.add(s, r.server, false, r.x)
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
-		pkey := ownerName(s.Process, s.PID)
-		if s.Process == "" && s.PID == 0 {
-			if s.State == Listen || server {
-				pkey = fmt.Sprintf("an unknown process on :%d", s.Local.Port())
-			}
+		k := procKey{name: s.Process, pid: s.PID}
+		if s.Process == "" && s.PID == 0 && (s.State == Listen || r.server) {
+			k.port = s.Local.Port()
 		}
-		pg := procs2[pkey]
+		pg := groups[k]
 		if pg == nil {
-			pg = newGroup("process", pkey)
-			pg.Owner, pg.Process, pg.PID = pkey, s.Process, s.PID
+			name := ownerName(s.Process, s.PID)
+			if k.port != 0 {
+				name = fmt.Sprintf("an unknown process on :%d", k.port)
+			}
+			pg = newGroup("process", name)
+			pg.Owner, pg.Process, pg.PID = name, s.Process, s.PID
 			pg.OwnerKnown = s.Process != "" || s.PID != 0
 			if p := procs[s.PID]; p != nil && s.PID != 0 {
 				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
@@ -542,25 +596,48 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 					pg.Process = p.Name
 				}
 			}
-			procs2[pkey] = pg
+			groups[k] = pg
 		}
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
-		pg.add(s, server, true, x)
+		pg.add(s, r.server, true, r.x)
+	}
+	for _, pg := range groups {
+		gs.Processes = append(gs.Processes, pg)
+	}
+}
 
+// aggregateServices fills the listener, port and destination groups and
+// returns the largest destination's PortsUsed.
+func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners map[*Socket]*Group, li *listenerIndex, ephLow, ephHigh int) int {
+	type destKey struct {
+		l netip.Addr
+		r netip.AddrPort
+	}
+	ports := map[int]*Group{}
+	dests := map[destKey]*Group{}
+	local := map[netip.Addr]bool{}
+	for i := range socks {
+		if a := socks[i].Local.Addr(); a.IsValid() && !a.IsUnspecified() {
+			local[a] = true
+		}
+	}
+	maxDestPorts := 0
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
 		switch {
 		case s.State == Listen:
-			listeners[s].add(s, false, false, x)
-		case l != nil:
-			listeners[l].add(s, true, true, x) // the listener's own traffic
+			listeners[s].add(s, false, false, r.x)
+		case r.listener != nil:
+			listeners[r.listener].add(s, true, true, r.x) // the listener's own traffic
 		}
 		// A leftover of a server that no longer listens: a local port below
 		// the ephemeral range talking to an ephemeral remote port, while the
 		// listing does show listeners (pathologies.md P07).
-		leftover := s.State != Listen && !server && !li.noListeners &&
+		leftover := s.State != Listen && !r.server && !li.noListeners &&
 			int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
-		if s.State == Listen || server || leftover {
+		if s.State == Listen || r.server || leftover {
 			port := int(s.Local.Port())
 			pg := ports[port]
 			if pg == nil {
@@ -574,7 +651,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 					pg.setOwner(s)
 				}
 			}
-			pg.add(s, server || leftover, true, x)
+			pg.add(s, r.server || leftover, true, r.x)
 			continue
 		}
 		if !s.Remote.Addr().IsValid() || s.Remote.Addr().IsUnspecified() {
@@ -591,14 +668,11 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			dg.LocalPeer = local[s.Remote.Addr()]
 			dests[dk] = dg
 		}
-		dg.add(s, false, false, x) // one remote: nothing to track
+		dg.add(s, false, false, r.x) // one remote: nothing to track
 		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
-			gs.Snapshot.MaxDestPortsUsed = max(gs.Snapshot.MaxDestPortsUsed, dg.PortsUsed)
+			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
-	}
-	for _, pg := range procs2 {
-		gs.Processes = append(gs.Processes, pg)
 	}
 	for _, pg := range ports {
 		gs.Ports = append(gs.Ports, pg)
@@ -615,15 +689,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 		}
 		gs.Destinations = append(gs.Destinations, dg)
 	}
-	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].Sockets != list[j].Sockets {
-				return list[i].Sockets > list[j].Sockets
-			}
-			return list[i].Key < list[j].Key
-		})
-	}
-	return gs
+	return maxDestPorts
 }
 
 func (g *Group) setOwner(s *Socket) {

@@ -75,6 +75,7 @@ type file struct {
 	Rel     string
 	Display string
 	R       io.Reader
+	Size    int64 // bytes, 0 when unknown
 }
 
 // walkInput calls fn for every regular file of one input argument: a
@@ -124,7 +125,7 @@ func walkInput(arg string, stdin io.Reader, lim Limits, fn func(file) error, ski
 	if st.Size() > lim.MaxFile {
 		return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, arg, sizeString(st.Size()), sizeString(lim.MaxFile))
 	}
-	return fn(file{Rel: "", Display: arg, R: br})
+	return fn(file{Rel: "", Display: arg, R: br, Size: st.Size()})
 }
 
 func isTar(b []byte) bool {
@@ -185,7 +186,7 @@ func walkTar(arg string, r io.Reader, lim Limits, fn func(file) error, skip func
 		if hdr.Size > lim.MaxFile {
 			return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, display, sizeString(hdr.Size), sizeString(lim.MaxFile))
 		}
-		if err := fn(file{Rel: name, Display: display, R: io.LimitReader(tr, hdr.Size)}); err != nil {
+		if err := fn(file{Rel: name, Display: display, R: io.LimitReader(tr, hdr.Size), Size: hdr.Size}); err != nil {
 			return err
 		}
 	}
@@ -230,7 +231,7 @@ func walkZip(arg string, f *os.File, size int64, lim Limits, fn func(file) error
 		// The declared size can lie: cap what is actually inflated.
 		left := lim.MaxTotal - total
 		cr := &capReader{rc, min(left, lim.MaxFile), display + ": more than declared or allowed"}
-		err = fn(file{Rel: clean, Display: display, R: cr})
+		err = fn(file{Rel: clean, Display: display, R: cr, Size: int64(zf.UncompressedSize64)})
 		total += min(left, lim.MaxFile) - cr.n
 		rc.Close()
 		if err != nil {
@@ -288,7 +289,11 @@ func walkDir(root string, lim Limits, fn func(file) error, skip func(string, str
 				return fmt.Errorf("%w: %s holds more than %s", ErrLimit, root, sizeString(lim.MaxTotal))
 			}
 		}
-		err = fn(file{Rel: rel, Display: filepath.ToSlash(p), R: f})
+		var size int64
+		if st != nil {
+			size = st.Size()
+		}
+		err = fn(file{Rel: rel, Display: filepath.ToSlash(p), R: f, Size: size})
 		f.Close()
 		if err != nil {
 			return err

@@ -189,6 +189,9 @@ func (ld *loader) readListing(f file) error {
 		return fmt.Errorf("%s: %w", f.Display, err)
 	}
 	var r io.Reader = br
+	if f.Size > 0 {
+		r = sizedReader{br, f.Size}
+	}
 	if needsDecoding(head) {
 		data, err := io.ReadAll(io.LimitReader(br, ld.lim.MaxAuxFileBytes*256))
 		if err != nil {

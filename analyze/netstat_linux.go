@@ -146,7 +146,7 @@ func detectNetstatLinux(head []string) int {
 var errNotNetstatLinux = errors.New("not a Linux netstat listing")
 
 func parseNetstatLinux(r io.Reader, out *Listing) error {
-	presizeSockets(r, out, 100)
+	presizeSockets(r, out, 64) // rows are at least ~78 bytes
 	sc := NewLineScanner(r)
 	progs := interner{}
 	cache := endpointCache{}

@@ -335,22 +335,6 @@ func parseProcRowRest(s *Socket, fs [][]byte) bool {
 	return true
 }
 
-// presizeSockets reserves room in out.Sockets for the rows an input of
-// known length probably holds (bytesPerRow is a typical row length), so
-// that a million-row table is not copied again and again while it grows.
-// Readers that do not know their length are left alone.
-func presizeSockets(r io.Reader, out *Listing, bytesPerRow int) {
-	lr, ok := r.(interface{ Len() int })
-	if !ok || out.Sockets != nil || bytesPerRow <= 0 {
-		return
-	}
-	n := lr.Len()/bytesPerRow + 16
-	if n > 1<<24 { // a 64-bit length from a hostile header is not a reason to allocate gigabytes
-		n = 1 << 24
-	}
-	out.Sockets = make([]Socket, 0, n)
-}
-
 // fieldsN is fields that stops after the first n fields: the rest of a
 // long padded row is not looked at.
 func fieldsN(dst [][]byte, b []byte, n int) [][]byte {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"io/fs"
 )
 
 // ssFormat reads iproute2 ss socket listings: any mix of -t -a -n -p -o
@@ -53,13 +52,9 @@ var errNotSS = errors.New("not an ss listing")
 
 func parseSS(r io.Reader, out *Listing) error {
 	p := &ssParser{out: out, names: interner{}, toks: make([][]byte, 0, 32), eps: endpointCache{}}
-	if n := sizeHint(r) / 64; n > 0 && out.Sockets == nil {
-		// A Socket is ~240 bytes: growing a million of them by doubling
-		// costs more than the parsing. Packed ss -tan rows are ~80 bytes,
-		// -i records ~600; reserving one per 64 input bytes rarely grows
-		// and wastes at most ~4x the input size (mostly untouched pages).
-		out.Sockets = make([]Socket, 0, min(n, 1<<24))
-	}
+	// Packed ss -tan rows are ~80 bytes, -i records ~600: one socket per
+	// 64 input bytes rarely grows and wastes mostly untouched pages.
+	presizeSockets(r, out, 64)
 	sc := NewLineScanner(r)
 	rows, nonEmpty, header := 0, 0, false
 	for sc.Scan() {
@@ -140,20 +135,6 @@ func parseSS(r io.Reader, out *Listing) error {
 		return errNotSS
 	}
 	return nil
-}
-
-// sizeHint returns the remaining input size when r can tell it cheaply
-// (bytes.Reader, strings.Reader, regular files), else 0.
-func sizeHint(r io.Reader) int {
-	switch v := r.(type) {
-	case interface{ Len() int }:
-		return v.Len()
-	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<40 {
-			return int(fi.Size())
-		}
-	}
-	return 0
 }
 
 // finish completes the record being built (already in out.Sockets), or
