@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// runCLI runs the command line in-process.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const sample = "../../samples/closewait-leak"
+
+func TestAnalyzeExitCodes(t *testing.T) {
+	healthy := "../../samples/healthy"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout or stderr
+	}{
+		{"critical finding fails by default", []string{"analyze", sample}, exitFindings, "[CRITICAL] leaky-server (pid 25239) holds 400 CLOSE_WAIT"},
+		{"fail-on never", []string{"analyze", "--fail-on", "never", sample}, exitOK, "close-wait-leak"},
+		{"healthy host", []string{"analyze", healthy}, exitOK, "TCP sockets"},
+		{"healthy host, fail on warning", []string{"analyze", "--fail-on", "warning", healthy}, exitOK, "States"},
+		{"missing input", []string{"analyze", "no/such/file"}, exitError, "no/such/file"},
+		{"bad format flag", []string{"analyze", "-f", "yaml", sample}, exitUsage, "yaml"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, "frobnicate"},
+		{"unknown input format", []string{"analyze", "--input-format", "nope", sample}, exitError, "unknown input format"},
+		{"version", []string{"--version"}, exitOK, "tcpsnap "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			if !strings.Contains(out+errs, tt.want) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tt.want, out, errs)
+			}
+		})
+	}
+}
+
+func TestAnalyzeJSONFromStdin(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(sample, "ss-tanpoeim.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, string(data), "analyze", "-f", "json", "-")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Schema   string `json:"schema"`
+		Snapshot struct {
+			Sources []struct{ Path, Format string }
+			Sockets int
+		}
+		Summary  struct{ States map[string]int }
+		Findings []struct {
+			Rule, Severity, Title string
+			Subject               struct {
+				Process string
+				PID     int
+			}
+			Evidence map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if rep.Schema != "tcpsnap.report/v1" || rep.Snapshot.Sockets != 801 || rep.Summary.States["CLOSE_WAIT"] != 400 {
+		t.Errorf("schema %q sockets %d states %v", rep.Schema, rep.Snapshot.Sockets, rep.Summary.States)
+	}
+	if len(rep.Snapshot.Sources) != 1 || rep.Snapshot.Sources[0].Path != "<stdin>" || rep.Snapshot.Sources[0].Format != "ss" {
+		t.Errorf("sources %+v", rep.Snapshot.Sources)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].Rule != "close-wait-leak" || rep.Findings[0].Subject.PID != 25239 ||
+		rep.Findings[0].Evidence["close_wait"] != float64(400) {
+		t.Errorf("first finding %+v", rep.Findings)
+	}
+}
+
+func TestAnalyzeProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "socks.pb.gz")
+	if code, _, errs := runCLI(t, "", "analyze", "--fail-on", "never", "--profile", path, sample); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, s := range p.Sample {
+		total += s.Value[0]
+	}
+	if total != 801 || p.SampleType[0].Type != "sockets" {
+		t.Errorf("profile counts %d sockets of type %s, want 801 sockets", total, p.SampleType[0].Type)
+	}
+	if !strings.Contains(p.String(), "proc leaky-server (pid 25239)") {
+		t.Errorf("profile lacks the owner frame:\n%s", p.String())
+	}
+}
+
+func TestUserRules(t *testing.T) {
+	dir := t.TempDir()
+	rule := `id: many-close-wait
+name: Any CLOSE_WAIT at all
+for: snapshot
+severity:
+  warning: CloseWait > 0
+title: '{CloseWait} CLOSE_WAIT sockets'
+`
+	os.WriteFile(filepath.Join(dir, "many-close-wait.yaml"), []byte(rule), 0o644)
+	code, out, errs := runCLI(t, "", "analyze", "--rules", dir, "--fail-on", "never", sample)
+	if code != exitOK || !strings.Contains(out, "[WARNING] 400 CLOSE_WAIT sockets") {
+		t.Errorf("exit %d, user rule did not fire:\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "", "rules", "list", "--rules", dir)
+	if code != exitOK || !strings.Contains(out, "many-close-wait") || !strings.Contains(out, "close-wait-leak") {
+		t.Errorf("rules list: exit %d\n%s", code, out)
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "broken.yaml"), []byte("id: broken\nfor: process\nseverity:\n  warning: CloseWiat > 0\ntitle: x\n"), 0o644)
+	code, _, errs = runCLI(t, "", "analyze", "--rules", bad, sample)
+	if code != exitError || !strings.Contains(errs, "broken.yaml:4: severity.warning: unknown name CloseWiat") {
+		t.Errorf("bad rule: exit %d, stderr %s", code, errs)
+	}
+}
+
+func TestRulesExplainAndFormats(t *testing.T) {
+	code, out, _ := runCLI(t, "", "rules", "explain", "close-wait-leak")
+	if code != exitOK || !strings.Contains(out, "CLOSE_WAIT") || !strings.Contains(out, "critical") {
+		t.Errorf("rules explain: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCLI(t, "", "rules", "explain", "no-such-rule"); code != exitError || !strings.Contains(errs, "no-such-rule") {
+		t.Errorf("unknown rule: exit %d %s", code, errs)
+	}
+	code, out, _ = runCLI(t, "", "formats")
+	for _, name := range []string{"ss", "netstat-linux", "proc-net-tcp", "netstat-windows", "netstat-bsd", "netstat-solaris", "lsof"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("formats lacks %s", name)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("formats: exit %d", code)
+	}
+}
