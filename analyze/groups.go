@@ -168,6 +168,23 @@ func (g *Group) Owners() string {
 	})
 }
 
+// CloseRate estimates how many connections per second end in TIME_WAIT
+// for this group, given the system's TIME_WAIT length: the count over the
+// last 10 s by the timers (TimeWaitLast10 / 10) when that is higher — a
+// burst — else the average over the TIME_WAIT window (TimeWait / seconds).
+func (g *Group) CloseRate(seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	avg := float64(g.TimeWait) / seconds
+	if g.TimeWaitTimers > 0 {
+		if recent := float64(g.TimeWaitLast10) / 10; recent > avg {
+			return recent
+		}
+	}
+	return avg
+}
+
 // DistinctRemotes counts the distinct remote endpoints in a state.
 func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[canonicalOr(state)]) }
 
