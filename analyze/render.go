@@ -41,8 +41,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.line(strings.TrimSpace(strings.Join(about, ", ")))
 	tw.blank()
 
-	tw.line("Sources")
+	prefix := commonDir(r.Snapshot.Sources)
+	if prefix != "" {
+		tw.wrap("", "  ", "Sources (in "+clean(strings.TrimSuffix(prefix, "/"))+")")
+	} else {
+		tw.line("Sources")
+	}
 	for _, s := range r.Snapshot.Sources {
+		s.Path = strings.TrimPrefix(s.Path, prefix)
 		desc := s.Format
 		switch {
 		case desc == "":
@@ -182,4 +188,22 @@ func (t *textWriter) wrap(first, indent, text string) {
 		empty = false
 	}
 	t.line(line)
+}
+
+// commonDir returns the folder (ending in "/" or ":") all source paths
+// share, when there are several sources; "" otherwise.
+func commonDir(srcs []Source) string {
+	if len(srcs) < 2 {
+		return ""
+	}
+	p := srcs[0].Path
+	for _, s := range srcs[1:] {
+		for !strings.HasPrefix(s.Path, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	if i := strings.LastIndexAny(p, "/:"); i >= 0 {
+		return p[:i+1]
+	}
+	return ""
 }
