@@ -54,7 +54,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		case desc == "":
 			desc = "not recognized, not used"
 		case s.Role == "merged":
-			desc += ", same sockets as a richer listing: used to fill in fields"
+			desc += ", duplicate of a richer listing: fills in its gaps"
 		case s.Sockets > 0 || s.Role == "primary":
 			desc += ", " + plural(s.Sockets, "socket")
 		}
