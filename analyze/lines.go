@@ -87,10 +87,14 @@ func (s *LineScanner) Err() error {
 
 // fields splits b on runs of spaces and tabs into dst (reused) without
 // allocating new strings: the returned slices alias b.
-func fields(dst [][]byte, b []byte) [][]byte {
+func fields(dst [][]byte, b []byte) [][]byte { return fieldsN(dst, b, len(b)) }
+
+// fieldsN is fields that stops after the first n fields: the rest of a
+// long padded row is not looked at.
+func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
 	dst = dst[:0]
 	i := 0
-	for i < len(b) {
+	for i < len(b) && len(dst) < n {
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 			i++
 		}
@@ -105,6 +109,15 @@ func fields(dst [][]byte, b []byte) [][]byte {
 		i = j
 	}
 	return dst
+}
+
+// Fields returns the current line split like fields, and records a
+// problem in out when the line was cut at MaxLineBytes.
+func (s *LineScanner) Fields(dst [][]byte, out *Listing) [][]byte {
+	if s.tooLong {
+		out.Problemf(s.n, "line longer than the limit, cut")
+	}
+	return fields(dst, s.line)
 }
 
 // atoi parses a non-negative decimal integer without allocating.

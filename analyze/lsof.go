@@ -133,10 +133,7 @@ func parseLsof(r io.Reader, out *Listing) error {
 	for sc.Scan() {
 		n := sc.Line()
 		line := sc.Bytes()
-		if sc.TooLong() {
-			out.Problemf(n, "line longer than the limit, cut")
-		}
-		fs = fields(fs, line)
+		fs = sc.Fields(fs, out)
 		if len(fs) == 0 {
 			continue
 		}

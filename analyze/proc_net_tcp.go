@@ -334,25 +334,3 @@ func parseProcRowRest(s *Socket, fs [][]byte) bool {
 	}
 	return true
 }
-
-// fieldsN is fields that stops after the first n fields: the rest of a
-// long padded row is not looked at.
-func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
-	dst = dst[:0]
-	i := 0
-	for i < len(b) && len(dst) < n {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		j := i
-		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
-			j++
-		}
-		dst = append(dst, b[i:j])
-		i = j
-	}
-	return dst
-}
