@@ -286,3 +286,27 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestBundleGoldens loads each foreign bundle fixture (sosreport,
+// supportconfig, pt-stalk, OSWatcher) and compares what was made of it.
+func TestBundleGoldens(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "bundles", "*"))
+	want := map[string]string{"sosreport-app01-2024-01-15": "sosreport", "scc_sles15sp5_240115_1030": "supportconfig",
+		"pt-stalk-db2": "pt-stalk", "oswbb": "oswatcher"}
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		name := filepath.Base(d)
+		t.Run(name, func(t *testing.T) {
+			snap, err := Load([]string{d}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if snap.Host.Collector != want[name] {
+				t.Errorf("collector %q, want %q", snap.Host.Collector, want[name])
+			}
+			checkGolden(t, d+".golden", []byte(dumpSnapshot(snap)))
+		})
+	}
+}

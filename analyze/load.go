@@ -136,7 +136,7 @@ func (ld *loader) handle(f file) error {
 		return nil
 	}
 	switch {
-	case base == collect.ManifestPath && depth(f.Rel) <= 1:
+	case base == collect.ManifestPath && depth(f.Rel) <= 1 && collectorOfPath(f.Rel) == "":
 		m, err := collect.ReadManifest(f.R)
 		if err != nil {
 			ld.problem(f.Display, 0, err.Error())
@@ -537,7 +537,6 @@ func (ld *loader) finish() error {
 			}
 		}
 	}
-	ld.finishCollector()
 	if os := s.Sysctls["tcpsnap.os"]; os != "" && s.Host.OS == "" {
 		s.Host.OS = os
 	}
@@ -583,6 +582,7 @@ func (ld *loader) finish() error {
 			}
 		}
 	}
+	ld.finishCollector() // after mergeSockets: it drops sources
 	for _, smp := range s.Samples {
 		inferOwners(smp.Sockets, s.Processes)
 	}
