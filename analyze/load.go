@@ -25,6 +25,10 @@ type Options struct {
 	// InputFormat forces the format of every listing file instead of
 	// detecting it ("" = detect).
 	InputFormat string
+	// OnListing, when set, is called with every parsed listing and the
+	// source it came from, in input order, before samples are merged
+	// (tcpsnap parse streams sockets from it). It must not keep l.
+	OnListing func(src Source, l *Listing) error
 }
 
 // maxProblemsPerFile bounds how many bad lines one file reports one by one.
@@ -56,6 +60,7 @@ func Load(args []string, opt Options) (*Snapshot, error) {
 		samples: map[int]*sampleBuild{},
 		forced:  forced,
 		lim:     opt.Limits,
+		onList:  opt.OnListing,
 	}
 	for _, arg := range args {
 		ld.arg = arg
@@ -84,6 +89,7 @@ type loader struct {
 	arg         string
 	manifest    *collect.Manifest
 	sawManifest bool
+	onList      func(Source, *Listing) error
 	collector   string          // a foreign bundle's layout: "sosreport", "supportconfig", ...
 	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
 }
@@ -340,6 +346,11 @@ func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPat
 	sample := src.Sample
 	src.Sockets = len(l.Sockets)
 	idx := ld.addSource(src)
+	if ld.onList != nil {
+		if err := ld.onList(src, &l); err != nil {
+			return err
+		}
+	}
 	for i, p := range l.Problems {
 		if i == maxProblemsPerFile {
 			ld.problem(src.Path, 0, fmt.Sprintf("%d more lines could not be parsed", len(l.Problems)-i))
