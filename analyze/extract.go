@@ -75,17 +75,30 @@ var (
 
 // promptCommand returns the command of a shell prompt line.
 func promptCommand(line string) (cmd string, windows, ok bool) {
-	if m := winPromptRE.FindStringSubmatch(line); m != nil {
-		return strings.TrimSpace(m[1]), true, true
+	t := strings.TrimLeft(line, " \t")
+	if t == "" {
+		return "", false, false
 	}
-	if m := promptRE.FindStringSubmatch(line); m != nil {
-		return strings.TrimSpace(m[1]), false, true
+	// Cheap guards first: most lines of a long paste are rows.
+	if strings.Contains(t, ":\\") {
+		if m := winPromptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), true, true
+		}
 	}
-	if m := dollarRE.FindStringSubmatch(line); m != nil {
-		return strings.TrimSpace(m[1]), false, true
+	if t[0] == '[' || strings.IndexByte(t, '@') >= 0 {
+		if m := promptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
+		}
 	}
-	if m := hashRE.FindStringSubmatch(line); m != nil && knownCommand.MatchString(m[1]) {
-		return strings.TrimSpace(m[1]), false, true
+	switch t[0] {
+	case '$', '%':
+		if m := dollarRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
+		}
+	case '#':
+		if m := hashRE.FindStringSubmatch(line); m != nil && knownCommand.MatchString(m[1]) {
+			return strings.TrimSpace(m[1]), false, true
+		}
 	}
 	return "", false, false
 }
@@ -214,7 +227,7 @@ func normalize(data []byte) []xline {
 		raw = raw[:len(raw)-1]
 	}
 	out := make([]xline, len(raw))
-	series, inFence := -1, false
+	series := -1
 	for i, l := range raw {
 		l = strings.TrimRight(l, "\r")
 		x := xline{}
@@ -230,20 +243,19 @@ func normalize(data []byte) []xline {
 		switch {
 		case strings.TrimSpace(l) == "":
 			x.kind = kBlank
-		case fenceRE.MatchString(l):
+		case (strings.Contains(l, "```") || strings.Contains(l, "~~~")) && fenceRE.MatchString(l):
 			x.kind = kFence
-			inFence = !inFence
-		case supportRE.MatchString(l):
+		case strings.HasPrefix(l, "#==[") && supportRE.MatchString(l):
 			x.kind, x.coll = kCommand, "supportconfig"
 			x.command = supportRE.FindStringSubmatch(l)[1]
-		case ptStalkTSRE.MatchString(l):
+		case strings.HasPrefix(l, "TS ") && ptStalkTSRE.MatchString(l):
 			m := ptStalkTSRE.FindStringSubmatch(l)
 			series++
 			x.kind, x.series, x.coll = kSeries, series, "pt-stalk"
 			if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
 				x.time = time.Unix(sec, 0).UTC()
 			}
-		case oswZzzRE.MatchString(l):
+		case strings.HasPrefix(l, "zzz ") && oswZzzRE.MatchString(l):
 			series++
 			x.kind, x.series, x.coll = kSeries, series, "oswatcher"
 			x.time = parseOSWTime(oswZzzRE.FindStringSubmatch(l)[1])
@@ -299,8 +311,13 @@ type block struct {
 	score       int
 }
 
-// maxSegments bounds how many segments one text may yield.
-const maxSegments = 1000
+// maxSegments bounds how many segments one text may yield, maxBlocks how
+// many blocks one text may be split into (each is detected: a text of
+// thousands of one-line paragraphs is not a ticket).
+const (
+	maxSegments = 1000
+	maxBlocks   = 5000
+)
 
 // extractSegments finds the listings in a text. It never fails; a text
 // with no listing yields none.
@@ -352,6 +369,9 @@ func extractSegments(data []byte) []segment {
 		cur.last = i
 	}
 	flush()
+	if len(blocks) > maxBlocks {
+		return nil // not a ticket: let the whole text go to the single-format path
+	}
 	texts := make([]string, len(lines))
 	for i := range lines {
 		texts[i] = lines[i].text
@@ -453,8 +473,8 @@ func (b *block) detect(texts []string) {
 	bestK, bestScore := 0, 0
 	var bestF *Format
 	for k := 0; k <= maxLeadTrim && b.first+k <= b.last; k++ {
-		if k > 0 && !looksProse(texts[b.first+k-1]) && bestF != nil {
-			break
+		if k > 0 && !looksProse(texts[b.first+k-1]) {
+			break // only prose is trimmed
 		}
 		head := headLines([]byte(strings.Join(texts[b.first+k:min(b.last+1, b.first+k+detectLines)], "\n")))
 		f, sc := pickFormat(head, hint)

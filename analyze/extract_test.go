@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcpsnap/tcpsnap/rules"
 )
@@ -211,19 +212,37 @@ func TestUniqCountsDetect(t *testing.T) {
 // TestCleanListingKeepsFastPath: a clean listing is one source under its
 // own name, not a segment.
 func TestCleanListingKeepsFastPath(t *testing.T) {
-	in := filepath.Join("testdata", "ss", "tan.txt")
-	if _, err := os.Stat(in); err != nil {
-		ins, _ := filepath.Glob(filepath.Join("testdata", "ss", "*.txt"))
-		in = ins[0]
+	for _, in := range []string{
+		filepath.Join("testdata", "ss", "tan.txt"),
+		filepath.Join("testdata", "netstat-windows", "ab-en.txt"),   // starts with a blank line
+		filepath.Join("testdata", "sysctl", "sysctl-a-excerpt.txt"), // scores below 90
+	} {
+		snap, err := Load([]string{in}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range snap.Sources {
+			if strings.Contains(s.Path, "#segment") {
+				t.Errorf("%s: clean listing was split: %+v", in, s)
+			}
+		}
 	}
-	snap, err := Load([]string{in}, Options{})
+}
+
+// TestLargePasteSkipsSplitter: texts over maxExtractBytes are parsed whole
+// even when they do not start cleanly.
+func TestLargePasteSkipsSplitter(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("$ ss -tan\nState Recv-Q Send-Q Local Address:Port Peer Address:Port\n")
+	for i := 0; b.Len() <= maxExtractBytes; i++ {
+		fmt.Fprintf(&b, "ESTAB 0 0 10.0.%d.%d:443 192.0.2.%d:%d\n", i>>16&255, i>>8&255, i&255, 1024+i%60000)
+	}
+	snap, err := Load([]string{"-"}, Options{Stdin: strings.NewReader(b.String())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range snap.Sources {
-		if strings.Contains(s.Path, "#segment") {
-			t.Errorf("clean listing was split: %+v", s)
-		}
+	if len(snap.Sources) != 1 || strings.Contains(snap.Sources[0].Path, "#segment") || snap.Sources[0].Sockets < 50000 {
+		t.Errorf("sources %+v", snap.Sources)
 	}
 }
 
@@ -308,5 +327,30 @@ func TestBundleGoldens(t *testing.T) {
 			}
 			checkGolden(t, d+".golden", []byte(dumpSnapshot(snap)))
 		})
+	}
+}
+
+// TestExtractWorstCaseFast: hostile texts of maxExtractBytes (a million
+// one-line paragraphs, prose only, prompts only) are split quickly.
+func TestExtractWorstCaseFast(t *testing.T) {
+	for name, unit := range map[string]string{
+		"paragraphs": "a b\n\n",
+		"prose":      "we see that it does not work at all here.\n",
+		"prompts":    "$ ss -tan\n",
+		"quotes":     "> > > tcp 0 0 1.2.3.4:5 6.7.8.9:10 ESTABLISHED\n",
+		"rows":       "   3 CLOSE_WAIT\n",
+	} {
+		size := maxExtractBytes
+		if testing.Short() {
+			size /= 8
+		}
+		data := bytes.Repeat([]byte(unit), size/len(unit))
+		start := time.Now()
+		extractSegments(data)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: %v", name, d)
+		} else {
+			t.Logf("%s: %v", name, d)
+		}
 	}
 }

@@ -283,12 +283,20 @@ func useSegments(segs []segment, data []byte) bool {
 		return true
 	}
 	s := segs[0]
-	orig := strings.Split(strings.TrimRight(string(data), "\r\n"), "\n")
-	if s.First != 1 || s.Last < len(orig) {
+	orig := strings.Split(string(data), "\n")
+	first, last := 0, len(orig)-1
+	for first < len(orig) && strings.TrimSpace(orig[first]) == "" {
+		first++
+	}
+	for last > first && strings.TrimSpace(orig[last]) == "" {
+		last--
+	}
+	if s.First != first+1 || s.Last < last+1 {
 		return true
 	}
 	for i, l := range s.Lines {
-		if i < len(orig) && l != strings.TrimRight(orig[i], "\r") {
+		o := strings.TrimRight(orig[s.First-1+i], "\r")
+		if l != o && strings.TrimSpace(o) != "" {
 			return true
 		}
 	}
