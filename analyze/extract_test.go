@@ -1,8 +1,11 @@
 package analyze
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -353,4 +356,54 @@ func TestExtractWorstCaseFast(t *testing.T) {
 			t.Logf("%s: %v", name, d)
 		}
 	}
+}
+
+// TestSosreportTarball: the same sosreport as a .tar.gz
+// (how customers attach it) is recognized the same way.
+func TestSosreportTarball(t *testing.T) {
+	dir := filepath.Join("testdata", "bundles", "sosreport-app01-2024-01-15")
+	out := filepath.Join(t.TempDir(), "sosreport.tar.gz")
+	if err := tarGz(out, dir, "sosreport-app01-2024-01-15"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load([]string{out}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Host.Collector != "sosreport" || len(snap.Latest().Sockets) != 28 || len(snap.Notes) != 2 {
+		t.Errorf("collector %q, %d sockets, notes %q", snap.Host.Collector, len(snap.Latest().Sockets), snap.Notes)
+	}
+}
+
+func tarGz(out, dir, prefix string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		hdr := &tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err = tw.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
 }
