@@ -24,7 +24,10 @@ type Facts struct {
 	TotalSockets int
 	States       map[string]int // sockets by canonical state, latest sample
 
-	HasOwners    bool // some socket names its process (ss -p, netstat -p, lsof, ...)
+	HasOwners bool // some socket names its process (ss -p, netstat -p, lsof, ...)
+	// CountsOnly is true when the latest sample has no socket table, only
+	// uniq -c counts of states or owners: no ports, queues, peers, timers.
+	CountsOnly   bool
 	HasTimers    bool // some socket carries a timer (ss -o, netstat -o, /proc)
 	HasTCPInfo   bool // ss -i fields present
 	HasListeners bool // the listing includes listening sockets
@@ -231,12 +234,23 @@ func newFacts(s *Snapshot) *Facts {
 			f.HasTCPInfo = true
 		}
 	}
+	if smp.CountsOnly() {
+		f.CountsOnly = true
+		f.States = countStates(smp)
+		for _, n := range f.States {
+			f.TotalSockets += n
+		}
+		f.HasOwners = len(smp.OwnerCounts) > 0
+	}
 	f.HasListeners = f.States[Listen] > 0
 	f.FirstStates = f.States
 	if first := s.First(); first != smp {
 		f.FirstStates = map[string]int{}
 		for i := range first.Sockets {
 			f.FirstStates[first.Sockets[i].State]++
+		}
+		if first.CountsOnly() {
+			f.FirstStates = countStates(first)
 		}
 	}
 	f.HasCounters = len(smp.Counters) > 0
@@ -438,4 +452,22 @@ func (f *Facts) TwReuse(loopback bool) bool {
 		return loopback
 	}
 	return false
+}
+
+// countStates returns a counts-only sample's sockets per state: the state
+// counts, or the sum of the owner counts where that is larger (an owner
+// summary filtered on one state says how many there are at least).
+func countStates(smp *Sample) map[string]int {
+	st := map[string]int{}
+	for k, n := range smp.StateCounts {
+		st[k] = n
+	}
+	for k, m := range smp.OwnerCounts {
+		sum := 0
+		for _, n := range m {
+			sum += n
+		}
+		st[k] = max(st[k], sum)
+	}
+	return st
 }

@@ -50,6 +50,7 @@ var formats = []*Format{
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,
+	uniqCountsFormat,
 }
 
 // Formats returns the supported formats in detection order.
@@ -115,6 +116,11 @@ type Listing struct {
 	// is counted, the others only fill in missing fields.
 	Richness int
 	Problems []Problem // Path is filled in by the loader
+	// StateCounts and OwnerCounts are count summaries (uniq -c) that
+	// stand in for a socket table: state -> sockets, and state ->
+	// "pid/program" -> sockets ("" = state not said).
+	StateCounts map[string]int
+	OwnerCounts map[string]map[string]int
 }
 
 // Problemf records a problem at a line of the input.

@@ -121,6 +121,11 @@ type Group struct {
 	LocalPortsUsed   int
 	MaxDestPortsUsed int
 
+	// CountsOnly is true when the group's sockets are known only as counts
+	// (a uniq -c summary pasted instead of a listing): the state fields
+	// are set, ports, queues, peers and timers are not.
+	CountsOnly bool
+
 	ports   map[string]map[int]int            // state -> local port -> count
 	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
 	owners  map[ownerID]int                   // owner -> sockets
@@ -137,6 +142,9 @@ type ownerID struct {
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
 	m := g.ports[canonicalOr(state)]
+	if len(m) == 0 && g.CountsOnly {
+		return "unknown ports (counts only)"
+	}
 	return topList(len(m), func(yield func(string, int)) {
 		for p, n := range m {
 			yield(fmt.Sprintf(":%d", p), n)
@@ -148,6 +156,9 @@ func (g *Group) Ports(state string) string {
 // most used first, at most three.
 func (g *Group) Remotes(state string) string {
 	m := g.remotes[canonicalOr(state)]
+	if len(m) == 0 && g.CountsOnly {
+		return "unknown peers (counts only)"
+	}
 	return topList(len(m), func(yield func(string, int)) {
 		for r, n := range m {
 			yield(r.String(), n)
@@ -539,6 +550,9 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
 	<-done
 	gs.Snapshot.MaxDestPortsUsed = maxDestPorts
+	if smp.CountsOnly() {
+		addCounts(gs, smp, procs)
+	}
 
 	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
 		sort.Slice(list, func(i, j int) bool {
@@ -803,4 +817,69 @@ func (idx prevIndex) facts(s *Socket) sockFacts {
 	x.recvStuck = p.recvQ > 0 && s.RecvQ >= p.recvQ && (s.State != CloseWait || s.RecvQ > 1)
 	x.sendStuck = p.sendQ > 0 && s.SendQ >= p.sendQ
 	return x
+}
+
+// addCounts adds a counts-only sample (uniq -c summaries, no socket
+// table) to the snapshot group and to the process groups of the owners
+// the counts name, marking them CountsOnly. Only the per-state fields
+// are set: a count says nothing about ports, queues, peers or timers.
+func addCounts(gs *Groups, smp *Sample, procs map[int]*Process) {
+	procs2 := map[string]*Group{}
+	for _, pg := range gs.Processes {
+		procs2[pg.Key] = pg
+	}
+	gs.Snapshot.CountsOnly = true
+	for st, n := range countStates(smp) {
+		gs.Snapshot.addCount(st, n)
+	}
+	for _, st := range sortedKeys(smp.OwnerCounts) {
+		for _, o := range sortedKeys(smp.OwnerCounts[st]) {
+			prog, pid := parseOwner(o)
+			pkey := ownerName(prog, pid)
+			pg := procs2[pkey]
+			if pg == nil {
+				pg = newGroup("process", pkey)
+				pg.Owner, pg.Process, pg.PID = pkey, prog, pid
+				pg.OwnerKnown = prog != "" || pid != 0
+				if p := procs[pid]; p != nil && pid != 0 {
+					pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
+				}
+				procs2[pkey] = pg
+				gs.Processes = append(gs.Processes, pg)
+			}
+			pg.CountsOnly = true
+			pg.addCount(st, smp.OwnerCounts[st][o])
+		}
+	}
+}
+
+// addCount counts n sockets in a state, without any per-socket detail.
+func (g *Group) addCount(state string, n int) {
+	g.Sockets += n
+	switch state {
+	case Established:
+		g.Established += n
+	case SynSent:
+		g.SynSent += n
+	case SynRecv:
+		g.SynRecv += n
+	case FinWait1:
+		g.FinWait1 += n
+	case FinWait2:
+		g.FinWait2 += n
+	case TimeWait:
+		g.TimeWait += n
+	case Close:
+		g.Close += n
+	case CloseWait:
+		g.CloseWait += n
+	case LastAck:
+		g.LastAck += n
+	case Listen:
+		g.Listen += n
+	case Closing:
+		g.Closing += n
+	case Bound:
+		g.Bound += n
+	}
 }

@@ -194,7 +194,7 @@ func TestUnrecognized(t *testing.T) {
 	path := filepath.Join(dir, "notes.txt")
 	os.WriteFile(path, []byte("Dear support,\nour server is slow since Tuesday.\n"), 0o644)
 	_, err := Load([]string{path}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "notes.txt") || !strings.Contains(err.Error(), "ss (score") {
+	if err == nil || !strings.Contains(err.Error(), "notes.txt") || !strings.Contains(err.Error(), "netstat-linux") {
 		t.Errorf("err = %v, want one naming notes.txt and the formats tried", err)
 	}
 	if _, err := Load([]string{filepath.Join(dir, "missing.txt")}, Options{}); err == nil || !strings.Contains(err.Error(), "missing.txt") {

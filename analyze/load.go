@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tcpsnap/tcpsnap/collect"
@@ -24,6 +25,10 @@ type Options struct {
 	// InputFormat forces the format of every listing file instead of
 	// detecting it ("" = detect).
 	InputFormat string
+	// OnListing, when set, is called with every parsed listing and the
+	// source it came from, in input order, before samples are merged
+	// (tcpsnap parse streams sockets from it). It must not keep l.
+	OnListing func(src Source, l *Listing) error
 }
 
 // maxProblemsPerFile bounds how many bad lines one file reports one by one.
@@ -55,6 +60,7 @@ func Load(args []string, opt Options) (*Snapshot, error) {
 		samples: map[int]*sampleBuild{},
 		forced:  forced,
 		lim:     opt.Limits,
+		onList:  opt.OnListing,
 	}
 	for _, arg := range args {
 		ld.arg = arg
@@ -83,11 +89,17 @@ type loader struct {
 	arg         string
 	manifest    *collect.Manifest
 	sawManifest bool
+	onList      func(Source, *Listing) error
+	collector   string          // a foreign bundle's layout: "sosreport", "supportconfig", ...
+	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
 }
 
 type sampleBuild struct {
-	listings []*sourceListing
-	counters map[string]int64
+	listings    []*sourceListing
+	counters    map[string]int64
+	time        time.Time // from a collector's time-series separator
+	stateCounts map[string]int
+	ownerCounts map[string]map[string]int
 }
 
 type sourceListing struct {
@@ -117,8 +129,20 @@ var auxFiles = []string{"etc/nsswitch.conf", "etc/sysctl.conf", "etc/hosts"}
 
 func (ld *loader) handle(f file) error {
 	base := path.Base(f.Rel)
+	if c := collectorOfPath(f.Rel); c != "" && ld.collector == "" {
+		ld.collector = c
+	}
+	if ns, ok := sosNamespace(f.Rel); ok {
+		// Each namespace is a host of its own; only the root one is
+		// analyzed for now (finish lists the others in a note).
+		if ld.namespaces == nil {
+			ld.namespaces = map[string]bool{}
+		}
+		ld.namespaces[ns] = true
+		return nil
+	}
 	switch {
-	case base == collect.ManifestPath && depth(f.Rel) <= 1:
+	case base == collect.ManifestPath && depth(f.Rel) <= 1 && collectorOfPath(f.Rel) == "":
 		m, err := collect.ReadManifest(f.R)
 		if err != nil {
 			ld.problem(f.Display, 0, err.Error())
@@ -213,13 +237,34 @@ func (ld *loader) readListing(f file) error {
 			head = head[:64<<10]
 		}
 	}
+	rel := strings.TrimSuffix(f.Rel, ".tailed")
+	if rel != f.Rel && strings.Contains(f.Rel, "sos_strings/") {
+		ld.problem(f.Display, 0, "cut at sosreport's size limit (sos kept only the tail): counts from it are lower bounds")
+	}
 	fmtv, conf := ld.forced, 100
 	if fmtv == nil {
-		if fmtv = formatByPath(f.Rel); fmtv == nil {
-			best, all := detect(headLines(head))
+		if fmtv = formatByPath(rel); fmtv == nil {
+			hl := headLines(head)
+			best, all := detect(hl)
+			if needsExtraction(hl, best) {
+				// A pasted ticket or a multi-command file: split it
+				// (extract.go). Large texts keep the single-format path.
+				data, err := io.ReadAll(io.LimitReader(r, maxExtractBytes+1))
+				if err != nil {
+					return fmt.Errorf("%s: %w", f.Display, err)
+				}
+				if len(data) <= maxExtractBytes {
+					if segs := extractSegments(data); useSegments(segs, data) {
+						return ld.readSegments(f, segs)
+					}
+					r = bytes.NewReader(data)
+				} else {
+					r = io.MultiReader(bytes.NewReader(data), r)
+				}
+			}
 			if best == nil || best.Score < 30 {
 				if f.Rel == "" { // a file named on the command line, or stdin
-					return fmt.Errorf("%s: not a listing tcpsnap recognizes; tried %s", f.Display, describeScores(all))
+					return fmt.Errorf("%s: not a listing tcpsnap recognizes; %s", f.Display, describeScores(all, hl))
 				}
 				ld.addSource(Source{Path: f.Display, Sample: -1})
 				return nil
@@ -227,9 +272,68 @@ func (ld *loader) readListing(f file) error {
 			fmtv, conf = best.Format, best.Score
 		}
 	}
+	return ld.parseListing(r, fmtv, Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sampleOf(f.Rel)}, f.Display, 0, "", time.Time{})
+}
+
+// useSegments reports whether extraction found more than the whole text
+// as one listing: several listings, prose around one, or collector
+// structure. One clean listing keeps the ordinary path (and its name).
+func useSegments(segs []segment, data []byte) bool {
+	switch {
+	case len(segs) == 0:
+		return false
+	case len(segs) > 1 || segs[0].Series >= 0 || segs[0].Collector != "" || segs[0].Command != "":
+		return true
+	}
+	s := segs[0]
+	orig := strings.Split(string(data), "\n")
+	first, last := 0, len(orig)-1
+	for first < len(orig) && strings.TrimSpace(orig[first]) == "" {
+		first++
+	}
+	for last > first && strings.TrimSpace(orig[last]) == "" {
+		last--
+	}
+	if s.First != first+1 || s.Last < last+1 {
+		return true
+	}
+	for i, l := range s.Lines {
+		o := strings.TrimRight(orig[s.First-1+i], "\r")
+		if l != o && strings.TrimSpace(o) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// readSegments parses the listings extracted from one text, each as its
+// own source "path#segment-N"; problems keep the text's line numbers.
+func (ld *loader) readSegments(f file, segs []segment) error {
+	base := sampleOf(f.Rel)
+	for i, sg := range segs {
+		if sg.Collector != "" && ld.collector == "" {
+			ld.collector = sg.Collector
+		}
+		sample := base
+		if sg.Series >= 0 {
+			sample = base + sg.Series
+		}
+		src := Source{Path: fmt.Sprintf("%s#segment-%d", f.Display, i+1), Format: sg.Format.Name, Confidence: sg.Score,
+			Sample: sample, Lines: fmt.Sprintf("%d-%d", sg.First, sg.Last), Command: sg.Command}
+		if err := ld.parseListing(bytes.NewReader(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseListing parses one listing into the sample src names. Problems are
+// reported against problemPath, their lines shifted by lineOff (segments).
+func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPath string, lineOff int, command string, when time.Time) error {
 	if fmtv.Parse == nil {
-		ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Sample: -1})
-		ld.problem(f.Display, 0, "format "+fmtv.Name+" is recognized but not parsed yet")
+		src.Sample = -1
+		ld.addSource(src)
+		ld.problem(src.Path, 0, "format "+fmtv.Name+" is recognized but not parsed yet")
 		return nil
 	}
 	var l Listing
@@ -237,30 +341,83 @@ func (ld *loader) readListing(f file) error {
 		if errors.Is(err, ErrLimit) {
 			return err
 		}
-		ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: -1})
-		ld.problem(f.Display, 0, fmt.Sprintf("not parsed as %s: %v", fmtv.Name, err))
+		src.Sample = -1
+		ld.addSource(src)
+		ld.problem(src.Path, 0, fmt.Sprintf("not parsed as %s: %v", fmtv.Name, err))
 		return nil
 	}
-	sample := sampleOf(f.Rel)
-	idx := ld.addSource(Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sample, Sockets: len(l.Sockets)})
+	if st := stateOfCommand(command); st != "" {
+		// "ss -tan state close-wait" prints no State column.
+		for i := range l.Sockets {
+			if l.Sockets[i].State == Unknown {
+				l.Sockets[i].State = st
+			}
+		}
+	}
+	sample := src.Sample
+	src.Sockets = len(l.Sockets)
+	idx := ld.addSource(src)
+	if ld.onList != nil {
+		if err := ld.onList(src, &l); err != nil {
+			return err
+		}
+	}
 	for i, p := range l.Problems {
 		if i == maxProblemsPerFile {
-			ld.problem(f.Display, 0, fmt.Sprintf("%d more lines could not be parsed", len(l.Problems)-i))
+			ld.problem(src.Path, 0, fmt.Sprintf("%d more lines could not be parsed", len(l.Problems)-i))
 			break
 		}
-		ld.problem(f.Display, p.Line, p.Message)
+		line := p.Line
+		if line > 0 {
+			line += lineOff
+		}
+		ld.problem(problemPath, line, p.Message)
 	}
 	sb := ld.sample(sample)
+	if !when.IsZero() && sb.time.IsZero() {
+		sb.time = when
+	}
 	for k, v := range l.Counters {
 		sb.counters[k] = v
 	}
 	for k, v := range l.Sysctls {
 		ld.snap.Sysctls[k] = v
 	}
+	if len(l.StateCounts) > 0 || len(l.OwnerCounts) > 0 {
+		ld.addCounts(sb, &l, command, src.Path)
+	}
 	if len(l.Families) > 0 {
 		sb.listings = append(sb.listings, &sourceListing{src: idx, listing: &l})
 	}
 	return nil
+}
+
+// addCounts adds a uniq -c summary to a sample. Owner counts take their
+// state from the command that made them ("grep CLOSE_WAIT").
+func (ld *loader) addCounts(sb *sampleBuild, l *Listing, command, path string) {
+	if sb.stateCounts == nil {
+		sb.stateCounts, sb.ownerCounts = map[string]int{}, map[string]map[string]int{}
+	}
+	for st, n := range l.StateCounts {
+		sb.stateCounts[st] += n
+	}
+	for st, m := range l.OwnerCounts {
+		if st == "" {
+			st = stateOfCommand(command)
+		}
+		if st == "" {
+			ld.problem(path, 0, "counts per owner without their state: paste the command line (e.g. netstat -apn | grep CLOSE_WAIT | ...) with them, or run ss -tanp")
+			continue
+		}
+		dst := sb.ownerCounts[st]
+		if dst == nil {
+			dst = map[string]int{}
+			sb.ownerCounts[st] = dst
+		}
+		for o, n := range m {
+			dst[o] += n
+		}
+	}
 }
 
 // needsDecoding reports whether the start of a file is not plain UTF-8 /
@@ -288,15 +445,58 @@ func needsDecoding(head []byte) bool {
 	return false
 }
 
-func describeScores(all []Detection) string {
-	var parts []string
-	for _, d := range all {
-		parts = append(parts, fmt.Sprintf("%s (score %d)", d.Format.Name, d.Score))
+// describeScores explains why no format took an input: every format that
+// scored, with its score and the first line that lowered it, then the
+// formats that did not match at all.
+func describeScores(all []Detection, head []string) string {
+	if len(all) == 0 {
+		return "no format to try"
 	}
-	if len(parts) == 0 {
-		return "no format"
+	sorted := append([]Detection(nil), all...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Score > sorted[j].Score })
+	var b strings.Builder
+	b.WriteString("tried (a score of 30 or more is needed):")
+	var zero []string
+	for i, d := range sorted {
+		if d.Score == 0 {
+			zero = append(zero, d.Format.Name)
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %-22s score %3d", d.Format.Name, d.Score)
+		if i < 3 {
+			if why := rejectReason(d.Format, head); why != "" {
+				b.WriteString("  " + why)
+			}
+		}
 	}
-	return strings.Join(parts, ", ") + "; a score of 30 or more is needed (see tcpsnap formats, or force one with --input-format)"
+	if len(zero) > 0 {
+		fmt.Fprintf(&b, "\n  score 0 (nothing of theirs matched): %s", strings.Join(zero, ", "))
+		if len(head) > 0 {
+			fmt.Fprintf(&b, "; the first line %q fits none of them", clip(head[0]))
+		}
+	}
+	b.WriteString("\n(see tcpsnap formats, or force one with --input-format)")
+	return b.String()
+}
+
+// rejectReason finds the first head line that lowers a format's score:
+// the shortest prefix of the head that scores less than the line before.
+func rejectReason(f *Format, head []string) string {
+	if f.Detect == nil {
+		return ""
+	}
+	best := 0
+	for n := 1; n <= len(head) && n <= 12; n++ {
+		sc := f.Detect(head[:n])
+		if n > 1 && sc < best {
+			return fmt.Sprintf("line %q did not fit", clip(head[n-1]))
+		}
+		best = max(best, sc)
+	}
+	if best == 0 {
+		return fmt.Sprintf("first line %q did not fit", clip(head[0]))
+	}
+	return ""
 }
 
 func (ld *loader) readProcessesJSON(f file) {
@@ -377,11 +577,18 @@ func (ld *loader) finish() error {
 		sb := ld.samples[n]
 		smp := &Sample{Counters: sb.counters}
 		ld.mergeSockets(smp, sb)
+		smp.Time = sb.time
 		if m := ld.manifest; m != nil {
 			for _, ms := range m.Samples {
 				if ms.Index == n {
 					smp.Time = ms.Time
 				}
+			}
+		}
+		if len(sb.stateCounts) > 0 || len(sb.ownerCounts) > 0 {
+			smp.StateCounts, smp.OwnerCounts = sb.stateCounts, sb.ownerCounts
+			if len(smp.Sockets) > 0 {
+				s.Notes = append(s.Notes, "state counts (uniq -c) were not used: the socket listing of the same sample says more")
 			}
 		}
 		s.Samples = append(s.Samples, smp)
@@ -397,6 +604,7 @@ func (ld *loader) finish() error {
 			}
 		}
 	}
+	ld.finishCollector() // after mergeSockets: it drops sources
 	for _, smp := range s.Samples {
 		inferOwners(smp.Sockets, s.Processes)
 	}

@@ -58,6 +58,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		case s.Sockets > 0 || s.Role == "primary":
 			desc += ", " + plural(s.Sockets, "socket")
 		}
+		if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
+			desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
+		}
+		if s.Lines != "" {
+			desc += ", lines " + s.Lines
+		}
 		tw.wrap("  ", "    ", clean(s.Path)+" ("+desc+")")
 	}
 	tw.blank()
@@ -87,6 +93,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		tw.blank()
 		tw.wrap("", "  ", "["+strings.ToUpper(f.Severity)+"] "+clean(f.Title))
 		tw.wrap("  ", "  ", "rule: "+f.Rule)
+		if f.CountsOnly {
+			tw.wrap("  ", "    ", "basis: state counts only (uniq -c), no socket listing; run ss -tanp for ports, queues and peers")
+		}
 		if len(f.Evidence) > 0 {
 			var ev []string
 			for _, e := range f.Evidence {

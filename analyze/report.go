@@ -72,8 +72,11 @@ type Finding struct {
 	Explanation string   `json:"explanation"`
 	Remedy      string   `json:"remedy"`
 	WrongAdvice []string `json:"wrong_advice,omitempty"`
-	key         string   // group key, for ordering
-	order       int      // rule order, for ordering
+	// CountsOnly is true when the finding rests on uniq -c counts alone,
+	// not on a socket listing.
+	CountsOnly bool   `json:"counts_only,omitempty"`
+	key        string // group key, for ordering
+	order      int    // rule order, for ordering
 }
 
 // Subject names what a finding is about, as far as known.
@@ -136,7 +139,10 @@ func Run(s *Snapshot, rs []*Rule) *Report {
 		Summary:  Summary{States: facts.States, Listeners: len(gs.Listeners)},
 		Problems: append([]Problem(nil), s.Problems...),
 		Findings: []Finding{},
-		Notes:    []string{},
+		Notes:    append([]string{}, s.Notes...),
+	}
+	if facts.CountsOnly {
+		rep.Notes = append(rep.Notes, "This diagnosis comes from state counts alone (uniq -c summaries): ports, queues, peers and timers are unknown. A full listing (ss -tanp, or netstat -tanp) would add them.")
 	}
 	if rep.Snapshot.Sources == nil {
 		rep.Snapshot.Sources = []Source{}
@@ -236,6 +242,10 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 		if text != "" {
 			f.WrongAdvice = append(f.WrongAdvice, text)
 		}
+	}
+	if g.CountsOnly {
+		f.CountsOnly = true
+		f.Explanation += " (This comes from counts alone, no listing: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
 	}
 	f.Evidence = Evidence{}
 	for i, p := range r.evidence {

@@ -19,6 +19,9 @@ type Snapshot struct {
 	Files    map[string]string
 	Sources  []Source  // every input file looked at, in path order
 	Problems []Problem // what could not be read, and why; sorted
+	// Notes say what the loader saw but did not analyze (other network
+	// namespaces of a sosreport, ...); the report lists them.
+	Notes []string
 }
 
 // Host describes where the snapshot was taken, as far as the inputs say.
@@ -39,6 +42,18 @@ type Sample struct {
 	Counters map[string]int64 // "Tcp.ActiveOpens", "TcpExt.ListenOverflows", "Sockstat.TCP.tw", ...
 	// Socket tables used for Sockets (after de-duplication), by source path.
 	SocketSources []string
+	// StateCounts and OwnerCounts hold `uniq -c` summaries pasted instead
+	// of a listing: sockets per canonical state, and per state per owner
+	// ("8166/java"). They are used only when Sockets is empty (a listing
+	// of the same instant says more) and never become sockets.
+	StateCounts map[string]int
+	OwnerCounts map[string]map[string]int
+}
+
+// CountsOnly reports whether the sample's sockets are known only as
+// counts (no socket table, a uniq -c summary).
+func (s *Sample) CountsOnly() bool {
+	return len(s.Sockets) == 0 && (len(s.StateCounts) > 0 || len(s.OwnerCounts) > 0)
 }
 
 // A Process is what the collector recorded about one process.
@@ -63,6 +78,12 @@ type Source struct {
 	// (same sockets as a richer source, used to fill missing fields),
 	// or "" for non-socket sources.
 	Role string `json:"role,omitempty"`
+	// Lines is the line range "12-40" of a segment extracted from a
+	// larger text (a pasted ticket); Path is then "file#segment-N".
+	Lines string `json:"lines,omitempty"`
+	// Command is the command that printed the segment, when a prompt or
+	// a collector's header said it.
+	Command string `json:"command,omitempty"`
 }
 
 // A Problem is part of the input that could not be used. Path and Line
