@@ -401,7 +401,7 @@ func TestCollectE2E(t *testing.T) {
 		before := sockets(t, srv.pid)
 		dir := t.TempDir()
 		bundles := ns.collectAll(dir)
-		var live *liveReport
+		live := ns.analyzeLive(t)
 		after := sockets(t, srv.pid)
 		checkNoNewSockets(t, before, after, peerInodes(srv.pid, cli.pid))
 
