@@ -136,7 +136,7 @@ func Run(s *Snapshot, rs []*Rule) *Report {
 		Summary:  Summary{States: facts.States, Listeners: len(gs.Listeners)},
 		Problems: append([]Problem(nil), s.Problems...),
 		Findings: []Finding{},
-		Notes:    []string{},
+		Notes:    append([]string{}, s.Notes...),
 	}
 	if rep.Snapshot.Sources == nil {
 		rep.Snapshot.Sources = []Source{}
