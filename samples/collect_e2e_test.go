@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -405,6 +406,7 @@ func TestCollectE2E(t *testing.T) {
 		dir := t.TempDir()
 		bundles := ns.collectAll(dir)
 		live := ns.analyzeLive(t)
+		nonRoot := ns.collectNonRoot(t)
 		after := sockets(t, srv.pid)
 		checkNoNewSockets(t, before, after, peerInodes(srv.pid, cli.pid))
 
@@ -441,6 +443,22 @@ func TestCollectE2E(t *testing.T) {
 		}
 		if reports["go"] != nil && reports["go-redact"] != nil {
 			checkSameDiagnosis(t, reports["go"], reports["go-redact"])
+		}
+		if nonRoot != "" {
+			rep := analyzeBundle(t, rs, nonRoot)
+			if !rep.Snapshot.Host.NonRoot || !slices.Contains(rep.Notes, analyze.NoteNonRoot) {
+				t.Errorf("bundle collected as nobody: Host.NonRoot %v, notes %q", rep.Snapshot.Host.NonRoot, rep.Notes)
+			}
+			if f := findingOf(rep, "close-wait-leak"); f == nil {
+				t.Errorf("bundle collected as nobody: no close-wait-leak finding:\n%s", describe(rep))
+			} else {
+				t.Logf("as nobody: [%s] %s (pid %d, inferred %v)", f.Severity, f.Title, f.Subject.PID, f.Subject.OwnerInferred)
+			}
+		}
+		for name, rep := range reports {
+			if rep.Snapshot.Host.NonRoot || slices.Contains(rep.Notes, analyze.NoteNonRoot) {
+				t.Errorf("%s bundle, collected as root, is marked non-root", name)
+			}
 		}
 		if live != nil {
 			ok := false
@@ -503,6 +521,40 @@ func TestCollectE2E(t *testing.T) {
 			checkSameDiagnosis(t, reports["go"], reports["go-redact"])
 		}
 	})
+}
+
+// collectNonRoot runs tcpsnap collect as nobody in the namespace (with
+// setpriv); it returns the bundle, or "" when setpriv is missing.
+func (ns *e2eNS) collectNonRoot(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Log("no setpriv: collection without root is not tested")
+		return ""
+	}
+	// t.TempDir's parents are private to root: nobody needs its own
+	// folder, with its own copy of the binary.
+	dir, err := os.MkdirTemp("", "tcpsnap-e2e-nonroot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin, err := os.ReadFile(ns.bins.tcpsnap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "tcpsnap")
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "nonroot.tar.gz")
+	start := time.Now()
+	ns.run(60*time.Second, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+		exe, "collect", "--samples", "1", "--timeout", "20s", "-o", out)
+	t.Logf("collector go as nobody: %v", time.Since(start).Round(time.Millisecond))
+	return out
 }
 
 // liveReport is the part of the JSON report the live check reads.
