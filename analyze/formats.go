@@ -46,6 +46,8 @@ var formats = []*Format{
 	netstatWindowsFormat,
 	lsofFormat,
 	getNetTCPFormat,
+	netshDynamicPortFormat,
+	winRegFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,

@@ -113,7 +113,7 @@ func sampleOf(rel string) int {
 func depth(rel string) int { return strings.Count(rel, "/") }
 
 // auxFiles are small host files kept verbatim for the rules.
-var auxFiles = []string{"etc/nsswitch.conf", "etc/sysctl.conf", "etc/hosts"}
+var auxFiles = []string{"etc/nsswitch.conf", "etc/netsvc.conf", "etc/sysctl.conf", "etc/hosts"}
 
 func (ld *loader) handle(f file) error {
 	base := path.Base(f.Rel)
