@@ -453,6 +453,9 @@ func TestCollectE2E(t *testing.T) {
 				t.Errorf("bundle collected as nobody: no close-wait-leak finding:\n%s", describe(rep))
 			} else {
 				t.Logf("as nobody: [%s] %s (pid %d, inferred %v)", f.Severity, f.Title, f.Subject.PID, f.Subject.OwnerInferred)
+				if f.Subject.PID == 0 && !strings.Contains(f.Explanation, "collected without root") {
+					t.Errorf("bundle collected as nobody: the close-wait-leak explanation does not say why the owner is missing: %s", f.Explanation)
+				}
 			}
 		}
 		for name, rep := range reports {
