@@ -48,6 +48,11 @@ type Facts struct {
 
 	NIS bool // etc/nsswitch.conf sends hosts/services lookups to NIS
 
+	// NonRoot: the bundle was collected without root, so the owners of
+	// other users' sockets are missing (an unnamed owner is not proof of
+	// an orphan).
+	NonRoot bool
+
 	// FirstStates counts sockets by canonical state in the first sample
 	// (equal to States with one sample): growth between samples.
 	FirstStates map[string]int
@@ -211,7 +216,7 @@ func (f *Facts) State(name string) int { return f.States[canonicalOr(name)] }
 
 // newFacts computes the snapshot-wide values.
 func newFacts(s *Snapshot) *Facts {
-	f := &Facts{snap: s, OS: s.Host.OS, Kernel: s.Host.Kernel, Samples: len(s.Samples), States: map[string]int{}}
+	f := &Facts{snap: s, OS: s.Host.OS, Kernel: s.Host.Kernel, Samples: len(s.Samples), States: map[string]int{}, NonRoot: s.Host.NonRoot}
 	f.KernelMajor, f.KernelMinor = kernelVersion(s.Host.Kernel)
 	if f.OS == "" {
 		f.OS = "unknown"

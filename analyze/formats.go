@@ -47,6 +47,8 @@ var formats = []*Format{
 	netstatWindowsFormat,
 	lsofFormat,
 	getNetTCPFormat,
+	netshDynamicPortFormat,
+	winRegFormat,
 	ssFormat,
 	netstatLinuxFormat,
 	sysctlFormat,

@@ -125,7 +125,7 @@ func sampleOf(rel string) int {
 func depth(rel string) int { return strings.Count(rel, "/") }
 
 // auxFiles are small host files kept verbatim for the rules.
-var auxFiles = []string{"etc/nsswitch.conf", "etc/sysctl.conf", "etc/hosts"}
+var auxFiles = []string{"etc/nsswitch.conf", "etc/netsvc.conf", "etc/sysctl.conf", "etc/hosts"}
 
 func (ld *loader) handle(f file) error {
 	base := path.Base(f.Rel)
@@ -548,7 +548,9 @@ func (ld *loader) readProcessesText(f file) {
 func (ld *loader) finish() error {
 	s := ld.snap
 	if m := ld.manifest; m != nil {
-		s.Host = Host{Name: m.Host.Hostname, OS: m.Host.OS, Kernel: m.Host.Kernel, Redacted: m.Redacted, Collector: "tcpsnap " + m.Version}
+		s.Host = Host{Name: m.Host.Hostname, OS: m.Host.OS, Kernel: m.Host.Kernel, Redacted: m.Redacted,
+			NonRoot: !m.Root, Collector: "tcpsnap " + m.Version}
+		s.Notes = append(manifestNotes(m), s.Notes...)
 		for _, it := range m.Sources {
 			if it.Error != "" {
 				what := it.Command
@@ -626,6 +628,28 @@ func (ld *loader) finish() error {
 		return a.Line < b.Line
 	})
 	return nil
+}
+
+// NoteNonRoot is the report note of a bundle collected without root.
+const NoteNonRoot = "process ownership incomplete: collected without root, so sockets of other users' processes have no pid or process name, and findings about them cannot name their owner"
+
+// manifestNotes turns the collector's notes into report notes: what it
+// could not collect and why. The platform descriptions (what is gathered
+// on each system) are left out; a non-root collection gets NoteNonRoot
+// instead of the collector's own wording.
+func manifestNotes(m *collect.Manifest) []string {
+	var out []string
+	if !m.Root {
+		out = append(out, NoteNonRoot)
+	}
+	for _, n := range m.Notes {
+		n = strings.TrimSpace(n)
+		if n == "" || strings.HasPrefix(n, "platform ") || strings.HasPrefix(n, "not running as root") {
+			continue
+		}
+		out = append(out, "collector: "+n)
+	}
+	return out
 }
 
 // mergeSockets counts each socket once: for each address family the

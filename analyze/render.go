@@ -38,6 +38,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if h.Redacted {
 		about = append(about, "redacted")
 	}
+	if h.NonRoot {
+		about = append(about, "collected without root")
+	}
 	tw.line(strings.TrimSpace(strings.Join(about, ", ")))
 	tw.blank()
 

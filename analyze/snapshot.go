@@ -19,8 +19,9 @@ type Snapshot struct {
 	Files    map[string]string
 	Sources  []Source  // every input file looked at, in path order
 	Problems []Problem // what could not be read, and why; sorted
-	// Notes say what the loader saw but did not analyze (other network
-	// namespaces of a sosreport, ...); the report lists them.
+	// Notes say what the collector could not collect and why (from the
+	// bundle manifest, first), and what the loader saw but did not analyze
+	// (other network namespaces of a sosreport, ...); the report lists them.
 	Notes []string
 }
 
@@ -30,6 +31,9 @@ type Host struct {
 	OS       string `json:"os,omitempty"`     // "linux", "windows", "darwin", "freebsd", "solaris", "aix"; "" unknown
 	Kernel   string `json:"kernel,omitempty"` // e.g. "6.1.0-18-amd64"
 	Redacted bool   `json:"redacted,omitempty"`
+	// NonRoot is true when a tcpsnap collector ran without root: the
+	// owners (pid, process) of other users' sockets are missing.
+	NonRoot bool `json:"non_root,omitempty"`
 	// Collector is the tool that produced the bundle ("tcpsnap 0.1.0",
 	// "sosreport", ...), "" for loose listings.
 	Collector string `json:"collector,omitempty"`

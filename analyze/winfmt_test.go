@@ -184,3 +184,6 @@ func FuzzDecodeText(f *testing.F) {
 }
 
 func utf8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "") == string(b) }
+
+func FuzzParseNetshDynamicPort(f *testing.F) { fuzzFormat(f, "netsh-dynamicport") }
+func FuzzParseWinReg(f *testing.F)           { fuzzFormat(f, "windows-registry") }

@@ -9,10 +9,17 @@
 // whose entries may sit under one top-level folder. Paths:
 //
 //	manifest.json                     Manifest: host, times, samples, every source attempted
-//	sysctl.txt                        kernel settings, "name = value" lines (sysctl -a style)
+//	sysctl.txt                        kernel settings, "name = value" lines (sysctl -a style; on
+//	                                  Windows the Tcpip\Parameters registry values, "TcpTimedWaitDelay = 30")
 //	processes.json                    []Process: socket owners with fd counts and limits
 //	etc/nsswitch.conf                 name-service configuration (the sunrpc story)
-//	uname.txt, uptime.txt             uname -a, /proc/uptime
+//	etc/netsvc.conf                   AIX name-service configuration (sh script on AIX)
+//	etc/sysctl.conf, etc/sysctl.d/*.conf   Linux persistent kernel settings
+//	uname.txt                         uname -a (generated from /proc/sys/kernel on Linux;
+//	                                  Win32_OperatingSystem from the PowerShell script)
+//	uptime.txt                        /proc/uptime (Linux)
+//	netsh-dynamicport.txt             Windows netsh int ipv4 show dynamicport tcp (the ephemeral range)
+//	netsh-excludedportrange.txt       Windows netsh int ipv4 show excludedportrange protocol=tcp
 //	samples/N/ss-tanpoeim.txt         ss -tanpoeim (or fewer options; see the manifest)
 //	samples/N/netstat-antpo.txt       netstat -antpo, when ss is missing or unsafe
 //	samples/N/ss-s.txt                ss -s
@@ -20,8 +27,12 @@
 //	samples/N/proc/net/snmp, netstat  counters
 //	samples/N/proc/net/sockstat, sockstat6
 //	samples/N/proc/sys/net/netfilter/nf_conntrack_count   (when present)
-//	samples/N/netstat-ano.txt         Windows netstat -ano (PowerShell script)
-//	samples/N/netstat-an.txt          native netstat -an (sh script on Solaris, AIX, BSD, macOS)
+//	samples/N/netstat-ano.txt         Windows netstat -ano
+//	samples/N/get-nettcpconnection.csv   Windows Get-NetTCPConnection (PowerShell script)
+//	samples/N/netstat-an.txt          native netstat -an (macOS, FreeBSD, Solaris, AIX)
+//	samples/N/netstat-s.txt           netstat -s TCP counters (every system but Linux)
+//	samples/N/netstat-Lan.txt         macOS and FreeBSD listen queues
+//	samples/N/sockstat-46.txt         FreeBSD sockstat -46 -n (socket owners; Go collector)
 //
 // Sample N is the N-th pass (0-based); the manifest records each pass's time.
 // Files outside samples/ describe the host and belong to every sample. The

@@ -167,7 +167,9 @@ func (ns *netns) startPeer(leaks, estab int) int {
 	return 0
 }
 
-// sockets lists the namespace's TCP sockets by 4-tuple, state and inode.
+// sockets lists the namespace's TCP sockets by 4-tuple and inode. Not by
+// state: the peer's half-closed sockets may move from FIN_WAIT1 to
+// FIN_WAIT2 while the collector runs (a loaded machine delays the ACK).
 func (ns *netns) sockets() []string {
 	out := ns.run(10*time.Second, nil, "cat", "/proc/net/tcp", "/proc/net/tcp6")
 	var s []string
@@ -176,7 +178,7 @@ func (ns *netns) sockets() []string {
 		if len(f) < 10 || f[0] == "sl" {
 			continue
 		}
-		s = append(s, strings.Join([]string{f[1], f[2], f[3], f[9]}, " "))
+		s = append(s, strings.Join([]string{f[1], f[2], f[9]}, " "))
 	}
 	sort.Strings(s)
 	return s

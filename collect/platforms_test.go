@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"os"
 	"path"
 	"strings"
 	"testing"
@@ -83,5 +84,37 @@ func TestConversions(t *testing.T) {
 	}
 	if got := regQueryToEquals("    MaxUserPort    REG_DWORD    0xfffe\r\n    TcpTimedWaitDelay    REG_DWORD    0x1e\r\n"); got != "MaxUserPort = 65534\nTcpTimedWaitDelay = 30\n" {
 		t.Errorf("regQueryToEquals = %q", got)
+	}
+}
+
+// TestDocListsEveryPath keeps the bundle layout in doc.go in step with
+// what the collectors write: every path of the Platforms table and every
+// file the scripts write is named there.
+func TestDocListsEveryPath(t *testing.T) {
+	data, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	want := map[string]bool{}
+	for _, srcs := range Platforms {
+		for _, s := range srcs {
+			p := strings.TrimSuffix(s.Path, "/")
+			if s.PerSample {
+				p = "samples/N/" + p
+			}
+			want[p] = true
+		}
+	}
+	// Files only the scripts write.
+	for _, p := range []string{"etc/netsvc.conf", "samples/N/get-nettcpconnection.csv", "samples/N/netstat-an.txt"} {
+		want[p] = true
+	}
+	for p := range want {
+		// "samples/N/proc/net/tcp, tcp6" lists tcp6 after a comma.
+		dir, base := path.Split(p)
+		if !strings.Contains(doc, p) && !strings.Contains(doc, dir) || !strings.Contains(doc, base) {
+			t.Errorf("doc.go does not list %s", p)
+		}
 	}
 }

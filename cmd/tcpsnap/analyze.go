@@ -1,18 +1,23 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
+	"github.com/tcpsnap/tcpsnap/collect"
 	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // analyzeCmd is `tcpsnap analyze`.
 type analyzeCmd struct {
-	Inputs      []string `arg:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin. Several inputs are one snapshot of one host."`
+	Inputs      []string `arg:"" optional:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin. Several inputs are one snapshot of one host. None with --live."`
 	Format      string   `short:"f" enum:"text,json" default:"text" help:"Report format: ${enum}."`
 	FailOn      string   `enum:"critical,warning,info,never" default:"critical" help:"Exit with 1 when a finding is at or above this severity (${enum})."`
 	Rules       string   `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
@@ -20,6 +25,12 @@ type analyzeCmd struct {
 	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
 	Profile     string   `placeholder:"FILE" help:"Also write a socket profile (gzipped pprof) to FILE: go tool pprof -http=: FILE shows which states, processes, ports and peers hold the sockets."`
 	Explain     string   `placeholder:"RULE" help:"Instead of a report, show what rule RULE saw in each group it ran over (the 20 largest and every one it fired on): each severity expression's result, each evidence value, and why it fired or stayed quiet."`
+
+	Live     bool          `help:"Collect this host's TCP state (as tcpsnap collect does) and analyze it in one step; no inputs then."`
+	Keep     string        `placeholder:"FILE" help:"With --live: keep the collected bundle in FILE (never overwritten); without it the bundle is deleted."`
+	Samples  int           `default:"2" help:"With --live: number of samples."`
+	Interval time.Duration `default:"5s" help:"With --live: time between the starts of two samples."`
+	Redact   bool          `help:"With --live: pseudonymise addresses, host names and command lines in the bundle."`
 }
 
 func (c *analyzeCmd) Run(e *env) error {
@@ -27,7 +38,23 @@ func (c *analyzeCmd) Run(e *env) error {
 	if err != nil {
 		return &exitCodeError{code: exitError, err: err}
 	}
-	snap, err := analyze.Load(c.Inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
+	inputs := c.Inputs
+	switch {
+	case c.Live && len(inputs) > 0:
+		return &exitCodeError{exitUsage, errors.New("--live collects this host: give no inputs with it")}
+	case !c.Live && (c.Keep != "" || c.Redact):
+		return &exitCodeError{exitUsage, errors.New("--keep and --redact need --live")}
+	case !c.Live && len(inputs) == 0:
+		return &exitCodeError{exitUsage, errors.New("give at least one input, or --live to collect this host")}
+	case c.Live:
+		bundle, cleanup, err := c.collectLive(e)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		inputs = []string{bundle}
+	}
+	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
 	if err != nil {
 		return &exitCodeError{code: exitError, err: err}
 	}
@@ -71,6 +98,53 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	}
 	return nil
+}
+
+// collectLive collects this host into --keep FILE or a temporary file and
+// returns its path and a function that removes the temporary file.
+func (c *analyzeCmd) collectLive(e *env) (string, func(), error) {
+	if c.Samples < 1 {
+		return "", nil, &exitCodeError{exitUsage, errors.New("--samples must be at least 1")}
+	}
+	if c.Interval < 0 {
+		return "", nil, &exitCodeError{exitUsage, errors.New("--interval must not be negative")}
+	}
+	var f *os.File
+	var err error
+	cleanup := func() {}
+	if c.Keep != "" {
+		f, err = os.OpenFile(c.Keep, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	} else {
+		f, err = os.CreateTemp("", "tcpsnap-live-*.tar.gz")
+	}
+	if err != nil {
+		return "", nil, &exitCodeError{exitError, err}
+	}
+	name := f.Name()
+	if c.Keep == "" {
+		cleanup = func() { os.Remove(name) }
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	interval := c.Interval
+	if interval == 0 {
+		interval = -1 // no pause
+	}
+	m, err := collect.Collect(ctx, collect.Options{
+		Output: f, Samples: c.Samples, Interval: interval, Redact: c.Redact,
+		Version: version, Prefix: "tcpsnap-live",
+	})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", nil, &exitCodeError{exitError, fmt.Errorf("collecting: %w", err)}
+	}
+	if c.Keep != "" {
+		fmt.Fprintf(e.stderr, "tcpsnap: bundle kept in %s (%d samples in %.1fs)\n", name, len(m.Samples), m.End.Sub(m.Start).Seconds())
+	}
+	return name, cleanup, nil
 }
 
 // writeExplanation prints analyze.Explain's result for people.
