@@ -44,6 +44,7 @@ var formats = []*Format{
 	nddFormat,
 	sysctlBSDFormat,
 	netstatWindowsFormat,
+	windowsTCPIPFormat,
 	lsofFormat,
 	getNetTCPFormat,
 	ssFormat,

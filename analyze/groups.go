@@ -64,6 +64,12 @@ type Group struct {
 	CloseWaitServer    int // on a local listening port
 	CloseWaitClient    int // toward a remote service
 	CloseWaitIdleMS    int // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
+	// CloseWaitNoPeer counts loopback CLOSE_WAIT whose other end (the
+	// FIN_WAIT2 socket with the reverse 4-tuple) is not in the listing:
+	// the peer gave up, so the socket is stale and a client reusing its
+	// port pair runs into it (pathologies.md P15). -1 when the listing has
+	// too many loopback FIN_WAIT2 sockets to match.
+	CloseWaitNoPeer int
 
 	// TIME_WAIT detail, from timers where the listing has them.
 	TimeWaitServer int     // on a local listening port (the server closed first)
@@ -220,6 +226,7 @@ func newGroup(kind, key string) *Group {
 // into every group the socket belongs to.
 type sockFacts struct {
 	persistent bool // same state in the first sample
+	noPeer     bool // loopback CLOSE_WAIT without its FIN_WAIT2 partner
 	recvStuck  bool
 	sendStuck  bool
 	idleNoKA   bool
@@ -253,6 +260,9 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	}
 	if x.external && s.State == SynSent {
 		g.SynSentExternal++
+	}
+	if x.noPeer {
+		g.CloseWaitNoPeer++
 	}
 	switch s.State {
 	case Established:
@@ -482,10 +492,33 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	}
 	dests := map[destKey]*Group{}
 	local := map[netip.Addr]bool{}
+	loopCloseWait := false
 	for i := range socks {
 		if a := socks[i].Local.Addr(); a.IsValid() && !a.IsUnspecified() {
 			local[a] = true
 		}
+		if socks[i].State == CloseWait && socks[i].Remote.Addr().IsLoopback() {
+			loopCloseWait = true
+		}
+	}
+	// Loopback FIN_WAIT2 sockets, to tell which loopback CLOSE_WAIT still
+	// has its other end (P15); built only when there is such a CLOSE_WAIT.
+	var fw2 map[prevKey]bool
+	fw2Unknown := false
+	if loopCloseWait {
+		fw2 = map[prevKey]bool{}
+		for i := range socks {
+			if s := &socks[i]; s.State == FinWait2 && s.Remote.Addr().IsLoopback() {
+				if len(fw2) >= maxTracked {
+					fw2Unknown = true
+					break
+				}
+				fw2[prevKey{s.Local, s.Remote}] = true
+			}
+		}
+	}
+	if fw2Unknown {
+		fw2 = nil
 	}
 	for i := range socks {
 		if s := &socks[i]; s.State == Listen {
@@ -516,6 +549,9 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 		}
 		if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
 			x.external = true
+		}
+		if fw2 != nil && s.State == CloseWait && s.Remote.Addr().IsLoopback() && !fw2[prevKey{s.Remote, s.Local}] {
+			x.noPeer = true
 		}
 		if p := int(s.Local.Port()); s.State != Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
 			ephSeen[p/64] |= 1 << (p % 64)
@@ -614,6 +650,13 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			}
 		}
 		gs.Destinations = append(gs.Destinations, dg)
+	}
+	for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+		for _, g := range list {
+			if fw2Unknown && g.CloseWait > 0 {
+				g.CloseWaitNoPeer = -1
+			}
+		}
 	}
 	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
 		sort.Slice(list, func(i, j int) bool {
