@@ -557,7 +557,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, server, false, x)
+		gs.Snapshot.add(s, server, true, x) // remotes bounded by maxTracked per state
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
