@@ -130,6 +130,7 @@ type Group struct {
 	ports   map[string]map[int]int            // state -> local port -> count
 	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
 	owners  map[ownerID]int                   // owner -> sockets
+	live    map[ownerID]int                   // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
@@ -165,6 +166,21 @@ func (g *Group) Remotes(state string) string {
 func (g *Group) Owners() string {
 	byName := map[string]int{}
 	for o, n := range g.owners {
+		byName[ownerName(o.name, o.pid)] += n
+	}
+	return topList(len(byName), func(yield func(string, int)) {
+		for o, n := range byName {
+			yield(o, n)
+		}
+	})
+}
+
+// LiveOwners names the processes owning the group's sockets other than
+// TIME_WAIT, most first. TIME_WAIT has no owner (Windows prints pid 0,
+// the System Idle Process), so this names who holds ports and handles.
+func (g *Group) LiveOwners() string {
+	byName := map[string]int{}
+	for o, n := range g.live {
 		byName[ownerName(o.name, o.pid)] += n
 	}
 	return topList(len(byName), func(yield func(string, int)) {
@@ -383,8 +399,17 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	if g.owners == nil {
 		g.owners = map[ownerID]int{}
 	}
-	if o := (ownerID{s.Process, s.PID, s.OwnerInferred}); len(g.owners) < maxTracked || g.owners[o] > 0 {
+	o := ownerID{s.Process, s.PID, s.OwnerInferred}
+	if len(g.owners) < maxTracked || g.owners[o] > 0 {
 		g.owners[o]++
+	}
+	if s.State != TimeWait && s.PID > 0 {
+		if g.live == nil {
+			g.live = map[ownerID]int{}
+		}
+		if len(g.live) < maxTracked || g.live[o] > 0 {
+			g.live[o]++
+		}
 	}
 }
 
