@@ -706,7 +706,9 @@ func (g *Group) pickOwner() {
 	var best ownerID
 	n := 0
 	for o, c := range g.owners {
-		if o.name == "" && o.pid == 0 {
+		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
+		// System Idle Process).
+		if o.pid == 0 && (o.name == "" || o.name == winSystemPIDs[0]) {
 			continue
 		}
 		if c > n || (c == n && ownerName(o.name, o.pid) < ownerName(best.name, best.pid)) {
