@@ -17,8 +17,12 @@ type Env struct {
 
 // Facts are snapshot-wide values, computed once per snapshot.
 type Facts struct {
-	OS           string  // "linux", "windows", "darwin", "freebsd", "solaris", "aix", or "unknown"
-	Kernel       string  // kernel release when known
+	OS     string // "linux", "windows", "darwin", "freebsd", "solaris", "aix", or "unknown"
+	Kernel string // kernel release when known
+	// SystemName names the system for people: "Linux", "Windows",
+	// "macOS", "FreeBSD", "Solaris", "AIX", or "an unknown system". Rules
+	// say which system they reasoned for when it is not Linux.
+	SystemName   string
 	Samples      int     // number of samples
 	Interval     float64 // seconds between the first and last sample; 0 with one sample or unknown times
 	TotalSockets int
@@ -221,6 +225,10 @@ func newFacts(s *Snapshot) *Facts {
 	if f.OS == "" {
 		f.OS = "unknown"
 	}
+	f.SystemName = systemNames[f.OS]
+	if f.SystemName == "" {
+		f.SystemName = "an unknown system"
+	}
 	if first, last := s.First(), s.Latest(); first != last && !first.Time.IsZero() && !last.Time.IsZero() {
 		f.Interval = last.Time.Sub(first.Time).Seconds()
 	}
@@ -282,6 +290,9 @@ func newFacts(s *Snapshot) *Facts {
 	}
 	return f
 }
+
+var systemNames = map[string]string{"linux": "Linux", "windows": "Windows", "darwin": "macOS",
+	"freebsd": "FreeBSD", "solaris": "Solaris", "aix": "AIX"}
 
 // kernelVersion reads "major.minor" from a release string; -1, -1 when
 // it has none.

@@ -64,6 +64,12 @@ type Group struct {
 	CloseWaitServer    int // on a local listening port
 	CloseWaitClient    int // toward a remote service
 	CloseWaitIdleMS    int // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
+	// CloseWaitNoPeer counts loopback CLOSE_WAIT whose other end (the
+	// FIN_WAIT2 socket with the reverse 4-tuple) is not in the listing:
+	// the peer gave up, so the socket is stale and a client reusing its
+	// port pair runs into it (pathologies.md P15). -1 when the listing has
+	// too many loopback FIN_WAIT2 sockets to match.
+	CloseWaitNoPeer int
 
 	// TIME_WAIT detail, from timers where the listing has them.
 	TimeWaitServer int     // on a local listening port (the server closed first)
@@ -129,6 +135,7 @@ type Group struct {
 	ports   map[string]map[int]int            // state -> local port -> count
 	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
 	owners  map[ownerID]int                   // owner -> sockets
+	live    map[ownerID]int                   // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
@@ -196,6 +203,21 @@ func (g *Group) CloseRate(seconds float64) float64 {
 	return avg
 }
 
+// LiveOwners names the processes owning the group's sockets other than
+// TIME_WAIT, most first. TIME_WAIT has no owner (Windows prints pid 0,
+// the System Idle Process), so this names who holds ports and handles.
+func (g *Group) LiveOwners() string {
+	byName := map[string]int{}
+	for o, n := range g.live {
+		byName[ownerName(o.name, o.pid)] += n
+	}
+	return topList(len(byName), func(yield func(string, int)) {
+		for o, n := range byName {
+			yield(o, n)
+		}
+	})
+}
+
 // DistinctRemotes counts the distinct remote endpoints in a state.
 func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[canonicalOr(state)]) }
 
@@ -248,6 +270,7 @@ func newGroup(kind, key string) *Group {
 // into every group the socket belongs to.
 type sockFacts struct {
 	persistent bool // same state in the first sample
+	noPeer     bool // loopback CLOSE_WAIT without its FIN_WAIT2 partner
 	recvStuck  bool
 	sendStuck  bool
 	idleNoKA   bool
@@ -281,6 +304,9 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	}
 	if x.external && s.State == SynSent {
 		g.SynSentExternal++
+	}
+	if x.noPeer {
+		g.CloseWaitNoPeer++
 	}
 	switch s.State {
 	case Established:
@@ -398,12 +424,21 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 			rm[s.Remote]++
 		}
 	}
-	if g.Kind != "snapshot" && g.Kind != "process" { // one owner, or all of them: nothing to tell
+	if g.Kind != "process" { // a process group has one owner: nothing to tell
 		if g.owners == nil {
 			g.owners = map[ownerID]int{}
 		}
-		if o := (ownerID{s.Process, s.PID, s.OwnerInferred}); len(g.owners) < maxTracked || g.owners[o] > 0 {
+		o := ownerID{s.Process, s.PID, s.OwnerInferred}
+		if len(g.owners) < maxTracked || g.owners[o] > 0 {
 			g.owners[o]++
+		}
+		if s.State != TimeWait && s.PID > 0 {
+			if g.live == nil {
+				g.live = map[ownerID]int{}
+			}
+			if len(g.live) < maxTracked || g.live[o] > 0 {
+				g.live[o]++
+			}
 		}
 	}
 }
@@ -503,6 +538,31 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	prev := newPrevIndex(first)
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
 	listeners := map[*Socket]*Group{}
+	loopCloseWait := false
+	for i := range socks {
+		if socks[i].State == CloseWait && socks[i].Remote.Addr().IsLoopback() {
+			loopCloseWait = true
+		}
+	}
+	// Loopback FIN_WAIT2 sockets, to tell which loopback CLOSE_WAIT still
+	// has its other end (P15); built only when there is such a CLOSE_WAIT.
+	var fw2 map[prevKey]bool
+	fw2Unknown := false
+	if loopCloseWait {
+		fw2 = map[prevKey]bool{}
+		for i := range socks {
+			if s := &socks[i]; s.State == FinWait2 && s.Remote.Addr().IsLoopback() {
+				if len(fw2) >= maxTracked {
+					fw2Unknown = true
+					break
+				}
+				fw2[prevKey{s.Local, s.Remote}] = true
+			}
+		}
+	}
+	if fw2Unknown {
+		fw2 = nil
+	}
 	for i := range socks {
 		if s := &socks[i]; s.State == Listen {
 			lg := newGroup("listener", s.Local.String())
@@ -536,6 +596,9 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
 				r.x.external = true
 			}
+			if fw2 != nil && s.State == CloseWait && s.Remote.Addr().IsLoopback() && !fw2[prevKey{s.Remote, s.Local}] {
+				r.x.noPeer = true
+			}
 		}
 	})
 
@@ -552,6 +615,15 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	gs.Snapshot.MaxDestPortsUsed = maxDestPorts
 	if smp.CountsOnly() {
 		addCounts(gs, smp, procs)
+	}
+	if fw2Unknown {
+		for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+			for _, g := range list {
+				if g.CloseWait > 0 {
+					g.CloseWaitNoPeer = -1
+				}
+			}
+		}
 	}
 
 	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
@@ -604,7 +676,7 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, r.server, false, r.x)
+		gs.Snapshot.add(s, r.server, true, r.x) // remotes bounded by maxTracked per state
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
@@ -735,7 +807,9 @@ func (g *Group) pickOwner() {
 	var best ownerID
 	n := 0
 	for o, c := range g.owners {
-		if o.name == "" && o.pid == 0 {
+		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
+		// System Idle Process).
+		if o.pid == 0 && (o.name == "" || o.name == winSystemPIDs[0]) {
 			continue
 		}
 		if c > n || (c == n && ownerName(o.name, o.pid) < ownerName(best.name, best.pid)) {
