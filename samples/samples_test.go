@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -300,6 +301,7 @@ func (e expectation) shownBy(listing string) bool {
 // TestReproduceLive re-creates every pathology in fresh network
 // namespaces with repro/run_all.sh and checks the diagnosis of the new
 // captures. It needs root, iproute2 and net-tools; CI has them.
+// TCPSNAP_LIVE_SCENARIOS="a b ..." limits it to those scenarios.
 func TestReproduceLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -313,7 +315,8 @@ func TestReproduceLive(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	cmd := exec.Command("bash", "repro/run_all.sh", out)
+	only := strings.Fields(os.Getenv("TCPSNAP_LIVE_SCENARIOS"))
+	cmd := exec.Command("bash", append([]string{"repro/run_all.sh", out}, only...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -323,6 +326,9 @@ func TestReproduceLive(t *testing.T) {
 	expect := readExpectations(t)
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
+			if len(only) > 0 && !slices.Contains(only, name) {
+				t.Skip("not in TCPSNAP_LIVE_SCENARIOS")
+			}
 			dir := filepath.Join(out, name)
 			if _, err := os.Stat(dir); err != nil {
 				t.Fatalf("no fresh capture for %s: %v\n%s", name, err, log.String())
