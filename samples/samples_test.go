@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,9 +213,26 @@ func TestSamples(t *testing.T) {
 }
 
 // contextFiles are the host files a listing is analyzed with when it is
-// checked on its own: settings and counters, no other socket table.
-var contextFiles = []string{"sysctl.txt", "processes.txt", "etc/nsswitch.conf",
+// checked on its own: settings and counters, no other socket table. In a
+// two-sample capture (samples/N/ and manifest.json) the listing and the
+// counters are taken from every sample, the rest from the root.
+var contextFiles = []string{"manifest.json", "sysctl.txt", "processes.txt", "etc/nsswitch.conf",
 	"proc/net/snmp", "proc/net/netstat", "proc/net/sockstat", "proc/net/sockstat6"}
+
+// sampleDirs returns the sample folders of a capture relative to it
+// ("samples/0", "samples/1", ...), or "" for a single-sample capture.
+func sampleDirs(name string) []string {
+	dirs, _ := filepath.Glob(filepath.Join(name, "samples", "[0-9]*"))
+	if len(dirs) == 0 {
+		return []string{""}
+	}
+	out := []string{""}
+	for _, d := range dirs {
+		rel, _ := filepath.Rel(name, d)
+		out = append(out, rel)
+	}
+	return out
+}
 
 // listings are the socket tables of a capture; each is checked alone.
 var listings = [][]string{
@@ -231,7 +249,13 @@ func TestSamplesEachListing(t *testing.T) {
 		for _, l := range listings {
 			t.Run(name+"/"+strings.Join(l, "+"), func(t *testing.T) {
 				dir := t.TempDir()
-				for _, f := range append(append([]string{}, l...), contextFiles...) {
+				var files []string
+				for _, sd := range sampleDirs(name) {
+					for _, f := range append(append([]string{}, l...), contextFiles...) {
+						files = append(files, filepath.Join(sd, f))
+					}
+				}
+				for _, f := range files {
 					data, err := os.ReadFile(filepath.Join(name, f))
 					if err != nil {
 						continue
@@ -246,6 +270,9 @@ func TestSamplesEachListing(t *testing.T) {
 				}
 				rep := analyzeInputs(t, rs, dir)
 				for _, e := range expect[name] {
+					if !e.shownBy(l[0]) {
+						continue
+					}
 					if msg := check(rep, e); msg != "" {
 						t.Errorf("%s: %s", e, msg)
 					}
@@ -255,9 +282,26 @@ func TestSamplesEachListing(t *testing.T) {
 	}
 }
 
+// shownBy says whether the listing file (checked on its own) can show e:
+// an expectation with listings=a,b is only checked against those listings
+// (and always against the whole capture).
+func (e expectation) shownBy(listing string) bool {
+	only, ok := e.attrs["listings"]
+	if !ok {
+		return true
+	}
+	for _, l := range strings.Split(only, ",") {
+		if l == listing {
+			return true
+		}
+	}
+	return false
+}
+
 // TestReproduceLive re-creates every pathology in fresh network
 // namespaces with repro/run_all.sh and checks the diagnosis of the new
 // captures. It needs root, iproute2 and net-tools; CI has them.
+// TCPSNAP_LIVE_SCENARIOS="a b ..." limits it to those scenarios.
 func TestReproduceLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -271,7 +315,8 @@ func TestReproduceLive(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	cmd := exec.Command("bash", "repro/run_all.sh", out)
+	only := strings.Fields(os.Getenv("TCPSNAP_LIVE_SCENARIOS"))
+	cmd := exec.Command("bash", append([]string{"repro/run_all.sh", out}, only...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -281,6 +326,9 @@ func TestReproduceLive(t *testing.T) {
 	expect := readExpectations(t)
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
+			if len(only) > 0 && !slices.Contains(only, name) {
+				t.Skip("not in TCPSNAP_LIVE_SCENARIOS")
+			}
 			dir := filepath.Join(out, name)
 			if _, err := os.Stat(dir); err != nil {
 				t.Fatalf("no fresh capture for %s: %v\n%s", name, err, log.String())

@@ -26,6 +26,9 @@
 //	client -mode http    connect, send a request, read until the server closes, close
 //	client -mode hold    connect -n times (in parallel) and keep the connections open
 //	client -mode fill    connect -n times and write until the send buffer is full, keep open
+//	client -mode queue   connect -n times and keep the connections open; on SIGUSR1
+//	                     (once) write -write-bytes to each (the peer is gone by then,
+//	                     so the data stays queued, unacknowledged)
 //
 // -keep K makes the client first open K long-lived connections to the same
 // destination and hold them (so the client can be named as the owner of its
@@ -41,6 +44,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -75,13 +79,15 @@ func main() {
 	maxConns := fs.Int("max-conns", 5000, "servers: stop accepting after this many connections")
 	unreadEvery := fs.Int("unread-every", 0, "leak-server: never read every Nth connection (0 = read all)")
 	backlog := fs.Int("backlog", 4, "backlog-server: listen() backlog")
-	mode := fs.String("mode", "short", "client: short|http|hold|fill")
+	mode := fs.String("mode", "short", "client: short|http|hold|fill|queue")
 	n := fs.Int("n", 100, "client: number of connections")
 	keep := fs.Int("keep", 0, "client: long-lived connections to open first and hold")
 	interval := fs.Duration("interval", 0, "client: pause between connections")
 	payload := fs.String("payload", "", "client short mode: bytes to send before closing")
 	dialTimeout := fs.Duration("dial-timeout", 2*time.Second, "client: connect timeout")
 	fillTimeout := fs.Duration("fill-timeout", 2*time.Second, "client fill mode: stop writing after the buffer blocks this long")
+	writeBytes := fs.Int("write-bytes", 256<<10, "client queue mode: bytes written to each connection on SIGUSR1")
+	sndbuf := fs.Int("sndbuf", 0, "client: SO_SNDBUF of each connection (0 = kernel default)")
 	if err := fs.Parse(args); err != nil {
 		os.Exit(2)
 	}
@@ -107,6 +113,7 @@ func main() {
 		client(clientOpts{
 			addr: *addr, mode: *mode, n: *n, keep: *keep, interval: *interval,
 			payload: *payload, dialTimeout: *dialTimeout, fillTimeout: *fillTimeout,
+			writeBytes: *writeBytes, sndbuf: *sndbuf,
 		})
 	default:
 		usage()
@@ -208,13 +215,23 @@ func backlogServer(addr string, backlog int) {
 
 type clientOpts struct {
 	addr, mode, payload      string
-	n, keep                  int
+	n, keep, writeBytes      int
+	sndbuf                   int
 	interval                 time.Duration
 	dialTimeout, fillTimeout time.Duration
 }
 
 func client(o clientOpts) {
 	d := net.Dialer{Timeout: o.dialTimeout}
+	if o.sndbuf > 0 {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, o.sndbuf)
+			})
+			return serr
+		}
+	}
 	errCount := map[string]int{}
 	var mu sync.Mutex
 	countErr := func(err error) {
@@ -288,7 +305,7 @@ func client(o clientOpts) {
 			ok++
 		}
 		report(o.mode+" connections", ok)
-	case "hold", "fill":
+	case "hold", "fill", "queue":
 		var wg sync.WaitGroup
 		var okN atomic.Int64
 		var bytes atomic.Int64
@@ -320,6 +337,25 @@ func client(o clientOpts) {
 			}
 		}
 		wg.Wait()
+		if o.mode == "queue" {
+			// Wait (bounded by -duration) for the signal that the peer is gone.
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGUSR1)
+			log.Printf("holding %d connections; waiting for SIGUSR1 to write", okN.Load())
+			<-sig
+			signal.Stop(sig)
+			buf := make([]byte, o.writeBytes)
+			var total int64
+			heldMu.Lock()
+			conns := append([]net.Conn(nil), held...)
+			heldMu.Unlock()
+			for _, c := range conns {
+				c.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+				k, _ := c.Write(buf) // bounded by the deadline: nothing is acknowledged
+				total += int64(k)
+			}
+			log.Printf("wrote %d bytes in total to %d connections after SIGUSR1 (queued, unacknowledged)", total, len(conns))
+		}
 		if o.mode == "fill" {
 			log.Printf("wrote %d bytes in total before the send buffers filled", bytes.Load())
 		}
