@@ -487,3 +487,8 @@ func countStates(smp *Sample) map[string]int {
 	}
 	return st
 }
+
+// Num renders a number for text the way reports show evidence: whole
+// numbers without decimals, others rounded ("32.80", "197"). Use it
+// instead of string() for a computed value inside a template expression.
+func (f *Facts) Num(x float64) string { return formatValue(x) }
