@@ -424,7 +424,9 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 			rm[s.Remote]++
 		}
 	}
-	if g.Kind != "process" { // a process group has one owner: nothing to tell
+	// A process group has one owner; the snapshot group's owners are
+	// summed from the process groups once (see snapshotOwners).
+	if g.Kind != "process" && g.Kind != "snapshot" {
 		if g.owners == nil {
 			g.owners = map[ownerID]int{}
 		}
@@ -616,6 +618,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	if smp.CountsOnly() {
 		addCounts(gs, smp, procs)
 	}
+	snapshotOwners(gs)
 	if fw2Unknown {
 		for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
 			for _, g := range list {
@@ -955,5 +958,23 @@ func (g *Group) addCount(state string, n int) {
 		g.Closing += n
 	case Bound:
 		g.Bound += n
+	}
+}
+
+// snapshotOwners fills the snapshot group's owner tallies (Owners,
+// LiveOwners) from the process groups, instead of counting every socket
+// into one more map.
+func snapshotOwners(gs *Groups) {
+	g := gs.Snapshot
+	g.owners, g.live = map[ownerID]int{}, map[ownerID]int{}
+	for _, pg := range gs.Processes {
+		if pg.Process == "" && pg.PID == 0 {
+			continue // the unknown-owner groups
+		}
+		o := ownerID{pg.Process, pg.PID, pg.OwnerInferred}
+		g.owners[o] += pg.Sockets
+		if pg.PID > 0 && pg.Sockets > pg.TimeWait {
+			g.live[o] += pg.Sockets - pg.TimeWait
+		}
 	}
 }
