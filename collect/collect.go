@@ -329,6 +329,14 @@ func (c *collector) linuxSample(i int) error {
 func (c *collector) socketTable(i int, dir string) error {
 	if c.method == "" {
 		note, why := diagState(c.o.Root)
+		if n := tcpSocketCount(c.o.Root); note == "" && n > bigHostSockets {
+			// ss -p walks every process's descriptors for each socket and
+			// takes ~10 s at 100,000 sockets; the /proc copies plus the
+			// collector's own descriptor walk (processes.json) carry the
+			// same sockets, timers and owners in a second or two.
+			note = fmt.Sprintf("%d TCP sockets: read /proc/net/tcp and tcp6 and mapped owners from /proc/*/fd (processes.json) instead of running ss or netstat, which take many seconds on a host this busy", n)
+			c.method = "proc"
+		}
 		if note != "" {
 			c.note(note)
 		} else {

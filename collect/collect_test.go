@@ -621,3 +621,32 @@ func BenchmarkWalkProcesses(b *testing.B) {
 		}
 	}
 }
+
+// TestBusyHostUsesProc: on a host with more TCP sockets than
+// bigHostSockets the collector runs neither ss nor netstat (ss -p takes
+// ~10 s at 100,000 sockets) and says why; the /proc copies and the
+// descriptor map still carry sockets and owners.
+func TestBusyHostUsesProc(t *testing.T) {
+	fsys := fakeFS()
+	fsys["proc/net/sockstat"] = file("sockets: used 120010\nTCP: inuse 70000 orphan 0 tw 50000 alloc 70010 mem 900\n")
+	if n := tcpSocketCount(fsys); n != 120001 {
+		t.Fatalf("tcpSocketCount = %d, want 120001 (inuse + tw + TCP6 inuse)", n)
+	}
+	r := linuxRun()
+	m, files := collectBundle(t, testOptions(fsys, r, nil))
+	for _, c := range r.calls {
+		if strings.HasPrefix(c, "ss") || strings.HasPrefix(c, "netstat") {
+			t.Errorf("ran %q on a host with 120001 TCP sockets", c)
+		}
+	}
+	found := false
+	for _, n := range m.Notes {
+		found = found || strings.HasPrefix(n, "120001 TCP sockets: read /proc/net/tcp")
+	}
+	if !found {
+		t.Errorf("notes %q lack the reason", m.Notes)
+	}
+	if files["samples/0/proc/net/tcp"] != fakeTCP || !strings.Contains(files[ProcessesPath], `"pid": 123`) {
+		t.Errorf("proc copies or process table missing: %q", keys(files))
+	}
+}

@@ -225,3 +225,33 @@ func sysctlText(fsys fs.FS) []byte {
 	}
 	return buf.Bytes()
 }
+
+// bigHostSockets is the TCP socket count above which the collector reads
+// /proc instead of running ss or netstat (see socketTable).
+const bigHostSockets = 50000
+
+// tcpSocketCount returns the TCP sockets of this network namespace from
+// /proc/net/sockstat and sockstat6 (inuse + tw), or 0 when unknown.
+func tcpSocketCount(fsys fs.FS) int {
+	n := 0
+	for _, f := range []string{"proc/net/sockstat", "proc/net/sockstat6"} {
+		data, err := readSmall(fsys, f, 64<<10)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			fs := strings.Fields(sc.Text())
+			if len(fs) == 0 || (fs[0] != "TCP:" && fs[0] != "TCP6:") {
+				continue
+			}
+			for k := 1; k+1 < len(fs); k += 2 {
+				if fs[k] == "inuse" || fs[k] == "tw" {
+					v, _ := strconv.Atoi(fs[k+1])
+					n += v
+				}
+			}
+		}
+	}
+	return n
+}
