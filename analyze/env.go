@@ -317,57 +317,58 @@ func kernelVersion(rel string) (int, int) {
 // documented default.
 func (f *Facts) portRange() {
 	lo, hi := -1, -1
-	two := func(v string) (int, int) {
-		fs := strings.Fields(v)
-		if len(fs) != 2 {
-			return -1, -1
-		}
-		a, err1 := strconv.Atoi(fs[0])
-		b, err2 := strconv.Atoi(fs[1])
-		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
-			return -1, -1
-		}
-		return a, b
-	}
 	switch f.OS {
 	case "windows":
 		if s, n := f.SysctlInt("windows.dynamicport.tcp.start"), f.SysctlInt("windows.dynamicport.tcp.num"); s > 0 && n > 0 {
 			lo, hi = s, s+n-1
-		} else {
-			lo, hi = 49152, 65535
-			f.PortRangeAssumed = true
 		}
-	case "darwin", "freebsd":
-		first, last := f.SysctlInt("net.inet.ip.portrange.first"), f.SysctlInt("net.inet.ip.portrange.last")
-		if first > 0 && last >= first {
-			lo, hi = first, last
-		} else if f.OS == "darwin" {
-			lo, hi, f.PortRangeAssumed = 49152, 65535, true
-		} else {
-			lo, hi, f.PortRangeAssumed = 10000, 65535, true
-		}
-	case "solaris":
-		first, last := f.SysctlInt("solaris.tcp.tcp_smallest_anon_port"), f.SysctlInt("solaris.tcp.tcp_largest_anon_port")
-		if first > 0 && last >= first {
-			lo, hi = first, last
-		} else {
-			lo, hi, f.PortRangeAssumed = 32768, 65535, true
-		}
-	case "aix":
-		first, last := f.SysctlInt("aix.tcp_ephemeral_low"), f.SysctlInt("aix.tcp_ephemeral_high")
-		if first > 0 && last >= first {
-			lo, hi = first, last
-		} else {
-			lo, hi, f.PortRangeAssumed = 32768, 65535, true
-		}
+	case "linux", "unknown":
+		lo, hi = twoPorts(f.Sysctl("net.ipv4.ip_local_port_range"))
 	default:
-		lo, hi = two(f.Sysctl("net.ipv4.ip_local_port_range"))
-		if lo < 0 {
-			lo, hi, f.PortRangeAssumed = 32768, 60999, true
+		if r, ok := portRangeSettings[f.OS]; ok {
+			if first, last := f.SysctlInt(r.first), f.SysctlInt(r.last); first > 0 && last >= first {
+				lo, hi = first, last
+			}
 		}
+	}
+	if lo < 0 {
+		d, ok := portRangeSettings[f.OS]
+		if !ok {
+			d = portRangeSettings["linux"]
+		}
+		lo, hi, f.PortRangeAssumed = d.lo, d.hi, true
 	}
 	f.PortRangeLow, f.PortRangeHigh = lo, hi
 	f.PortRangeSize = hi - lo + 1 - reservedInside(f.Sysctl("net.ipv4.ip_local_reserved_ports"), lo, hi)
+}
+
+// portRangeSettings are, per system, the settings holding the first and
+// last ephemeral port (Linux and Windows are read differently) and the
+// documented default range.
+var portRangeSettings = map[string]struct {
+	first, last string
+	lo, hi      int
+}{
+	"linux":   {lo: 32768, hi: 60999},
+	"windows": {lo: 49152, hi: 65535},
+	"darwin":  {"net.inet.ip.portrange.first", "net.inet.ip.portrange.last", 49152, 65535},
+	"freebsd": {"net.inet.ip.portrange.first", "net.inet.ip.portrange.last", 10000, 65535},
+	"solaris": {"solaris.tcp.tcp_smallest_anon_port", "solaris.tcp.tcp_largest_anon_port", 32768, 65535},
+	"aix":     {"aix.tcp_ephemeral_low", "aix.tcp_ephemeral_high", 32768, 65535},
+}
+
+// twoPorts parses "32768 60999"; -1, -1 when it is not a valid range.
+func twoPorts(v string) (int, int) {
+	fs := strings.Fields(v)
+	if len(fs) != 2 {
+		return -1, -1
+	}
+	a, err1 := strconv.Atoi(fs[0])
+	b, err2 := strconv.Atoi(fs[1])
+	if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
+		return -1, -1
+	}
+	return a, b
 }
 
 // reservedInside counts the ports of a "8080,9000-9010" list inside [lo, hi].

@@ -283,21 +283,6 @@ func (ns *e2eNS) collectAll(dir string) map[string]string {
 	return bundles
 }
 
-func analyzeBundle(t *testing.T, rs []*analyze.Rule, path string) *analyze.Report {
-	t.Helper()
-	snap, err := analyze.Load([]string{path}, analyze.Options{})
-	if err != nil {
-		t.Fatalf("load %s: %v", path, err)
-	}
-	rep := analyze.Run(snap, rs)
-	for _, p := range rep.Problems {
-		if strings.Contains(p.Message, "rule ") {
-			t.Errorf("%s: a rule failed: %s", path, p)
-		}
-	}
-	return rep
-}
-
 func findingOf(rep *analyze.Report, rule string) *analyze.Finding {
 	for i := range rep.Findings {
 		if rep.Findings[i].Rule == rule {
@@ -412,7 +397,7 @@ func TestCollectE2E(t *testing.T) {
 
 		reports := map[string]*analyze.Report{}
 		for name, path := range bundles {
-			rep := analyzeBundle(t, rs, path)
+			rep := analyzeInputs(t, rs, path)
 			reports[name] = rep
 			f := findingOf(rep, "close-wait-leak")
 			if f == nil {
@@ -445,7 +430,7 @@ func TestCollectE2E(t *testing.T) {
 			checkSameDiagnosis(t, reports["go"], reports["go-redact"])
 		}
 		if nonRoot != "" {
-			rep := analyzeBundle(t, rs, nonRoot)
+			rep := analyzeInputs(t, rs, nonRoot)
 			if !rep.Snapshot.Host.NonRoot || !slices.Contains(rep.Notes, analyze.NoteNonRoot) {
 				t.Errorf("bundle collected as nobody: Host.NonRoot %v, notes %q", rep.Snapshot.Host.NonRoot, rep.Notes)
 			}
@@ -498,7 +483,7 @@ func TestCollectE2E(t *testing.T) {
 		checkNoNewSockets(t, before, after, peerInodes(srv.pid, cli.pid))
 		reports := map[string]*analyze.Report{}
 		for name, path := range bundles {
-			rep := analyzeBundle(t, rs, path)
+			rep := analyzeInputs(t, rs, path)
 			reports[name] = rep
 			var f *analyze.Finding
 			for i := range rep.Findings {
