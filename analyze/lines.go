@@ -114,10 +114,16 @@ func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
 // Fields returns the current line split like fields, and records a
 // problem in out when the line was cut at MaxLineBytes.
 func (s *LineScanner) Fields(dst [][]byte, out *Listing) [][]byte {
-	if s.tooLong {
-		out.Problemf(s.n, "line longer than the limit, cut")
-	}
+	s.ReportTooLong(out)
 	return fields(dst, s.line)
+}
+
+// ReportTooLong records a problem in out when the current line was cut at
+// MaxLineBytes.
+func (s *LineScanner) ReportTooLong(out *Listing) {
+	if s.tooLong {
+		out.Problemf(s.n, "line longer than "+itoa(MaxLineBytes>>10)+" KiB, cut")
+	}
 }
 
 // atoi parses a non-negative decimal integer without allocating.

@@ -130,9 +130,7 @@ func parseNDD(r io.Reader, out *Listing) error {
 	}
 	for sc.Scan() {
 		line := sc.Bytes()
-		if sc.TooLong() {
-			out.Problemf(sc.Line(), "line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		t := strings.TrimSpace(string(line))
 		if t == "" {
 			continue

@@ -355,9 +355,7 @@ func parseNetstatBSD(r io.Reader, out *Listing) error {
 	)
 	for sc.Scan() {
 		line := sc.Bytes()
-		if sc.TooLong() {
-			out.Problemf(sc.Line(), "line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -634,9 +632,7 @@ func parseNetstatBSDListen(r io.Reader, out *Listing) error {
 	in := true
 	for sc.Scan() {
 		line := sc.Bytes()
-		if sc.TooLong() {
-			out.Problemf(sc.Line(), "line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		t := strings.TrimSpace(string(line))
 		if t == "" {
 			continue

@@ -157,9 +157,7 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 	for sc.Scan() {
 		line := sc.Bytes()
 		n := sc.Line()
-		if sc.TooLong() {
-			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
-		}
+		sc.ReportTooLong(out)
 		fs = fieldsN(fs, line, 6) // Proto .. State; the rest is read from the line
 		if len(fs) == 0 {
 			continue

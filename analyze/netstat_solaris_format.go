@@ -183,9 +183,7 @@ func parseNetstatSolaris(r io.Reader, out *Listing) error {
 	)
 	for sc.Scan() {
 		line := sc.Bytes()
-		if sc.TooLong() {
-			out.Problemf(sc.Line(), "line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		t := string(bytes.TrimSpace(line))
 		if t == "" {
 			continue

@@ -199,9 +199,7 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 	for sc.Scan() {
 		line := sc.Bytes()
 		n := sc.Line()
-		if sc.TooLong() {
-			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
-		}
+		sc.ReportTooLong(out)
 		if isProcNetHeader(line) {
 			if isProcNetUDPHeader(line) {
 				if !any {

@@ -165,9 +165,7 @@ func parseProcSNMP(r io.Reader, out *Listing) error {
 	for sc.Scan() {
 		line := sc.Bytes()
 		n := sc.Line()
-		if sc.TooLong() {
-			out.Problemf(n, "line longer than "+itoa(MaxLineBytes)+" bytes, cut")
-		}
+		sc.ReportTooLong(out)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}

@@ -64,9 +64,7 @@ func parseSS(r io.Reader, out *Listing) error {
 			continue
 		}
 		nonEmpty++
-		if sc.TooLong() {
-			out.Problemf(n, "ss: line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		if line[0] == '\t' {
 			// tcp_info / skmem continuation of the previous record.
 			if p.curLine != 0 && !p.skip {

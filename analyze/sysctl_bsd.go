@@ -93,9 +93,7 @@ func parseSysctlBSD(r io.Reader, out *Listing) error {
 	var last string
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
-		if sc.TooLong() {
-			out.Problemf(sc.Line(), "line longer than 64 KiB, cut")
-		}
+		sc.ReportTooLong(out)
 		if len(line) == 0 {
 			continue
 		}
