@@ -28,6 +28,9 @@ type Limits struct {
 	MaxEntries      int   // files in one archive or folder
 	MaxNameLen      int   // bytes of one entry name
 	MaxAuxFileBytes int64 // bytes kept of small text files (nsswitch.conf, ...)
+	// MaxDecode bounds a file that must be decoded (UTF-16, a legacy code
+	// page) before parsing: decoding holds it whole in memory.
+	MaxDecode int64
 }
 
 // DefaultLimits suit a 1,000,000-socket listing with room to spare.
@@ -38,6 +41,7 @@ var DefaultLimits = Limits{
 	MaxEntries:      20000,
 	MaxNameLen:      1024,
 	MaxAuxFileBytes: 256 << 10,
+	MaxDecode:       256 << 20,
 }
 
 // ErrLimit is wrapped by errors for inputs over a limit.

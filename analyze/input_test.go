@@ -134,6 +134,33 @@ func TestBombsAndLimits(t *testing.T) {
 	}
 }
 
+// TestDecodeLimit: a file that must be decoded before parsing (here
+// UTF-16) and is larger than the limit fails with an error naming it,
+// instead of being cut.
+func TestDecodeLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "netstat-ano.txt")
+	var b bytes.Buffer
+	b.Write([]byte{0xff, 0xfe})
+	row := "  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1012\r\n"
+	for b.Len() < 3<<20 {
+		for _, r := range row {
+			b.WriteByte(byte(r))
+			b.WriteByte(0)
+		}
+	}
+	os.WriteFile(path, b.Bytes(), 0o644)
+	lim := DefaultLimits
+	lim.MaxFile, lim.MaxDecode = 4<<20, 4<<20
+	if _, err := Load([]string{path}, Options{Limits: lim}); err != nil {
+		t.Fatalf("under the limit: %v", err)
+	}
+	lim.MaxDecode = 1 << 20
+	_, err := Load([]string{path}, Options{Limits: lim})
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "netstat-ano.txt") {
+		t.Errorf("over the limit: err = %v, want a limit error naming netstat-ano.txt", err)
+	}
+}
+
 // TestHugeLine: a line longer than MaxLineBytes is cut and reported with
 // its line number; the rest of the listing is read.
 func TestHugeLine(t *testing.T) {

@@ -217,7 +217,9 @@ func (ld *loader) readListing(f file) error {
 		r = sizedReader{br, f.Size}
 	}
 	if needsDecoding(head) {
-		data, err := io.ReadAll(io.LimitReader(br, ld.lim.MaxAuxFileBytes*256))
+		// Decoding needs the whole text in memory: bounded, and loudly.
+		limit := ld.lim.MaxDecode
+		data, err := io.ReadAll(&capReader{br, limit, f.Display + ": more than " + sizeString(limit) + " of text to decode (UTF-16 or a legacy code page)"})
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Display, err)
 		}
