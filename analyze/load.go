@@ -219,7 +219,7 @@ func (ld *loader) readListing(f file) error {
 	if needsDecoding(head) {
 		// Decoding needs the whole text in memory: bounded, and loudly.
 		limit := ld.lim.MaxDecode
-		data, err := io.ReadAll(&capReader{br, limit, f.Display + ": more than " + sizeString(limit) + " of text to decode (UTF-16 or a legacy code page)"})
+		data, err := io.ReadAll(&capReader{br, limit, "more than " + sizeString(limit) + " of text to decode (UTF-16 or a legacy code page)"})
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Display, err)
 		}
