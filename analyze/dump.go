@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 )
@@ -14,7 +13,7 @@ func (l *Listing) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "families %v richness %d sockets %d\n", l.Families, l.Richness, len(l.Sockets))
 	for i := range l.Sockets {
-		b.WriteString(l.Sockets[i].String())
+		b.WriteString(l.SocketString(i))
 		b.WriteByte('\n')
 	}
 	for _, k := range sortedKeys(l.Counters) {
@@ -29,15 +28,23 @@ func (l *Listing) String() string {
 	return b.String()
 }
 
-// String renders one socket on one line, listing only known fields.
-func (s *Socket) String() string {
+// String renders one socket on one line, listing only known fields
+// (tcp_info lives in the socket's table: see Listing.SocketString).
+func (s *Socket) String() string { return socketString(s, nil) }
+
+// SocketString renders socket i with its tcp_info, if any.
+func (l *Listing) SocketString(i int) string {
+	return socketString(&l.Sockets[i], l.Info(&l.Sockets[i]))
+}
+
+func socketString(s *Socket, in *TCPInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v%d %s %s -> %s", s.Family, s.State, endpointString(s.Local, s.LocalName), endpointString(s.Remote, s.RemoteName))
 	fmt.Fprintf(&b, " q=%d/%d", s.RecvQ, s.SendQ)
 	if s.BacklogKnown {
 		b.WriteString(" backlog")
 	}
-	if s.Process != "" || s.PID != 0 {
+	if s.Process != NoName || s.PID != 0 {
 		fmt.Fprintf(&b, " proc=%q pid=%d", s.Process, s.PID)
 		if s.OwnerInferred {
 			b.WriteString(" inferred")
@@ -52,10 +59,10 @@ func (s *Socket) String() string {
 	if s.Inode != 0 {
 		fmt.Fprintf(&b, " ino=%d", s.Inode)
 	}
-	if s.Timer != "" || s.TimerSecs >= 0 {
+	if s.Timer != TimerNone || s.TimerSecs >= 0 {
 		fmt.Fprintf(&b, " timer=%s/%g/%d", s.Timer, s.TimerSecs, s.Retransmits)
 	}
-	if in := s.Info; in != nil {
+	if in != nil {
 		fmt.Fprintf(&b, " info{rto=%g rtt=%g lastsnd=%d lastrcv=%d lastack=%d retrans=%d/%d unacked=%d backoff=%d cwnd=%d",
 			in.RTO, in.RTT, in.LastSnd, in.LastRcv, in.LastAck, in.Retrans, in.RetransTotal, in.Unacked, in.Backoff, in.Cwnd)
 		fmt.Fprintf(&b, " bytes=%d/%d/%d/%d skmem=%d/%d/%d/%d}", in.BytesSent, in.BytesRetrans, in.BytesAcked, in.BytesRecv,
@@ -64,9 +71,9 @@ func (s *Socket) String() string {
 	return b.String()
 }
 
-func endpointString(ap netip.AddrPort, name string) string {
-	if name != "" {
-		return name + ":" + itoa(int(ap.Port()))
+func endpointString(ap AddrPort, name Name) string {
+	if name != NoName {
+		return name.String() + ":" + itoa(int(ap.Port()))
 	}
 	return ap.String()
 }

@@ -8,10 +8,10 @@ import (
 
 // An Endpoint is an address and port as a listing printed it.
 type Endpoint struct {
-	AddrPort netip.AddrPort // address invalid when the listing printed a host name
-	Name     string         // host name as printed (possibly truncated), when not an address
-	Wildcard bool           // "*", "0.0.0.0", "::" or "*:*" forms: any address
-	AnyPort  bool           // port printed as "*"
+	AddrPort AddrPort // address invalid when the listing printed a host name
+	Name     Name     // host name as printed (possibly truncated), when not an address
+	Wildcard bool     // "*", "0.0.0.0", "::" or "*:*" forms: any address
+	AnyPort  bool     // port printed as "*"
 }
 
 var errEndpoint = errors.New("not an address:port")
@@ -37,7 +37,7 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 	if i < 0 {
 		if dotPort && len(tok) == 1 && tok[0] == '*' {
 			e.Wildcard, e.AnyPort = true, true
-			e.AddrPort = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+			e.AddrPort = AddrPortFrom(netip.IPv4Unspecified(), 0)
 			return e, nil
 		}
 		return e, errEndpoint
@@ -59,7 +59,7 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 		if n > 65535 {
 			return e, errEndpoint
 		}
-		e.AddrPort = netip.AddrPortFrom(netip.Addr{}, uint16(n))
+		e.AddrPort = AddrPortFrom(netip.Addr{}, uint16(n))
 	}
 	portNum := e.AddrPort.Port()
 	// Host.
@@ -74,7 +74,7 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 	switch {
 	case len(host) == 0 || (len(host) == 1 && host[0] == '*'):
 		e.Wildcard = true
-		e.AddrPort = netip.AddrPortFrom(netip.IPv4Unspecified(), portNum)
+		e.AddrPort = AddrPortFrom(netip.IPv4Unspecified(), portNum)
 		return e, nil
 	}
 	a, ok := parseIPv4(host)
@@ -86,13 +86,13 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 		if dotPort || bytes.IndexByte(host, ':') < 0 {
 			switch string(host) {
 			case "localhost", "localhost.localdomain", "ip6-localhost":
-				e.AddrPort = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), portNum)
+				e.AddrPort = AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), portNum)
 				return e, nil
 			}
 			if !validHostName(host) {
 				return e, errEndpoint
 			}
-			e.Name = string(host)
+			e.Name = Intern(string(host))
 			return e, nil
 		}
 		return e, errEndpoint
@@ -101,7 +101,7 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 	if a.IsUnspecified() {
 		e.Wildcard = true
 	}
-	e.AddrPort = netip.AddrPortFrom(a, portNum)
+	e.AddrPort = AddrPortFrom(a, portNum)
 	return e, nil
 }
 
@@ -122,7 +122,7 @@ func validHostName(b []byte) bool {
 }
 
 // family returns 4 or 6 for an endpoint's address (6 for a v6 wildcard).
-func family(a netip.Addr) int {
+func family(a netip.Addr) uint8 {
 	if a.Is6() {
 		return 6
 	}

@@ -50,8 +50,8 @@ func TestParseEndpoint(t *testing.T) {
 			continue
 		}
 		got := e.AddrPort.String()
-		if e.Name != "" {
-			got = e.Name + ":" + itoa(int(e.AddrPort.Port()))
+		if e.Name != NoName {
+			got = e.Name.String() + ":" + itoa(int(e.AddrPort.Port()))
 		}
 		if got != tt.want || e.Wildcard != tt.wildcard || e.AnyPort != tt.anyPort {
 			t.Errorf("ParseEndpoint(%q) = %s wildcard=%v anyPort=%v, want %s %v %v",

@@ -234,16 +234,16 @@ func newFacts(s *Snapshot) *Facts {
 	}
 	smp := s.Latest()
 	f.TotalSockets = len(smp.Sockets)
+	f.States = stateCounts(smp.Sockets)
 	for i := range smp.Sockets {
 		so := &smp.Sockets[i]
-		f.States[so.State]++
-		if so.Process != "" || (so.PID != 0 && !so.OwnerInferred) {
+		if so.Process != NoName || (so.PID != 0 && !so.OwnerInferred) {
 			f.HasOwners = true
 		}
-		if so.Timer != "" || so.TimerSecs >= 0 {
+		if so.Timer != TimerNone || so.TimerSecs >= 0 {
 			f.HasTimers = true
 		}
-		if so.Info != nil {
+		if so.HasInfo() {
 			f.HasTCPInfo = true
 		}
 	}
@@ -255,13 +255,10 @@ func newFacts(s *Snapshot) *Facts {
 		}
 		f.HasOwners = len(smp.OwnerCounts) > 0
 	}
-	f.HasListeners = f.States[Listen] > 0
+	f.HasListeners = f.States[Listen.String()] > 0
 	f.FirstStates = f.States
 	if first := s.First(); first != smp {
-		f.FirstStates = map[string]int{}
-		for i := range first.Sockets {
-			f.FirstStates[first.Sockets[i].State]++
-		}
+		f.FirstStates = stateCounts(first.Sockets)
 		if first.CountsOnly() {
 			f.FirstStates = countStates(first)
 		}
@@ -469,6 +466,21 @@ func (f *Facts) TwReuse(loopback bool) bool {
 		return loopback
 	}
 	return false
+}
+
+// stateCounts counts sockets by canonical state name.
+func stateCounts(socks []Socket) map[string]int {
+	var n [numStates]int
+	for i := range socks {
+		n[socks[i].State]++
+	}
+	m := map[string]int{}
+	for st, c := range n {
+		if c > 0 {
+			m[State(st).String()] = c
+		}
+	}
+	return m
 }
 
 // countStates returns a counts-only sample's sockets per state: the state

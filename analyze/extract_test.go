@@ -27,7 +27,7 @@ func dumpSnapshot(s *Snapshot) string {
 	for i, smp := range s.Samples {
 		st := map[string]int{}
 		for j := range smp.Sockets {
-			st[smp.Sockets[j].State]++
+			st[smp.Sockets[j].State.String()]++
 		}
 		fmt.Fprintf(&b, "sample %d time=%s sockets=%d\n", i, smp.Time.Format("2006-01-02T15:04:05Z"), len(smp.Sockets))
 		for _, k := range sortedKeys(st) {
@@ -168,9 +168,9 @@ func TestCommandFormats(t *testing.T) {
 
 func TestStateOfCommand(t *testing.T) {
 	for cmd, want := range map[string]string{
-		"netstat -apn | grep CLOSE_WAIT | awk '{print $7}' | sort | uniq -c": CloseWait,
-		"ss -tanp state close-wait":         CloseWait,
-		"netstat -an | grep -c TIME_WAIT":   TimeWait,
+		"netstat -apn | grep CLOSE_WAIT | awk '{print $7}' | sort | uniq -c": "CLOSE_WAIT",
+		"ss -tanp state close-wait":         "CLOSE_WAIT",
+		"netstat -an | grep -c TIME_WAIT":   "TIME_WAIT",
 		"netstat -apn | grep java":          "",
 		"ss -tan | awk '{print $1}' | sort": "",
 	} {

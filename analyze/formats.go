@@ -30,6 +30,14 @@ type Format struct {
 	// the input is not this format at all; bad lines become out.Problem
 	// entries (with their line number) and parsing goes on.
 	Parse func(r io.Reader, out *Listing) error
+
+	// Cut, when set, says that a record starts at this line (without its
+	// newline) such that parsing the text in pieces cut before such lines
+	// gives the same sockets, problems and richness, in the same order, as
+	// parsing it whole: a large listing is then parsed on several cores
+	// (see parseFormat). Formats whose rows depend on earlier lines leave
+	// it nil.
+	Cut func(line []byte) bool
 }
 
 // formats is the table of every supported format, most specific first.
@@ -108,7 +116,9 @@ func detect(head []string) (best *Detection, all []Detection) {
 
 // A Listing is what one parser made of one input.
 type Listing struct {
-	Sockets  []Socket
+	Sockets []Socket
+	// Infos holds the sockets' tcp_info (ss -i); see Info.
+	Infos    []TCPInfo
 	Counters map[string]int64
 	Sysctls  map[string]string
 	// Families lists the address families the socket table covers
@@ -123,7 +133,39 @@ type Listing struct {
 	// "pid/program" -> sockets ("" = state not said).
 	StateCounts map[string]int
 	OwnerCounts map[string]map[string]int
+
+	// richBase and richHas are what Richness was made of (setRichness),
+	// so that listings parsed in pieces can be joined.
+	richBase int
+	richHas  richness
 }
+
+// richness says which optional columns a socket table had; each adds to
+// Listing.Richness once.
+type richness uint8
+
+const (
+	richOwners richness = 1 << iota // process names or PIDs: +20
+	richTimers                      // timers: +10
+	richInfo                        // tcp_info: +10
+	richInodes                      // inodes: +5
+)
+
+var richBonus = [...]int{20, 10, 10, 5}
+
+// setRichness sets Richness to base plus the bonus of each column had.
+func (l *Listing) setRichness(base int, has richness) {
+	l.richBase, l.richHas, l.Richness = base, has, base
+	for i, b := range richBonus {
+		if has&(1<<i) != 0 {
+			l.Richness += b
+		}
+	}
+}
+
+// Info returns the tcp_info of one of the listing's sockets, nil when
+// the listing had none for it.
+func (l *Listing) Info(s *Socket) *TCPInfo { return infoOf(l.Infos, s) }
 
 // Problemf records a problem at a line of the input.
 func (l *Listing) Problemf(line int, msg string) {

@@ -23,7 +23,7 @@ var getNetTCPFormat = &Format{
 // psStates maps the TcpState enum names (lower case) and, for CSV written
 // from the raw CIM value, their MIB_TCP_STATE numbers (unverified: every
 // capture seen so far carries the names).
-var psStates = map[string]string{
+var psStates = map[string]State{
 	"closed": Close, "listen": Listen, "synsent": SynSent, "synreceived": SynRecv,
 	"established": Established, "finwait1": FinWait1, "finwait2": FinWait2,
 	"closewait": CloseWait, "closing": Closing, "lastack": LastAck,
@@ -33,7 +33,7 @@ var psStates = map[string]string{
 	"11": TimeWait, "12": Close, "100": Bound,
 }
 
-func psState(w string) (string, bool) {
+func psState(w string) (State, bool) {
 	s, ok := psStates[strings.ToLower(w)]
 	return s, ok
 }
@@ -199,7 +199,7 @@ func psRow(out *Listing, n int, laddr, lport, raddr, rport, state, pid []byte) {
 	s.Local, s.LocalName = local.AddrPort, local.Name
 	s.Remote, s.RemoteName = remote.AddrPort, remote.Name
 	s.Family = 4
-	if local.Name == "" {
+	if local.Name == NoName {
 		s.Family = family(local.AddrPort.Addr())
 	}
 	if st, ok := psState(string(state)); ok {
@@ -216,7 +216,7 @@ func psRow(out *Listing, n int, laddr, lport, raddr, rport, state, pid []byte) {
 		if v, ok := atoi(pid); ok && v <= 1<<31-1 {
 			s.PID = int(v)
 			if name, sys := winSystemPIDs[s.PID]; sys {
-				s.Process = name
+				s.Process = Intern(name)
 			}
 		} else {
 			out.Problemf(n, fmt.Sprintf("bad OwningProcess %q", clip(pid)))

@@ -132,10 +132,10 @@ type Group struct {
 	// are set, ports, queues, peers and timers are not.
 	CountsOnly bool
 
-	ports   map[string]map[int]int            // state -> local port -> count
-	remotes map[string]map[netip.AddrPort]int // state -> remote -> count
-	owners  map[ownerID]int                   // owner -> sockets
-	live    map[ownerID]int                   // owner -> sockets other than TIME_WAIT, named owners only
+	ports   map[State]map[int]int      // state -> local port -> count
+	remotes map[State]map[AddrPort]int // state -> remote -> count
+	owners  map[ownerID]int            // owner -> sockets
+	live    map[ownerID]int            // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
@@ -148,7 +148,7 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
-	m := g.ports[canonicalOr(state)]
+	m := g.ports[stateKey(state)]
 	if len(m) == 0 && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
@@ -162,7 +162,7 @@ func (g *Group) Ports(state string) string {
 // Remotes names the remote endpoints of the group's sockets in a state,
 // most used first, at most three.
 func (g *Group) Remotes(state string) string {
-	m := g.remotes[canonicalOr(state)]
+	m := g.remotes[stateKey(state)]
 	if len(m) == 0 && g.CountsOnly {
 		return "unknown peers (counts only)"
 	}
@@ -219,13 +219,22 @@ func (g *Group) LiveOwners() string {
 }
 
 // DistinctRemotes counts the distinct remote endpoints in a state.
-func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[canonicalOr(state)]) }
+func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[stateKey(state)]) }
 
 func canonicalOr(s string) string {
 	if c, ok := CanonicalState(s); ok {
-		return c
+		return c.String()
 	}
 	return s
+}
+
+// stateKey maps a state name from a rule to a State; an unknown name
+// gives numStates, which no socket has.
+func stateKey(s string) State {
+	if c, ok := CanonicalState(s); ok {
+		return c
+	}
+	return numStates
 }
 
 // topList renders up to three "name (count)" entries, most first, ties by
@@ -274,7 +283,8 @@ type sockFacts struct {
 	recvStuck  bool
 	sendStuck  bool
 	idleNoKA   bool
-	external   bool // the remote address is public
+	external   bool  // the remote address is public
+	lastRcv    int64 // ms since the last receive (ss -i); -1 unknown
 }
 
 // add counts one socket into the group.
@@ -300,7 +310,7 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	}
 	if x.idleNoKA {
 		g.IdleNoKeepalive++
-		g.IdleMaxMS = max(g.IdleMaxMS, s.Info.LastRcv)
+		g.IdleMaxMS = max(g.IdleMaxMS, x.lastRcv)
 	}
 	if x.external && s.State == SynSent {
 		g.SynSentExternal++
@@ -361,8 +371,8 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 		} else {
 			g.CloseWaitClient++
 		}
-		if s.Info != nil && int(s.Info.LastRcv) > g.CloseWaitIdleMS {
-			g.CloseWaitIdleMS = int(s.Info.LastRcv)
+		if x.lastRcv >= 0 && int(x.lastRcv) > g.CloseWaitIdleMS {
+			g.CloseWaitIdleMS = int(x.lastRcv)
 		}
 	case LastAck:
 		g.LastAck++
@@ -402,7 +412,7 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	// ephemeral and would make these maps as large as the socket table.
 	if server || s.State == Listen {
 		if g.ports == nil {
-			g.ports = map[string]map[int]int{}
+			g.ports = map[State]map[int]int{}
 		}
 		pm := g.ports[s.State]
 		if pm == nil {
@@ -413,11 +423,11 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	}
 	if trackRemotes && s.State != Listen {
 		if g.remotes == nil {
-			g.remotes = map[string]map[netip.AddrPort]int{}
+			g.remotes = map[State]map[AddrPort]int{}
 		}
 		rm := g.remotes[s.State]
 		if rm == nil {
-			rm = map[netip.AddrPort]int{}
+			rm = map[AddrPort]int{}
 			g.remotes[s.State] = rm
 		}
 		if _, ok := rm[s.Remote]; ok || len(rm) < maxTracked {
@@ -430,7 +440,7 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 		if g.owners == nil {
 			g.owners = map[ownerID]int{}
 		}
-		o := ownerID{s.Process, s.PID, s.OwnerInferred}
+		o := ownerID{s.Process.String(), s.PID, s.OwnerInferred}
 		if len(g.owners) < maxTracked || g.owners[o] > 0 {
 			g.owners[o]++
 		}
@@ -592,8 +602,12 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			if prev != nil {
 				r.x = prev.facts(s)
 			}
-			if s.State == Established && s.Info != nil && s.Info.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
-				r.x.idleNoKA = true
+			r.x.lastRcv = -1
+			if in := smp.Info(s); in != nil {
+				r.x.lastRcv = in.LastRcv
+				if s.State == Established && in.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
+					r.x.idleNoKA = true
+				}
 			}
 			if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
 				r.x.external = true
@@ -683,19 +697,19 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
-		k := procKey{name: s.Process, pid: s.PID}
-		if s.Process == "" && s.PID == 0 && (s.State == Listen || r.server) {
+		k := procKey{name: s.Process.String(), pid: s.PID}
+		if s.Process == NoName && s.PID == 0 && (s.State == Listen || r.server) {
 			k.port = s.Local.Port()
 		}
 		pg := groups[k]
 		if pg == nil {
-			name := ownerName(s.Process, s.PID)
+			name := ownerName(s.Process.String(), s.PID)
 			if k.port != 0 {
 				name = fmt.Sprintf("an unknown process on :%d", k.port)
 			}
 			pg = newGroup("process", name)
-			pg.Owner, pg.Process, pg.PID = name, s.Process, s.PID
-			pg.OwnerKnown = s.Process != "" || s.PID != 0
+			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
+			pg.OwnerKnown = s.Process != NoName || s.PID != 0
 			if p := procs[s.PID]; p != nil && s.PID != 0 {
 				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
 				if pg.Process == "" {
@@ -719,7 +733,7 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners map[*Socket]*Group, li *listenerIndex, ephLow, ephHigh int) int {
 	type destKey struct {
 		l netip.Addr
-		r netip.AddrPort
+		r AddrPort
 	}
 	ports := map[int]*Group{}
 	dests := map[destKey]*Group{}
@@ -787,8 +801,8 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 		dg.pickOwner()
 		if ls := li.byPort[uint16(dg.RemotePort)]; len(ls) > 0 && (dg.Loopback || dg.LocalPeer) {
 			for _, l := range ls {
-				if l.Process != "" || l.PID != 0 {
-					dg.RemoteOwner = ownerName(l.Process, l.PID)
+				if l.Process != NoName || l.PID != 0 {
+					dg.RemoteOwner = ownerName(l.Process.String(), l.PID)
 					break
 				}
 			}
@@ -799,8 +813,8 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 }
 
 func (g *Group) setOwner(s *Socket) {
-	g.Owner, g.Process, g.PID = ownerName(s.Process, s.PID), s.Process, s.PID
-	g.OwnerKnown = s.Process != "" || s.PID != 0
+	g.Owner, g.Process, g.PID = ownerName(s.Process.String(), s.PID), s.Process.String(), s.PID
+	g.OwnerKnown = s.Process != NoName || s.PID != 0
 	g.OwnerInferred = s.OwnerInferred
 }
 
@@ -838,10 +852,10 @@ func addrString(a netip.Addr) string {
 // tracks), so a pathological first sample cannot exhaust memory.
 const maxPrevTracked = 1 << 20
 
-type prevKey struct{ l, r netip.AddrPort }
+type prevKey struct{ l, r AddrPort }
 
 type prevSock struct {
-	state        string
+	state        State
 	recvQ, sendQ int64
 	inode        uint64
 }
@@ -931,8 +945,9 @@ func addCounts(gs *Groups, smp *Sample, procs map[int]*Process) {
 }
 
 // addCount counts n sockets in a state, without any per-socket detail.
-func (g *Group) addCount(state string, n int) {
+func (g *Group) addCount(name string, n int) {
 	g.Sockets += n
+	state, _ := CanonicalState(name)
 	switch state {
 	case Established:
 		g.Established += n

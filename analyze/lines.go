@@ -143,19 +143,6 @@ func atoi(b []byte) (int64, bool) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// An interner returns one shared string per distinct byte sequence, so
-// that a million sockets owned by "java" hold one "java" string.
-type interner map[string]string
-
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	in[s] = s
-	return s
-}
-
 // parseDecimal parses "123" or "0.024" without allocating. The value is
 // computed as mantissa / 10^decimals so that "1.864" is the float nearest
 // to 1.864.

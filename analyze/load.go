@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"path"
 	"sort"
 	"strconv"
@@ -348,7 +347,7 @@ func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPat
 		ld.problem(src.Path, 0, fmt.Sprintf("not parsed as %s: %v", fmtv.Name, err))
 		return nil
 	}
-	if st := stateOfCommand(command); st != "" {
+	if st, ok := CanonicalState(stateOfCommand(command)); ok {
 		// "ss -tan state close-wait" prints no State column.
 		for i := range l.Sockets {
 			if l.Sockets[i].State == Unknown {
@@ -683,16 +682,27 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 		smp.SocketSources = append(smp.SocketSources, ld.snap.Sources[sl.src].Path)
 		if len(fams) == len(sl.listing.Families) {
 			if smp.Sockets == nil {
-				smp.Sockets = sl.listing.Sockets // the usual case: one table, no copy
-			} else {
-				smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
+				// The usual case: one table, no copy.
+				smp.Sockets, smp.Infos = sl.listing.Sockets, sl.listing.Infos
+				continue
+			}
+			from, base := len(smp.Sockets), uint32(len(smp.Infos))
+			smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
+			smp.Infos = append(smp.Infos, sl.listing.Infos...)
+			for i := from; i < len(smp.Sockets); i++ {
+				if smp.Sockets[i].info != 0 {
+					smp.Sockets[i].info += base
+				}
 			}
 			continue
 		}
 		for i := range sl.listing.Sockets {
 			for _, f := range fams {
-				if sl.listing.Sockets[i].Family == f {
-					smp.Sockets = append(smp.Sockets, sl.listing.Sockets[i])
+				if s := &sl.listing.Sockets[i]; int(s.Family) == f {
+					smp.Sockets = append(smp.Sockets, *s)
+					if in := sl.listing.Info(s); in != nil {
+						setInfo(&smp.Infos, &smp.Sockets[len(smp.Sockets)-1], *in)
+					}
 				}
 			}
 		}
@@ -702,8 +712,8 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 		return
 	}
 	type key struct {
-		l, r  netip.AddrPort
-		state string
+		l, r  AddrPort
+		state State
 	}
 	index := make(map[key]int, len(smp.Sockets))
 	for i := range smp.Sockets {
@@ -722,16 +732,20 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 				continue
 			}
 			enrich(&smp.Sockets[i], o)
+			if in := sl.listing.Info(o); in != nil && !smp.Sockets[i].HasInfo() {
+				setInfo(&smp.Infos, &smp.Sockets[i], *in)
+			}
 		}
 	}
 }
 
-// enrich fills fields of s that o knows and s does not.
+// enrich fills fields of s that o knows and s does not (tcp_info is
+// the caller's: it lives in the tables).
 func enrich(s, o *Socket) {
 	if s.PID == 0 && o.PID != 0 {
 		s.PID, s.Process, s.FD = o.PID, o.Process, o.FD
 	}
-	if s.Process == "" && o.Process != "" {
+	if s.Process == NoName && o.Process != NoName {
 		s.Process = o.Process
 	}
 	if s.UID < 0 {
@@ -740,11 +754,8 @@ func enrich(s, o *Socket) {
 	if s.Inode == 0 {
 		s.Inode = o.Inode
 	}
-	if s.Timer == "" && s.TimerSecs < 0 && (o.Timer != "" || o.TimerSecs >= 0) {
+	if s.Timer == TimerNone && s.TimerSecs < 0 && (o.Timer != TimerNone || o.TimerSecs >= 0) {
 		s.Timer, s.TimerSecs, s.Retransmits = o.Timer, o.TimerSecs, o.Retransmits
-	}
-	if s.Info == nil {
-		s.Info = o.Info
 	}
 	if s.State == Listen && !s.BacklogKnown && o.BacklogKnown {
 		s.SendQ, s.BacklogKnown = o.SendQ, true

@@ -283,10 +283,10 @@ func parseLsofRow(fs [][]byte, k, n int, out *Listing, names interner) (Socket, 
 		}
 		s.Remote, s.RemoteName = lsofAddr(remote, remoteTok, fam), remote.Name
 	} else {
-		s.Remote = netip.AddrPortFrom(anyAddr(fam), 0)
+		s.Remote = AddrPortFrom(anyAddr(fam), 0)
 	}
-	s.Family = fam
-	if local.Name == "" && s.Local.Addr().Is4() {
+	s.Family = uint8(fam)
+	if local.Name == NoName && s.Local.Addr().Is4() {
 		s.Family = 4 // IPv4-mapped addresses on an IPv6 socket
 	}
 	if state == nil {
@@ -304,12 +304,12 @@ func parseLsofRow(fs [][]byte, k, n int, out *Listing, names interner) (Socket, 
 // lsofAddr gives a wildcard ("*:22") the unspecified address of the
 // socket's family, and "localhost" on an IPv6 socket the address ::1
 // (ParseEndpoint maps the name to 127.0.0.1).
-func lsofAddr(e Endpoint, tok []byte, fam int) netip.AddrPort {
+func lsofAddr(e Endpoint, tok []byte, fam int) AddrPort {
 	switch {
-	case e.Wildcard && e.Name == "":
-		return netip.AddrPortFrom(anyAddr(fam), e.AddrPort.Port())
+	case e.Wildcard && e.Name == NoName:
+		return AddrPortFrom(anyAddr(fam), e.AddrPort.Port())
 	case fam == 6 && bytes.HasPrefix(tok, []byte("localhost")) && e.AddrPort.Addr().Is4():
-		return netip.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
+		return AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
 	}
 	return e.AddrPort
 }
@@ -327,7 +327,7 @@ func anyAddr(fam int) netip.Addr {
 type lsofFieldParser struct {
 	active  bool
 	pid     int
-	command string
+	command Name
 	have    bool // a file is open
 	line    int
 	fd      int
@@ -349,7 +349,7 @@ func (p *lsofFieldParser) field(f []byte, n int, out *Listing, names interner) {
 	case 'p':
 		p.flush(out)
 		p.have = false
-		p.command = ""
+		p.command = NoName
 		p.pid = 0
 		if x, ok := atoi(v); ok && x <= 1<<31-1 {
 			p.pid = int(x)
@@ -430,7 +430,7 @@ func (p *lsofFieldParser) flush(out *Listing) {
 	}
 	if fam == 0 {
 		fam = 4
-		if local.Name == "" && !local.Wildcard && local.AddrPort.Addr().Is6() {
+		if local.Name == NoName && !local.Wildcard && local.AddrPort.Addr().Is6() {
 			fam = 6
 		}
 	}
@@ -442,14 +442,14 @@ func (p *lsofFieldParser) flush(out *Listing) {
 			return
 		}
 		s.Remote, s.RemoteName = lsofAddr(remote, remoteTok, fam), remote.Name
-		if p.fam == 0 && local.Wildcard && remote.Name == "" && remote.AddrPort.Addr().Is6() {
+		if p.fam == 0 && local.Wildcard && remote.Name == NoName && remote.AddrPort.Addr().Is6() {
 			fam = 6
 		}
 	} else {
-		s.Remote = netip.AddrPortFrom(anyAddr(fam), 0)
+		s.Remote = AddrPortFrom(anyAddr(fam), 0)
 	}
-	s.Family = fam
-	if local.Name == "" && s.Local.Addr().Is4() {
+	s.Family = uint8(fam)
+	if local.Name == NoName && s.Local.Addr().Is4() {
 		s.Family = 4
 	}
 	if st, ok := CanonicalState(p.state); ok {

@@ -82,7 +82,7 @@ func dotEndpoint(tok []byte) (e Endpoint, truncated bool, err error) {
 	} else if !(len(port) == 1 && port[0] == '*') {
 		return e, false, err
 	}
-	return Endpoint{AddrPort: netip.AddrPortFrom(netip.Addr{}, p), Name: string(host)}, true, nil
+	return Endpoint{AddrPort: AddrPortFrom(netip.Addr{}, p), Name: Intern(string(host))}, true, nil
 }
 
 // setSocketEndpoints fills Local, Remote and Family from parsed endpoints.
@@ -92,29 +92,29 @@ func dotEndpoint(tok []byte) (e Endpoint, truncated bool, err error) {
 func setSocketEndpoints(s *Socket, le, re Endpoint, famHint int) {
 	fam := famHint
 	switch {
-	case le.Name != "" && strings.IndexByte(le.Name, ':') >= 0:
+	case le.Name != NoName && strings.IndexByte(le.Name.String(), ':') >= 0:
 		fam = 6
 	case le.AddrPort.Addr().IsValid() && !le.Wildcard:
-		fam = family(le.AddrPort.Addr())
+		fam = int(family(le.AddrPort.Addr()))
 	case re.AddrPort.Addr().IsValid() && !re.Wildcard:
-		fam = family(re.AddrPort.Addr())
-	case re.Name != "" && strings.IndexByte(re.Name, ':') >= 0:
+		fam = int(family(re.AddrPort.Addr()))
+	case re.Name != NoName && strings.IndexByte(re.Name.String(), ':') >= 0:
 		fam = 6
 	}
 	if fam == 0 {
 		fam = 4
 	}
-	fix := func(e Endpoint) (netip.AddrPort, string) {
+	fix := func(e Endpoint) (AddrPort, Name) {
 		if e.Wildcard {
 			a := netip.IPv4Unspecified()
 			if fam == 6 {
 				a = netip.IPv6Unspecified()
 			}
-			return netip.AddrPortFrom(a, e.AddrPort.Port()), ""
+			return AddrPortFrom(a, e.AddrPort.Port()), NoName
 		}
 		return e.AddrPort, e.Name
 	}
-	s.Family = fam
+	s.Family = uint8(fam)
 	s.Local, s.LocalName = fix(le)
 	s.Remote, s.RemoteName = fix(re)
 }

@@ -26,11 +26,19 @@ var netstatLinuxFormat = &Format{
 	Example:     "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      812/sshd",
 	Detect:      detectNetstatLinux,
 	Parse:       parseNetstatLinux,
+	Cut:         netstatLinuxCut,
+}
+
+// netstatLinuxCut reports whether a line is a tcp row: rows are parsed
+// one at a time, whatever came before (headers only add richness, which
+// the rows show too).
+func netstatLinuxCut(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("tcp ")) || bytes.HasPrefix(line, []byte("tcp6 "))
 }
 
 // netstatLocalStates maps state words of translated net-tools catalogues
 // (formats.md §1.7) to canonical states.
-var netstatLocalStates = map[string]string{
+var netstatLocalStates = map[string]State{
 	"VERBUNDEN": Established, "ESTABELECIDA": Established, "SPOJENO": Established,
 	"ETABLERAD": Established, "ESTABLERT": Established,
 	"OUÇA": Listen, "NASLOUCHÁ": Listen, "LYSSNAR": Listen, "ESCOLTA": Listen,
@@ -39,9 +47,9 @@ var netstatLocalStates = map[string]string{
 
 // netstatState maps a net-tools state word to a canonical state. ss
 // spellings with hyphens are not net-tools and are refused.
-func netstatState(b []byte) (string, bool) {
+func netstatState(b []byte) (State, bool) {
 	if bytes.IndexByte(b, '-') >= 0 {
-		return "", false
+		return NoState, false
 	}
 	if s, ok := stateAliases[string(b)]; ok {
 		return s, true
@@ -204,7 +212,7 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		if msg != "" {
 			out.Problemf(n, msg)
 		}
-		if s.PID != 0 || s.Process != "" {
+		if s.PID != 0 || s.Process != NoName {
 			hasPID = true
 		}
 		if s.Retransmits >= 0 { // set only from a Timer column, "off" included
@@ -221,16 +229,17 @@ func parseNetstatLinux(r io.Reader, out *Listing) error {
 		return errNotNetstatLinux
 	}
 	out.Families = append(out.Families[:0], 4, 6)
-	out.Richness = 40
+	var has richness
 	if hasPID {
-		out.Richness += 20
+		has |= richOwners
 	}
 	if hasTimer {
-		out.Richness += 10
+		has |= richTimers
 	}
 	if hasInode {
-		out.Richness += 5
+		has |= richInodes
 	}
+	out.setRichness(40, has)
 	return nil
 }
 
@@ -248,7 +257,7 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 		return false, "bad Recv-Q/Send-Q in netstat row"
 	}
 	s.RecvQ, s.SendQ = rq, sq
-	var name string
+	var name Name
 	s.Local, name, ok = netstatEndpoint(fs[3], proto, cache)
 	if !ok {
 		return false, "bad local address " + strconvQuote(fs[3])
@@ -259,7 +268,7 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 		return false, "bad foreign address " + strconvQuote(fs[4])
 	}
 	s.RemoteName = name
-	s.Family = proto
+	s.Family = uint8(proto)
 	switch {
 	case s.Local.Addr().IsValid():
 		s.Family = family(s.Local.Addr())
@@ -343,16 +352,16 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
 // in a tcp6 row (old net-tools) is the IPv6 wildcard.
-func netstatEndpoint(tok []byte, proto int, cache endpointCache) (netip.AddrPort, string, bool) {
+func netstatEndpoint(tok []byte, proto int, cache endpointCache) (AddrPort, Name, bool) {
 	e, err := cache.parse(tok)
 	if err != nil {
-		return netip.AddrPort{}, "", false
+		return AddrPort{}, NoName, false
 	}
 	switch {
 	case e.Wildcard && proto == 6 && tok[0] == '*':
-		e.AddrPort = netip.AddrPortFrom(netip.IPv6Unspecified(), e.AddrPort.Port())
+		e.AddrPort = AddrPortFrom(netip.IPv6Unspecified(), e.AddrPort.Port())
 	case proto == 6 && bytes.HasPrefix(tok, []byte("ip6-localhost:")):
-		e.AddrPort = netip.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
+		e.AddrPort = AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
 	}
 	return e.AddrPort, e.Name, true
 }
@@ -377,35 +386,35 @@ func fieldEnd(line, f []byte) int {
 }
 
 // netstatTimer parses a trailing "NAME (SECS/RETR/PROBES)" timer column.
-func netstatTimer(rest []byte) (kind string, secs float64, retr, probes int, ok bool) {
+func netstatTimer(rest []byte) (kind Timer, secs float64, retr, probes int, ok bool) {
 	if len(rest) < 7 || rest[len(rest)-1] != ')' {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	open := bytes.LastIndexByte(rest, '(')
 	if open < 2 || rest[open-1] != ' ' {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	inner := rest[open+1 : len(rest)-1]
 	a := bytes.IndexByte(inner, '/')
 	if a < 0 {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	b := bytes.IndexByte(inner[a+1:], '/')
 	if b < 0 {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	b += a + 1
 	secs, ok1 := parseDecimal(inner[:a])
 	r, ok2 := atoi(inner[a+1 : b])
 	p, ok3 := atoi(inner[b+1:])
 	if !ok1 || !ok2 || !ok3 || r > 1<<31 || p > 1<<31 {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	nameEnd := open - 1
 	nameStart := lastIndexBlank(rest[:nameEnd]) + 1
 	name := rest[nameStart:nameEnd]
 	if len(name) == 0 {
-		return "", 0, 0, 0, false
+		return TimerNone, 0, 0, 0, false
 	}
 	switch string(name) {
 	case "off", "aus":

@@ -49,7 +49,7 @@ func solarisBlock(t string) (tcp bool, fam int, ok bool) {
 
 // solarisState maps a Solaris state word; "UnknownState(N)" is a state the
 // kernel did not name.
-func solarisState(b []byte) (string, bool) {
+func solarisState(b []byte) (State, bool) {
 	if bytes.HasPrefix(b, []byte("UnknownState(")) && bytes.HasSuffix(b, []byte(")")) {
 		return Unknown, true
 	}
@@ -111,7 +111,7 @@ type solarisFields struct {
 	local, remote  Endpoint
 	trunc          bool
 	sendQ, recvQ   int64
-	state          string
+	state          State
 	user, command  []byte
 	pid            int64
 	owner, unknown bool

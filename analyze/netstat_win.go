@@ -39,7 +39,7 @@ var winHeaderFirst = map[string]bool{"Proto": true, "协议": true, "Имя": tr
 
 // winStates maps the state words localised Windows prints, upper-cased.
 // Everything not here goes through CanonicalState (English words).
-var winStates = map[string]string{
+var winStates = map[string]State{
 	// German: these four are consistently reported (formats.md §5.4).
 	"ABHÖREN":           Listen,
 	"HERGESTELLT":       Established,
@@ -61,7 +61,7 @@ var winStates = map[string]string{
 }
 
 // winState maps a Windows state word to a canonical state.
-func winState(word []byte) (string, bool) {
+func winState(word []byte) (State, bool) {
 	if s, ok := CanonicalState(string(word)); ok {
 		return s, true
 	}
@@ -216,7 +216,7 @@ func parseNetstatWindows(r io.Reader, out *Listing) error {
 			continue // UDP rows (and their -b lines) are not ours
 		}
 		if s, ok := parseWinRow(fs, n, out, names); ok {
-			if s.PID != 0 || s.Process != "" {
+			if s.PID != 0 || s.Process != NoName {
 				sawPID = true
 			}
 			out.Sockets = append(out.Sockets, s)
@@ -254,9 +254,9 @@ func parseWinRow(fs [][]byte, n int, out *Listing, names interner) (Socket, bool
 	s.Local, s.LocalName = local.AddrPort, local.Name
 	s.Remote, s.RemoteName = remote.AddrPort, remote.Name
 	switch {
-	case local.Name == "":
+	case local.Name == NoName:
 		s.Family = family(local.AddrPort.Addr())
-	case remote.Name == "" && !remote.Wildcard:
+	case remote.Name == NoName && !remote.Wildcard:
 		s.Family = family(remote.AddrPort.Addr())
 	default:
 		s.Family = 4
@@ -272,7 +272,7 @@ func parseWinRow(fs [][]byte, n int, out *Listing, names interner) (Socket, bool
 		if pid, num := atoi(rest[0]); num && pid <= 1<<31-1 {
 			s.PID = int(pid)
 			if name, sys := winSystemPIDs[s.PID]; sys {
-				s.Process = name
+				s.Process = Intern(name)
 			}
 			rest = rest[1:]
 		} else if pid, num := atoi(rest[0]); num && pid > 1<<31-1 {
@@ -298,7 +298,7 @@ func parseWinRow(fs [][]byte, n int, out *Listing, names interner) (Socket, bool
 	if word != nil {
 		s.State, known = winState(word)
 	}
-	listener := remote.AddrPort.Port() == 0 && !remote.AnyPort && (remote.Wildcard || remote.Name != "")
+	listener := remote.AddrPort.Port() == 0 && !remote.AnyPort && (remote.Wildcard || remote.Name != NoName)
 	switch {
 	case known && (s.State == Bound || !listener):
 	case listener:

@@ -10,32 +10,36 @@ import "net/netip"
 // how a report can still say whose they are.
 func inferOwners(socks []Socket, procs map[int]*Process) {
 	if len(procs) > 0 {
-		byInode := map[uint64]*Process{}
+		type proc struct {
+			pid  int
+			name Name
+		}
+		byInode := map[uint64]proc{}
 		for _, p := range procs {
 			for _, ino := range p.Inodes {
-				byInode[ino] = p
+				byInode[ino] = proc{p.PID, Intern(p.Name)}
 			}
 		}
 		for i := range socks {
 			s := &socks[i]
 			if s.PID == 0 && s.Inode != 0 {
-				if p := byInode[s.Inode]; p != nil {
-					s.PID, s.Process = p.PID, p.Name
+				if p, ok := byInode[s.Inode]; ok {
+					s.PID, s.Process = p.pid, p.name
 				}
 			}
 		}
 	}
 	type owner struct {
 		pid  int
-		name string
+		name Name
 		addr netip.Addr
 	}
 	listeners := map[uint16][]owner{}
-	remotes := map[netip.AddrPort]owner{}
+	remotes := map[AddrPort]owner{}
 	const conflict = -1
 	for i := range socks {
 		s := &socks[i]
-		if s.PID == 0 && s.Process == "" {
+		if s.PID == 0 && s.Process == NoName {
 			continue
 		}
 		if s.State == Listen {
@@ -55,7 +59,7 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 	}
 	for i := range socks {
 		s := &socks[i]
-		if s.PID != 0 || s.Process != "" || s.State == Listen {
+		if s.PID != 0 || s.Process != NoName || s.State == Listen {
 			continue
 		}
 		if ls, ok := listeners[s.Local.Port()]; ok {

@@ -30,8 +30,8 @@ func Profile(s *Snapshot) *profile.Profile {
 		switch {
 		case so.State == Listen:
 			return ""
-		case so.RemoteName != "":
-			return "remote " + so.RemoteName
+		case so.RemoteName != NoName:
+			return "remote " + so.RemoteName.String()
 		case server:
 			return "remote " + addrString(so.Remote.Addr())
 		}
@@ -44,7 +44,7 @@ func Profile(s *Snapshot) *profile.Profile {
 		if so.State == Listen || server || int(so.Local.Port()) < facts.PortRangeLow || int(so.Local.Port()) > facts.PortRangeHigh {
 			local = fmt.Sprintf("local :%d", so.Local.Port())
 		}
-		k := key{"state " + so.State, "proc " + ownerName(so.Process, so.PID), local, remoteOf(so, server)}
+		k := key{"state " + so.State.String(), "proc " + ownerName(so.Process.String(), so.PID), local, remoteOf(so, server)}
 		if _, ok := stacks[k]; !ok && len(stacks) >= maxProfileLeaves {
 			k.remote = "remote (other)"
 		}

@@ -24,13 +24,13 @@ var procNetTCPFormat = &Format{
 }
 
 // procTCPStates maps the /proc state codes 01..0B to canonical states.
-var procTCPStates = [...]string{
+var procTCPStates = [...]State{
 	1: Established, 2: SynSent, 3: SynRecv, 4: FinWait1, 5: FinWait2,
 	6: TimeWait, 7: Close, 8: CloseWait, 9: LastAck, 10: Listen, 11: Closing,
 }
 
 // procTimers maps the tr code to a timer kind (formats.md §3.4).
-var procTimers = [...]string{0: TimerNone, 1: TimerOn, 2: TimerKeepalive, 3: TimerTimeWait, 4: TimerPersist}
+var procTimers = [...]Timer{0: TimerNone, 1: TimerOn, 2: TimerKeepalive, 3: TimerTimeWait, 4: TimerPersist}
 
 // isProcNetHeader reports whether a line is the "sl local_address" header.
 func isProcNetHeader(b []byte) bool {
@@ -238,8 +238,9 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 		}
 		out.Sockets = append(out.Sockets, NewSocket()) // filled in place: no copy of a large struct
 		s := &out.Sockets[len(out.Sockets)-1]
-		s.Local, _ = decodeProcAddr(fs[1])
-		s.Remote, _ = decodeProcAddr(fs[2])
+		local, _ := decodeProcAddr(fs[1])
+		remote, _ := decodeProcAddr(fs[2])
+		s.Local, s.Remote = AddrPortOf(local), AddrPortOf(remote)
 		s.Family = family(s.Local.Addr())
 		if st > 0 && st < len(procTCPStates) {
 			s.State = procTCPStates[st]

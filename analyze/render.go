@@ -135,8 +135,8 @@ func (r *Report) WriteText(w io.Writer) error {
 
 func sortedStates(m map[string]int) []string {
 	var out []string
-	for _, st := range States {
-		if m[st] > 0 {
+	for _, s := range States {
+		if st := s.String(); m[st] > 0 {
 			out = append(out, st)
 		}
 	}

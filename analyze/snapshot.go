@@ -43,6 +43,7 @@ type Host struct {
 type Sample struct {
 	Time     time.Time // zero when unknown
 	Sockets  []Socket
+	Infos    []TCPInfo        // the sockets' tcp_info; see Info
 	Counters map[string]int64 // "Tcp.ActiveOpens", "TcpExt.ListenOverflows", "Sockstat.TCP.tw", ...
 	// Socket tables used for Sockets (after de-duplication), by source path.
 	SocketSources []string
@@ -53,6 +54,10 @@ type Sample struct {
 	StateCounts map[string]int
 	OwnerCounts map[string]map[string]int
 }
+
+// Info returns the tcp_info (ss -i) of one of the sample's sockets, nil
+// when the listing had none for it.
+func (s *Sample) Info(so *Socket) *TCPInfo { return infoOf(s.Infos, so) }
 
 // CountsOnly reports whether the sample's sockets are known only as
 // counts (no socket table, a uniq -c summary).

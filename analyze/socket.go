@@ -1,39 +1,57 @@
 package analyze
 
-import (
-	"net/netip"
-	"strings"
+import "strings"
+
+// A State is a canonical TCP state. Every parser maps its own spelling
+// (ss "ESTAB", netstat "FIN_WAIT1", /proc "06", Windows "LISTENING", ...)
+// onto exactly one of these; String gives the canonical name used in
+// reports, rules and JSON ("ESTABLISHED", "TIME_WAIT", ...). The zero
+// value NoState means a listing has not said yet.
+type State uint8
+
+// Canonical TCP states.
+const (
+	NoState State = iota
+	Established
+	SynSent
+	SynRecv
+	FinWait1
+	FinWait2
+	TimeWait
+	Close
+	CloseWait
+	LastAck
+	Listen
+	Closing
+	Bound
+	Idle
+	Unknown
+	numStates
 )
 
-// Canonical TCP state names. Every parser maps its own spelling
-// (ss "ESTAB", netstat "FIN_WAIT1", /proc "06", Windows "LISTENING", ...)
-// onto exactly one of these.
-const (
-	Established = "ESTABLISHED"
-	SynSent     = "SYN_SENT"
-	SynRecv     = "SYN_RECV"
-	FinWait1    = "FIN_WAIT1"
-	FinWait2    = "FIN_WAIT2"
-	TimeWait    = "TIME_WAIT"
-	Close       = "CLOSE"
-	CloseWait   = "CLOSE_WAIT"
-	LastAck     = "LAST_ACK"
-	Listen      = "LISTEN"
-	Closing     = "CLOSING"
-	Bound       = "BOUND"
-	Idle        = "IDLE"
-	Unknown     = "UNKNOWN"
-)
+var stateNames = [numStates]string{
+	"", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+	"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+	"BOUND", "IDLE", "UNKNOWN",
+}
+
+// String returns the canonical name ("" for NoState).
+func (s State) String() string {
+	if s < numStates {
+		return stateNames[s]
+	}
+	return "UNKNOWN"
+}
 
 // States lists the canonical states in report order.
-var States = []string{
+var States = []State{
 	Established, SynSent, SynRecv, FinWait1, FinWait2, TimeWait, Close,
 	CloseWait, LastAck, Listen, Closing, Bound, Idle, Unknown,
 }
 
 // stateAliases maps every spelling seen in the supported formats to a
 // canonical state. Keys are upper case with '-' folded to '_'.
-var stateAliases = map[string]string{
+var stateAliases = map[string]State{
 	"ESTABLISHED": Established, "ESTAB": Established,
 	"SYN_SENT": SynSent,
 	"SYN_RECV": SynRecv, "SYN_RCVD": SynRecv, "SYN_RECEIVED": SynRecv,
@@ -51,8 +69,8 @@ var stateAliases = map[string]string{
 }
 
 // CanonicalState maps a state word in any supported spelling to its
-// canonical name. ok is false when the word is not a known state.
-func CanonicalState(word string) (state string, ok bool) {
+// canonical state. ok is false when the word is not a known state.
+func CanonicalState(word string) (state State, ok bool) {
 	if s, ok := stateAliases[word]; ok { // fast path: already canonical or exact alias
 		return s, true
 	}
@@ -61,46 +79,56 @@ func CanonicalState(word string) (state string, ok bool) {
 	return s, ok
 }
 
-// Timer kinds, as ss -o, netstat -o and /proc/net/tcp report them.
+// A Timer is a socket timer kind, as ss -o, netstat -o and /proc/net/tcp
+// report them.
+type Timer uint8
+
+// Timer kinds.
 const (
-	TimerNone      = ""
-	TimerOn        = "on" // retransmit (or loss probe)
-	TimerKeepalive = "keepalive"
-	TimerTimeWait  = "timewait"
-	TimerPersist   = "persist" // zero-window probe
-	TimerDelack    = "delack"
-	TimerOther     = "unknown"
+	TimerNone      Timer = iota
+	TimerOn              // retransmit (or loss probe)
+	TimerKeepalive       // keepalive
+	TimerTimeWait        // timewait
+	TimerPersist         // zero-window probe
+	TimerDelack          // delayed ack
+	TimerOther           // a kind not listed here
+	numTimers
 )
+
+var timerNames = [numTimers]string{"", "on", "keepalive", "timewait", "persist", "delack", "unknown"}
+
+// String returns the timer kind as ss prints it ("" for TimerNone).
+func (t Timer) String() string {
+	if t < numTimers {
+		return timerNames[t]
+	}
+	return "unknown"
+}
 
 // A Socket is one TCP socket, normalized from whatever listing described it.
 // Numeric fields hold -1 where the source did not say (see the Has* helpers);
-// strings are empty when unknown.
+// names are empty when unknown.
+//
+// A Socket holds no pointers (names are interned, addresses stored inline,
+// tcp_info kept in a side table): a table of a million sockets is one
+// allocation the garbage collector never scans.
 type Socket struct {
-	Family int // 4 or 6; IPv4-mapped IPv6 addresses are folded to 4
-	State  string
-	Local  netip.AddrPort
-	Remote netip.AddrPort
+	Local  AddrPort
+	Remote AddrPort
 	// LocalName and RemoteName hold a host name the listing printed instead
 	// of an address (netstat without -n); the AddrPort's address is then
 	// invalid but its port is set.
-	LocalName  string
-	RemoteName string
+	LocalName  Name
+	RemoteName Name
+	Process    Name // command name; empty when unknown
 
-	// RecvQ and SendQ are bytes for connected sockets. For LISTEN sockets
-	// RecvQ is the current accept queue and SendQ the backlog (ss only;
-	// netstat and /proc show 0 there, see BacklogKnown).
-	RecvQ int64
-	SendQ int64
+	// info is 1 + the index of this socket's tcp_info in its table's
+	// Infos; 0 when the listing had none. See Listing.Info, Sample.Info.
+	info uint32
 
-	Process string // command name; "" when unknown
-	PID     int    // 0 when unknown
-	FD      int    // -1 when unknown
-	UID     int    // -1 when unknown
-	Inode   uint64 // 0 when unknown (TIME_WAIT sockets have none)
-
-	Timer       string  // one of the Timer* kinds
-	TimerSecs   float64 // time left on the timer, seconds; -1 when unknown
-	Retransmits int     // timer retransmit count; -1 when unknown
+	Family uint8 // 4 or 6; IPv4-mapped IPv6 addresses are folded to 4
+	State  State
+	Timer  Timer // TimerNone when the listing showed none
 
 	// BacklogKnown is true when SendQ of a LISTEN socket is its backlog
 	// (ss over netlink), false for netstat and /proc listings.
@@ -110,8 +138,23 @@ type Socket struct {
 	// derived (listener owner for server-side sockets, inode map, ...).
 	OwnerInferred bool
 
-	Info *TCPInfo // ss -i fields; nil when the listing had none
+	// RecvQ and SendQ are bytes for connected sockets. For LISTEN sockets
+	// RecvQ is the current accept queue and SendQ the backlog (ss only;
+	// netstat and /proc show 0 there, see BacklogKnown).
+	RecvQ int64
+	SendQ int64
+
+	PID   int    // 0 when unknown
+	FD    int    // -1 when unknown
+	UID   int    // -1 when unknown
+	Inode uint64 // 0 when unknown (TIME_WAIT sockets have none)
+
+	TimerSecs   float64 // time left on the timer, seconds; -1 when unknown
+	Retransmits int     // timer retransmit count; -1 when unknown
 }
+
+// HasInfo reports whether the listing gave ss -i (tcp_info) fields.
+func (s *Socket) HasInfo() bool { return s.info != 0 }
 
 // TCPInfo holds the ss -i (tcp_info) fields the rules use. Times are in
 // milliseconds; -1 means the field was absent.
@@ -135,11 +178,26 @@ type TCPInfo struct {
 }
 
 // NewTCPInfo returns a TCPInfo with every field marked absent.
-func NewTCPInfo() *TCPInfo {
-	return &TCPInfo{RTO: -1, RTT: -1, LastSnd: -1, LastRcv: -1, LastAck: -1,
+func NewTCPInfo() TCPInfo {
+	return TCPInfo{RTO: -1, RTT: -1, LastSnd: -1, LastRcv: -1, LastAck: -1,
 		Retrans: -1, RetransTotal: -1, Unacked: -1, Backoff: -1, Cwnd: -1,
 		BytesSent: -1, BytesRetrans: -1, BytesAcked: -1, BytesRecv: -1,
 		RmemAlloc: -1, Rcvbuf: -1, WmemAlloc: -1, Sndbuf: -1}
+}
+
+// infoOf returns the tcp_info of s in table infos, nil when none.
+func infoOf(infos []TCPInfo, s *Socket) *TCPInfo {
+	if s.info == 0 || int(s.info) > len(infos) {
+		return nil
+	}
+	return &infos[s.info-1]
+}
+
+// setInfo stores in as the tcp_info of s, appending it to *infos.
+func setInfo(infos *[]TCPInfo, s *Socket, in TCPInfo) *TCPInfo {
+	*infos = append(*infos, in)
+	s.info = uint32(len(*infos))
+	return &(*infos)[len(*infos)-1]
 }
 
 // NewSocket returns a socket with every optional field marked unknown.
@@ -149,3 +207,9 @@ func NewSocket() Socket {
 
 // IsLoopback reports whether the remote address is a loopback address.
 func (s *Socket) IsLoopback() bool { return s.Remote.Addr().IsLoopback() }
+
+// MarshalText makes a State read as its canonical name in JSON.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalText makes a Timer read as its kind in JSON.
+func (t Timer) MarshalText() ([]byte, error) { return []byte(t.String()), nil }

@@ -17,6 +17,21 @@ var ssFormat = &Format{
 	Paths:       []string{"ss_-peaonmi", "ss_-tupna", "ss_-nap", "ss_-tanp", "ss_-tanpoeim"},
 	Detect:      detectSS,
 	Parse:       parseSS,
+	Cut:         ssCut,
+}
+
+// ssCut reports whether a line starts an ss record on its own: a state
+// word or the tcp netid at the start of the line. Wrapped columns and
+// tcp_info lines start with blanks and stay with their record.
+func ssCut(line []byte) bool {
+	i := bytes.IndexByte(line, ' ')
+	if i <= 0 || line[0] == '\t' {
+		return false
+	}
+	if _, ok := ssState(line[:i]); ok {
+		return true
+	}
+	return string(line[:i]) == "tcp"
 }
 
 // Column stages of one ss record, in print order.
@@ -114,19 +129,20 @@ func parseSS(r io.Reader, out *Listing) error {
 		return err
 	}
 	out.Families = []int{4, 6}
-	out.Richness = 50
+	var has richness
 	if p.anyProc {
-		out.Richness += 20
+		has |= richOwners
 	}
 	if p.anyTimer {
-		out.Richness += 10
+		has |= richTimers
 	}
 	if p.anyInfo {
-		out.Richness += 10
+		has |= richInfo
 	}
 	if p.anyInode {
-		out.Richness += 5
+		has |= richInodes
 	}
+	out.setRichness(50, has)
 	if rows == 0 && !header && nonEmpty > 0 {
 		// Nothing looked like ss at all. (Empty input is fine: ss -H on
 		// an idle host prints nothing.)
@@ -170,6 +186,9 @@ func (p *ssParser) sock() *Socket { return &p.out.Sockets[p.cur] }
 
 // drop removes the socket being built.
 func (p *ssParser) drop() {
+	if in := p.out.Sockets[p.cur].info; in != 0 && int(in) == len(p.out.Infos) {
+		p.out.Infos = p.out.Infos[:in-1]
+	}
 	p.out.Sockets[p.cur] = Socket{}
 	p.out.Sockets = p.out.Sockets[:p.cur]
 }
@@ -290,11 +309,11 @@ func (p *ssParser) extras(t [][]byte, n int) {
 
 func (p *ssParser) info() *TCPInfo {
 	s := p.sock()
-	if s.Info == nil {
-		s.Info = NewTCPInfo()
-		p.anyInfo = true
+	if in := infoOf(p.out.Infos, s); in != nil {
+		return in
 	}
-	return s.Info
+	p.anyInfo = true
+	return setInfo(&p.out.Infos, s, NewTCPInfo())
 }
 
 // infoKey stores one key:value tcp_info token the rules use.
@@ -443,9 +462,9 @@ func ssUsers(val []byte) (name []byte, pid, fd int, ok bool) {
 }
 
 // ssTimer parses the value of timer:(NAME,TIME,RETRANS).
-func ssTimer(val []byte) (kind string, secs float64, retrans int, ok bool) {
+func ssTimer(val []byte) (kind Timer, secs float64, retrans int, ok bool) {
 	if len(val) < 2 || val[0] != '(' {
-		return "", 0, 0, false
+		return TimerNone, 0, 0, false
 	}
 	val = val[1:]
 	if i := bytes.IndexByte(val, ')'); i >= 0 {
@@ -453,7 +472,7 @@ func ssTimer(val []byte) (kind string, secs float64, retrans int, ok bool) {
 	}
 	i := bytes.IndexByte(val, ',')
 	if i < 0 {
-		return "", 0, 0, false
+		return TimerNone, 0, 0, false
 	}
 	name, rest := val[:i], val[i+1:]
 	switch string(name) {
@@ -599,7 +618,7 @@ func ssNetid(b []byte) bool {
 }
 
 // ssState maps an ss state word to its canonical state.
-func ssState(b []byte) (string, bool) {
+func ssState(b []byte) (State, bool) {
 	switch string(b) {
 	case "ESTAB":
 		return Established, true
@@ -626,15 +645,15 @@ func ssState(b []byte) (string, bool) {
 	case "UNKNOWN":
 		return Unknown, true
 	}
-	return "", false
+	return NoState, false
 }
 
 // ssRowStart decides whether tokens start an ss socket row. It returns
 // the index of the Recv-Q column, the state (Unknown without a State
 // column) and the netid ("" without a Netid column).
-func ssRowStart(t [][]byte) (i int, state, netid string, ok bool) {
+func ssRowStart(t [][]byte) (i int, state State, netid string, ok bool) {
 	if len(t) == 0 {
-		return 0, "", "", false
+		return 0, NoState, "", false
 	}
 	if ssNetid(t[0]) {
 		netid = ssNetidName(t[0])
@@ -653,7 +672,7 @@ func ssRowStart(t [][]byte) (i int, state, netid string, ok bool) {
 		// "tcp 0" followed by garbage: a row gone wrong, not noise.
 		return i, Unknown, netid, true
 	}
-	return 0, "", "", false
+	return 0, NoState, "", false
 }
 
 func ssNetidName(b []byte) string {

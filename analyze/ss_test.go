@@ -40,7 +40,7 @@ func TestSSDuration(t *testing.T) {
 func TestSSTimer(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		kind string
+		kind Timer
 		secs float64
 		rx   int
 		ok   bool
@@ -54,9 +54,9 @@ func TestSSTimer(t *testing.T) {
 		{"(unknown,3sec,0)", TimerOther, 3, 0, true},
 		{"(on,204ms)", TimerOn, 0.204, -1, true},
 		{"(on,x,1)", TimerOn, -1, 1, true},
-		{"(on)", "", 0, 0, false},
-		{"on,1sec,0", "", 0, 0, false},
-		{"", "", 0, 0, false},
+		{"(on)", TimerNone, 0, 0, false},
+		{"on,1sec,0", TimerNone, 0, 0, false},
+		{"", TimerNone, 0, 0, false},
 	} {
 		kind, secs, rx, ok := ssTimer([]byte(tc.in))
 		if ok != tc.ok || (ok && (kind != tc.kind || secs != tc.secs || rx != tc.rx)) {
@@ -221,7 +221,7 @@ func TestSSParseEdges(t *testing.T) {
 			}
 			var got []string
 			for i := range l.Sockets {
-				got = append(got, l.Sockets[i].String())
+				got = append(got, l.SocketString(i))
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("sockets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))

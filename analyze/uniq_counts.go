@@ -42,7 +42,7 @@ var uniqJunk = map[string]bool{
 // uniqKey classifies the counted word: a state, an owner, junk, or nothing.
 func uniqKey(w string) (state, owner string, junk bool) {
 	if st, ok := CanonicalState(w); ok {
-		return st, "", false
+		return st.String(), "", false
 	}
 	if w == "-" {
 		return "", "-", false
@@ -134,7 +134,7 @@ func stateOfCommand(cmd string) string {
 	for _, re := range []*regexp.Regexp{grepStateRE, ssStateRE} {
 		if m := re.FindStringSubmatch(cmd); m != nil {
 			if st, ok := CanonicalState(m[1]); ok {
-				return st
+				return st.String()
 			}
 		}
 	}

@@ -47,11 +47,12 @@ type socketRecord struct {
 }
 
 func newRecord(src analyze.Source, s *analyze.Socket) socketRecord {
-	r := socketRecord{Sample: src.Sample, Family: s.Family, State: s.State,
-		Local: endpoint(s.Local.String(), s.LocalName, int(s.Local.Port())), Remote: endpoint(s.Remote.String(), s.RemoteName, int(s.Remote.Port())),
+	r := socketRecord{Sample: src.Sample, Family: int(s.Family), State: s.State.String(),
+		Local: endpoint(s.Local.String(), s.LocalName.String(), int(s.Local.Port())), Remote: endpoint(s.Remote.String(), s.RemoteName.String(), int(s.Remote.Port())),
 		RecvQ: s.RecvQ, SendQ: s.SendQ, Source: src.Path}
-	if s.Process != "" {
-		r.Process = &s.Process
+	if s.Process != analyze.NoName {
+		name := s.Process.String()
+		r.Process = &name
 	}
 	if s.PID != 0 {
 		r.PID = &s.PID
@@ -65,8 +66,9 @@ func newRecord(src analyze.Source, s *analyze.Socket) socketRecord {
 	if s.Inode != 0 {
 		r.Inode = &s.Inode
 	}
-	if s.Timer != "" {
-		r.Timer = &s.Timer
+	if s.Timer != analyze.TimerNone {
+		timer := s.Timer.String()
+		r.Timer = &timer
 	}
 	if s.TimerSecs >= 0 {
 		r.TimerSecs = &s.TimerSecs

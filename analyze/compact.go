@@ -1,0 +1,131 @@
+package analyze
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// A Name is an interned string — a process or host name — in 4 bytes and
+// without a pointer. Names are kept for the life of the program; they are
+// few (command names, host names) however many sockets carry them.
+type Name uint32
+
+// NoName is the empty name.
+const NoName Name = 0
+
+var nameTable struct {
+	mu    sync.Mutex
+	index map[string]Name
+	list  atomic.Pointer[[]string] // readers index it without locking
+}
+
+func init() {
+	l := []string{""}
+	nameTable.list.Store(&l)
+	nameTable.index = map[string]Name{"": NoName}
+}
+
+// Intern returns the Name for s.
+func Intern(s string) Name {
+	nameTable.mu.Lock()
+	defer nameTable.mu.Unlock()
+	if n, ok := nameTable.index[s]; ok {
+		return n
+	}
+	l := *nameTable.list.Load()
+	// Appending within capacity writes past every reader's length, so
+	// readers holding the old header stay valid.
+	l = append(l, s)
+	n := Name(len(l) - 1)
+	nameTable.index[s] = n
+	nameTable.list.Store(&l)
+	return n
+}
+
+// String returns the name's text.
+func (n Name) String() string {
+	l := *nameTable.list.Load()
+	if int(n) < len(l) {
+		return l[n]
+	}
+	return ""
+}
+
+// MarshalText makes a Name read as its text in JSON.
+func (n Name) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
+
+// interner memoizes Intern for one parser, without locking per row.
+type interner map[string]Name
+
+func (in interner) get(b []byte) Name {
+	if n, ok := in[string(b)]; ok { // no allocation for the lookup
+		return n
+	}
+	n := Intern(string(b))
+	in[string(b)] = n
+	return n
+}
+
+// An AddrPort is a netip.AddrPort stored inline without a pointer (zones
+// are dropped, as every parser drops them). The zero value has an invalid
+// address and port 0; a listing that printed a host name instead of an
+// address gives an invalid address with the port set.
+type AddrPort struct {
+	ip   [16]byte // IPv4 in the first four bytes
+	port uint16
+	bits uint8 // 0: no address, 4 or 6
+}
+
+// AddrPortOf converts a netip.AddrPort.
+func AddrPortOf(ap netip.AddrPort) AddrPort {
+	return AddrPortFrom(ap.Addr(), ap.Port())
+}
+
+// AddrPortFrom returns an AddrPort of addr (which may be invalid) and port.
+func AddrPortFrom(addr netip.Addr, port uint16) AddrPort {
+	a := AddrPort{port: port}
+	switch {
+	case addr.Is4():
+		a.bits = 4
+		v := addr.As4()
+		copy(a.ip[:4], v[:])
+	case addr.Is6():
+		a.bits = 6
+		a.ip = addr.As16()
+	}
+	return a
+}
+
+// MustParseAddrPort parses "192.0.2.1:80" or "[2001:db8::1]:80" and
+// panics on error; for tests and constants.
+func MustParseAddrPort(s string) AddrPort {
+	return AddrPortOf(netip.MustParseAddrPort(s))
+}
+
+// Addr returns the address; invalid when the listing printed none.
+func (a AddrPort) Addr() netip.Addr {
+	switch a.bits {
+	case 4:
+		return netip.AddrFrom4([4]byte(a.ip[:4]))
+	case 6:
+		return netip.AddrFrom16(a.ip)
+	}
+	return netip.Addr{}
+}
+
+// Port returns the port.
+func (a AddrPort) Port() uint16 { return a.port }
+
+// IsValid reports whether the address is valid, as netip.AddrPort does.
+func (a AddrPort) IsValid() bool { return a.bits != 0 }
+
+// AddrPort returns the netip form.
+func (a AddrPort) AddrPort() netip.AddrPort { return netip.AddrPortFrom(a.Addr(), a.port) }
+
+// String formats like netip.AddrPort ("invalid AddrPort" when the address
+// is invalid).
+func (a AddrPort) String() string { return a.AddrPort().String() }
+
+// MarshalText formats like netip.AddrPort; an invalid address gives "".
+func (a AddrPort) MarshalText() ([]byte, error) { return a.AddrPort().MarshalText() }

@@ -1,0 +1,107 @@
+package analyze
+
+import (
+	"net/netip"
+	"reflect"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+// hasPointers reports whether values of t hold a pointer the garbage
+// collector would have to scan.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface,
+		reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A million-socket table must be one allocation the garbage collector
+// never scans (and never reads before the parser writes it).
+func TestSocketHasNoPointers(t *testing.T) {
+	if hasPointers(reflect.TypeOf(Socket{})) {
+		t.Fatal("Socket holds a pointer: keep names interned, addresses inline and tcp_info in the side table")
+	}
+	if n := unsafe.Sizeof(Socket{}); n > 128 {
+		t.Errorf("Socket is %d bytes; keep it within 128", n)
+	}
+}
+
+func TestAddrPortRoundTrip(t *testing.T) {
+	for _, s := range []string{"192.0.2.1:80", "0.0.0.0:0", "[2001:db8::1]:443", "[::]:22", "[::1]:25", "[::ffff:192.0.2.1]:80"} {
+		ap := netip.MustParseAddrPort(s)
+		c := AddrPortOf(ap)
+		if c.AddrPort() != ap || c.String() != ap.String() || c.Port() != ap.Port() || !c.IsValid() {
+			t.Errorf("%s: got %v", s, c)
+		}
+		if c.Addr().Is4() != ap.Addr().Is4() {
+			t.Errorf("%s: family changed", s)
+		}
+	}
+	noAddr := AddrPortFrom(netip.Addr{}, 8080)
+	if noAddr.IsValid() || noAddr.Port() != 8080 || noAddr.Addr().IsValid() {
+		t.Errorf("host-name endpoint: %+v", noAddr)
+	}
+	if AddrPortOf(netip.MustParseAddrPort("192.0.2.1:80")) == AddrPortOf(netip.MustParseAddrPort("[::ffff:192.0.2.1]:80")) {
+		t.Error("an IPv4-mapped address must stay distinct unless a parser folds it")
+	}
+	if b, _ := MustParseAddrPort("192.0.2.1:80").MarshalText(); string(b) != "192.0.2.1:80" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+func TestNamesIntern(t *testing.T) {
+	if NoName.String() != "" || Intern("") != NoName {
+		t.Fatal("the empty name must be NoName")
+	}
+	a, b := Intern("java"), Intern("java")
+	if a != b || a.String() != "java" || Intern("nginx") == a {
+		t.Fatalf("java=%d/%d nginx=%d", a, b, Intern("nginx"))
+	}
+	// Concurrent parsers intern and read names at once.
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var in interner
+			in = interner{}
+			for i := 0; i < 2000; i++ {
+				name := []byte{'p', byte('a' + i%26), byte('a' + i/26%26)}
+				if n := in.get(name); n.String() != string(name) {
+					t.Errorf("%s read back as %q", name, n.String())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if b, _ := a.MarshalText(); string(b) != "java" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+func TestStateAndTimerNames(t *testing.T) {
+	for _, st := range States {
+		if got, ok := CanonicalState(st.String()); !ok || got != st {
+			t.Errorf("%v does not round-trip", st)
+		}
+	}
+	if NoState.String() != "" || TimerNone.String() != "" || TimerKeepalive.String() != "keepalive" {
+		t.Error("zero values must print empty")
+	}
+	if b, _ := CloseWait.MarshalText(); string(b) != "CLOSE_WAIT" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
