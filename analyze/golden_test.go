@@ -110,6 +110,13 @@ func fuzzFormat(f *testing.F, name string) {
 				t.Fatalf("problem %q names line %d of a %d-line input", p.Message, p.Line, lines)
 			}
 		}
-		_ = l.String()
+		whole := l.String()
+		if format.Cut != nil {
+			for _, n := range []int{2, 3, 7} {
+				if got := piecesString(t, format, data, n); got != whole {
+					t.Fatalf("parsed in %d pieces:\n%s\nwhole:\n%s", n, got, whole)
+				}
+			}
+		}
 	})
 }

@@ -338,7 +338,7 @@ func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPat
 		return nil
 	}
 	var l Listing
-	if err := fmtv.Parse(r, &l); err != nil {
+	if err := parseFormat(fmtv, r, &l); err != nil {
 		if errors.Is(err, ErrLimit) {
 			return err
 		}
