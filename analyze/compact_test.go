@@ -105,3 +105,24 @@ func TestStateAndTimerNames(t *testing.T) {
 		t.Errorf("MarshalText = %s", b)
 	}
 }
+
+// The IPv4 fast path agrees with ParseEndpoint wherever it answers.
+func FuzzIPv4Port(f *testing.F) {
+	for _, s := range []string{"192.0.2.1:443", "0.0.0.0:22", "10.0.0.1:0", "1.2.3.4:65535", "1.2.3.4:65536",
+		"01.2.3.4:5", "1.2.3:4", "1.2.3.4.5:6", "1.2.3.4:", "1.2.3.4:*", "256.1.1.1:1", "1.2.3.4:+1", "1.2.3.4:0080"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		ap, ok := parseIPv4Port(tok)
+		if !ok {
+			return
+		}
+		e, err := ParseEndpoint(tok, false)
+		if err != nil {
+			t.Fatalf("%q: fast path gave %v, ParseEndpoint failed: %v", tok, ap, err)
+		}
+		if e.AddrPort != ap || e.Name != NoName || e.AnyPort || e.Wildcard != (ap.Addr().IsUnspecified()) {
+			t.Fatalf("%q: fast path %v, ParseEndpoint %+v", tok, ap, e)
+		}
+	})
+}

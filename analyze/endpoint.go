@@ -175,6 +175,9 @@ func (c endpointCache) parse(tok []byte) (Endpoint, error) {
 	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
 		// Plain IPv4: parsing it allocates nothing and is cheaper than
 		// hashing it for the cache.
+		if ap, ok := parseIPv4Port(tok); ok {
+			return Endpoint{AddrPort: ap, Wildcard: ap.ip == [16]byte{}}, nil
+		}
 		if e, err := ParseEndpoint(tok, false); err == nil {
 			return e, nil
 		}
@@ -187,6 +190,49 @@ func (c endpointCache) parse(tok []byte) (Endpoint, error) {
 		c[string(tok)] = e
 	}
 	return e, err
+}
+
+// parseIPv4Port parses "192.0.2.1:443" straight into an AddrPort; ok is
+// false for every other form, which ParseEndpoint then reads. When ok it
+// gives what ParseEndpoint gives.
+func parseIPv4Port(b []byte) (AddrPort, bool) {
+	var a AddrPort
+	part, n, digits := 0, 0, 0
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' || c == ':' {
+			if digits == 0 || (digits > 1 && b[i-digits] == '0') {
+				return a, false
+			}
+			a.ip[part] = byte(n)
+			part, n, digits = part+1, 0, 0
+			if c == ':' {
+				break
+			}
+			if part > 3 {
+				return a, false
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			return a, false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+		if n > 255 {
+			return a, false
+		}
+	}
+	if part != 4 || i >= len(b) {
+		return a, false
+	}
+	port, ok := atoi(b[i+1:])
+	if !ok || port > 65535 {
+		return a, false
+	}
+	a.port, a.bits = uint16(port), 4
+	return a, true
 }
 
 // parseIPv4 parses a dotted quad without allocating; ok is false for

@@ -132,10 +132,10 @@ type Group struct {
 	// are set, ports, queues, peers and timers are not.
 	CountsOnly bool
 
-	ports   map[State]map[int]int      // state -> local port -> count
-	remotes map[State]map[AddrPort]int // state -> remote -> count
-	owners  map[ownerID]int            // owner -> sockets
-	live    map[ownerID]int            // owner -> sockets other than TIME_WAIT, named owners only
+	ports   [numStates]map[uint16]int // state -> local port -> count
+	remotes [numStates]*remoteCounts  // state -> remote -> count
+	owners  map[ownerID]int           // owner -> sockets
+	live    map[ownerID]int           // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
@@ -148,7 +148,10 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
-	m := g.ports[stateKey(state)]
+	var m map[uint16]int
+	if st := stateKey(state); st < numStates {
+		m = g.ports[st]
+	}
 	if len(m) == 0 && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
@@ -162,14 +165,12 @@ func (g *Group) Ports(state string) string {
 // Remotes names the remote endpoints of the group's sockets in a state,
 // most used first, at most three.
 func (g *Group) Remotes(state string) string {
-	m := g.remotes[stateKey(state)]
-	if len(m) == 0 && g.CountsOnly {
+	m := g.remotesIn(state)
+	if m.len() == 0 && g.CountsOnly {
 		return "unknown peers (counts only)"
 	}
-	return topList(len(m), func(yield func(string, int)) {
-		for r, n := range m {
-			yield(r.String(), n)
-		}
+	return topList(m.len(), func(yield func(string, int)) {
+		m.each(func(r AddrPort, n int) { yield(r.String(), n) })
 	})
 }
 
@@ -219,7 +220,70 @@ func (g *Group) LiveOwners() string {
 }
 
 // DistinctRemotes counts the distinct remote endpoints in a state.
-func (g *Group) DistinctRemotes(state string) int { return len(g.remotes[stateKey(state)]) }
+func (g *Group) DistinctRemotes(state string) int { return g.remotesIn(state).len() }
+
+// remotesIn returns the remote counts of a state named by a rule (nil,
+// which counts nothing, when there are none).
+func (g *Group) remotesIn(state string) *remoteCounts {
+	if st := stateKey(state); st < numStates {
+		return g.remotes[st]
+	}
+	return nil
+}
+
+// remoteCounts counts sockets per remote endpoint, at most maxTracked
+// endpoints. IPv4 endpoints, the common case, are keyed by one integer:
+// several times cheaper to hash than an AddrPort.
+type remoteCounts struct {
+	v4    map[uint64]int
+	other map[AddrPort]int
+}
+
+func (rc *remoteCounts) len() int {
+	if rc == nil {
+		return 0
+	}
+	return len(rc.v4) + len(rc.other)
+}
+
+func (rc *remoteCounts) add(a AddrPort) {
+	full := rc.len() >= maxTracked
+	if a.bits == 4 {
+		k := uint64(a.ip[0])<<40 | uint64(a.ip[1])<<32 | uint64(a.ip[2])<<24 | uint64(a.ip[3])<<16 | uint64(a.port)
+		if rc.v4 == nil {
+			rc.v4 = map[uint64]int{}
+		}
+		if !full {
+			rc.v4[k]++
+		} else if n, ok := rc.v4[k]; ok {
+			rc.v4[k] = n + 1
+		}
+		return
+	}
+	if rc.other == nil {
+		rc.other = map[AddrPort]int{}
+	}
+	if !full {
+		rc.other[a]++
+	} else if n, ok := rc.other[a]; ok {
+		rc.other[a] = n + 1
+	}
+}
+
+func (rc *remoteCounts) each(fn func(AddrPort, int)) {
+	if rc == nil {
+		return
+	}
+	for k, n := range rc.v4 {
+		var a AddrPort
+		a.ip[0], a.ip[1], a.ip[2], a.ip[3] = byte(k>>40), byte(k>>32), byte(k>>24), byte(k>>16)
+		a.port, a.bits = uint16(k), 4
+		fn(a, n)
+	}
+	for a, n := range rc.other {
+		fn(a, n)
+	}
+}
 
 func canonicalOr(s string) string {
 	if c, ok := CanonicalState(s); ok {
@@ -411,28 +475,20 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	// Local ports only for server-side sockets: client ports are
 	// ephemeral and would make these maps as large as the socket table.
 	if server || s.State == Listen {
-		if g.ports == nil {
-			g.ports = map[State]map[int]int{}
-		}
 		pm := g.ports[s.State]
 		if pm == nil {
-			pm = map[int]int{}
+			pm = map[uint16]int{}
 			g.ports[s.State] = pm
 		}
-		pm[int(s.Local.Port())]++
+		pm[s.Local.Port()]++
 	}
 	if trackRemotes && s.State != Listen {
-		if g.remotes == nil {
-			g.remotes = map[State]map[AddrPort]int{}
-		}
 		rm := g.remotes[s.State]
 		if rm == nil {
-			rm = map[AddrPort]int{}
+			rm = &remoteCounts{}
 			g.remotes[s.State] = rm
 		}
-		if _, ok := rm[s.Remote]; ok || len(rm) < maxTracked {
-			rm[s.Remote]++
-		}
+		rm.add(s.Remote)
 	}
 	// A process group has one owner; the snapshot group's owners are
 	// summed from the process groups once (see snapshotOwners).
@@ -678,7 +734,7 @@ func parallel(n int, fn func(lo, hi int)) {
 // for every socket; unknown owners of server-side sockets are told apart
 // by their local port.
 type procKey struct {
-	name string
+	name Name
 	pid  int
 	port uint16
 }
@@ -697,7 +753,7 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
-		k := procKey{name: s.Process.String(), pid: s.PID}
+		k := procKey{name: s.Process, pid: s.PID}
 		if s.Process == NoName && s.PID == 0 && (s.State == Listen || r.server) {
 			k.port = s.Local.Port()
 		}
