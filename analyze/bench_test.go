@@ -2,8 +2,10 @@ package analyze_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -110,6 +112,36 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func BenchmarkAnalyze1MSS(b *testing.B)      { benchAnalyze(b, "ss") }
 func BenchmarkAnalyze1MNetstat(b *testing.B) { benchAnalyze(b, "netstat") }
+
+// benchAwk measures the baseline on the same generated file: the state
+// count people type today, awk '{print $6}' FILE | sort | uniq -c. Run
+// both with go test -bench '1M' ./analyze and compare ns/op.
+func benchAwk(b *testing.B, format string) {
+	for _, tool := range []string{"sh", "awk", "sort", "uniq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skip(tool + " not installed")
+		}
+	}
+	path := filepath.Join(b.TempDir(), format+".txt")
+	writeListing(b, path, format, 1_000_000)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := exec.Command("sh", "-c", `awk '{print $6}' "$1" | sort | uniq -c`, "sh", path)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		if out.Len() == 0 {
+			b.Fatal("no output")
+		}
+	}
+}
+
+func BenchmarkAwkSortUniq1MSS(b *testing.B)      { benchAwk(b, "ss") }
+func BenchmarkAwkSortUniq1MNetstat(b *testing.B) { benchAwk(b, "netstat") }
 
 // TestGeneratedListingsDiagnosed keeps the benchmark honest: a small
 // version of the generated listing must parse fully and be diagnosed.

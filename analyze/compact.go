@@ -129,3 +129,69 @@ func (a AddrPort) String() string { return a.AddrPort().String() }
 
 // MarshalText formats like netip.AddrPort; an invalid address gives "".
 func (a AddrPort) MarshalText() ([]byte, error) { return a.AddrPort().MarshalText() }
+
+// v4Key packs an IPv4 address and port into one integer.
+func v4Key(a AddrPort) uint64 {
+	return uint64(a.ip[0])<<40 | uint64(a.ip[1])<<32 | uint64(a.ip[2])<<24 | uint64(a.ip[3])<<16 | uint64(a.port)
+}
+
+// fromV4Key undoes v4Key.
+func fromV4Key(k uint64) AddrPort {
+	var a AddrPort
+	a.ip[0], a.ip[1], a.ip[2], a.ip[3] = byte(k>>40), byte(k>>32), byte(k>>24), byte(k>>16)
+	a.port, a.bits = uint16(k), 4
+	return a
+}
+
+// apMap is a map keyed by AddrPort. IPv4 keys, the common case, are
+// packed into one integer: several times cheaper to hash than the
+// 20-byte AddrPort, which matters at a million lookups.
+type apMap[V any] struct {
+	v4    map[uint64]V
+	other map[AddrPort]V
+}
+
+func (m *apMap[V]) len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.v4) + len(m.other)
+}
+
+func (m *apMap[V]) get(a AddrPort) (V, bool) {
+	var v V
+	var ok bool
+	if a.bits == 4 {
+		v, ok = m.v4[v4Key(a)]
+	} else {
+		v, ok = m.other[a]
+	}
+	return v, ok
+}
+
+func (m *apMap[V]) set(a AddrPort, v V) {
+	if a.bits == 4 {
+		if m.v4 == nil {
+			m.v4 = map[uint64]V{}
+		}
+		m.v4[v4Key(a)] = v
+		return
+	}
+	if m.other == nil {
+		m.other = map[AddrPort]V{}
+	}
+	m.other[a] = v
+}
+
+// each calls fn for every entry, in no particular order.
+func (m *apMap[V]) each(fn func(AddrPort, V)) {
+	if m == nil {
+		return
+	}
+	for k, v := range m.v4 {
+		fn(fromV4Key(k), v)
+	}
+	for a, v := range m.other {
+		fn(a, v)
+	}
+}

@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -134,8 +136,57 @@ type Group struct {
 
 	ports   [numStates]map[uint16]int // state -> local port -> count
 	remotes [numStates]*remoteCounts  // state -> remote -> count
-	owners  map[ownerID]int           // owner -> sockets
-	live    map[ownerID]int           // owner -> sockets other than TIME_WAIT, named owners only
+	owners  ownerTally                // owner -> sockets
+	live    ownerTally                // owner -> sockets other than TIME_WAIT, named owners only
+}
+
+// ownerTally counts sockets per owner. Most groups have one or a few
+// owners, searched in a short slice; past ownerFew they move to a map.
+type ownerTally struct {
+	few  []ownerCount
+	many map[ownerID]int
+}
+
+type ownerCount struct {
+	id ownerID
+	n  int
+}
+
+const ownerFew = 8
+
+// add counts n sockets of o; a new owner past bound owners is dropped.
+func (t *ownerTally) add(o ownerID, n, bound int) {
+	if t.many == nil {
+		for i := range t.few {
+			if t.few[i].id == o {
+				t.few[i].n += n
+				return
+			}
+		}
+		if len(t.few) < ownerFew {
+			t.few = append(t.few, ownerCount{o, n})
+			return
+		}
+		t.many = make(map[ownerID]int, 2*ownerFew)
+		for _, c := range t.few {
+			t.many[c.id] = c.n
+		}
+		t.few = nil
+	}
+	if c, ok := t.many[o]; ok {
+		t.many[o] = c + n
+	} else if len(t.many) < bound {
+		t.many[o] = n
+	}
+}
+
+func (t *ownerTally) each(fn func(ownerID, int)) {
+	for _, c := range t.few {
+		fn(c.id, c.n)
+	}
+	for o, n := range t.many {
+		fn(o, n)
+	}
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
@@ -177,9 +228,7 @@ func (g *Group) Remotes(state string) string {
 // Owners names the processes owning the group's sockets, most first.
 func (g *Group) Owners() string {
 	byName := map[string]int{}
-	for o, n := range g.owners {
-		byName[ownerName(o.name, o.pid)] += n
-	}
+	g.owners.each(func(o ownerID, n int) { byName[ownerName(o.name, o.pid)] += n })
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -209,9 +258,7 @@ func (g *Group) CloseRate(seconds float64) float64 {
 // the System Idle Process), so this names who holds ports and handles.
 func (g *Group) LiveOwners() string {
 	byName := map[string]int{}
-	for o, n := range g.live {
-		byName[ownerName(o.name, o.pid)] += n
-	}
+	g.live.each(func(o ownerID, n int) { byName[ownerName(o.name, o.pid)] += n })
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -232,57 +279,41 @@ func (g *Group) remotesIn(state string) *remoteCounts {
 }
 
 // remoteCounts counts sockets per remote endpoint, at most maxTracked
-// endpoints. IPv4 endpoints, the common case, are keyed by one integer:
-// several times cheaper to hash than an AddrPort.
-type remoteCounts struct {
-	v4    map[uint64]int
-	other map[AddrPort]int
+// endpoints.
+type remoteCounts struct{ apMap[int] }
+
+// add counts n sockets to a; a new endpoint past maxTracked is dropped.
+func (rc *remoteCounts) add(a AddrPort, n int) {
+	if rc.len() >= maxTracked {
+		if _, ok := rc.get(a); !ok {
+			return
+		}
+	}
+	// One map operation in the usual case.
+	if a.bits == 4 {
+		if rc.v4 == nil {
+			rc.v4 = map[uint64]int{}
+		}
+		rc.v4[v4Key(a)] += n
+		return
+	}
+	if rc.other == nil {
+		rc.other = map[AddrPort]int{}
+	}
+	rc.other[a] += n
+}
+
+func (rc *remoteCounts) each(fn func(AddrPort, int)) {
+	if rc != nil {
+		rc.apMap.each(fn)
+	}
 }
 
 func (rc *remoteCounts) len() int {
 	if rc == nil {
 		return 0
 	}
-	return len(rc.v4) + len(rc.other)
-}
-
-func (rc *remoteCounts) add(a AddrPort) {
-	full := rc.len() >= maxTracked
-	if a.bits == 4 {
-		k := uint64(a.ip[0])<<40 | uint64(a.ip[1])<<32 | uint64(a.ip[2])<<24 | uint64(a.ip[3])<<16 | uint64(a.port)
-		if rc.v4 == nil {
-			rc.v4 = map[uint64]int{}
-		}
-		if !full {
-			rc.v4[k]++
-		} else if n, ok := rc.v4[k]; ok {
-			rc.v4[k] = n + 1
-		}
-		return
-	}
-	if rc.other == nil {
-		rc.other = map[AddrPort]int{}
-	}
-	if !full {
-		rc.other[a]++
-	} else if n, ok := rc.other[a]; ok {
-		rc.other[a] = n + 1
-	}
-}
-
-func (rc *remoteCounts) each(fn func(AddrPort, int)) {
-	if rc == nil {
-		return
-	}
-	for k, n := range rc.v4 {
-		var a AddrPort
-		a.ip[0], a.ip[1], a.ip[2], a.ip[3] = byte(k>>40), byte(k>>32), byte(k>>24), byte(k>>16)
-		a.port, a.bits = uint16(k), 4
-		fn(a, n)
-	}
-	for a, n := range rc.other {
-		fn(a, n)
-	}
+	return rc.apMap.len()
 }
 
 func canonicalOr(s string) string {
@@ -488,25 +519,15 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 			rm = &remoteCounts{}
 			g.remotes[s.State] = rm
 		}
-		rm.add(s.Remote)
+		rm.add(s.Remote, 1)
 	}
 	// A process group has one owner; the snapshot group's owners are
 	// summed from the process groups once (see snapshotOwners).
 	if g.Kind != "process" && g.Kind != "snapshot" {
-		if g.owners == nil {
-			g.owners = map[ownerID]int{}
-		}
 		o := ownerID{s.Process.String(), s.PID, s.OwnerInferred}
-		if len(g.owners) < maxTracked || g.owners[o] > 0 {
-			g.owners[o]++
-		}
+		g.owners.add(o, 1, maxTracked)
 		if s.State != TimeWait && s.PID > 0 {
-			if g.live == nil {
-				g.live = map[ownerID]int{}
-			}
-			if len(g.live) < maxTracked || g.live[o] > 0 {
-				g.live[o]++
-			}
+			g.live.add(o, 1, maxTracked)
 		}
 	}
 }
@@ -739,6 +760,43 @@ type procKey struct {
 	port uint16
 }
 
+// snapshotRemotes fills the snapshot group's remote tallies from the
+// process groups' (each socket is in exactly one), instead of counting
+// every socket into one more map. Past maxTracked endpoints the groups
+// are merged in key order and their endpoints in address order, so the
+// endpoints kept do not depend on map order.
+func snapshotRemotes(snap *Group, procs []*Group) {
+	procs = slices.Clone(procs)
+	sort.Slice(procs, func(i, j int) bool { return procs[i].Key < procs[j].Key })
+	for st := range numStates {
+		total := 0
+		for _, pg := range procs {
+			total += pg.remotes[st].len()
+		}
+		if total == 0 {
+			continue
+		}
+		rc := &remoteCounts{}
+		for _, pg := range procs {
+			if total <= maxTracked {
+				pg.remotes[st].each(func(a AddrPort, n int) { rc.add(a, n) })
+				continue
+			}
+			type entry struct {
+				a AddrPort
+				n int
+			}
+			var es []entry
+			pg.remotes[st].each(func(a AddrPort, n int) { es = append(es, entry{a, n}) })
+			sort.Slice(es, func(i, j int) bool { return es[i].a.AddrPort().Compare(es[j].a.AddrPort()) < 0 })
+			for _, e := range es {
+				rc.add(e.a, e.n)
+			}
+		}
+		snap.remotes[st] = rc
+	}
+}
+
 // aggregateProcesses fills the snapshot group and the process groups.
 func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[int]*Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
@@ -749,7 +807,7 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, r.server, true, r.x) // remotes bounded by maxTracked per state
+		gs.Snapshot.add(s, r.server, false, r.x) // remotes: summed from the process groups below
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
@@ -782,21 +840,18 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 	for _, pg := range groups {
 		gs.Processes = append(gs.Processes, pg)
 	}
+	snapshotRemotes(gs.Snapshot, gs.Processes)
 }
 
 // aggregateServices fills the listener, port and destination groups and
 // returns the largest destination's PortsUsed.
 func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners map[*Socket]*Group, li *listenerIndex, ephLow, ephHigh int) int {
-	type destKey struct {
-		l netip.Addr
-		r AddrPort
-	}
 	ports := map[int]*Group{}
-	dests := map[destKey]*Group{}
-	local := map[netip.Addr]bool{}
+	var dests destIndex
+	var local addrSet
 	for i := range socks {
-		if a := socks[i].Local.Addr(); a.IsValid() && !a.IsUnspecified() {
-			local[a] = true
+		if a := socks[i].Local; a.IsValid() && a.ip != [16]byte{} {
+			local.add(a)
 		}
 	}
 	maxDestPorts := 0
@@ -833,16 +888,15 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 		if !s.Remote.Addr().IsValid() || s.Remote.Addr().IsUnspecified() {
 			continue // unconnected, or a name we cannot resolve
 		}
-		dk := destKey{s.Local.Addr(), s.Remote}
-		dg := dests[dk]
+		dg := dests.get(s.Local, s.Remote)
 		if dg == nil {
 			dg = newGroup("destination", s.Local.Addr().String()+">"+s.Remote.String())
 			dg.LocalAddr = addrString(s.Local.Addr())
 			dg.RemoteAddr, dg.RemotePort = addrString(s.Remote.Addr()), int(s.Remote.Port())
 			dg.Remote = s.Remote.String()
 			dg.Loopback = s.Remote.Addr().IsLoopback()
-			dg.LocalPeer = local[s.Remote.Addr()]
-			dests[dk] = dg
+			dg.LocalPeer = local.has(s.Remote)
+			dests.put(s.Local, s.Remote, dg)
 		}
 		dg.add(s, false, false, r.x) // one remote: nothing to track
 		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
@@ -853,7 +907,7 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 	for _, pg := range ports {
 		gs.Ports = append(gs.Ports, pg)
 	}
-	for _, dg := range dests {
+	for _, dg := range dests.all {
 		dg.pickOwner()
 		if ls := li.byPort[uint16(dg.RemotePort)]; len(ls) > 0 && (dg.Loopback || dg.LocalPeer) {
 			for _, l := range ls {
@@ -868,6 +922,62 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 	return maxDestPorts
 }
 
+// destIndex finds the destination group of a (local address, remote
+// endpoint) pair: by remote endpoint, then among the few local addresses
+// talking to it.
+type destIndex struct {
+	byRemote apMap[[]destEntry]
+	all      []*Group
+}
+
+type destEntry struct {
+	local AddrPort // port 0
+	g     *Group
+}
+
+func (d *destIndex) get(local, remote AddrPort) *Group {
+	local.port = 0
+	es, _ := d.byRemote.get(remote)
+	for _, e := range es {
+		if e.local == local {
+			return e.g
+		}
+	}
+	return nil
+}
+
+func (d *destIndex) put(local, remote AddrPort, g *Group) {
+	local.port = 0
+	d.all = append(d.all, g)
+	es, _ := d.byRemote.get(remote)
+	d.byRemote.set(remote, append(es, destEntry{local, g}))
+}
+
+// addrSet is a set of addresses (ports ignored).
+type addrSet struct {
+	m      apMap[bool]
+	recent [4]AddrPort // a host has few addresses: most adds stop here
+	next   int
+}
+
+func (s *addrSet) add(a AddrPort) {
+	a.port = 0
+	for _, r := range s.recent {
+		if r == a {
+			return
+		}
+	}
+	s.recent[s.next%len(s.recent)] = a
+	s.next++
+	s.m.set(a, true)
+}
+
+func (s *addrSet) has(a AddrPort) bool {
+	a.port = 0
+	ok, _ := s.m.get(a)
+	return ok
+}
+
 func (g *Group) setOwner(s *Socket) {
 	g.Owner, g.Process, g.PID = ownerName(s.Process.String(), s.PID), s.Process.String(), s.PID
 	g.OwnerKnown = s.Process != NoName || s.PID != 0
@@ -879,16 +989,16 @@ func (g *Group) setOwner(s *Socket) {
 func (g *Group) pickOwner() {
 	var best ownerID
 	n := 0
-	for o, c := range g.owners {
+	g.owners.each(func(o ownerID, c int) {
 		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
 		// System Idle Process).
 		if o.pid == 0 && (o.name == "" || o.name == winSystemPIDs[0]) {
-			continue
+			return
 		}
 		if c > n || (c == n && ownerName(o.name, o.pid) < ownerName(best.name, best.pid)) {
 			best, n = o, c
 		}
-	}
+	})
 	if n == 0 {
 		g.Owner = "an unknown process"
 		return
@@ -1037,15 +1147,15 @@ func (g *Group) addCount(name string, n int) {
 // into one more map.
 func snapshotOwners(gs *Groups) {
 	g := gs.Snapshot
-	g.owners, g.live = map[ownerID]int{}, map[ownerID]int{}
+	g.owners, g.live = ownerTally{}, ownerTally{}
 	for _, pg := range gs.Processes {
 		if pg.Process == "" && pg.PID == 0 {
 			continue // the unknown-owner groups
 		}
 		o := ownerID{pg.Process, pg.PID, pg.OwnerInferred}
-		g.owners[o] += pg.Sockets
+		g.owners.add(o, pg.Sockets, math.MaxInt)
 		if pg.PID > 0 && pg.Sockets > pg.TimeWait {
-			g.live[o] += pg.Sockets - pg.TimeWait
+			g.live.add(o, pg.Sockets-pg.TimeWait, math.MaxInt)
 		}
 	}
 }

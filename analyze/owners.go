@@ -35,7 +35,7 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 		addr netip.Addr
 	}
 	listeners := map[uint16][]owner{}
-	remotes := map[AddrPort]owner{}
+	var remotes apMap[owner]
 	const conflict = -1
 	for i := range socks {
 		s := &socks[i]
@@ -49,30 +49,36 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 		if s.OwnerInferred {
 			continue
 		}
-		o, seen := remotes[s.Remote]
+		o, seen := remotes.get(s.Remote)
 		switch {
 		case !seen:
-			remotes[s.Remote] = owner{pid: s.PID, name: s.Process}
+			remotes.set(s.Remote, owner{pid: s.PID, name: s.Process})
 		case o.pid != s.PID || o.name != s.Process:
-			remotes[s.Remote] = owner{pid: conflict}
-		}
-	}
-	for i := range socks {
-		s := &socks[i]
-		if s.PID != 0 || s.Process != NoName || s.State == Listen {
-			continue
-		}
-		if ls, ok := listeners[s.Local.Port()]; ok {
-			for _, l := range ls {
-				if l.addr.IsUnspecified() || l.addr == s.Local.Addr() || !l.addr.IsValid() {
-					s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
-					break
-				}
+			if o.pid != conflict {
+				remotes.set(s.Remote, owner{pid: conflict})
 			}
-			continue
-		}
-		if o, ok := remotes[s.Remote]; ok && o.pid != conflict {
-			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 		}
 	}
+	// The maps are only read from here: each half of the table on its own
+	// core.
+	parallel(len(socks), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			if s.PID != 0 || s.Process != NoName || s.State == Listen {
+				continue
+			}
+			if ls, ok := listeners[s.Local.Port()]; ok {
+				for _, l := range ls {
+					if l.addr.IsUnspecified() || l.addr == s.Local.Addr() || !l.addr.IsValid() {
+						s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+						break
+					}
+				}
+				continue
+			}
+			if o, ok := remotes.get(s.Remote); ok && o.pid != conflict {
+				s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
+			}
+		}
+	})
 }

@@ -550,6 +550,19 @@ func ssDuration(b []byte) (float64, bool) {
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
+// ssByteClass sorts bytes for ssTokens: blanks end a token, quotes and
+// parentheses open a group that may hold blanks.
+var ssByteClass = func() (c [256]uint8) {
+	c[' '], c['\t'] = ssBlank, ssBlank
+	c['"'], c['('] = ssGroup, ssGroup
+	return c
+}()
+
+const (
+	ssBlank = 1 + iota
+	ssGroup
+)
+
 // ssTokens splits a line on spaces and tabs like fields, but keeps quoted
 // strings and parenthesized groups whole, so users:(("a b",pid=1,fd=2))
 // stays one token. The tokens alias line.
@@ -557,7 +570,7 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 	dst = dst[:0]
 	i := 0
 	for i < len(b) {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		for i < len(b) && ssByteClass[b[i]] == ssBlank {
 			i++
 		}
 		if i >= len(b) {
@@ -565,14 +578,10 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 		}
 		j := i
 		// Fast path: plain tokens have no quotes or parentheses.
-		for j < len(b) {
-			c := b[j]
-			if c == ' ' || c == '\t' || c == '"' || c == '(' {
-				break
-			}
+		for j < len(b) && ssByteClass[b[j]] == 0 {
 			j++
 		}
-		if j < len(b) && (b[j] == '"' || b[j] == '(') {
+		if j < len(b) && ssByteClass[b[j]] == ssGroup {
 			j = ssGroupEnd(b, j)
 		}
 		dst = append(dst, b[i:j])

@@ -34,9 +34,28 @@ type analyzeCmd struct {
 }
 
 func (c *analyzeCmd) Run(e *env) error {
-	compiled, err := loadRules(c.Rules)
-	if err != nil {
-		return &exitCodeError{code: exitError, err: err}
+	// Compile the rules while the inputs load (a core is often idle then);
+	// a bad rule still fails before anything is reported.
+	type compiledRules struct {
+		rules []*analyze.Rule
+		err   error
+	}
+	ruleCh := make(chan compiledRules, 1)
+	go func() {
+		rs, err := loadRules(c.Rules)
+		ruleCh <- compiledRules{rs, err}
+	}()
+	var compiled []*analyze.Rule
+	waitRules := func() error {
+		if ruleCh == nil {
+			return nil
+		}
+		r := <-ruleCh
+		ruleCh, compiled = nil, r.rules
+		if r.err != nil {
+			return &exitCodeError{code: exitError, err: r.err}
+		}
+		return nil
 	}
 	inputs := c.Inputs
 	switch {
@@ -47,6 +66,9 @@ func (c *analyzeCmd) Run(e *env) error {
 	case !c.Live && len(inputs) == 0:
 		return &exitCodeError{exitUsage, errors.New("give at least one input, or --live to collect this host")}
 	case c.Live:
+		if err := waitRules(); err != nil { // before spending seconds collecting
+			return err
+		}
 		bundle, cleanup, err := c.collectLive(e)
 		if err != nil {
 			return err
@@ -55,6 +77,9 @@ func (c *analyzeCmd) Run(e *env) error {
 		inputs = []string{bundle}
 	}
 	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
+	if rerr := waitRules(); rerr != nil {
+		return rerr
+	}
 	if err != nil {
 		return &exitCodeError{code: exitError, err: err}
 	}
