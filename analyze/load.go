@@ -686,14 +686,7 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 				smp.Sockets, smp.Infos = sl.listing.Sockets, sl.listing.Infos
 				continue
 			}
-			from, base := len(smp.Sockets), uint32(len(smp.Infos))
-			smp.Sockets = append(smp.Sockets, sl.listing.Sockets...)
-			smp.Infos = append(smp.Infos, sl.listing.Infos...)
-			for i := from; i < len(smp.Sockets); i++ {
-				if smp.Sockets[i].info != 0 {
-					smp.Sockets[i].info += base
-				}
-			}
+			appendTable(&smp.Sockets, &smp.Infos, sl.listing.Sockets, sl.listing.Infos)
 			continue
 		}
 		for i := range sl.listing.Sockets {

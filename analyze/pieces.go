@@ -96,16 +96,7 @@ func parsePieces(f *Format, data []byte, n int, out *Listing) error {
 // joinListing appends piece p, whose first line is line lineOff+1 of the
 // whole text, to l.
 func joinListing(l, p *Listing, lineOff int) {
-	from, base := len(l.Sockets), uint32(len(l.Infos))
-	l.Sockets = append(l.Sockets, p.Sockets...)
-	if len(p.Infos) > 0 {
-		l.Infos = append(l.Infos, p.Infos...)
-		for i := from; i < len(l.Sockets); i++ {
-			if l.Sockets[i].info != 0 {
-				l.Sockets[i].info += base
-			}
-		}
-	}
+	appendTable(&l.Sockets, &l.Infos, p.Sockets, p.Infos)
 	for _, pr := range p.Problems {
 		if pr.Line > 0 {
 			pr.Line += lineOff

@@ -200,6 +200,22 @@ func setInfo(infos *[]TCPInfo, s *Socket, in TCPInfo) *TCPInfo {
 	return &(*infos)[len(*infos)-1]
 }
 
+// appendTable appends sockets add, whose tcp_info is in addInfos, to the
+// table socks with tcp_info table infos, re-basing the info indices.
+func appendTable(socks *[]Socket, infos *[]TCPInfo, add []Socket, addInfos []TCPInfo) {
+	from, base := len(*socks), uint32(len(*infos))
+	*socks = append(*socks, add...)
+	if len(addInfos) == 0 {
+		return
+	}
+	*infos = append(*infos, addInfos...)
+	for i := from; i < len(*socks); i++ {
+		if (*socks)[i].info != 0 {
+			(*socks)[i].info += base
+		}
+	}
+}
+
 // NewSocket returns a socket with every optional field marked unknown.
 func NewSocket() Socket {
 	return Socket{FD: -1, UID: -1, TimerSecs: -1, Retransmits: -1}
