@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"runtime"
 	"slices"
@@ -27,19 +26,21 @@ func parseFormat(f *Format, r io.Reader, out *Listing) error {
 	if f.Cut == nil || pieces < 2 {
 		return f.Parse(r, out)
 	}
-	data := make([]byte, n, n+1)
-	got, err := io.ReadFull(r, data)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF): // shorter than it said
-		data = data[:got]
-	case err != nil:
-		return err
-	default: // longer than it said: keep the rest too
-		rest, err := io.ReadAll(r)
+	// A read error (a truncated archive member, a size limit) is the
+	// parse's error, as it is when streaming.
+	data := make([]byte, 0, n+1)
+	for {
+		if len(data) == cap(data) { // longer than it said: keep the rest too
+			data = append(data, 0)[:len(data)]
+		}
+		m, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+m]
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return err
 		}
-		data = append(data, rest...)
 	}
 	return parsePieces(f, data, pieces, out)
 }

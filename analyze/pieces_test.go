@@ -2,10 +2,13 @@ package analyze
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // piecesString parses data in up to n pieces and renders the result.
@@ -109,5 +112,32 @@ func TestParseFormatLarge(t *testing.T) {
 	}
 	if whole.String() != pieces.String() {
 		t.Fatal("parsing in pieces changed the listing")
+	}
+}
+
+// A read error in the middle of a large listing (a truncated archive
+// member) is returned, not parsed around.
+func TestParseFormatReadError(t *testing.T) {
+	row := "ESTAB 0 0 10.0.0.1:32768 192.0.2.7:5432\n"
+	data := bytes.Repeat([]byte(row), piecesMinBytes*2/len(row))
+	r := sizedReader{io.MultiReader(bytes.NewReader(data), iotest.ErrReader(io.ErrUnexpectedEOF)), int64(len(data)) * 2}
+	var l Listing
+	if err := parseFormat(ssFormat, r, &l); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want the read error", err)
+	}
+}
+
+// A reader longer or shorter than its declared size is read to its end.
+func TestParseFormatSizeMismatch(t *testing.T) {
+	row := "ESTAB 0 0 10.0.0.1:32768 192.0.2.7:5432\n"
+	data := bytes.Repeat([]byte(row), piecesMinBytes*3/len(row))
+	for _, declared := range []int64{int64(len(data)) / 2, int64(len(data)) * 2} {
+		var l Listing
+		if err := parseFormat(ssFormat, sizedReader{bytes.NewReader(data), declared}, &l); err != nil {
+			t.Fatal(err)
+		}
+		if want := len(data) / len(row); len(l.Sockets) != want {
+			t.Errorf("declared %d: %d sockets, want %d", declared, len(l.Sockets), want)
+		}
 	}
 }
