@@ -147,40 +147,60 @@ func fromV4Key(k uint64) AddrPort {
 // packed into one integer: several times cheaper to hash than the
 // 20-byte AddrPort, which matters at a million lookups.
 type apMap[V any] struct {
-	v4    map[uint64]V
-	other map[AddrPort]V
+	v4    intTable[V]
+	other map[AddrPort]*V // IPv6 and names: rare, one allocation each
 }
 
 func (m *apMap[V]) len() int {
 	if m == nil {
 		return 0
 	}
-	return len(m.v4) + len(m.other)
+	return m.v4.len() + len(m.other)
 }
 
 func (m *apMap[V]) get(a AddrPort) (V, bool) {
-	var v V
-	var ok bool
 	if a.bits == 4 {
-		v, ok = m.v4[v4Key(a)]
-	} else {
-		v, ok = m.other[a]
+		return m.v4.get(v4Key(a))
 	}
-	return v, ok
+	if p, ok := m.other[a]; ok {
+		return *p, true
+	}
+	var zero V
+	return zero, false
 }
 
-func (m *apMap[V]) set(a AddrPort, v V) {
+func (m *apMap[V]) set(a AddrPort, v V) { *m.at(a) = v }
+
+// at returns a pointer to the value of a, adding a with the zero value
+// when it is absent. An IPv4 entry's pointer is valid until the next at.
+func (m *apMap[V]) at(a AddrPort) *V {
 	if a.bits == 4 {
-		if m.v4 == nil {
-			m.v4 = map[uint64]V{}
-		}
-		m.v4[v4Key(a)] = v
-		return
+		return m.v4.at(v4Key(a))
 	}
 	if m.other == nil {
-		m.other = map[AddrPort]V{}
+		m.other = map[AddrPort]*V{}
 	}
-	m.other[a] = v
+	p := m.other[a]
+	if p == nil {
+		p = new(V)
+		m.other[a] = p
+	}
+	return p
+}
+
+// atBounded is at, except that it adds nothing to a map of bound or more
+// entries and returns nil for a then.
+func (m *apMap[V]) atBounded(a AddrPort, bound int) *V {
+	if a.bits == 4 {
+		return m.v4.atBounded(v4Key(a), bound-len(m.other))
+	}
+	if m.len() >= bound {
+		if p := m.other[a]; p != nil {
+			return p
+		}
+		return nil
+	}
+	return m.at(a)
 }
 
 // each calls fn for every entry, in no particular order.
@@ -188,10 +208,35 @@ func (m *apMap[V]) each(fn func(AddrPort, V)) {
 	if m == nil {
 		return
 	}
-	for k, v := range m.v4 {
-		fn(fromV4Key(k), v)
+	m.v4.each(func(k uint64, v V) { fn(fromV4Key(k), v) })
+	for a, p := range m.other {
+		fn(a, *p)
 	}
-	for a, v := range m.other {
-		fn(a, v)
+}
+
+// isLoopback is Addr().IsLoopback() without building a netip.Addr.
+func (a AddrPort) isLoopback() bool {
+	if a.bits == 4 {
+		return a.ip[0] == 127
 	}
+	return a.bits == 6 && a.Addr().IsLoopback()
+}
+
+// isUnspecified is Addr().IsUnspecified(): 0.0.0.0 or ::.
+func (a AddrPort) isUnspecified() bool { return a.bits != 0 && a.ip == [16]byte{} }
+
+// isPublic reports whether the address is valid and not unspecified,
+// loopback, private or link-local (the netip predicates of those names).
+func (a AddrPort) isPublic() bool {
+	if a.bits == 4 {
+		b0, b1 := a.ip[0], a.ip[1]
+		switch {
+		case a.ip == [16]byte{}, b0 == 127, b0 == 10, b0 == 172 && b1&0xf0 == 16,
+			b0 == 192 && b1 == 168, b0 == 169 && b1 == 254:
+			return false
+		}
+		return true
+	}
+	ad := a.Addr()
+	return ad.IsValid() && !ad.IsUnspecified() && !ad.IsLoopback() && !ad.IsPrivate() && !ad.IsLinkLocalUnicast()
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"sync"
@@ -125,4 +126,33 @@ func FuzzIPv4Port(f *testing.F) {
 			t.Fatalf("%q: fast path %v, ParseEndpoint %+v", tok, ap, e)
 		}
 	})
+}
+
+// TestAddrPortPredicates checks the byte-level predicates against netip's.
+func TestAddrPortPredicates(t *testing.T) {
+	addrs := []string{"0.0.0.0", "127.0.0.1", "127.255.0.9", "10.1.2.3", "172.15.0.1", "172.16.0.1",
+		"172.31.255.255", "172.32.0.1", "192.168.1.1", "192.169.0.1", "169.254.3.4", "169.253.0.1",
+		"192.0.2.10", "198.51.100.7", "8.8.8.8", "255.255.255.255", "::", "::1", "fe80::1", "fc00::5",
+		"fd12::1", "2001:db8::1", "2606:4700::1111", "::ffff:10.0.0.1"}
+	for i := 0; i < 256; i++ {
+		addrs = append(addrs, fmt.Sprintf("%d.%d.0.1", i, (i*37)%256))
+	}
+	check := func(a AddrPort, ad netip.Addr) {
+		t.Helper()
+		if got, want := a.isLoopback(), ad.IsLoopback(); got != want {
+			t.Errorf("%v isLoopback = %v, want %v", ad, got, want)
+		}
+		if got, want := a.isUnspecified(), ad.IsUnspecified(); got != want {
+			t.Errorf("%v isUnspecified = %v, want %v", ad, got, want)
+		}
+		want := ad.IsValid() && !ad.IsUnspecified() && !ad.IsLoopback() && !ad.IsPrivate() && !ad.IsLinkLocalUnicast()
+		if got := a.isPublic(); got != want {
+			t.Errorf("%v isPublic = %v, want %v", ad, got, want)
+		}
+	}
+	for _, s := range addrs {
+		a := AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr(s), 80))
+		check(a, a.Addr())
+	}
+	check(AddrPort{}, netip.Addr{})
 }

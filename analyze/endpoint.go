@@ -197,42 +197,54 @@ func (c endpointCache) parse(tok []byte) (Endpoint, error) {
 // gives what ParseEndpoint gives.
 func parseIPv4Port(b []byte) (AddrPort, bool) {
 	var a AddrPort
+	ok := parseIPv4PortTo(&a, b)
+	return a, ok
+}
+
+// parseIPv4PortTo is parseIPv4Port writing into *a, which it leaves
+// undefined when it returns false. (An AddrPort holds an array, which Go
+// returns through memory: writing in place saves a copy per token.)
+func parseIPv4PortTo(a *AddrPort, b []byte) bool {
+	if len(b) < 9 || b[0] < '0' || b[0] > '9' { // "0.0.0.0:0" is the shortest
+		return false
+	}
+	*a = AddrPort{}
 	part, n, digits := 0, 0, 0
 	i := 0
 	for ; i < len(b); i++ {
 		c := b[i]
 		if c == '.' || c == ':' {
 			if digits == 0 || (digits > 1 && b[i-digits] == '0') {
-				return a, false
+				return false
 			}
-			a.ip[part] = byte(n)
+			a.ip[part&3] = byte(n)
 			part, n, digits = part+1, 0, 0
 			if c == ':' {
 				break
 			}
 			if part > 3 {
-				return a, false
+				return false
 			}
 			continue
 		}
 		if c < '0' || c > '9' {
-			return a, false
+			return false
 		}
 		n = n*10 + int(c-'0')
 		digits++
 		if n > 255 {
-			return a, false
+			return false
 		}
 	}
 	if part != 4 || i >= len(b) {
-		return a, false
+		return false
 	}
 	port, ok := atoi(b[i+1:])
 	if !ok || port > 65535 {
-		return a, false
+		return false
 	}
 	a.port, a.bits = uint16(port), 4
-	return a, true
+	return true
 }
 
 // parseIPv4 parses a dotted quad without allocating; ok is false for

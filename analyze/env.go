@@ -234,19 +234,9 @@ func newFacts(s *Snapshot) *Facts {
 	}
 	smp := s.Latest()
 	f.TotalSockets = len(smp.Sockets)
-	f.States = stateCounts(smp.Sockets)
-	for i := range smp.Sockets {
-		so := &smp.Sockets[i]
-		if so.Process != NoName || (so.PID != 0 && !so.OwnerInferred) {
-			f.HasOwners = true
-		}
-		if so.Timer != TimerNone || so.TimerSecs >= 0 {
-			f.HasTimers = true
-		}
-		if so.HasInfo() {
-			f.HasTCPInfo = true
-		}
-	}
+	sum := summarize(smp.Sockets)
+	f.States = sum.stateMap()
+	f.HasOwners, f.HasTimers, f.HasTCPInfo = sum.owners, sum.timers, sum.info
 	if smp.CountsOnly() {
 		f.CountsOnly = true
 		f.States = countStates(smp)
@@ -258,7 +248,7 @@ func newFacts(s *Snapshot) *Facts {
 	f.HasListeners = f.States[Listen.String()] > 0
 	f.FirstStates = f.States
 	if first := s.First(); first != smp {
-		f.FirstStates = stateCounts(first.Sockets)
+		f.FirstStates = summarize(first.Sockets).stateMap()
 		if first.CountsOnly() {
 			f.FirstStates = countStates(first)
 		}
@@ -468,14 +458,40 @@ func (f *Facts) TwReuse(loopback bool) bool {
 	return false
 }
 
-// stateCounts counts sockets by canonical state name.
-func stateCounts(socks []Socket) map[string]int {
-	var n [numStates]int
-	for i := range socks {
-		n[socks[i].State]++
+// tableSummary is what newFacts needs from every socket of a table.
+type tableSummary struct {
+	states               [numStates]int
+	owners, timers, info bool // any socket names an owner, has a timer, has tcp_info
+}
+
+// summarize reads a socket table once, each half on its own core.
+func summarize(socks []Socket) tableSummary {
+	var halves [2]tableSummary
+	parallel(len(socks), func(lo, hi int) {
+		var t tableSummary // local: the halves would share a cache line
+		for i := lo; i < hi; i++ {
+			so := &socks[i]
+			t.states[so.State]++
+			t.owners = t.owners || so.Process != NoName || (so.PID != 0 && !so.OwnerInferred)
+			t.timers = t.timers || so.Timer != TimerNone || so.TimerSecs >= 0
+			t.info = t.info || so.info != 0
+		}
+		halves[min(lo, 1)] = t
+	})
+	t := halves[0]
+	for st, n := range halves[1].states {
+		t.states[st] += n
 	}
+	t.owners = t.owners || halves[1].owners
+	t.timers = t.timers || halves[1].timers
+	t.info = t.info || halves[1].info
+	return t
+}
+
+// stateMap returns the non-zero state counts by canonical name.
+func (t tableSummary) stateMap() map[string]int {
 	m := map[string]int{}
-	for st, c := range n {
+	for st, c := range t.states {
 		if c > 0 {
 			m[State(st).String()] = c
 		}

@@ -134,10 +134,10 @@ type Group struct {
 	// are set, ports, queues, peers and timers are not.
 	CountsOnly bool
 
-	ports   [numStates]map[uint16]int // state -> local port -> count
-	remotes [numStates]*remoteCounts  // state -> remote -> count
-	owners  ownerTally                // owner -> sockets
-	live    ownerTally                // owner -> sockets other than TIME_WAIT, named owners only
+	ports   [numStates]intTable[int] // state -> local port -> count
+	remotes [numStates]*remoteCounts // state -> remote -> count
+	owners  ownerTally               // owner -> sockets
+	live    ownerTally               // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerTally counts sockets per owner. Most groups have one or a few
@@ -199,17 +199,18 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
-	var m map[uint16]int
+	var m *intTable[int]
 	if st := stateKey(state); st < numStates {
-		m = g.ports[st]
+		m = &g.ports[st]
 	}
-	if len(m) == 0 && g.CountsOnly {
+	if (m == nil || m.len() == 0) && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
-	return topList(len(m), func(yield func(string, int)) {
-		for p, n := range m {
-			yield(fmt.Sprintf(":%d", p), n)
-		}
+	if m == nil {
+		return ""
+	}
+	return topList(m.len(), func(yield func(string, int)) {
+		m.each(func(p uint64, n int) { yield(fmt.Sprintf(":%d", p), n) })
 	})
 }
 
@@ -284,23 +285,9 @@ type remoteCounts struct{ apMap[int] }
 
 // add counts n sockets to a; a new endpoint past maxTracked is dropped.
 func (rc *remoteCounts) add(a AddrPort, n int) {
-	if rc.len() >= maxTracked {
-		if _, ok := rc.get(a); !ok {
-			return
-		}
+	if p := rc.atBounded(a, maxTracked); p != nil {
+		*p += n
 	}
-	// One map operation in the usual case.
-	if a.bits == 4 {
-		if rc.v4 == nil {
-			rc.v4 = map[uint64]int{}
-		}
-		rc.v4[v4Key(a)] += n
-		return
-	}
-	if rc.other == nil {
-		rc.other = map[AddrPort]int{}
-	}
-	rc.other[a] += n
 }
 
 func (rc *remoteCounts) each(fn func(AddrPort, int)) {
@@ -506,12 +493,7 @@ func (g *Group) add(s *Socket, server bool, trackRemotes bool, x sockFacts) {
 	// Local ports only for server-side sockets: client ports are
 	// ephemeral and would make these maps as large as the socket table.
 	if server || s.State == Listen {
-		pm := g.ports[s.State]
-		if pm == nil {
-			pm = map[uint16]int{}
-			g.ports[s.State] = pm
-		}
-		pm[s.Local.Port()]++
+		*g.ports[s.State].at(uint64(s.Local.Port()))++
 	}
 	if trackRemotes && s.State != Listen {
 		rm := g.remotes[s.State]
@@ -572,7 +554,10 @@ func (gs *Groups) ByKind(kind string) []*Group {
 
 // listenerIndex answers "is this local endpoint a listening port?".
 type listenerIndex struct {
-	byPort map[uint16][]*Socket
+	socks   []Socket
+	listens []int              // indices of the listening sockets, ascending
+	byPort  map[uint16][]int   // port -> positions in listens
+	ports   [65536 / 64]uint64 // the keys of byPort as a bitmap, a quicker "no"
 	// fallbackBelow: when the listing has no listeners at all (netstat
 	// without -a), a local port below the ephemeral range counts as a
 	// server port.
@@ -580,42 +565,74 @@ type listenerIndex struct {
 	fallbackBelow int
 }
 
-func newListenerIndex(socks []Socket, ephLow int) *listenerIndex {
-	li := &listenerIndex{byPort: map[uint16][]*Socket{}, fallbackBelow: ephLow}
-	for i := range socks {
-		if socks[i].State == Listen {
-			p := socks[i].Local.Port()
-			li.byPort[p] = append(li.byPort[p], &socks[i])
+// scanListens returns the indices of the listening sockets in order, and
+// whether any CLOSE_WAIT socket is on loopback: one scan, each half of the
+// table on its own core.
+func scanListens(socks []Socket) (listens []int, loopCloseWait bool) {
+	var halves [2]struct {
+		listens       []int
+		loopCloseWait bool
+	}
+	parallel(len(socks), func(lo, hi int) {
+		var ls []int
+		lcw := false
+		for i := lo; i < hi; i++ {
+			switch s := &socks[i]; s.State {
+			case Listen:
+				ls = append(ls, i)
+			case CloseWait:
+				lcw = lcw || s.Remote.isLoopback()
+			}
 		}
+		halves[min(lo, 1)].listens, halves[min(lo, 1)].loopCloseWait = ls, lcw
+	})
+	return append(halves[0].listens, halves[1].listens...), halves[0].loopCloseWait || halves[1].loopCloseWait
+}
+
+// newListenerIndex indexes the listening sockets socks[i] for i in
+// listens (ascending).
+func newListenerIndex(socks []Socket, listens []int, ephLow int) *listenerIndex {
+	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16][]int{}, fallbackBelow: ephLow}
+	for k, i := range listens {
+		p := socks[i].Local.Port()
+		li.byPort[p] = append(li.byPort[p], k)
+		li.ports[p/64] |= 1 << (p % 64)
 	}
 	li.noListeners = len(li.byPort) == 0
 	return li
 }
 
-// listener returns the listening socket a socket was accepted from, or nil.
-func (li *listenerIndex) listener(s *Socket) *Socket {
-	ls := li.byPort[s.Local.Port()]
-	var wildcard *Socket
-	for _, l := range ls {
-		a := l.Local.Addr()
-		if a == s.Local.Addr() {
-			return l
+// listener returns the position in li.listens of the listening socket a
+// socket was accepted from, or -1.
+func (li *listenerIndex) listener(s *Socket) int {
+	p := s.Local.Port()
+	if li.ports[p/64]&(1<<(p%64)) == 0 {
+		return -1
+	}
+	wildcard := -1
+	for _, k := range li.byPort[p] {
+		a := li.socks[li.listens[k]].Local
+		if a == s.Local {
+			return k
 		}
-		if a.IsUnspecified() || !a.IsValid() {
-			if wildcard == nil || (a.Is4() == s.Local.Addr().Is4()) {
-				wildcard = l
+		if a.ip == [16]byte{} { // unspecified, or a name (netstat without -n)
+			if wildcard < 0 || (a.bits == 4) == (s.Local.bits == 4) {
+				wildcard = k
 			}
 		}
 	}
 	return wildcard
 }
 
+// listenerAt returns the listening socket at position k of li.listens.
+func (li *listenerIndex) listenerAt(k int) *Socket { return &li.socks[li.listens[k]] }
+
 // server reports whether a socket is the server side of its connection.
 func (li *listenerIndex) server(s *Socket) bool {
 	if li.noListeners {
 		return int(s.Local.Port()) < li.fallbackBelow && int(s.Remote.Port()) >= li.fallbackBelow
 	}
-	return li.listener(s) != nil
+	return li.listener(s) >= 0
 }
 
 // aggregate groups one sample's sockets. ephLow and ephHigh bound the
@@ -623,16 +640,11 @@ func (li *listenerIndex) server(s *Socket) bool {
 // more than one (nil otherwise), for the two-sample fields.
 func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHigh int) *Groups {
 	socks := smp.Sockets
-	li := newListenerIndex(socks, ephLow)
+	listens, loopCloseWait := scanListens(socks)
+	li := newListenerIndex(socks, listens, ephLow)
 	prev := newPrevIndex(first)
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
-	listeners := map[*Socket]*Group{}
-	loopCloseWait := false
-	for i := range socks {
-		if socks[i].State == CloseWait && socks[i].Remote.Addr().IsLoopback() {
-			loopCloseWait = true
-		}
-	}
+	listeners := make([]*Group, len(listens)) // parallel to listens
 	// Loopback FIN_WAIT2 sockets, to tell which loopback CLOSE_WAIT still
 	// has its other end (P15); built only when there is such a CLOSE_WAIT.
 	var fw2 map[prevKey]bool
@@ -640,7 +652,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	if loopCloseWait {
 		fw2 = map[prevKey]bool{}
 		for i := range socks {
-			if s := &socks[i]; s.State == FinWait2 && s.Remote.Addr().IsLoopback() {
+			if s := &socks[i]; s.State == FinWait2 && s.Remote.isLoopback() {
 				if len(fw2) >= maxTracked {
 					fw2Unknown = true
 					break
@@ -652,26 +664,33 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	if fw2Unknown {
 		fw2 = nil
 	}
-	for i := range socks {
-		if s := &socks[i]; s.State == Listen {
-			lg := newGroup("listener", s.Local.String())
-			lg.setOwner(s)
-			lg.LocalAddr, lg.LocalPort = addrString(s.Local.Addr()), int(s.Local.Port())
-			listeners[s] = lg
-			gs.Listeners = append(gs.Listeners, lg)
-		}
+	for k, i := range listens {
+		s := &socks[i]
+		lg := newGroup("listener", s.Local.String())
+		lg.setOwner(s)
+		lg.LocalAddr, lg.LocalPort = addrString(s.Local.Addr()), int(s.Local.Port())
+		listeners[k] = lg
+		gs.Listeners = append(gs.Listeners, lg)
 	}
 
 	// Pass 1: each socket's role and two-sample facts, computed once for
 	// both passes below, in two halves on two cores.
+	// It also collects the host's own addresses (local addresses of
+	// connected sockets) for the destination groups.
 	roles := make([]sockRole, len(socks))
+	var locals [2]*addrSet
 	parallel(len(socks), func(lo, hi int) {
+		local := &addrSet{}
+		locals[min(lo, 1)] = local
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			r := &roles[i]
+			if a := s.Local; a.IsValid() && a.ip != [16]byte{} {
+				local.add(a)
+			}
 			if s.State != Listen {
-				if r.listener = li.listener(s); r.listener != nil {
-					r.server = true
+				if k := li.listener(s); k >= 0 {
+					r.listener, r.server = int32(k)+1, true
 				} else if li.noListeners {
 					r.server = li.server(s)
 				}
@@ -682,14 +701,14 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 			r.x.lastRcv = -1
 			if in := smp.Info(s); in != nil {
 				r.x.lastRcv = in.LastRcv
-				if s.State == Established && in.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.Addr().IsLoopback() {
+				if s.State == Established && in.LastRcv >= 300000 && s.Timer != TimerKeepalive && !s.Remote.isLoopback() {
 					r.x.idleNoKA = true
 				}
 			}
-			if a := s.Remote.Addr(); a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
+			if s.Remote.isPublic() {
 				r.x.external = true
 			}
-			if fw2 != nil && s.State == CloseWait && s.Remote.Addr().IsLoopback() && !fw2[prevKey{s.Remote, s.Local}] {
+			if fw2 != nil && s.State == CloseWait && s.Remote.isLoopback() && !fw2[prevKey{s.Remote, s.Local}] {
 				r.x.noPeer = true
 			}
 		}
@@ -697,11 +716,15 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 
 	// Pass 2, in two goroutines that touch disjoint groups: the snapshot
 	// and process groups, and the listener, port and destination groups.
+	local := locals[0]
+	if locals[1] != nil {
+		locals[1].each(local.add)
+	}
 	var maxDestPorts int
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, ephLow, ephHigh)
+		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, local, ephLow, ephHigh)
 	}()
 	aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
 	<-done
@@ -733,7 +756,7 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 
 // sockRole is what pass 1 of aggregate learns about one socket.
 type sockRole struct {
-	listener *Socket // the listening socket it was accepted from, if any
+	listener int32 // 1 + position in listens of the listener it was accepted from; 0 none
 	server   bool
 	x        sockFacts
 }
@@ -801,6 +824,11 @@ func snapshotRemotes(snap *Group, procs []*Group) {
 func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[int]*Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	groups := map[procKey]*Group{}
+	type recentGroup struct {
+		k procKey
+		g *Group
+	}
+	var recent [4]recentGroup
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
 		if p := int(s.Local.Port()); s.State != Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
@@ -815,7 +843,18 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 		if s.Process == NoName && s.PID == 0 && (s.State == Listen || r.server) {
 			k.port = s.Local.Port()
 		}
-		pg := groups[k]
+		// Sockets of one owner come in runs and few owners hold most
+		// sockets: a short list of recent groups saves hashing the key.
+		var pg *Group
+		for _, rg := range recent {
+			if rg.k == k {
+				pg = rg.g
+				break
+			}
+		}
+		if pg == nil {
+			pg = groups[k]
+		}
 		if pg == nil {
 			name := ownerName(s.Process.String(), s.PID)
 			if k.port != 0 {
@@ -832,6 +871,10 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 			}
 			groups[k] = pg
 		}
+		if recent[0].g != pg {
+			copy(recent[1:], recent[:])
+			recent[0] = recentGroup{k, pg}
+		}
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
@@ -845,23 +888,17 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 
 // aggregateServices fills the listener, port and destination groups and
 // returns the largest destination's PortsUsed.
-func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners map[*Socket]*Group, li *listenerIndex, ephLow, ephHigh int) int {
+func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *addrSet, ephLow, ephHigh int) int {
 	ports := map[int]*Group{}
 	var dests destIndex
-	var local addrSet
-	for i := range socks {
-		if a := socks[i].Local; a.IsValid() && a.ip != [16]byte{} {
-			local.add(a)
-		}
-	}
 	maxDestPorts := 0
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
 		switch {
 		case s.State == Listen:
-			listeners[s].add(s, false, false, r.x)
-		case r.listener != nil:
-			listeners[r.listener].add(s, true, true, r.x) // the listener's own traffic
+			listeners[sort.SearchInts(li.listens, i)].add(s, false, false, r.x)
+		case r.listener != 0:
+			listeners[r.listener-1].add(s, true, true, r.x) // the listener's own traffic
 		}
 		// A leftover of a server that no longer listens: a local port below
 		// the ephemeral range talking to an ephemeral remote port, while the
@@ -885,7 +922,7 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 			pg.add(s, r.server || leftover, true, r.x)
 			continue
 		}
-		if !s.Remote.Addr().IsValid() || s.Remote.Addr().IsUnspecified() {
+		if !s.Remote.IsValid() || s.Remote.isUnspecified() {
 			continue // unconnected, or a name we cannot resolve
 		}
 		dg := dests.get(s.Local, s.Remote)
@@ -894,7 +931,7 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 			dg.LocalAddr = addrString(s.Local.Addr())
 			dg.RemoteAddr, dg.RemotePort = addrString(s.Remote.Addr()), int(s.Remote.Port())
 			dg.Remote = s.Remote.String()
-			dg.Loopback = s.Remote.Addr().IsLoopback()
+			dg.Loopback = s.Remote.isLoopback()
 			dg.LocalPeer = local.has(s.Remote)
 			dests.put(s.Local, s.Remote, dg)
 		}
@@ -910,8 +947,8 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners m
 	for _, dg := range dests.all {
 		dg.pickOwner()
 		if ls := li.byPort[uint16(dg.RemotePort)]; len(ls) > 0 && (dg.Loopback || dg.LocalPeer) {
-			for _, l := range ls {
-				if l.Process != NoName || l.PID != 0 {
+			for _, k := range ls {
+				if l := li.listenerAt(k); l.Process != NoName || l.PID != 0 {
 					dg.RemoteOwner = ownerName(l.Process.String(), l.PID)
 					break
 				}
@@ -956,20 +993,28 @@ func (d *destIndex) put(local, remote AddrPort, g *Group) {
 // addrSet is a set of addresses (ports ignored).
 type addrSet struct {
 	m      apMap[bool]
-	recent [4]AddrPort // a host has few addresses: most adds stop here
+	recent [4]uint64 // v4Key|1<<62 of recent IPv4 adds: a host has few addresses, most adds stop here
 	next   int
 }
 
 func (s *addrSet) add(a AddrPort) {
 	a.port = 0
-	for _, r := range s.recent {
-		if r == a {
-			return
+	if a.bits == 4 {
+		k := v4Key(a) | 1<<62 // never 0, which marks an unused slot
+		for _, r := range s.recent {
+			if r == k {
+				return
+			}
 		}
+		s.recent[s.next%len(s.recent)] = k
+		s.next++
 	}
-	s.recent[s.next%len(s.recent)] = a
-	s.next++
 	s.m.set(a, true)
+}
+
+// each calls fn for every address in the set, in no particular order.
+func (s *addrSet) each(fn func(AddrPort)) {
+	s.m.each(func(a AddrPort, _ bool) { fn(a) })
 }
 
 func (s *addrSet) has(a AddrPort) bool {

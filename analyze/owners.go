@@ -34,30 +34,48 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 		name Name
 		addr netip.Addr
 	}
-	listeners := map[uint16][]owner{}
-	var remotes apMap[owner]
+	// The owners of listening sockets by port, and the owner of each
+	// remote endpoint, or conflict when several processes talk to it:
+	// each half of the table on its own core, then merged. (The zero
+	// value, no pid and no name, is never an owner.)
+	type remoteOwner struct {
+		pid  int
+		name Name
+	}
 	const conflict = -1
-	for i := range socks {
-		s := &socks[i]
-		if s.PID == 0 && s.Process == NoName {
-			continue
-		}
-		if s.State == Listen {
-			listeners[s.Local.Port()] = append(listeners[s.Local.Port()], owner{s.PID, s.Process, s.Local.Addr()})
-			continue
-		}
-		if s.OwnerInferred {
-			continue
-		}
-		o, seen := remotes.get(s.Remote)
+	note := func(o *remoteOwner, pid int, name Name) {
 		switch {
-		case !seen:
-			remotes.set(s.Remote, owner{pid: s.PID, name: s.Process})
-		case o.pid != s.PID || o.name != s.Process:
-			if o.pid != conflict {
-				remotes.set(s.Remote, owner{pid: conflict})
+		case *o == remoteOwner{}:
+			*o = remoteOwner{pid, name}
+		case o.pid != pid || o.name != name:
+			o.pid, o.name = conflict, NoName
+		}
+	}
+	var halves [2]struct {
+		listens []int
+		remotes apMap[remoteOwner]
+	}
+	parallel(len(socks), func(lo, hi int) {
+		var remotes apMap[remoteOwner]
+		var listens []int
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			switch {
+			case s.PID == 0 && s.Process == NoName:
+			case s.State == Listen:
+				listens = append(listens, i)
+			case !s.OwnerInferred:
+				note(remotes.at(s.Remote), s.PID, s.Process)
 			}
 		}
+		halves[min(lo, 1)].listens, halves[min(lo, 1)].remotes = listens, remotes
+	})
+	remotes := &halves[0].remotes
+	halves[1].remotes.each(func(a AddrPort, o remoteOwner) { note(remotes.at(a), o.pid, o.name) })
+	listeners := map[uint16][]owner{}
+	for _, i := range append(halves[0].listens, halves[1].listens...) {
+		s := &socks[i]
+		listeners[s.Local.Port()] = append(listeners[s.Local.Port()], owner{s.PID, s.Process, s.Local.Addr()})
 	}
 	// The maps are only read from here: each half of the table on its own
 	// core.

@@ -19,7 +19,8 @@ const maxProfileLeaves = 20000
 func Profile(s *Snapshot) *profile.Profile {
 	smp := s.Latest()
 	facts := newFacts(s)
-	li := newListenerIndex(smp.Sockets, facts.PortRangeLow)
+	listens, _ := scanListens(smp.Sockets)
+	li := newListenerIndex(smp.Sockets, listens, facts.PortRangeLow)
 	type key struct{ state, proc, local, remote string }
 	type agg struct {
 		n, rq, sq int64

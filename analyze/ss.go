@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 )
@@ -215,16 +216,25 @@ func (p *ssParser) feed(t [][]byte, n int) {
 			}
 			p.stage++
 		case ssStLocal, ssStPeer:
-			e, err := p.endpoint(tok)
-			if err != nil {
-				p.problem(n, "ss: bad address", tok)
-				return
+			dst, name := &s.Local, &s.LocalName
+			if p.stage == ssStPeer {
+				dst, name = &s.Remote, &s.RemoteName
+			}
+			// Plain IPv4 straight into the socket; the rest through
+			// ParseEndpoint and its cache.
+			if !parseIPv4PortTo(dst, tok) {
+				e, err := p.endpoint(tok)
+				if err != nil {
+					p.problem(n, "ss: bad address", tok)
+					return
+				}
+				*dst, *name = e.AddrPort, e.Name
 			}
 			if p.stage == ssStLocal {
-				s.Local, s.LocalName = e.AddrPort, e.Name
-				s.Family = family(e.AddrPort.Addr())
-			} else {
-				s.Remote, s.RemoteName = e.AddrPort, e.Name
+				s.Family = 4
+				if dst.bits == 6 {
+					s.Family = 6
+				}
 			}
 			p.stage++
 		default:
@@ -555,13 +565,19 @@ var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 var ssByteClass = func() (c [256]uint8) {
 	c[' '], c['\t'] = ssBlank, ssBlank
 	c['"'], c['('] = ssGroup, ssGroup
+	c[')'] = ssClose
 	return c
 }()
 
 const (
-	ssBlank = 1 + iota
-	ssGroup
+	ssBlank = 1 // ' ' or '\t'
+	ssGroup = 2 // '"' or '('
+	ssClose = 4 // ')': only special inside a group
 )
+
+// eightBlanks is eight spaces read as one little-endian word: aligned ss
+// columns are padded with long runs of them.
+const eightBlanks = 0x2020202020202020
 
 // ssTokens splits a line on spaces and tabs like fields, but keeps quoted
 // strings and parenthesized groups whole, so users:(("a b",pid=1,fd=2))
@@ -570,6 +586,9 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 	dst = dst[:0]
 	i := 0
 	for i < len(b) {
+		for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == eightBlanks {
+			i += 8
+		}
 		for i < len(b) && ssByteClass[b[i]] == ssBlank {
 			i++
 		}
@@ -578,7 +597,7 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 		}
 		j := i
 		// Fast path: plain tokens have no quotes or parentheses.
-		for j < len(b) && ssByteClass[b[j]] == 0 {
+		for j < len(b) && ssByteClass[b[j]]&(ssBlank|ssGroup) == 0 {
 			j++
 		}
 		if j < len(b) && ssByteClass[b[j]] == ssGroup {
@@ -593,25 +612,32 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 // ssGroupEnd returns where the token containing the quote or parenthesis
 // at b[j] ends: at the first space or tab outside quotes and parentheses.
 func ssGroupEnd(b []byte, j int) int {
-	depth, quoted := 0, false
-	for ; j < len(b); j++ {
-		c := b[j]
-		switch {
-		case quoted:
-			if c == '"' {
-				quoted = false
+	depth := 0
+	for j < len(b) {
+		switch ssByteClass[b[j]] {
+		case 0:
+		case ssBlank:
+			if depth == 0 {
+				return j
 			}
-		case c == '"':
-			quoted = true
-		case c == '(':
-			depth++
-		case c == ')':
+		case ssClose:
 			if depth > 0 {
 				depth--
 			}
-		case (c == ' ' || c == '\t') && depth == 0:
-			return j
+		default:
+			if b[j] == '(' {
+				depth++
+				break
+			}
+			// A quoted string runs to the next quote, blanks and
+			// parentheses included.
+			k := bytes.IndexByte(b[j+1:], '"')
+			if k < 0 {
+				return len(b)
+			}
+			j += k + 1
 		}
+		j++
 	}
 	return j
 }
