@@ -18,6 +18,7 @@ const MaxLineBytes = 64 << 10
 // Bytes returned by Bytes are valid until the next Scan.
 type LineScanner struct {
 	br      *bufio.Reader
+	mem     []byte // the unread text, when it is in memory (a *MemText)
 	line    []byte
 	buf     []byte
 	n       int
@@ -27,12 +28,71 @@ type LineScanner struct {
 
 // NewLineScanner returns a scanner over r.
 func NewLineScanner(r io.Reader) *LineScanner {
+	if m, ok := r.(*MemText); ok {
+		// Lines in place: no copy through a buffer.
+		s := &LineScanner{mem: m.b[m.off:]}
+		m.off = len(m.b)
+		if len(s.mem) == 0 {
+			s.err = io.EOF
+		}
+		return s
+	}
 	return &LineScanner{br: bufio.NewReaderSize(r, MaxLineBytes)}
+}
+
+// MemText is a text in memory to read from, like a bytes.Reader; a
+// LineScanner over it returns lines in place.
+type MemText struct {
+	b   []byte
+	off int
+}
+
+// NewMemText returns a reader of b.
+func NewMemText(b []byte) *MemText { return &MemText{b: b} }
+
+func (m *MemText) Read(p []byte) (int, error) {
+	if m.off >= len(m.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b[m.off:])
+	m.off += n
+	return n, nil
+}
+
+// Len returns the number of unread bytes.
+func (m *MemText) Len() int { return len(m.b) - m.off }
+
+// scanMem is Scan over a text in memory; it cuts lines where the buffered
+// path does: a line of MaxLineBytes or more bytes keeps its first
+// MaxLineBytes.
+func (s *LineScanner) scanMem() bool {
+	if s.err != nil {
+		return false
+	}
+	s.tooLong = false
+	frag := s.mem
+	if i := bytes.IndexByte(s.mem, '\n'); i >= 0 {
+		frag, s.mem = s.mem[:i], s.mem[i+1:]
+	} else {
+		s.mem = nil
+	}
+	if len(s.mem) == 0 {
+		s.err = io.EOF
+	}
+	if len(frag) >= MaxLineBytes {
+		frag, s.tooLong = frag[:MaxLineBytes], true
+	}
+	s.n++
+	s.line = bytes.TrimSuffix(frag, []byte{'\r'})
+	return true
 }
 
 // Scan advances to the next line; it returns false at the end of input or
 // on a read error (see Err).
 func (s *LineScanner) Scan() bool {
+	if s.br == nil {
+		return s.scanMem()
+	}
 	if s.err != nil {
 		return false
 	}
