@@ -172,12 +172,14 @@ type endpointCache map[string]Endpoint
 const endpointCacheMax = 4096
 
 func (c endpointCache) parse(tok []byte) (Endpoint, error) {
+	// Plain IPv4: parsing it allocates nothing and is cheaper than
+	// hashing it for the cache.
+	var e Endpoint
+	if parseIPv4PortTo(&e.AddrPort, tok) {
+		e.Wildcard = e.AddrPort.ip == [16]byte{}
+		return e, nil
+	}
 	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
-		// Plain IPv4: parsing it allocates nothing and is cheaper than
-		// hashing it for the cache.
-		if ap, ok := parseIPv4Port(tok); ok {
-			return Endpoint{AddrPort: ap, Wildcard: ap.ip == [16]byte{}}, nil
-		}
 		if e, err := ParseEndpoint(tok, false); err == nil {
 			return e, nil
 		}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strconv"
@@ -155,6 +156,9 @@ func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
 	dst = dst[:0]
 	i := 0
 	for i < len(b) && len(dst) < n {
+		for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == eightBlanks {
+			i += 8 // padded columns: eight blanks at a time
+		}
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 			i++
 		}

@@ -257,23 +257,18 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 		return false, "bad Recv-Q/Send-Q in netstat row"
 	}
 	s.RecvQ, s.SendQ = rq, sq
-	var name Name
-	s.Local, name, ok = netstatEndpoint(fs[3], proto, cache)
-	if !ok {
+	if s.LocalName, ok = netstatEndpoint(&s.Local, fs[3], proto, cache); !ok {
 		return false, "bad local address " + strconvQuote(fs[3])
 	}
-	s.LocalName = name
-	s.Remote, name, ok = netstatEndpoint(fs[4], proto, cache)
-	if !ok {
+	if s.RemoteName, ok = netstatEndpoint(&s.Remote, fs[4], proto, cache); !ok {
 		return false, "bad foreign address " + strconvQuote(fs[4])
 	}
-	s.RemoteName = name
 	s.Family = uint8(proto)
 	switch {
-	case s.Local.Addr().IsValid():
-		s.Family = family(s.Local.Addr())
-	case s.Remote.Addr().IsValid() && !s.Remote.Addr().IsUnspecified():
-		s.Family = family(s.Remote.Addr())
+	case s.Local.IsValid():
+		s.Family = s.Local.bits
+	case s.Remote.IsValid() && !s.Remote.isUnspecified():
+		s.Family = s.Remote.bits
 	}
 	st, known := netstatState(fs[5])
 	if !known {
@@ -352,10 +347,13 @@ func parseNetstatRow(s *Socket, line []byte, fs [][]byte, proto int, progs inter
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
 // in a tcp6 row (old net-tools) is the IPv6 wildcard.
-func netstatEndpoint(tok []byte, proto int, cache endpointCache) (AddrPort, Name, bool) {
+func netstatEndpoint(dst *AddrPort, tok []byte, proto int, cache endpointCache) (Name, bool) {
+	if parseIPv4PortTo(dst, tok) {
+		return NoName, true
+	}
 	e, err := cache.parse(tok)
 	if err != nil {
-		return AddrPort{}, NoName, false
+		return NoName, false
 	}
 	switch {
 	case e.Wildcard && proto == 6 && tok[0] == '*':
@@ -363,7 +361,8 @@ func netstatEndpoint(tok []byte, proto int, cache endpointCache) (AddrPort, Name
 	case proto == 6 && bytes.HasPrefix(tok, []byte("ip6-localhost:")):
 		e.AddrPort = AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
 	}
-	return e.AddrPort, e.Name, true
+	*dst = e.AddrPort
+	return e.Name, true
 }
 
 // isPIDProg reports whether tok starts the PID/Program name column.
