@@ -146,6 +146,17 @@ func (s *LineScanner) Err() error {
 	return s.err
 }
 
+// eightBlanks is eight spaces read as one little-endian word: aligned ss
+// columns are padded with long runs of them.
+const eightBlanks = 0x2020202020202020
+
+// hasByteBelow29 is non-zero when a byte of x is below 0x29 (blanks,
+// '"' and '(' among them); the lowest such byte is always flagged.
+func hasByteBelow29(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x - ones*0x29) & ^x & highs
+}
+
 // fields splits b on runs of spaces and tabs into dst (reused) without
 // allocating new strings: the returned slices alias b.
 func fields(dst [][]byte, b []byte) [][]byte { return fieldsN(dst, b, len(b)) }
@@ -166,6 +177,9 @@ func fieldsN(dst [][]byte, b []byte, n int) [][]byte {
 			break
 		}
 		j := i
+		for j+8 <= len(b) && hasByteBelow29(binary.LittleEndian.Uint64(b[j:])) == 0 {
+			j += 8 // no blank among eight bytes
+		}
 		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
 			j++
 		}

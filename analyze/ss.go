@@ -575,10 +575,6 @@ const (
 	ssClose = 4 // ')': only special inside a group
 )
 
-// eightBlanks is eight spaces read as one little-endian word: aligned ss
-// columns are padded with long runs of them.
-const eightBlanks = 0x2020202020202020
-
 // ssTokens splits a line on spaces and tabs like fields, but keeps quoted
 // strings and parenthesized groups whole, so users:(("a b",pid=1,fd=2))
 // stays one token. The tokens alias line.
@@ -596,7 +592,12 @@ func ssTokens(dst [][]byte, b []byte) [][]byte {
 			break
 		}
 		j := i
-		// Fast path: plain tokens have no quotes or parentheses.
+		// Fast path: plain tokens have no quotes or parentheses. Every
+		// byte that ends one is below 0x29: skip words of eight larger
+		// bytes, then look at single bytes.
+		for j+8 <= len(b) && hasByteBelow29(binary.LittleEndian.Uint64(b[j:])) == 0 {
+			j += 8
+		}
 		for j < len(b) && ssByteClass[b[j]]&(ssBlank|ssGroup) == 0 {
 			j++
 		}
