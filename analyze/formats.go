@@ -38,6 +38,11 @@ type Format struct {
 	// (see parseFormat). Formats whose rows depend on earlier lines leave
 	// it nil.
 	Cut func(line []byte) bool
+
+	// CutWhole, when set, reports that a text of a format with Cut must
+	// still be parsed whole: it holds something that changes how the
+	// lines after it parse (a second table's header, say).
+	CutWhole func(text []byte) bool
 }
 
 // formats is the table of every supported format, most specific first.

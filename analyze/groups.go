@@ -555,9 +555,10 @@ func (gs *Groups) ByKind(kind string) []*Group {
 // listenerIndex answers "is this local endpoint a listening port?".
 type listenerIndex struct {
 	socks   []Socket
-	listens []int              // indices of the listening sockets, ascending
-	byPort  map[uint16][]int   // port -> positions in listens
-	ports   [65536 / 64]uint64 // the keys of byPort as a bitmap, a quicker "no"
+	listens []int                  // indices of the listening sockets, ascending
+	exact   apMap[int]             // local endpoint -> 1 + first position in listens
+	byPort  map[uint16]*portListen // what the listeners on a port need in common
+	ports   [65536 / 64]uint64     // the keys of byPort as a bitmap, a quicker "no"
 	// fallbackBelow: when the listing has no listeners at all (netstat
 	// without -a), a local port below the ephemeral range counts as a
 	// server port.
@@ -589,39 +590,72 @@ func scanListens(socks []Socket) (listens []int, loopCloseWait bool) {
 	return append(halves[0].listens, halves[1].listens...), halves[0].loopCloseWait || halves[1].loopCloseWait
 }
 
+// portListen is what the listeners on one port have in common: the
+// wildcard listeners (unspecified address, or a name netstat printed)
+// and the first listener whose owner is known. Positions are in
+// listenerIndex.listens; -1 when there is none. Lookups stay constant
+// time however many listeners share a port (a crafted listing may hold
+// a million).
+type portListen struct {
+	firstWild, lastWild4, lastWildOther int
+	firstOwned                          int
+}
+
 // newListenerIndex indexes the listening sockets socks[i] for i in
 // listens (ascending).
 func newListenerIndex(socks []Socket, listens []int, ephLow int) *listenerIndex {
-	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16][]int{}, fallbackBelow: ephLow}
+	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16]*portListen{}, fallbackBelow: ephLow}
 	for k, i := range listens {
-		p := socks[i].Local.Port()
-		li.byPort[p] = append(li.byPort[p], k)
-		li.ports[p/64] |= 1 << (p % 64)
+		l := &socks[i]
+		p := l.Local.Port()
+		pl := li.byPort[p]
+		if pl == nil {
+			pl = &portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1}
+			li.byPort[p] = pl
+			li.ports[p/64] |= 1 << (p % 64)
+		}
+		if at := li.exact.at(l.Local); *at == 0 {
+			*at = k + 1
+		}
+		if l.Local.ip == [16]byte{} { // unspecified, or a name (netstat without -n)
+			if pl.firstWild < 0 {
+				pl.firstWild = k
+			}
+			if l.Local.bits == 4 {
+				pl.lastWild4 = k
+			} else {
+				pl.lastWildOther = k
+			}
+		}
+		if pl.firstOwned < 0 && (l.Process != NoName || l.PID != 0) {
+			pl.firstOwned = k
+		}
 	}
 	li.noListeners = len(li.byPort) == 0
 	return li
 }
 
 // listener returns the position in li.listens of the listening socket a
-// socket was accepted from, or -1.
+// socket was accepted from, or -1: the first listener on exactly its
+// local address and port, else a wildcard listener on its port — the
+// last one of its family, or the first one when none is of its family.
 func (li *listenerIndex) listener(s *Socket) int {
 	p := s.Local.Port()
 	if li.ports[p/64]&(1<<(p%64)) == 0 {
 		return -1
 	}
-	wildcard := -1
-	for _, k := range li.byPort[p] {
-		a := li.socks[li.listens[k]].Local
-		if a == s.Local {
-			return k
-		}
-		if a.ip == [16]byte{} { // unspecified, or a name (netstat without -n)
-			if wildcard < 0 || (a.bits == 4) == (s.Local.bits == 4) {
-				wildcard = k
-			}
-		}
+	if k, ok := li.exact.get(s.Local); ok {
+		return k - 1
 	}
-	return wildcard
+	pl := li.byPort[p]
+	same := pl.lastWildOther
+	if s.Local.bits == 4 {
+		same = pl.lastWild4
+	}
+	if same >= 0 {
+		return same
+	}
+	return pl.firstWild
 }
 
 // listenerAt returns the listening socket at position k of li.listens.
@@ -946,13 +980,9 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners [
 	}
 	for _, dg := range dests.all {
 		dg.pickOwner()
-		if ls := li.byPort[uint16(dg.RemotePort)]; len(ls) > 0 && (dg.Loopback || dg.LocalPeer) {
-			for _, k := range ls {
-				if l := li.listenerAt(k); l.Process != NoName || l.PID != 0 {
-					dg.RemoteOwner = ownerName(l.Process.String(), l.PID)
-					break
-				}
-			}
+		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
+			l := li.listenerAt(pl.firstOwned)
+			dg.RemoteOwner = ownerName(l.Process.String(), l.PID)
 		}
 		gs.Destinations = append(gs.Destinations, dg)
 	}
@@ -960,11 +990,17 @@ func aggregateServices(gs *Groups, socks []Socket, roles []sockRole, listeners [
 }
 
 // destIndex finds the destination group of a (local address, remote
-// endpoint) pair: by remote endpoint, then among the few local addresses
-// talking to it.
+// endpoint) pair: by remote endpoint, then among the local addresses
+// talking to it — a short list, or a map past destFew (a crafted listing
+// may have a million local addresses talk to one peer).
 type destIndex struct {
-	byRemote apMap[[]destEntry]
+	byRemote apMap[*destBucket]
 	all      []*Group
+}
+
+type destBucket struct {
+	few  []destEntry
+	many map[AddrPort]*Group
 }
 
 type destEntry struct {
@@ -972,10 +1008,18 @@ type destEntry struct {
 	g     *Group
 }
 
+const destFew = 8
+
 func (d *destIndex) get(local, remote AddrPort) *Group {
 	local.port = 0
-	es, _ := d.byRemote.get(remote)
-	for _, e := range es {
+	b, _ := d.byRemote.get(remote)
+	if b == nil {
+		return nil
+	}
+	if b.many != nil {
+		return b.many[local]
+	}
+	for _, e := range b.few {
 		if e.local == local {
 			return e.g
 		}
@@ -986,8 +1030,23 @@ func (d *destIndex) get(local, remote AddrPort) *Group {
 func (d *destIndex) put(local, remote AddrPort, g *Group) {
 	local.port = 0
 	d.all = append(d.all, g)
-	es, _ := d.byRemote.get(remote)
-	d.byRemote.set(remote, append(es, destEntry{local, g}))
+	at := d.byRemote.at(remote)
+	if *at == nil {
+		*at = &destBucket{}
+	}
+	b := *at
+	switch {
+	case b.many != nil:
+		b.many[local] = g
+	case len(b.few) < destFew:
+		b.few = append(b.few, destEntry{local, g})
+	default:
+		b.many = map[AddrPort]*Group{local: g}
+		for _, e := range b.few {
+			b.many[e.local] = e.g
+		}
+		b.few = nil
+	}
 }
 
 // addrSet is a set of addresses (ports ignored).

@@ -1,7 +1,5 @@
 package analyze
 
-import "net/netip"
-
 // inferOwners fills Process and PID where the listing did not name them:
 // first from the collector's inode table (exact), then — marked
 // OwnerInferred — a server-side socket gets its listener's owner and a
@@ -32,31 +30,26 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 	type owner struct {
 		pid  int
 		name Name
-		addr netip.Addr
 	}
 	// The owners of listening sockets by port, and the owner of each
 	// remote endpoint, or conflict when several processes talk to it:
 	// each half of the table on its own core, then merged. (The zero
 	// value, no pid and no name, is never an owner.)
-	type remoteOwner struct {
-		pid  int
-		name Name
-	}
 	const conflict = -1
-	note := func(o *remoteOwner, pid int, name Name) {
+	note := func(o *owner, pid int, name Name) {
 		switch {
-		case *o == remoteOwner{}:
-			*o = remoteOwner{pid, name}
+		case *o == (owner{}):
+			*o = owner{pid, name}
 		case o.pid != pid || o.name != name:
 			o.pid, o.name = conflict, NoName
 		}
 	}
 	var halves [2]struct {
 		listens []int
-		remotes apMap[remoteOwner]
+		remotes apMap[owner]
 	}
 	parallel(len(socks), func(lo, hi int) {
-		var remotes apMap[remoteOwner]
+		var remotes apMap[owner]
 		var listens []int
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
@@ -71,11 +64,28 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 		halves[min(lo, 1)].listens, halves[min(lo, 1)].remotes = listens, remotes
 	})
 	remotes := &halves[0].remotes
-	halves[1].remotes.each(func(a AddrPort, o remoteOwner) { note(remotes.at(a), o.pid, o.name) })
-	listeners := map[uint16][]owner{}
+	halves[1].remotes.each(func(a AddrPort, o owner) { note(remotes.at(a), o.pid, o.name) })
+	// Owned listeners, in order; per port the first wildcard one, and per
+	// endpoint the first one on exactly it: constant-time lookups however
+	// many listeners share a port.
+	var listeners []owner
+	firstWild := map[uint16]int{} // port -> 1 + index in listeners, or 0 when only exact ones
+	var firstExact apMap[int]     // endpoint -> 1 + index in listeners
 	for _, i := range append(halves[0].listens, halves[1].listens...) {
 		s := &socks[i]
-		listeners[s.Local.Port()] = append(listeners[s.Local.Port()], owner{s.PID, s.Process, s.Local.Addr()})
+		k := len(listeners)
+		listeners = append(listeners, owner{s.PID, s.Process})
+		w, seen := firstWild[s.Local.Port()]
+		if a := s.Local.Addr(); a.IsUnspecified() || !a.IsValid() {
+			if w == 0 {
+				firstWild[s.Local.Port()] = k + 1
+			}
+		} else if !seen {
+			firstWild[s.Local.Port()] = 0
+		}
+		if at := firstExact.at(s.Local); *at == 0 {
+			*at = k + 1
+		}
 	}
 	// The maps are only read from here: each half of the table on its own
 	// core.
@@ -85,12 +95,15 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 			if s.PID != 0 || s.Process != NoName || s.State == Listen {
 				continue
 			}
-			if ls, ok := listeners[s.Local.Port()]; ok {
-				for _, l := range ls {
-					if l.addr.IsUnspecified() || l.addr == s.Local.Addr() || !l.addr.IsValid() {
-						s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
-						break
-					}
+			if w, ok := firstWild[s.Local.Port()]; ok {
+				// The first listener that is a wildcard or on this address.
+				k := w
+				if e, ok := firstExact.get(s.Local); ok && (k == 0 || e < k) {
+					k = e
+				}
+				if k > 0 {
+					l := listeners[k-1]
+					s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
 				}
 				continue
 			}

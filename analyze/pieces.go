@@ -49,7 +49,10 @@ func parseFormat(f *Format, r io.Reader, out *Listing) error {
 // accepts. A piece the parser refuses sends the whole text back to one
 // parse, so the result never depends on where the cuts fell.
 func parsePieces(f *Format, data []byte, n int, out *Listing) error {
-	starts := cutPoints(f.Cut, data, n)
+	starts := []int{0}
+	if f.CutWhole == nil || !f.CutWhole(data) {
+		starts = cutPoints(f.Cut, data, n)
+	}
 	if len(starts) < 2 {
 		return f.Parse(NewMemText(data), out)
 	}

@@ -21,6 +21,23 @@ var procNetTCPFormat = &Format{
 	Paths:       []string{"proc/net/tcp", "proc/net/tcp6"},
 	Detect:      detectProcNetTCP,
 	Parse:       parseProcNetTCP,
+	Cut:         procNetTCPCut,
+	CutWhole:    procNetTCPWhole,
+}
+
+// procNetTCPCut reports whether a line is a well-formed socket row
+// ("  12: 0100007F:1F90 00000000:0000 0A ..."): rows do not depend on each
+// other, and the first one makes the rest of a piece parse as it would in
+// the whole table.
+func procNetTCPCut(line []byte) bool {
+	_, _, ok := procRowShape(fieldsN(nil, line, 4))
+	return ok
+}
+
+// procNetTCPWhole reports whether a text holds more than one table header:
+// tcp and tcp6 concatenated, or a udp table, whose header stops the parse.
+func procNetTCPWhole(text []byte) bool {
+	return bytes.Count(text, []byte("local_address")) > 1
 }
 
 // procTCPStates maps the /proc state codes 01..0B to canonical states.
@@ -154,6 +171,46 @@ func hexDigit(c byte) (byte, bool) {
 	return 0, false
 }
 
+// decodeProcAddrTo is decodeProcAddr writing into *a; it leaves *a
+// invalid when it fails.
+func decodeProcAddrTo(a *AddrPort, tok []byte) bool {
+	*a = AddrPort{}
+	if hexAddrWidth(tok) != 4 {
+		ap, ok := decodeProcAddr(tok)
+		if ok {
+			*a = AddrPortOf(ap)
+		}
+		return ok
+	}
+	// IPv4: "0100007F:1F90", the address bytes reversed.
+	var v uint64
+	for _, c := range tok[:8] {
+		d := hexVal[c]
+		if d > 15 {
+			return false
+		}
+		v = v<<4 | uint64(d)
+	}
+	port, ok := hexUint(tok[9:])
+	if !ok {
+		return false
+	}
+	a.ip[0], a.ip[1], a.ip[2], a.ip[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	a.port, a.bits = uint16(port), 4
+	return true
+}
+
+// hexVal is the value of a hex digit, or 0xff for any other byte.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+		if d, ok := hexDigit(byte(i)); ok {
+			t[i] = d
+		}
+	}
+	return t
+}()
+
 // decodeProcAddr decodes "0100007F:1F90" (IPv4) or a 32-digit IPv6 form
 // as printed by a little-endian kernel. IPv4-mapped addresses are folded
 // to IPv4.
@@ -238,10 +295,12 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 		}
 		out.Sockets = append(out.Sockets, NewSocket()) // filled in place: no copy of a large struct
 		s := &out.Sockets[len(out.Sockets)-1]
-		local, _ := decodeProcAddr(fs[1])
-		remote, _ := decodeProcAddr(fs[2])
-		s.Local, s.Remote = AddrPortOf(local), AddrPortOf(remote)
-		s.Family = family(s.Local.Addr())
+		decodeProcAddrTo(&s.Local, fs[1])
+		decodeProcAddrTo(&s.Remote, fs[2])
+		s.Family = 4
+		if s.Local.bits == 6 {
+			s.Family = 6
+		}
 		if st > 0 && st < len(procTCPStates) {
 			s.State = procTCPStates[st]
 		} else {

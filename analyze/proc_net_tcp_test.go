@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -110,3 +111,48 @@ func TestProcNetTCPFamilies(t *testing.T) {
 }
 
 func FuzzParseProcNetTCP(f *testing.F) { fuzzFormat(f, "proc-net-tcp") }
+
+// decodeProcAddrTo gives what decodeProcAddr gives.
+func FuzzProcAddr(f *testing.F) {
+	for _, s := range []string{"0100007F:1F90", "00000000:0000", "0A00000A:zz16", "0G00000A:0016",
+		"0000000000000000FFFF00000100007F:1F90", "B80D0120000000000000000001000000:0050"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		var got AddrPort
+		ok := decodeProcAddrTo(&got, tok)
+		ap, wok := decodeProcAddr(tok)
+		if ok != wok || (ok && got != AddrPortOf(ap)) || (!ok && got != AddrPort{}) {
+			t.Fatalf("%q: got %v %v, want %v %v", tok, got, ok, ap, wok)
+		}
+	})
+}
+
+// A text with a second table header (tcp and tcp6 concatenated, or a udp
+// table that stops the parse) is never cut.
+func TestProcNetTCPPiecesStopAtUDP(t *testing.T) {
+	data, err := os.ReadFile("testdata/proc-net-tcp/tcp.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+	var b bytes.Buffer
+	b.Write(data)
+	b.WriteString(udp)
+	b.Write(bytes.Repeat(data[bytes.IndexByte(data, '\n')+1:], 3))
+	text := b.Bytes()
+	var whole Listing
+	if err := parseProcNetTCP(bytes.NewReader(text), &whole); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(text, []byte{'\n'})
+	for _, n := range []int{2, 3, lines} {
+		var l Listing
+		if err := parsePieces(procNetTCPFormat, text, n, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.String() != whole.String() {
+			t.Fatalf("%d pieces: the rows after the udp header were read", n)
+		}
+	}
+}
