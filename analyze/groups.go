@@ -896,6 +896,7 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 			}
 			pg = newGroup("process", name)
 			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
+			pg.LocalPort = int(k.port) // the subject of an unknown owner is its port
 			pg.OwnerKnown = s.Process != NoName || s.PID != 0
 			if p := procs[s.PID]; p != nil && s.PID != 0 {
 				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
