@@ -114,8 +114,8 @@ func FuzzIPv4Port(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, tok []byte) {
-		ap, ok := parseIPv4Port(tok)
-		if !ok {
+		var ap AddrPort
+		if !parseIPv4PortTo(&ap, tok) {
 			return
 		}
 		e, err := ParseEndpoint(tok, false)

@@ -194,18 +194,11 @@ func (c endpointCache) parse(tok []byte) (Endpoint, error) {
 	return e, err
 }
 
-// parseIPv4Port parses "192.0.2.1:443" straight into an AddrPort; ok is
-// false for every other form, which ParseEndpoint then reads. When ok it
-// gives what ParseEndpoint gives.
-func parseIPv4Port(b []byte) (AddrPort, bool) {
-	var a AddrPort
-	ok := parseIPv4PortTo(&a, b)
-	return a, ok
-}
-
-// parseIPv4PortTo is parseIPv4Port writing into *a, which it leaves
-// undefined when it returns false. (An AddrPort holds an array, which Go
-// returns through memory: writing in place saves a copy per token.)
+// parseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns
+// false for every other form, which ParseEndpoint then reads, and leaves
+// *a undefined then. When it returns true, *a is what ParseEndpoint
+// gives. (It writes in place: an AddrPort holds an array, which Go
+// returns through memory, and this runs twice per row.)
 func parseIPv4PortTo(a *AddrPort, b []byte) bool {
 	if len(b) < 9 || b[0] < '0' || b[0] > '9' { // "0.0.0.0:0" is the shortest
 		return false
