@@ -214,6 +214,15 @@ func (m *apMap[V]) each(fn func(AddrPort, V)) {
 	}
 }
 
+// family is 6 for an IPv6 address and 4 otherwise (IPv4, or none): the
+// Socket.Family of a socket with this local address, as family gives.
+func (a AddrPort) family() uint8 {
+	if a.bits == 6 {
+		return 6
+	}
+	return 4
+}
+
 // isLoopback is Addr().IsLoopback() without building a netip.Addr.
 func (a AddrPort) isLoopback() bool {
 	if a.bits == 4 {

@@ -467,7 +467,7 @@ type tableSummary struct {
 // summarize reads a socket table once, each half on its own core.
 func summarize(socks []Socket) tableSummary {
 	var halves [2]tableSummary
-	parallel(len(socks), func(lo, hi int) {
+	parallel(len(socks), func(half, lo, hi int) {
 		var t tableSummary // local: the halves would share a cache line
 		for i := lo; i < hi; i++ {
 			so := &socks[i]
@@ -476,7 +476,7 @@ func summarize(socks []Socket) tableSummary {
 			t.timers = t.timers || so.Timer != TimerNone || so.TimerSecs >= 0
 			t.info = t.info || so.info != 0
 		}
-		halves[min(lo, 1)] = t
+		halves[half] = t
 	})
 	t := halves[0]
 	for st, n := range halves[1].states {

@@ -574,7 +574,7 @@ func scanListens(socks []Socket) (listens []int, loopCloseWait bool) {
 		listens       []int
 		loopCloseWait bool
 	}
-	parallel(len(socks), func(lo, hi int) {
+	parallel(len(socks), func(half, lo, hi int) {
 		var ls []int
 		lcw := false
 		for i := lo; i < hi; i++ {
@@ -585,7 +585,7 @@ func scanListens(socks []Socket) (listens []int, loopCloseWait bool) {
 				lcw = lcw || s.Remote.isLoopback()
 			}
 		}
-		halves[min(lo, 1)].listens, halves[min(lo, 1)].loopCloseWait = ls, lcw
+		halves[half].listens, halves[half].loopCloseWait = ls, lcw
 	})
 	return append(halves[0].listens, halves[1].listens...), halves[0].loopCloseWait || halves[1].loopCloseWait
 }
@@ -713,9 +713,9 @@ func aggregate(smp *Sample, first *Sample, procs map[int]*Process, ephLow, ephHi
 	// connected sockets) for the destination groups.
 	roles := make([]sockRole, len(socks))
 	var locals [2]*addrSet
-	parallel(len(socks), func(lo, hi int) {
+	parallel(len(socks), func(half, lo, hi int) {
 		local := &addrSet{}
-		locals[min(lo, 1)] = local
+		locals[half] = local
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			r := &roles[i]
@@ -796,15 +796,16 @@ type sockRole struct {
 }
 
 // parallel runs fn over [0,n) in two halves on two goroutines (one when n
-// is small).
-func parallel(n int, fn func(lo, hi int)) {
+// is small), telling each call which half it has (0 or 1) so that it can
+// keep what it gathers apart from the other's.
+func parallel(n int, fn func(half, lo, hi int)) {
 	if n < 1<<14 {
-		fn(0, n)
+		fn(0, 0, n)
 		return
 	}
 	done := make(chan struct{})
-	go func() { fn(0, n/2); close(done) }()
-	fn(n/2, n)
+	go func() { fn(0, 0, n/2); close(done) }()
+	fn(1, n/2, n)
 	<-done
 }
 
@@ -880,9 +881,10 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 		// Sockets of one owner come in runs and few owners hold most
 		// sockets: a short list of recent groups saves hashing the key.
 		var pg *Group
-		for _, rg := range recent {
-			if rg.k == k {
-				pg = rg.g
+		hit := len(recent) - 1 // where the group sits in recent; a miss replaces the last
+		for j, rg := range recent {
+			if rg.g != nil && rg.k == k {
+				pg, hit = rg.g, j
 				break
 			}
 		}
@@ -906,10 +908,8 @@ func aggregateProcesses(gs *Groups, socks []Socket, roles []sockRole, procs map[
 			}
 			groups[k] = pg
 		}
-		if recent[0].g != pg {
-			copy(recent[1:], recent[:])
-			recent[0] = recentGroup{k, pg}
-		}
+		copy(recent[1:hit+1], recent[:hit]) // move to the front
+		recent[0] = recentGroup{k, pg}
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}

@@ -19,7 +19,7 @@ const MaxLineBytes = 64 << 10
 // Bytes returned by Bytes are valid until the next Scan.
 type LineScanner struct {
 	br      *bufio.Reader
-	mem     []byte // the unread text, when it is in memory (a *MemText)
+	mem     []byte // the unread text, when it is in memory (a *memText)
 	line    []byte
 	buf     []byte
 	n       int
@@ -29,7 +29,7 @@ type LineScanner struct {
 
 // NewLineScanner returns a scanner over r.
 func NewLineScanner(r io.Reader) *LineScanner {
-	if m, ok := r.(*MemText); ok {
+	if m, ok := r.(*memText); ok {
 		// Lines in place: no copy through a buffer.
 		s := &LineScanner{mem: m.b[m.off:]}
 		m.off = len(m.b)
@@ -41,17 +41,17 @@ func NewLineScanner(r io.Reader) *LineScanner {
 	return &LineScanner{br: bufio.NewReaderSize(r, MaxLineBytes)}
 }
 
-// MemText is a text in memory to read from, like a bytes.Reader; a
+// memText is a text in memory to read from, like a bytes.Reader; a
 // LineScanner over it returns lines in place.
-type MemText struct {
+type memText struct {
 	b   []byte
 	off int
 }
 
-// NewMemText returns a reader of b.
-func NewMemText(b []byte) *MemText { return &MemText{b: b} }
+// newMemText returns a reader of b.
+func newMemText(b []byte) *memText { return &memText{b: b} }
 
-func (m *MemText) Read(p []byte) (int, error) {
+func (m *memText) Read(p []byte) (int, error) {
 	if m.off >= len(m.b) {
 		return 0, io.EOF
 	}
@@ -61,7 +61,7 @@ func (m *MemText) Read(p []byte) (int, error) {
 }
 
 // Len returns the number of unread bytes.
-func (m *MemText) Len() int { return len(m.b) - m.off }
+func (m *memText) Len() int { return len(m.b) - m.off }
 
 // scanMem is Scan over a text in memory; it cuts lines where the buffered
 // path does: a line of MaxLineBytes or more bytes keeps its first

@@ -24,7 +24,7 @@ func scanAll(sc *LineScanner) string {
 	return b.String()
 }
 
-// A text in memory (MemText) is scanned in place; the lines, their
+// A text in memory (memText) is scanned in place; the lines, their
 // numbers and the cuts of long lines are those of the buffered path.
 func TestLineScannerInMemory(t *testing.T) {
 	long := strings.Repeat("x", MaxLineBytes-1)
@@ -34,7 +34,7 @@ func TestLineScannerInMemory(t *testing.T) {
 		long + "y", long + "\r" + "tail\n", strings.Repeat(long+"abc\n", 3),
 	} {
 		want := scanAll(NewLineScanner(iotest.OneByteReader(strings.NewReader(text))))
-		if got := scanAll(NewLineScanner(NewMemText([]byte(text)))); got != want {
+		if got := scanAll(NewLineScanner(newMemText([]byte(text)))); got != want {
 			t.Errorf("%.40q...: in memory\n%s\nbuffered\n%s", text, got, want)
 		}
 	}
@@ -49,7 +49,7 @@ func FuzzLineScanner(f *testing.F) {
 			data = bytes.Repeat(data, MaxLineBytes/len(data)+2)
 		}
 		want := scanAll(NewLineScanner(bytes.NewReader(data)))
-		if got := scanAll(NewLineScanner(NewMemText(data))); got != want {
+		if got := scanAll(NewLineScanner(newMemText(data))); got != want {
 			t.Fatalf("in memory\n%.500s\nbuffered\n%.500s", got, want)
 		}
 	})

@@ -233,7 +233,7 @@ func (ld *loader) readListing(f file) error {
 			ld.problem(f.Display, 0, "skipped: binary file")
 			return nil
 		}
-		head, r = text, NewMemText(text)
+		head, r = text, newMemText(text)
 		if len(head) > 64<<10 {
 			head = head[:64<<10]
 		}
@@ -258,7 +258,7 @@ func (ld *loader) readListing(f file) error {
 					if segs := extractSegments(data); useSegments(segs, data) {
 						return ld.readSegments(f, segs)
 					}
-					r = NewMemText(data)
+					r = newMemText(data)
 				} else {
 					r = io.MultiReader(bytes.NewReader(data), r)
 				}
@@ -321,7 +321,7 @@ func (ld *loader) readSegments(f file, segs []segment) error {
 		}
 		src := Source{Path: fmt.Sprintf("%s#segment-%d", f.Display, i+1), Format: sg.Format.Name, Confidence: sg.Score,
 			Sample: sample, Lines: fmt.Sprintf("%d-%d", sg.First, sg.Last), Command: sg.Command}
-		if err := ld.parseListing(NewMemText(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
+		if err := ld.parseListing(newMemText(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
 			return err
 		}
 	}

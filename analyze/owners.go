@@ -48,7 +48,7 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 		listens []int
 		remotes apMap[owner]
 	}
-	parallel(len(socks), func(lo, hi int) {
+	parallel(len(socks), func(half, lo, hi int) {
 		var remotes apMap[owner]
 		var listens []int
 		for i := lo; i < hi; i++ {
@@ -61,7 +61,7 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 				note(remotes.at(s.Remote), s.PID, s.Process)
 			}
 		}
-		halves[min(lo, 1)].listens, halves[min(lo, 1)].remotes = listens, remotes
+		halves[half].listens, halves[half].remotes = listens, remotes
 	})
 	remotes := &halves[0].remotes
 	halves[1].remotes.each(func(a AddrPort, o owner) { note(remotes.at(a), o.pid, o.name) })
@@ -89,7 +89,7 @@ func inferOwners(socks []Socket, procs map[int]*Process) {
 	}
 	// The maps are only read from here: each half of the table on its own
 	// core.
-	parallel(len(socks), func(lo, hi int) {
+	parallel(len(socks), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			if s.PID != 0 || s.Process != NoName || s.State == Listen {

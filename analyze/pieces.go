@@ -54,7 +54,7 @@ func parsePieces(f *Format, data []byte, n int, out *Listing) error {
 		starts = cutPoints(f.Cut, data, n)
 	}
 	if len(starts) < 2 {
-		return f.Parse(NewMemText(data), out)
+		return f.Parse(newMemText(data), out)
 	}
 	bounds := append(starts, len(data))
 	// Lines before each piece (for problem line numbers) and in it (an
@@ -78,11 +78,11 @@ func parsePieces(f *Format, data []byte, n int, out *Listing) error {
 		at += lines[k]
 	}
 	parallelEach(len(starts), func(k int) {
-		errs[k] = f.Parse(NewMemText(data[bounds[k]:bounds[k+1]]), &parts[k])
+		errs[k] = f.Parse(newMemText(data[bounds[k]:bounds[k+1]]), &parts[k])
 	})
 	for _, err := range errs {
 		if err != nil {
-			return f.Parse(NewMemText(data), out)
+			return f.Parse(newMemText(data), out)
 		}
 	}
 	*out = parts[0]

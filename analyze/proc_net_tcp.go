@@ -297,10 +297,7 @@ func parseProcNetTCP(r io.Reader, out *Listing) error {
 		s := &out.Sockets[len(out.Sockets)-1]
 		decodeProcAddrTo(&s.Local, fs[1])
 		decodeProcAddrTo(&s.Remote, fs[2])
-		s.Family = 4
-		if s.Local.bits == 6 {
-			s.Family = 6
-		}
+		s.Family = s.Local.family()
 		if st > 0 && st < len(procTCPStates) {
 			s.State = procTCPStates[st]
 		} else {

@@ -231,10 +231,7 @@ func (p *ssParser) feed(t [][]byte, n int) {
 				*dst, *name = e.AddrPort, e.Name
 			}
 			if p.stage == ssStLocal {
-				s.Family = 4
-				if dst.bits == 6 {
-					s.Family = 6
-				}
+				s.Family = dst.family()
 			}
 			p.stage++
 		default:
