@@ -114,7 +114,7 @@ func benchAnalyze(b *testing.B, format string) {
 		if rep.Snapshot.Sockets != 1_000_001 {
 			b.Fatalf("got %d sockets", rep.Snapshot.Sockets)
 		}
-		if err := rep.WriteText(discard{}); err != nil {
+		if err := analyze.WriteText(discard{}, rep); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/group"
 )
 
 // TestRulesDocCoversEnv keeps docs/rules.md in sync with the rule
@@ -19,7 +22,7 @@ func TestRulesDocCoversEnv(t *testing.T) {
 	mentioned := func(name string) bool {
 		return strings.Contains(doc, "`"+name+"`") || strings.Contains(doc, "`"+name+"(") || strings.Contains(doc, ", `"+name+"`")
 	}
-	for _, typ := range []reflect.Type{reflect.TypeOf(Group{}), reflect.TypeOf(Facts{})} {
+	for _, typ := range []reflect.Type{reflect.TypeOf(group.Group{}), reflect.TypeOf(engine.Facts{})} {
 		for i := 0; i < typ.NumField(); i++ {
 			if f := typ.Field(i); f.IsExported() && !mentioned(f.Name) {
 				t.Errorf("docs/rules.md does not document %s.%s", typ.Name(), f.Name)

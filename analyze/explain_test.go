@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 	"github.com/tcpsnap/tcpsnap/rules"
 )
 
@@ -15,10 +17,10 @@ func TestExplain(t *testing.T) {
 	b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
 	b.WriteString("LISTEN 0 128 127.0.0.1:9090 0.0.0.0:* users:((\"srv\",pid=10,fd=3))\n")
 	for i := 0; i < 25; i++ {
-		b.WriteString("CLOSE-WAIT 1 0 127.0.0.1:9090 127.0.0.1:" + itoa(40000+i) + " users:((\"srv\",pid=10,fd=" + itoa(5+i) + "))\n")
+		b.WriteString("CLOSE-WAIT 1 0 127.0.0.1:9090 127.0.0.1:" + model.Itoa(40000+i) + " users:((\"srv\",pid=10,fd=" + model.Itoa(5+i) + "))\n")
 	}
 	for i := 0; i < 30; i++ { // 30 one-socket client processes: quiet, mostly hidden
-		b.WriteString("ESTAB 0 0 127.0.0.1:" + itoa(50000+i) + " 10.0.0.1:443 users:((\"c" + itoa(i) + "\",pid=" + itoa(100+i) + ",fd=3))\n")
+		b.WriteString("ESTAB 0 0 127.0.0.1:" + model.Itoa(50000+i) + " 10.0.0.1:443 users:((\"c" + model.Itoa(i) + "\",pid=" + model.Itoa(100+i) + ",fd=3))\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ss.txt"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -31,18 +33,18 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Compile(specs)
+	rs, err := engine.Compile(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r *Rule
+	var r *engine.Rule
 	for _, x := range rs {
 		if x.Spec.ID == "close-wait-leak" {
 			r = x
 		}
 	}
-	ex := Explain(snap, r)
-	if ex.Total != 31 || ex.Fired != 1 || len(ex.Groups) != explainGroups {
+	ex := engine.Explain(snap, r)
+	if ex.Total != 31 || ex.Fired != 1 || len(ex.Groups) != engine.ExplainGroups {
 		t.Fatalf("total %d fired %d shown %d", ex.Total, ex.Fired, len(ex.Groups))
 	}
 	g := ex.Groups[0]

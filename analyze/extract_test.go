@@ -12,12 +12,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpsnap/tcpsnap/analyze/internal/golden"
+
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/formats"
+	"github.com/tcpsnap/tcpsnap/analyze/formats/linux"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+	"github.com/tcpsnap/tcpsnap/analyze/report"
+	"github.com/tcpsnap/tcpsnap/analyze/ticket"
 	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // dumpSnapshot renders what Load made of an input: sources with their
 // segment lines, samples with states and counts, notes and problems.
-func dumpSnapshot(s *Snapshot) string {
+func dumpSnapshot(s *model.Snapshot) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "collector %q os %q\n", s.Host.Collector, s.Host.OS)
 	for _, src := range s.Sources {
@@ -30,22 +39,22 @@ func dumpSnapshot(s *Snapshot) string {
 			st[smp.Sockets[j].State.String()]++
 		}
 		fmt.Fprintf(&b, "sample %d time=%s sockets=%d\n", i, smp.Time.Format("2006-01-02T15:04:05Z"), len(smp.Sockets))
-		for _, k := range sortedKeys(st) {
+		for _, k := range model.SortedKeys(st) {
 			fmt.Fprintf(&b, "  state %s %d\n", k, st[k])
 		}
-		for _, k := range sortedKeys(smp.StateCounts) {
+		for _, k := range model.SortedKeys(smp.StateCounts) {
 			fmt.Fprintf(&b, "  count %s %d\n", k, smp.StateCounts[k])
 		}
-		for _, k := range sortedKeys(smp.OwnerCounts) {
-			for _, o := range sortedKeys(smp.OwnerCounts[k]) {
+		for _, k := range model.SortedKeys(smp.OwnerCounts) {
+			for _, o := range model.SortedKeys(smp.OwnerCounts[k]) {
 				fmt.Fprintf(&b, "  owner-count %s %s %d\n", k, o, smp.OwnerCounts[k][o])
 			}
 		}
-		for _, k := range sortedKeys(smp.Counters) {
+		for _, k := range model.SortedKeys(smp.Counters) {
 			fmt.Fprintf(&b, "  counter %s %d\n", k, smp.Counters[k])
 		}
 	}
-	for _, k := range sortedKeys(s.Sysctls) {
+	for _, k := range model.SortedKeys(s.Sysctls) {
 		fmt.Fprintf(&b, "sysctl %s = %s\n", k, s.Sysctls[k])
 	}
 	for _, n := range s.Notes {
@@ -74,7 +83,7 @@ func TestTicketGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, in+".golden", []byte(dumpSnapshot(snap)))
+			golden.Check(t, in+".golden", []byte(dumpSnapshot(snap)))
 		})
 	}
 	if n < 5 {
@@ -89,7 +98,7 @@ func TestCountsOnlyReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled, err := Compile(specs)
+	compiled, err := engine.Compile(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +107,12 @@ func TestCountsOnlyReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Run(snap, compiled)
+	rep := engine.Run(snap, compiled)
 	var b bytes.Buffer
-	if err := rep.WriteText(&b); err != nil {
+	if err := report.WriteText(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, filepath.Join("testdata", "counts-only.report.golden"), b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "counts-only.report.golden"), b.Bytes())
 	found := false
 	for _, f := range rep.Findings {
 		if f.Rule == "close-wait-leak" && f.Subject.PID == 8166 && f.CountsOnly {
@@ -133,7 +142,7 @@ func TestPromptCommand(t *testing.T) {
 		{"tcp 0 0 10.0.0.1:22 10.0.0.2:5000 ESTABLISHED", "", false, false},
 		{"    1530 times the listen queue of a socket overflowed", "", false, false},
 	} {
-		cmd, win, ok := promptCommand(c.line)
+		cmd, win, ok := ticket.PromptCommand(c.line)
 		if cmd != c.cmd || win != c.win || ok != c.ok {
 			t.Errorf("promptCommand(%q) = %q %v %v, want %q %v %v", c.line, cmd, win, ok, c.cmd, c.win, c.ok)
 		}
@@ -157,7 +166,7 @@ func TestCommandFormats(t *testing.T) {
 		{"uptime", false, ""},
 	} {
 		got := ""
-		if fs := commandFormats(c.cmd, c.win); len(fs) > 0 {
+		if fs := ticket.CommandFormats(c.cmd, c.win); len(fs) > 0 {
 			got = fs[0].Name
 		}
 		if got != c.want {
@@ -174,7 +183,7 @@ func TestStateOfCommand(t *testing.T) {
 		"netstat -apn | grep java":          "",
 		"ss -tan | awk '{print $1}' | sort": "",
 	} {
-		if got := stateOfCommand(cmd); got != want {
+		if got := formats.StateOfCommand(cmd); got != want {
 			t.Errorf("stateOfCommand(%q) = %q, want %q", cmd, got, want)
 		}
 	}
@@ -190,7 +199,7 @@ func TestLooksProse(t *testing.T) {
 		"   3856 CLOSE_WAIT":       false,
 		"net.core.somaxconn = 128": false,
 	} {
-		if got := looksProse(line); got != want {
+		if got := ticket.LooksProse(line); got != want {
 			t.Errorf("looksProse(%q) = %v, want %v", line, got, want)
 		}
 	}
@@ -205,7 +214,7 @@ func TestUniqCountsDetect(t *testing.T) {
 		{"    412 ESTAB\n     12 LISTEN\n      3 TIME-WAIT\n      1 State\n", "uniq-counts"},
 		{"   3856 8166/java\n     12 912/sshd\n", "uniq-counts"},
 	} {
-		best, all := detect(headLines([]byte(c.text)))
+		best, all := formats.Detect(parse.HeadLines([]byte(c.text)))
 		if best == nil || best.Format.Name != c.want {
 			t.Errorf("detect(%q) = %v, want %s (%v)", c.text, best, c.want, all)
 		}
@@ -216,9 +225,9 @@ func TestUniqCountsDetect(t *testing.T) {
 // own name, not a segment.
 func TestCleanListingKeepsFastPath(t *testing.T) {
 	for _, in := range []string{
-		filepath.Join("testdata", "ss", "tan.txt"),
-		filepath.Join("testdata", "netstat-windows", "ab-en.txt"),   // starts with a blank line
-		filepath.Join("testdata", "sysctl", "sysctl-a-excerpt.txt"), // scores below 90
+		filepath.Join("formats", "testdata", "ss", "tan.txt"),
+		filepath.Join("formats", "testdata", "netstat-windows", "ab-en.txt"),   // starts with a blank line
+		filepath.Join("formats", "testdata", "sysctl", "sysctl-a-excerpt.txt"), // scores below 90
 	} {
 		snap, err := Load([]string{in}, Options{})
 		if err != nil {
@@ -237,7 +246,7 @@ func TestCleanListingKeepsFastPath(t *testing.T) {
 func TestLargePasteSkipsSplitter(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("$ ss -tan\nState Recv-Q Send-Q Local Address:Port Peer Address:Port\n")
-	for i := 0; b.Len() <= maxExtractBytes; i++ {
+	for i := 0; b.Len() <= ticket.MaxExtractBytes; i++ {
 		fmt.Fprintf(&b, "ESTAB 0 0 10.0.%d.%d:443 192.0.2.%d:%d\n", i>>16&255, i>>8&255, i&255, 1024+i%60000)
 	}
 	snap, err := Load([]string{"-"}, Options{Stdin: strings.NewReader(b.String())})
@@ -265,10 +274,10 @@ func TestNothingRecognizedSaysWhy(t *testing.T) {
 		}
 	}
 	head := []string{"   3856 CLOSE_WAIT", "    212 ESTABLISHED", "and then it hung"}
-	if got := rejectReason(uniqCountsFormat, head); !strings.Contains(got, `"and then it hung" did not fit`) {
+	if got := rejectReason(formats.UniqCountsFormat, head); !strings.Contains(got, `"and then it hung" did not fit`) {
 		t.Errorf("rejectReason = %q", got)
 	}
-	msg := describeScores([]Detection{{uniqCountsFormat, 20}, {ssFormat, 0}}, head)
+	msg := describeScores([]parse.Detection{{Format: formats.UniqCountsFormat, Score: 20}, {Format: linux.SSFormat, Score: 0}}, head)
 	if !strings.Contains(msg, "uniq-counts            score  20  line") || !strings.Contains(msg, "score 0 (nothing of theirs matched): ss") {
 		t.Errorf("describeScores:\n%s", msg)
 	}
@@ -292,7 +301,7 @@ func FuzzExtract(f *testing.F) {
 		if len(data) > 1<<16 {
 			return
 		}
-		segs := extractSegments(data)
+		segs := ticket.ExtractSegments(data)
 		n := strings.Count(string(data), "\n") + 1
 		last := 0
 		for _, s := range segs {
@@ -302,7 +311,7 @@ func FuzzExtract(f *testing.F) {
 			if s.Format == nil {
 				t.Fatal("segment without format")
 			}
-			var l Listing
+			var l model.Listing
 			_ = s.Format.Parse(bytes.NewReader(s.Text()), &l)
 			last = s.Last
 		}
@@ -328,7 +337,7 @@ func TestBundleGoldens(t *testing.T) {
 			if snap.Host.Collector != want[name] {
 				t.Errorf("collector %q, want %q", snap.Host.Collector, want[name])
 			}
-			checkGolden(t, d+".golden", []byte(dumpSnapshot(snap)))
+			golden.Check(t, d+".golden", []byte(dumpSnapshot(snap)))
 		})
 	}
 }
@@ -343,13 +352,13 @@ func TestExtractWorstCaseFast(t *testing.T) {
 		"quotes":     "> > > tcp 0 0 1.2.3.4:5 6.7.8.9:10 ESTABLISHED\n",
 		"rows":       "   3 CLOSE_WAIT\n",
 	} {
-		size := maxExtractBytes
+		size := ticket.MaxExtractBytes
 		if testing.Short() {
 			size /= 8
 		}
 		data := bytes.Repeat([]byte(unit), size/len(unit))
 		start := time.Now()
-		extractSegments(data)
+		ticket.ExtractSegments(data)
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("%s: %v", name, d)
 		} else {

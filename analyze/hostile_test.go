@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 	"github.com/tcpsnap/tcpsnap/rules"
 )
 
@@ -78,7 +80,7 @@ func parseAndCompile(name string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = Compile([]*rules.Spec{s})
+	_, err = engine.Compile([]*rules.Spec{s})
 	return err
 }
 
@@ -94,13 +96,13 @@ func TestHostileRulesAtRunTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := Compile([]*rules.Spec{s})
+		rs, err := engine.Compile([]*rules.Spec{s})
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}
-		snap := &Snapshot{Samples: []*Sample{{Counters: map[string]int64{}}}, Sysctls: map[string]string{}, Files: map[string]string{}}
+		snap := &model.Snapshot{Samples: []*model.Sample{{Counters: map[string]int64{}}}, Sysctls: map[string]string{}, Files: map[string]string{}}
 		start := time.Now()
-		rep := Run(snap, rs)
+		rep := engine.Run(snap, rs)
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s: took %v", src, d)
 		}

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/input"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
 const ssListing = "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n" +
@@ -57,7 +60,7 @@ func writeTarGz(t *testing.T, path string, entries []tarEntry) {
 	}
 }
 
-func problemsText(s *Snapshot) string {
+func problemsText(s *model.Snapshot) string {
 	var b strings.Builder
 	for _, p := range s.Problems {
 		b.WriteString(p.String() + "\n")
@@ -100,22 +103,22 @@ func TestHostileTarball(t *testing.T) {
 // being truncated silently.
 func TestBombsAndLimits(t *testing.T) {
 	dir := t.TempDir()
-	lim := DefaultLimits
+	lim := input.DefaultLimits
 	lim.MaxFile, lim.MaxTotal, lim.MaxEntries = 1<<20, 2<<20, 50
 
 	big := filepath.Join(dir, "big.tgz")
 	writeTarGz(t, big, []tarEntry{{name: "ss.txt", body: strings.Repeat("0", 2<<20)}})
-	if _, err := Load([]string{big}, Options{Limits: lim}); !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "big.tgz:ss.txt") {
+	if _, err := Load([]string{big}, Options{Limits: lim}); !errors.Is(err, input.ErrLimit) || !strings.Contains(err.Error(), "big.tgz:ss.txt") {
 		t.Errorf("oversized member: err = %v, want a limit error naming big.tgz:ss.txt", err)
 	}
 
 	many := filepath.Join(dir, "many.tgz")
 	var entries []tarEntry
 	for i := 0; i < 60; i++ {
-		entries = append(entries, tarEntry{name: "f" + itoa(i), body: "x\n"})
+		entries = append(entries, tarEntry{name: "f" + model.Itoa(i), body: "x\n"})
 	}
 	writeTarGz(t, many, entries)
-	if _, err := Load([]string{many}, Options{Limits: lim}); !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "many.tgz") {
+	if _, err := Load([]string{many}, Options{Limits: lim}); !errors.Is(err, input.ErrLimit) || !strings.Contains(err.Error(), "many.tgz") {
 		t.Errorf("too many entries: err = %v", err)
 	}
 
@@ -149,14 +152,14 @@ func TestDecodeLimit(t *testing.T) {
 		}
 	}
 	os.WriteFile(path, b.Bytes(), 0o644)
-	lim := DefaultLimits
+	lim := input.DefaultLimits
 	lim.MaxFile, lim.MaxDecode = 4<<20, 4<<20
 	if _, err := Load([]string{path}, Options{Limits: lim}); err != nil {
 		t.Fatalf("under the limit: %v", err)
 	}
 	lim.MaxDecode = 1 << 20
 	_, err := Load([]string{path}, Options{Limits: lim})
-	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "netstat-ano.txt") {
+	if !errors.Is(err, input.ErrLimit) || !strings.Contains(err.Error(), "netstat-ano.txt") {
 		t.Errorf("over the limit: err = %v, want a limit error naming netstat-ano.txt", err)
 	}
 }
@@ -240,7 +243,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(ssListing))
 	f.Add([]byte("\x1f\x8b\x08\x00garbage"))
 	f.Add([]byte("PK\x03\x04garbage"))
-	for _, glob := range []string{"testdata/*/*.txt"} {
+	for _, glob := range []string{"testdata/*/*.txt", "formats/testdata/*/*.txt"} {
 		files, _ := filepath.Glob(glob)
 		for i, p := range files {
 			if i%7 == 0 { // a sample of every kind keeps the seed corpus small
@@ -256,7 +259,7 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Skip()
 		}
-		lim := DefaultLimits
+		lim := input.DefaultLimits
 		lim.MaxTotal, lim.MaxFile = 16<<20, 16<<20
 		s, err := Load([]string{path}, Options{Limits: lim})
 		if err != nil {

@@ -14,20 +14,27 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tcpsnap/tcpsnap/analyze/formats"
+	"github.com/tcpsnap/tcpsnap/analyze/formats/linux"
+	"github.com/tcpsnap/tcpsnap/analyze/group"
+	"github.com/tcpsnap/tcpsnap/analyze/input"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+	"github.com/tcpsnap/tcpsnap/analyze/ticket"
 	"github.com/tcpsnap/tcpsnap/collect"
 )
 
 // Options control Load.
 type Options struct {
-	Stdin  io.Reader // read for the input "-"
-	Limits Limits    // zero value means DefaultLimits
+	Stdin  io.Reader    // read for the input "-"
+	Limits input.Limits // zero value means DefaultLimits
 	// InputFormat forces the format of every listing file instead of
 	// detecting it ("" = detect).
 	InputFormat string
 	// OnListing, when set, is called with every parsed listing and the
 	// source it came from, in input order, before samples are merged
 	// (tcpsnap parse streams sockets from it). It must not keep l.
-	OnListing func(src Source, l *Listing) error
+	OnListing func(src model.Source, l *model.Listing) error
 }
 
 // maxProblemsPerFile bounds how many bad lines one file reports one by one.
@@ -37,23 +44,23 @@ const maxProblemsPerFile = 20
 // as one snapshot of one host. It fails only when an input cannot be read
 // at all or holds nothing tcpsnap recognizes; partial damage is recorded in
 // Snapshot.Problems.
-func Load(args []string, opt Options) (*Snapshot, error) {
+func Load(args []string, opt Options) (*model.Snapshot, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no input given")
 	}
-	if opt.Limits == (Limits{}) {
-		opt.Limits = DefaultLimits
+	if opt.Limits == (input.Limits{}) {
+		opt.Limits = input.DefaultLimits
 	}
-	var forced *Format
+	var forced *parse.Format
 	if opt.InputFormat != "" {
-		if forced = FormatByName(opt.InputFormat); forced == nil {
+		if forced = formats.FormatByName(opt.InputFormat); forced == nil {
 			return nil, fmt.Errorf("unknown input format %q (see tcpsnap formats)", opt.InputFormat)
 		}
 	}
 	ld := &loader{
-		snap: &Snapshot{
+		snap: &model.Snapshot{
 			Sysctls:   map[string]string{},
-			Processes: map[int]*Process{},
+			Processes: map[int]*model.Process{},
 			Files:     map[string]string{},
 		},
 		samples: map[int]*sampleBuild{},
@@ -65,9 +72,9 @@ func Load(args []string, opt Options) (*Snapshot, error) {
 		ld.arg = arg
 		before := len(ld.snap.Sources)
 		skip := func(display, why string) {
-			ld.snap.Problems = append(ld.snap.Problems, Problem{Path: display, Message: "skipped: " + why})
+			ld.snap.Problems = append(ld.snap.Problems, model.Problem{Path: display, Message: "skipped: " + why})
 		}
-		if err := walkInput(arg, opt.Stdin, opt.Limits, ld.handle, skip); err != nil {
+		if err := input.WalkInput(arg, opt.Stdin, opt.Limits, ld.handle, skip); err != nil {
 			return nil, err
 		}
 		if len(ld.snap.Sources) == before && !ld.sawManifest {
@@ -81,14 +88,14 @@ func Load(args []string, opt Options) (*Snapshot, error) {
 }
 
 type loader struct {
-	snap        *Snapshot
+	snap        *model.Snapshot
 	samples     map[int]*sampleBuild
-	forced      *Format
-	lim         Limits
+	forced      *parse.Format
+	lim         input.Limits
 	arg         string
 	manifest    *collect.Manifest
 	sawManifest bool
-	onList      func(Source, *Listing) error
+	onList      func(model.Source, *model.Listing) error
 	collector   string          // a foreign bundle's layout: "sosreport", "supportconfig", ...
 	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
 }
@@ -103,7 +110,7 @@ type sampleBuild struct {
 
 type sourceListing struct {
 	src     int // index into Snapshot.Sources
-	listing *Listing
+	listing *model.Listing
 }
 
 // sampleOf returns the sample index a bundle path belongs to: N for
@@ -126,7 +133,7 @@ func depth(rel string) int { return strings.Count(rel, "/") }
 // auxFiles are small host files kept verbatim for the rules.
 var auxFiles = []string{"etc/nsswitch.conf", "etc/netsvc.conf", "etc/sysctl.conf", "etc/hosts"}
 
-func (ld *loader) handle(f file) error {
+func (ld *loader) handle(f input.File) error {
 	base := path.Base(f.Rel)
 	if c := collectorOfPath(f.Rel); c != "" && ld.collector == "" {
 		ld.collector = c
@@ -160,17 +167,17 @@ func (ld *loader) handle(f file) error {
 		if f.Rel == aux || strings.HasSuffix(f.Rel, "/"+aux) {
 			data, _ := io.ReadAll(io.LimitReader(f.R, ld.lim.MaxAuxFileBytes))
 			ld.snap.Files[aux] = string(data)
-			ld.addSource(Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
+			ld.addSource(model.Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
 			return nil
 		}
 	}
 	if strings.Contains(f.Rel, "etc/sysctl.d/") {
 		data, _ := io.ReadAll(io.LimitReader(f.R, ld.lim.MaxAuxFileBytes))
 		ld.snap.Files["etc/sysctl.d/"+path.Base(f.Rel)] = string(data)
-		ld.addSource(Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
+		ld.addSource(model.Source{Path: f.Display, Format: "host-file", Confidence: 100, Sample: -1})
 		return nil
 	}
-	if name, ok := SysctlFromProcPath(f.Rel); ok {
+	if name, ok := linux.SysctlFromProcPath(f.Rel); ok {
 		data, _ := io.ReadAll(io.LimitReader(f.R, 4096))
 		v := strings.Join(strings.Fields(string(data)), " ")
 		sample := sampleOf(f.Rel)
@@ -180,7 +187,7 @@ func (ld *loader) handle(f file) error {
 			}
 		}
 		ld.snap.Sysctls[name] = v
-		ld.addSource(Source{Path: f.Display, Format: "proc-sys", Confidence: 100, Sample: sample})
+		ld.addSource(model.Source{Path: f.Display, Format: "proc-sys", Confidence: 100, Sample: sample})
 		return nil
 	}
 	return ld.readListing(f)
@@ -195,17 +202,17 @@ func (ld *loader) sample(n int) *sampleBuild {
 	return sb
 }
 
-func (ld *loader) addSource(s Source) int {
+func (ld *loader) addSource(s model.Source) int {
 	ld.snap.Sources = append(ld.snap.Sources, s)
 	return len(ld.snap.Sources) - 1
 }
 
 func (ld *loader) problem(p string, line int, msg string) {
-	ld.snap.Problems = append(ld.snap.Problems, Problem{Path: p, Line: line, Message: msg})
+	ld.snap.Problems = append(ld.snap.Problems, model.Problem{Path: p, Line: line, Message: msg})
 }
 
 // readListing detects and parses one listing file.
-func (ld *loader) readListing(f file) error {
+func (ld *loader) readListing(f input.File) error {
 	br := bufio.NewReaderSize(f.R, 64<<10)
 	head, err := br.Peek(64 << 10)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -213,27 +220,27 @@ func (ld *loader) readListing(f file) error {
 	}
 	var r io.Reader = br
 	if f.Size > 0 {
-		r = sizedReader{br, f.Size}
+		r = parse.NewSizedReader(br, f.Size)
 	}
 	if needsDecoding(head) {
 		// Decoding needs the whole text in memory: bounded, and loudly.
 		limit := ld.lim.MaxDecode
-		data, err := io.ReadAll(&capReader{br, limit, "more than " + sizeString(limit) + " of text to decode (UTF-16 or a legacy code page)"})
+		data, err := io.ReadAll(input.NewCapReader(br, limit, "more than "+input.SizeString(limit)+" of text to decode (UTF-16 or a legacy code page)"))
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Display, err)
 		}
-		text, enc, err := DecodeText(data)
+		text, enc, err := input.DecodeText(data)
 		if err != nil {
-			ld.addSource(Source{Path: f.Display, Sample: -1})
+			ld.addSource(model.Source{Path: f.Display, Sample: -1})
 			ld.problem(f.Display, 0, "cannot decode text: "+err.Error())
 			return nil
 		}
 		if enc == "binary" {
-			ld.addSource(Source{Path: f.Display, Sample: -1})
+			ld.addSource(model.Source{Path: f.Display, Sample: -1})
 			ld.problem(f.Display, 0, "skipped: binary file")
 			return nil
 		}
-		head, r = text, newMemText(text)
+		head, r = text, parse.NewMemText(text)
 		if len(head) > 64<<10 {
 			head = head[:64<<10]
 		}
@@ -244,21 +251,21 @@ func (ld *loader) readListing(f file) error {
 	}
 	fmtv, conf := ld.forced, 100
 	if fmtv == nil {
-		if fmtv = formatByPath(rel); fmtv == nil {
-			hl := headLines(head)
-			best, all := detect(hl)
-			if needsExtraction(hl, best) {
+		if fmtv = formats.FormatByPath(rel); fmtv == nil {
+			hl := parse.HeadLines(head)
+			best, all := formats.Detect(hl)
+			if ticket.NeedsExtraction(hl, best) {
 				// A pasted ticket or a multi-command file: split it
 				// (extract.go). Large texts keep the single-format path.
-				data, err := io.ReadAll(io.LimitReader(r, maxExtractBytes+1))
+				data, err := io.ReadAll(io.LimitReader(r, ticket.MaxExtractBytes+1))
 				if err != nil {
 					return fmt.Errorf("%s: %w", f.Display, err)
 				}
-				if len(data) <= maxExtractBytes {
-					if segs := extractSegments(data); useSegments(segs, data) {
+				if len(data) <= ticket.MaxExtractBytes {
+					if segs := ticket.ExtractSegments(data); useSegments(segs, data) {
 						return ld.readSegments(f, segs)
 					}
-					r = newMemText(data)
+					r = parse.NewMemText(data)
 				} else {
 					r = io.MultiReader(bytes.NewReader(data), r)
 				}
@@ -267,19 +274,19 @@ func (ld *loader) readListing(f file) error {
 				if f.Rel == "" { // a file named on the command line, or stdin
 					return fmt.Errorf("%s: not a listing tcpsnap recognizes; %s", f.Display, describeScores(all, hl))
 				}
-				ld.addSource(Source{Path: f.Display, Sample: -1})
+				ld.addSource(model.Source{Path: f.Display, Sample: -1})
 				return nil
 			}
 			fmtv, conf = best.Format, best.Score
 		}
 	}
-	return ld.parseListing(r, fmtv, Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sampleOf(f.Rel)}, f.Display, 0, "", time.Time{})
+	return ld.parseListing(r, fmtv, model.Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sampleOf(f.Rel)}, f.Display, 0, "", time.Time{})
 }
 
 // useSegments reports whether extraction found more than the whole text
 // as one listing: several listings, prose around one, or collector
 // structure. One clean listing keeps the ordinary path (and its name).
-func useSegments(segs []segment, data []byte) bool {
+func useSegments(segs []ticket.Segment, data []byte) bool {
 	switch {
 	case len(segs) == 0:
 		return false
@@ -309,7 +316,7 @@ func useSegments(segs []segment, data []byte) bool {
 
 // readSegments parses the listings extracted from one text, each as its
 // own source "path#segment-N"; problems keep the text's line numbers.
-func (ld *loader) readSegments(f file, segs []segment) error {
+func (ld *loader) readSegments(f input.File, segs []ticket.Segment) error {
 	base := sampleOf(f.Rel)
 	for i, sg := range segs {
 		if sg.Collector != "" && ld.collector == "" {
@@ -319,9 +326,9 @@ func (ld *loader) readSegments(f file, segs []segment) error {
 		if sg.Series >= 0 {
 			sample = base + sg.Series
 		}
-		src := Source{Path: fmt.Sprintf("%s#segment-%d", f.Display, i+1), Format: sg.Format.Name, Confidence: sg.Score,
+		src := model.Source{Path: fmt.Sprintf("%s#segment-%d", f.Display, i+1), Format: sg.Format.Name, Confidence: sg.Score,
 			Sample: sample, Lines: fmt.Sprintf("%d-%d", sg.First, sg.Last), Command: sg.Command}
-		if err := ld.parseListing(newMemText(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
+		if err := ld.parseListing(parse.NewMemText(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
 			return err
 		}
 	}
@@ -330,16 +337,16 @@ func (ld *loader) readSegments(f file, segs []segment) error {
 
 // parseListing parses one listing into the sample src names. Problems are
 // reported against problemPath, their lines shifted by lineOff (segments).
-func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPath string, lineOff int, command string, when time.Time) error {
+func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source, problemPath string, lineOff int, command string, when time.Time) error {
 	if fmtv.Parse == nil {
 		src.Sample = -1
 		ld.addSource(src)
 		ld.problem(src.Path, 0, "format "+fmtv.Name+" is recognized but not parsed yet")
 		return nil
 	}
-	var l Listing
-	if err := parseFormat(fmtv, r, &l); err != nil {
-		if errors.Is(err, ErrLimit) {
+	var l model.Listing
+	if err := formats.ParseFormat(fmtv, r, &l); err != nil {
+		if errors.Is(err, input.ErrLimit) {
 			return err
 		}
 		src.Sample = -1
@@ -347,10 +354,10 @@ func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPat
 		ld.problem(src.Path, 0, fmt.Sprintf("not parsed as %s: %v", fmtv.Name, err))
 		return nil
 	}
-	if st, ok := CanonicalState(stateOfCommand(command)); ok {
+	if st, ok := model.CanonicalState(formats.StateOfCommand(command)); ok {
 		// "ss -tan state close-wait" prints no State column.
 		for i := range l.Sockets {
-			if l.Sockets[i].State == Unknown {
+			if l.Sockets[i].State == model.Unknown {
 				l.Sockets[i].State = st
 			}
 		}
@@ -395,7 +402,7 @@ func (ld *loader) parseListing(r io.Reader, fmtv *Format, src Source, problemPat
 
 // addCounts adds a uniq -c summary to a sample. Owner counts take their
 // state from the command that made them ("grep CLOSE_WAIT").
-func (ld *loader) addCounts(sb *sampleBuild, l *Listing, command, path string) {
+func (ld *loader) addCounts(sb *sampleBuild, l *model.Listing, command, path string) {
 	if sb.stateCounts == nil {
 		sb.stateCounts, sb.ownerCounts = map[string]int{}, map[string]map[string]int{}
 	}
@@ -404,7 +411,7 @@ func (ld *loader) addCounts(sb *sampleBuild, l *Listing, command, path string) {
 	}
 	for st, m := range l.OwnerCounts {
 		if st == "" {
-			st = stateOfCommand(command)
+			st = formats.StateOfCommand(command)
 		}
 		if st == "" {
 			ld.problem(path, 0, "counts per owner without their state: paste the command line (e.g. netstat -apn | grep CLOSE_WAIT | ...) with them, or run ss -tanp")
@@ -449,11 +456,11 @@ func needsDecoding(head []byte) bool {
 // describeScores explains why no format took an input: every format that
 // scored, with its score and the first line that lowered it, then the
 // formats that did not match at all.
-func describeScores(all []Detection, head []string) string {
+func describeScores(all []parse.Detection, head []string) string {
 	if len(all) == 0 {
 		return "no format to try"
 	}
-	sorted := append([]Detection(nil), all...)
+	sorted := append([]parse.Detection(nil), all...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Score > sorted[j].Score })
 	var b strings.Builder
 	b.WriteString("tried (a score of 30 or more is needed):")
@@ -473,7 +480,7 @@ func describeScores(all []Detection, head []string) string {
 	if len(zero) > 0 {
 		fmt.Fprintf(&b, "\n  score 0 (nothing of theirs matched): %s", strings.Join(zero, ", "))
 		if len(head) > 0 {
-			fmt.Fprintf(&b, "; the first line %q fits none of them", clip(head[0]))
+			fmt.Fprintf(&b, "; the first line %q fits none of them", model.Clip(head[0]))
 		}
 	}
 	b.WriteString("\n(see tcpsnap formats, or force one with --input-format)")
@@ -482,7 +489,7 @@ func describeScores(all []Detection, head []string) string {
 
 // rejectReason finds the first head line that lowers a format's score:
 // the shortest prefix of the head that scores less than the line before.
-func rejectReason(f *Format, head []string) string {
+func rejectReason(f *parse.Format, head []string) string {
 	if f.Detect == nil {
 		return ""
 	}
@@ -490,17 +497,17 @@ func rejectReason(f *Format, head []string) string {
 	for n := 1; n <= len(head) && n <= 12; n++ {
 		sc := f.Detect(head[:n])
 		if n > 1 && sc < best {
-			return fmt.Sprintf("line %q did not fit", clip(head[n-1]))
+			return fmt.Sprintf("line %q did not fit", model.Clip(head[n-1]))
 		}
 		best = max(best, sc)
 	}
 	if best == 0 {
-		return fmt.Sprintf("first line %q did not fit", clip(head[0]))
+		return fmt.Sprintf("first line %q did not fit", model.Clip(head[0]))
 	}
 	return ""
 }
 
-func (ld *loader) readProcessesJSON(f file) {
+func (ld *loader) readProcessesJSON(f input.File) {
 	var procs []collect.Process
 	dec := json.NewDecoder(io.LimitReader(f.R, 64<<20))
 	if err := dec.Decode(&procs); err != nil {
@@ -508,16 +515,16 @@ func (ld *loader) readProcessesJSON(f file) {
 		return
 	}
 	for _, p := range procs {
-		ld.snap.Processes[p.PID] = &Process{PID: p.PID, Name: p.Name, Cmdline: p.Cmdline, UID: p.UID,
+		ld.snap.Processes[p.PID] = &model.Process{PID: p.PID, Name: p.Name, Cmdline: p.Cmdline, UID: p.UID,
 			FDs: p.FDs, FDLimit: p.FDLimit, Inodes: p.SocketInodes}
 	}
-	ld.addSource(Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
+	ld.addSource(model.Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
 }
 
 // readProcessesText reads "pid name fds fd_limit" lines (the reproduction
 // harness writes them).
-func (ld *loader) readProcessesText(f file) {
-	sc := NewLineScanner(io.LimitReader(f.R, 16<<20))
+func (ld *loader) readProcessesText(f input.File) {
+	sc := parse.NewLineScanner(io.LimitReader(f.R, 16<<20))
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
 		if len(fs) == 0 || strings.HasPrefix(fs[0], "#") {
@@ -530,7 +537,7 @@ func (ld *loader) readProcessesText(f file) {
 			}
 			continue
 		}
-		p := &Process{PID: pid, Name: fs[1], UID: -1, FDs: -1, FDLimit: -1}
+		p := &model.Process{PID: pid, Name: fs[1], UID: -1, FDs: -1, FDLimit: -1}
 		if len(fs) >= 3 {
 			p.FDs, _ = strconv.Atoi(fs[2])
 		}
@@ -541,7 +548,7 @@ func (ld *loader) readProcessesText(f file) {
 		}
 		ld.snap.Processes[pid] = p
 	}
-	ld.addSource(Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
+	ld.addSource(model.Source{Path: f.Display, Format: "process-table", Confidence: 100, Sample: -1})
 }
 
 // finish builds the samples: picks the socket tables to count, fills in
@@ -549,7 +556,7 @@ func (ld *loader) readProcessesText(f file) {
 func (ld *loader) finish() error {
 	s := ld.snap
 	if m := ld.manifest; m != nil {
-		s.Host = Host{Name: m.Host.Hostname, OS: m.Host.OS, Kernel: m.Host.Kernel, Redacted: m.Redacted,
+		s.Host = model.Host{Name: m.Host.Hostname, OS: m.Host.OS, Kernel: m.Host.Kernel, Redacted: m.Redacted,
 			NonRoot: !m.Root, Collector: "tcpsnap " + m.Version}
 		s.Notes = append(manifestNotes(m), s.Notes...)
 		for _, it := range m.Sources {
@@ -558,7 +565,7 @@ func (ld *loader) finish() error {
 				if what == "" {
 					what = it.File
 				}
-				s.Problems = append(s.Problems, Problem{Path: "manifest.json", Message: "collector: " + what + ": " + it.Error})
+				s.Problems = append(s.Problems, model.Problem{Path: "manifest.json", Message: "collector: " + what + ": " + it.Error})
 			}
 		}
 	}
@@ -578,7 +585,7 @@ func (ld *loader) finish() error {
 	sort.Ints(idx)
 	for _, n := range idx {
 		sb := ld.samples[n]
-		smp := &Sample{Counters: sb.counters}
+		smp := &model.Sample{Counters: sb.counters}
 		ld.mergeSockets(smp, sb)
 		smp.Time = sb.time
 		if m := ld.manifest; m != nil {
@@ -597,7 +604,7 @@ func (ld *loader) finish() error {
 		s.Samples = append(s.Samples, smp)
 	}
 	if len(s.Samples) == 0 {
-		s.Samples = []*Sample{{Counters: map[string]int64{}}}
+		s.Samples = []*model.Sample{{Counters: map[string]int64{}}}
 	}
 	if s.Host.OS == "" && len(s.Latest().Sockets) > 0 {
 		s.Host.OS = "linux"
@@ -609,7 +616,7 @@ func (ld *loader) finish() error {
 	}
 	ld.finishCollector() // after mergeSockets: it drops sources
 	for _, smp := range s.Samples {
-		inferOwners(smp.Sockets, s.Processes)
+		group.InferOwners(smp.Sockets, s.Processes)
 	}
 	recognized := false
 	for _, src := range s.Sources {
@@ -656,7 +663,7 @@ func manifestNotes(m *collect.Manifest) []string {
 // mergeSockets counts each socket once: for each address family the
 // richest table that covers it is primary; the others only fill in
 // fields the primary lacks (process, timer, inode, tcp_info).
-func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
+func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
 	primary := map[int]*sourceListing{} // family -> listing
 	for _, sl := range sb.listings {
 		for _, fam := range sl.listing.Families {
@@ -686,7 +693,7 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 				smp.Sockets, smp.Infos = sl.listing.Sockets, sl.listing.Infos
 				continue
 			}
-			appendTable(&smp.Sockets, &smp.Infos, sl.listing.Sockets, sl.listing.Infos)
+			model.AppendTable(&smp.Sockets, &smp.Infos, sl.listing.Sockets, sl.listing.Infos)
 			continue
 		}
 		for i := range sl.listing.Sockets {
@@ -694,7 +701,7 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 				if s := &sl.listing.Sockets[i]; int(s.Family) == f {
 					smp.Sockets = append(smp.Sockets, *s)
 					if in := sl.listing.Info(s); in != nil {
-						setInfo(&smp.Infos, &smp.Sockets[len(smp.Sockets)-1], *in)
+						model.SetInfo(&smp.Infos, &smp.Sockets[len(smp.Sockets)-1], *in)
 					}
 				}
 			}
@@ -705,8 +712,8 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 		return
 	}
 	type key struct {
-		l, r  AddrPort
-		state State
+		l, r  model.AddrPort
+		state model.State
 	}
 	index := make(map[key]int, len(smp.Sockets))
 	for i := range smp.Sockets {
@@ -726,7 +733,7 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 			}
 			enrich(&smp.Sockets[i], o)
 			if in := sl.listing.Info(o); in != nil && !smp.Sockets[i].HasInfo() {
-				setInfo(&smp.Infos, &smp.Sockets[i], *in)
+				model.SetInfo(&smp.Infos, &smp.Sockets[i], *in)
 			}
 		}
 	}
@@ -734,11 +741,11 @@ func (ld *loader) mergeSockets(smp *Sample, sb *sampleBuild) {
 
 // enrich fills fields of s that o knows and s does not (tcp_info is
 // the caller's: it lives in the tables).
-func enrich(s, o *Socket) {
+func enrich(s, o *model.Socket) {
 	if s.PID == 0 && o.PID != 0 {
 		s.PID, s.Process, s.FD = o.PID, o.Process, o.FD
 	}
-	if s.Process == NoName && o.Process != NoName {
+	if s.Process == model.NoName && o.Process != model.NoName {
 		s.Process = o.Process
 	}
 	if s.UID < 0 {
@@ -747,10 +754,10 @@ func enrich(s, o *Socket) {
 	if s.Inode == 0 {
 		s.Inode = o.Inode
 	}
-	if s.Timer == TimerNone && s.TimerSecs < 0 && (o.Timer != TimerNone || o.TimerSecs >= 0) {
+	if s.Timer == model.TimerNone && s.TimerSecs < 0 && (o.Timer != model.TimerNone || o.TimerSecs >= 0) {
 		s.Timer, s.TimerSecs, s.Retransmits = o.Timer, o.TimerSecs, o.Retransmits
 	}
-	if s.State == Listen && !s.BacklogKnown && o.BacklogKnown {
+	if s.State == model.Listen && !s.BacklogKnown && o.BacklogKnown {
 		s.SendQ, s.BacklogKnown = o.SendQ, true
 	}
 }

@@ -7,16 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/report"
 	"github.com/tcpsnap/tcpsnap/rules"
 )
 
-func builtinRulesForTest(t *testing.T) []*Rule {
+func builtinRulesForTest(t *testing.T) []*engine.Rule {
 	t.Helper()
 	specs, err := rules.Load(rules.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Compile(specs)
+	rs, err := engine.Compile(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestManifestToReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := Run(snap, rs)
+		rep := engine.Run(snap, rs)
 		notes := strings.Join(rep.Notes, "\n")
 		if rep.Snapshot.Host.NonRoot == root {
 			t.Errorf("root=%v: Host.NonRoot = %v", root, rep.Snapshot.Host.NonRoot)
@@ -92,10 +94,10 @@ func TestManifestToReport(t *testing.T) {
 			t.Errorf("root=%v: the failed netstat is not a problem: %v", root, rep.Problems)
 		}
 		var text, js bytes.Buffer
-		if err := rep.WriteText(&text); err != nil {
+		if err := report.WriteText(&text, rep); err != nil {
 			t.Fatal(err)
 		}
-		if err := rep.WriteJSON(&js); err != nil {
+		if err := report.WriteJSON(&js, rep); err != nil {
 			t.Fatal(err)
 		}
 		if !root {

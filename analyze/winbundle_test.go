@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
 	"github.com/tcpsnap/tcpsnap/collect"
 )
 
@@ -19,7 +20,7 @@ import (
 // ephemeral port range from netsh-dynamicport.txt and the TIME_WAIT
 // duration from the registry values in sysctl.txt.
 func TestWindowsBundleSettings(t *testing.T) {
-	netstat, err := os.ReadFile(filepath.Join("testdata", "netstat-windows", "ano-en.txt"))
+	netstat, err := os.ReadFile(filepath.Join("formats", "testdata", "netstat-windows", "ano-en.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestWindowsBundleSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFacts(snap)
+	f := engine.NewFacts(snap)
 	if f.OS != "windows" || f.PortRangeAssumed || f.PortRangeLow != 10000 || f.PortRangeHigh != 65534 {
 		t.Errorf("port range: os %s, %d-%d (assumed %v), want windows 10000-65534 from netsh-dynamicport.txt; sources %v",
 			f.OS, f.PortRangeLow, f.PortRangeHigh, f.PortRangeAssumed, snap.Sources)

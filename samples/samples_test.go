@@ -195,10 +195,10 @@ func TestSamples(t *testing.T) {
 			}
 			rep := analyzeInputs(t, rs, name)
 			var text, js bytes.Buffer
-			if err := rep.WriteText(&text); err != nil {
+			if err := analyze.WriteText(&text, rep); err != nil {
 				t.Fatal(err)
 			}
-			if err := rep.WriteJSON(&js); err != nil {
+			if err := analyze.WriteJSON(&js, rep); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, name+".report.txt", text.Bytes())

@@ -108,9 +108,9 @@ func (c *analyzeCmd) Run(e *env) error {
 		out = f
 	}
 	if c.Format == "json" {
-		err = rep.WriteJSON(out)
+		err = analyze.WriteJSON(out, rep)
 	} else {
-		err = rep.WriteText(out)
+		err = analyze.WriteText(out, rep)
 	}
 	if err != nil {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("writing report: %w", err)}

@@ -1,0 +1,69 @@
+package analyze
+
+import (
+	"io"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/formats"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+	"github.com/tcpsnap/tcpsnap/analyze/report"
+	"github.com/tcpsnap/tcpsnap/rules"
+)
+
+// The data that crosses the front door. They are the rooms' own types,
+// named here so that callers need only this package.
+type (
+	Snapshot    = model.Snapshot     // one host's sockets, samples, settings and counters
+	Socket      = model.Socket       // one normalized TCP socket
+	Listing     = model.Listing      // what one parser made of one input
+	Source      = model.Source       // an input that was read, with its format
+	Format      = parse.Format       // one input format: detection and parser
+	Rule        = engine.Rule        // a compiled rule
+	Report      = engine.Report      // the diagnosis (schema tcpsnap.report/v1)
+	Finding     = engine.Finding     // one diagnosis in a report
+	Subject     = engine.Subject     // what a finding is about
+	Explanation = engine.Explanation // what one rule saw, group by group
+)
+
+// Severities, highest first.
+const (
+	Critical = engine.Critical
+	Warning  = engine.Warning
+	Info     = engine.Info
+)
+
+// Values that callers compare sockets with.
+const (
+	NoName    = model.NoName
+	TimerNone = model.TimerNone
+)
+
+// Compile type-checks and compiles rule specifications.
+func Compile(specs []*rules.Spec) ([]*Rule, error) { return engine.Compile(specs) }
+
+// Run applies the rules to a snapshot and returns the report.
+func Run(s *Snapshot, rs []*Rule) *Report { return engine.Run(s, rs) }
+
+// Explain shows what one rule saw in each group it ran over.
+func Explain(s *Snapshot, r *Rule) *Explanation { return engine.Explain(s, r) }
+
+// SeverityRank orders severities: critical 3, warning 2, info 1, else 0.
+func SeverityRank(s string) int { return engine.SeverityRank(s) }
+
+// FormatValue renders an expression result as reports do.
+func FormatValue(v any) string { return engine.FormatValue(v) }
+
+// WriteText writes the report for an 80-column terminal.
+func WriteText(w io.Writer, r *Report) error { return report.WriteText(w, r) }
+
+// WriteJSON writes the report as JSON (schema tcpsnap.report/v1).
+func WriteJSON(w io.Writer, r *Report) error { return report.WriteJSON(w, r) }
+
+// Profile returns the snapshot's sockets as a pprof profile.
+func Profile(s *Snapshot) *profile.Profile { return report.Profile(s) }
+
+// Formats lists every input format tcpsnap detects, in detection order.
+func Formats() []*Format { return formats.Formats() }

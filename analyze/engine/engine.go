@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/rules"
+)
+
+// Guards for rule text, which is untrusted when users pass --rules
+// (libraries.md §1.7: expr's parser can overflow the stack on deep
+// nesting, and nested predicates are O(n²)).
+const (
+	maxExprBytes = 4 << 10
+	maxExprDepth = 32
+	maxExprNodes = 1000
+)
+
+// A Rule is a compiled rules.Spec.
+type Rule struct {
+	Spec        *rules.Spec
+	levels      []*vm.Program
+	title       *template
+	evidence    []*vm.Program
+	explanation *template
+	remedy      *template
+	wrong       []*template
+}
+
+// A template is text with {expression} holes.
+type template struct {
+	text  []string // len(text) == len(progs)+1
+	progs []*vm.Program
+}
+
+// Compile type-checks every expression of every spec against Env. All
+// errors are returned together, each as "file:line: field: message".
+func Compile(specs []*rules.Spec) ([]*Rule, error) {
+	var out []*Rule
+	var errs []error
+	for _, s := range specs {
+		r := &Rule{Spec: s}
+		fail := func(e rules.Expr, field string, err error) {
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", s.Path, e.Line, field, oneLine(err)))
+		}
+		for _, lv := range s.Levels {
+			p, err := compileExpr(lv.Src, expr.AsBool())
+			if err != nil {
+				fail(lv, "severity."+lv.Name, err)
+			}
+			r.levels = append(r.levels, p)
+		}
+		for _, ev := range s.Evidence {
+			p, err := compileExpr(ev.Src)
+			if err != nil {
+				fail(ev, "evidence."+ev.Name, err)
+			}
+			r.evidence = append(r.evidence, p)
+		}
+		var err error
+		if r.title, err = compileTemplate(s.Title.Src); err != nil {
+			fail(s.Title, "title", err)
+		}
+		if r.explanation, err = compileTemplate(s.Explanation.Src); err != nil {
+			fail(s.Explanation, "explanation", err)
+		}
+		if r.remedy, err = compileTemplate(s.Remedy.Src); err != nil {
+			fail(s.Remedy, "remedy", err)
+		}
+		for _, w := range s.WrongAdvice {
+			t, err := compileTemplate(w.Src)
+			if err != nil {
+				fail(w, "wrong_advice", err)
+			}
+			r.wrong = append(r.wrong, t)
+		}
+		out = append(out, r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// oneLine keeps an expr error's message and position but drops the
+// source snippet (which may be long), so messages stay one line.
+func oneLine(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
+	if err := checkShape(src); err != nil {
+		return nil, err
+	}
+	opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(maxExprNodes)}, opts...)
+	return expr.Compile(src, opts...)
+}
+
+// checkShape rejects rule text expr would choke on before expr sees it.
+func checkShape(src string) error {
+	if strings.TrimSpace(src) == "" {
+		return errors.New("empty expression")
+	}
+	if len(src) > maxExprBytes {
+		return fmt.Errorf("expression is %d bytes (limit %d)", len(src), maxExprBytes)
+	}
+	depth, deepest := 0, 0
+	for _, c := range src { // over-counts brackets inside strings; fine for a guard
+		switch c {
+		case '(', '[', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', ']', '}':
+			depth--
+		}
+	}
+	if deepest > maxExprDepth {
+		return fmt.Errorf("expression nests %d levels (limit %d)", deepest, maxExprDepth)
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return err
+	}
+	var preds []ast.Node
+	ast.Walk(&tree.Node, visitor(func(n *ast.Node) {
+		if _, ok := (*n).(*ast.PredicateNode); ok {
+			preds = append(preds, *n)
+		}
+	}))
+	for _, p := range preds {
+		inner := 0
+		ast.Walk(&p, visitor(func(n *ast.Node) {
+			if _, ok := (*n).(*ast.PredicateNode); ok {
+				inner++
+			}
+		}))
+		if inner > 1 {
+			return errors.New("nested predicates are not allowed (their cost grows with the square of the input)")
+		}
+	}
+	return nil
+}
+
+type visitor func(*ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(n) }
+
+// compileTemplate splits "text {expr} text" and compiles each hole.
+// "{{" and "}}" stand for literal braces.
+func compileTemplate(src string) (*template, error) {
+	t := &template{}
+	var text strings.Builder
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '{' && i+1 < len(src) && src[i+1] == '{':
+			text.WriteByte('{')
+			i++
+		case c == '}' && i+1 < len(src) && src[i+1] == '}':
+			text.WriteByte('}')
+			i++
+		case c == '{':
+			end := strings.IndexByte(src[i+1:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed { at byte %d", i)
+			}
+			p, err := compileExpr(src[i+1 : i+1+end])
+			if err != nil {
+				return nil, fmt.Errorf("{%s}: %w", model.Clip(src[i+1:i+1+end]), err)
+			}
+			t.text = append(t.text, text.String())
+			text.Reset()
+			t.progs = append(t.progs, p)
+			i += end + 1
+		case c == '}':
+			return nil, fmt.Errorf("unmatched } at byte %d (write }} for a literal brace)", i)
+		default:
+			text.WriteByte(c)
+		}
+	}
+	t.text = append(t.text, text.String())
+	return t, nil
+}
+
+func (t *template) render(m *vm.VM, env *Env) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	var b strings.Builder
+	for i, p := range t.progs {
+		b.WriteString(t.text[i])
+		v, err := m.Run(p, env)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(FormatValue(v))
+	}
+	b.WriteString(t.text[len(t.text)-1])
+	return b.String(), nil
+}
+
+// formatValue renders an expression result for reports: whole floats
+// without decimals, others with at most three significant decimals.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return "n/a"
+		}
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		if math.Abs(x) >= 100 {
+			return strconv.FormatFloat(x, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	}
+	return fmt.Sprint(v)
+}
+
+// jsonValue keeps numbers numeric and floats rounded for the JSON report.
+func jsonValue(v any) any {
+	if x, ok := v.(float64); ok {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil
+		}
+		return math.Round(x*1000) / 1000
+	}
+	return v
+}

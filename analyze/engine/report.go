@@ -1,0 +1,261 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/tcpsnap/tcpsnap/analyze/group"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// Schema is the JSON report's schema name; docs/report-schema.md
+// documents it. Additive changes keep the name; others bump it.
+const Schema = "tcpsnap.report/v1"
+
+// Severity names, most severe first.
+const (
+	Critical = "critical"
+	Warning  = "warning"
+	Info     = "info"
+)
+
+// SeverityRank orders severities: critical 3, warning 2, info 1, else 0.
+func SeverityRank(s string) int {
+	switch s {
+	case Critical:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// A Report is the diagnosis of one snapshot.
+type Report struct {
+	Schema   string          `json:"schema"`
+	Snapshot SnapshotInfo    `json:"snapshot"`
+	Summary  Summary         `json:"summary"`
+	Findings []Finding       `json:"findings"`
+	Problems []model.Problem `json:"problems"`
+	Notes    []string        `json:"notes"`
+}
+
+// SnapshotInfo says what was analyzed.
+type SnapshotInfo struct {
+	Host    model.Host     `json:"host"`
+	Sources []model.Source `json:"sources"`
+	Samples int            `json:"samples"`
+	Sockets int            `json:"sockets"` // in the latest sample
+}
+
+// Summary holds the counts a reader looks at first.
+type Summary struct {
+	States    map[string]int `json:"states"` // canonical state -> sockets, latest sample
+	Listeners int            `json:"listeners"`
+	Processes int            `json:"processes"` // distinct known socket owners
+	// Findings by severity.
+	Critical int `json:"critical"`
+	Warning  int `json:"warning"`
+	Info     int `json:"info"`
+}
+
+// A Finding is one rule firing for one subject.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Severity    string   `json:"severity"`
+	Title       string   `json:"title"`
+	Subject     Subject  `json:"subject"`
+	Evidence    Evidence `json:"evidence"`
+	Explanation string   `json:"explanation"`
+	Remedy      string   `json:"remedy"`
+	WrongAdvice []string `json:"wrong_advice,omitempty"`
+	// CountsOnly is true when the finding rests on uniq -c counts alone,
+	// not on a socket listing.
+	CountsOnly bool   `json:"counts_only,omitempty"`
+	key        string // group key, for ordering
+	order      int    // rule order, for ordering
+}
+
+// Subject names what a finding is about, as far as known.
+type Subject struct {
+	Kind          string `json:"kind"` // process, listener, port, destination, snapshot
+	Process       string `json:"process,omitempty"`
+	PID           int    `json:"pid,omitempty"`
+	OwnerInferred bool   `json:"owner_inferred,omitempty"`
+	LocalAddress  string `json:"local_address,omitempty"`
+	LocalPort     int    `json:"local_port,omitempty"`
+	Remote        string `json:"remote,omitempty"`
+}
+
+// Evidence is the named numbers behind a finding, in the rule's order.
+// It encodes to JSON as an object.
+type Evidence []EvidenceItem
+
+// An EvidenceItem is one named value.
+type EvidenceItem struct {
+	Name  string
+	Value any
+}
+
+// MarshalJSON writes the evidence as an object in rule order.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, it := range e {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(it.Name)
+		v, err := json.Marshal(jsonValue(it.Value))
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// memoryBudget bounds what one expression may allocate (expr counts
+// elements of ranges, literals, map/filter results and strings built by
+// repeat). Rules see aggregates, not socket lists, so real rules use a
+// few dozen; untrusted rules cannot build a range of millions.
+const memoryBudget = 100_000
+
+// Run evaluates the rules on a snapshot. Analysis reads no clock and no
+// environment: the same snapshot and rules always give the same report.
+func Run(s *model.Snapshot, rs []*Rule) *Report {
+	facts := NewFacts(s)
+	gs := GroupsOf(s, facts)
+	rep := &Report{
+		Schema: Schema,
+		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
+			Sockets: facts.TotalSockets},
+		Summary:  Summary{States: facts.States, Listeners: len(gs.Listeners)},
+		Problems: append([]model.Problem(nil), s.Problems...),
+		Findings: []Finding{},
+		Notes:    append([]string{}, s.Notes...),
+	}
+	if facts.CountsOnly {
+		rep.Notes = append(rep.Notes, "This diagnosis comes from state counts alone (uniq -c summaries): ports, queues, peers and timers are unknown. A full listing (ss -tanp, or netstat -tanp) would add them.")
+	}
+	if rep.Snapshot.Sources == nil {
+		rep.Snapshot.Sources = []model.Source{}
+	}
+	for _, pg := range gs.Processes {
+		if pg.OwnerKnown && !pg.OwnerInferred {
+			rep.Summary.Processes++
+		}
+	}
+	m := &vm.VM{MemoryBudget: memoryBudget}
+	for order, r := range rs {
+		var found []Finding
+		for _, g := range gs.ByKind(r.Spec.For) {
+			f, err := r.eval(m, &Env{Group: g, Facts: facts})
+			if err != nil {
+				rep.Problems = append(rep.Problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
+				continue
+			}
+			if f != nil {
+				f.order = order
+				found = append(found, *f)
+			}
+		}
+		sort.SliceStable(found, func(i, j int) bool {
+			return SeverityRank(found[i].Severity) > SeverityRank(found[j].Severity)
+		})
+		if len(found) > r.Spec.Limit {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(found)-r.Spec.Limit, r.Spec.Limit))
+			found = found[:r.Spec.Limit]
+		}
+		rep.Findings = append(rep.Findings, found...)
+	}
+	sort.SliceStable(rep.Findings, func(i, j int) bool {
+		a, b := rep.Findings[i], rep.Findings[j]
+		if SeverityRank(a.Severity) != SeverityRank(b.Severity) {
+			return SeverityRank(a.Severity) > SeverityRank(b.Severity)
+		}
+		return a.order < b.order
+	})
+	for _, f := range rep.Findings {
+		switch f.Severity {
+		case Critical:
+			rep.Summary.Critical++
+		case Warning:
+			rep.Summary.Warning++
+		case Info:
+			rep.Summary.Info++
+		}
+	}
+	return rep
+}
+
+// groupsOf aggregates the latest sample, comparing it with the first.
+func GroupsOf(s *model.Snapshot, facts *Facts) *group.Groups {
+	var first *model.Sample
+	if len(s.Samples) > 1 {
+		first = s.First()
+	}
+	return group.Aggregate(s.Latest(), first, s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
+}
+
+// eval runs one rule on one group: nil when no severity level holds.
+func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
+	sev := ""
+	for i, p := range r.levels {
+		v, err := m.Run(p, env)
+		if err != nil {
+			return nil, err
+		}
+		if b, _ := v.(bool); b {
+			sev = r.Spec.Levels[i].Name
+			break
+		}
+	}
+	if sev == "" {
+		return nil, nil
+	}
+	g := env.Group
+	f := &Finding{Rule: r.Spec.ID, Severity: sev, key: g.Key,
+		Subject: Subject{Kind: g.Kind, Process: g.Process, PID: g.PID, OwnerInferred: g.OwnerInferred,
+			LocalAddress: g.LocalAddr, LocalPort: g.LocalPort, Remote: g.Remote}}
+	var err error
+	if f.Title, err = r.title.render(m, env); err != nil {
+		return nil, fmt.Errorf("title: %w", err)
+	}
+	if f.Explanation, err = r.explanation.render(m, env); err != nil {
+		return nil, fmt.Errorf("explanation: %w", err)
+	}
+	if f.Remedy, err = r.remedy.render(m, env); err != nil {
+		return nil, fmt.Errorf("remedy: %w", err)
+	}
+	for _, w := range r.wrong {
+		text, err := w.render(m, env)
+		if err != nil {
+			return nil, fmt.Errorf("wrong_advice: %w", err)
+		}
+		if text != "" {
+			f.WrongAdvice = append(f.WrongAdvice, text)
+		}
+	}
+	if g.CountsOnly {
+		f.CountsOnly = true
+		f.Explanation += " (This comes from counts alone, no listing: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
+	}
+	f.Evidence = Evidence{}
+	for i, p := range r.evidence {
+		v, err := m.Run(p, env)
+		if err != nil {
+			return nil, fmt.Errorf("evidence.%s: %w", r.Spec.Evidence[i].Name, err)
+		}
+		f.Evidence = append(f.Evidence, EvidenceItem{Name: r.Spec.Evidence[i].Name, Value: v})
+	}
+	return f, nil
+}

@@ -1,0 +1,152 @@
+package formats
+
+import (
+	"bytes"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+)
+
+// piecesMinBytes is the size from which a listing of a format that can be
+// cut (Format.Cut) is parsed in pieces on several cores. Below it one
+// core is faster than starting the others.
+const piecesMinBytes = 4 << 20
+
+// cutSearchMax bounds the search for a line a piece may start at: a text
+// without one near the planned cut is parsed whole.
+const cutSearchMax = 1 << 20
+
+// parseFormat parses r as f into out: whole, or — for a large input of a
+// format that can be cut — read into memory and parsed in one piece per
+// core, the pieces joined in order. Both give the same Listing.
+func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {
+	n := parse.SizeOf(r)
+	pieces := min(runtime.GOMAXPROCS(0), n/piecesMinBytes+1)
+	if f.Cut == nil || pieces < 2 {
+		return f.Parse(r, out)
+	}
+	// A read error (a truncated archive member, a size limit) is the
+	// parse's error, as it is when streaming.
+	data := make([]byte, 0, n+1)
+	for {
+		if len(data) == cap(data) { // longer than it said: keep the rest too
+			data = append(data, 0)[:len(data)]
+		}
+		m, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return parsePieces(f, data, pieces, out)
+}
+
+// parsePieces parses data as f in up to n pieces cut before lines f.Cut
+// accepts. A piece the parser refuses sends the whole text back to one
+// parse, so the result never depends on where the cuts fell.
+func parsePieces(f *parse.Format, data []byte, n int, out *model.Listing) error {
+	starts := []int{0}
+	if f.CutWhole == nil || !f.CutWhole(data) {
+		starts = cutPoints(f.Cut, data, n)
+	}
+	if len(starts) < 2 {
+		return f.Parse(parse.NewMemText(data), out)
+	}
+	bounds := append(starts, len(data))
+	// Lines before each piece (for problem line numbers) and in it (an
+	// upper bound on its sockets, so that no piece's table grows).
+	lines := make([]int, len(starts))
+	parallelEach(len(starts), func(k int) {
+		lines[k] = bytes.Count(data[bounds[k]:bounds[k+1]], []byte{'\n'}) + 1
+	})
+	total := 0
+	for _, c := range lines {
+		total += c
+	}
+	// One table for all: piece k fills its own window, and joining moves
+	// each piece down over the gaps its lines without sockets left.
+	table := make([]model.Socket, 0, total)
+	parts := make([]model.Listing, len(starts))
+	errs := make([]error, len(starts))
+	at := 0
+	for k := range parts {
+		parts[k].Sockets = table[at : at : at+lines[k]]
+		at += lines[k]
+	}
+	parallelEach(len(starts), func(k int) {
+		errs[k] = f.Parse(parse.NewMemText(data[bounds[k]:bounds[k+1]]), &parts[k])
+	})
+	for _, err := range errs {
+		if err != nil {
+			return f.Parse(parse.NewMemText(data), out)
+		}
+	}
+	*out = parts[0]
+	if n := len(out.Sockets); n > 0 && &out.Sockets[0] == &table[:1][0] {
+		out.Sockets = table[:n] // the whole table's capacity: the others fit after it
+	}
+	lineOff := 0
+	for k := 1; k < len(parts); k++ {
+		lineOff += lines[k-1] - 1
+		model.JoinListing(out, &parts[k], lineOff)
+	}
+	return nil
+}
+
+// cutPoints returns the offsets the pieces start at: 0, then for each
+// planned cut the start of the first line at or after it that cut
+// accepts. It returns fewer pieces where no such line is near.
+func cutPoints(cut func([]byte) bool, data []byte, n int) []int {
+	starts := []int{0}
+	for k := 1; k < n; k++ {
+		at := len(data) * k / n
+		if at <= starts[len(starts)-1] {
+			continue
+		}
+		// Start of the next line after at.
+		nl := bytes.IndexByte(data[at:], '\n')
+		if nl < 0 {
+			break
+		}
+		pos := at + nl + 1
+		found := -1
+		for pos < len(data) && pos-at < cutSearchMax {
+			end := bytes.IndexByte(data[pos:], '\n')
+			line := data[pos:]
+			if end >= 0 {
+				line = data[pos : pos+end]
+			}
+			if cut(bytes.TrimSuffix(line, []byte{'\r'})) {
+				found = pos
+				break
+			}
+			if end < 0 {
+				break
+			}
+			pos += end + 1
+		}
+		if found > starts[len(starts)-1] {
+			starts = append(starts, found)
+		}
+	}
+	return starts
+}
+
+// parallelEach runs fn(0..n-1), each on its own goroutine.
+func parallelEach(n int, fn func(k int)) {
+	var wg sync.WaitGroup
+	for k := 0; k < n; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(k)
+		}()
+	}
+	wg.Wait()
+}

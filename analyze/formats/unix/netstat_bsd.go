@@ -1,0 +1,691 @@
+package unix
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+)
+
+// netstatBSDFormat reads the BSD-family socket tables: macOS `netstat -an
+// -p tcp` and `-anv` (old "rhiwat shiwat pid epid" and new "rxbytes txbytes
+// rhiwat shiwat process:pid" columns), FreeBSD `netstat -an`, `-Aa`
+// (leading Tcpcb column) and `-AaT` (no state column), AIX `netstat -an`
+// and `-Aan` (leading PCB/ADDR column). See formats.md §6 and §8.
+var NetstatBSDFormat = &parse.Format{
+	Name:        "netstat-bsd",
+	Description: "macOS, FreeBSD and AIX netstat -an (dot-separated ports, (state) header)",
+	Example:     "tcp4       0      0  192.0.2.10.52044       198.51.100.35.443      ESTABLISHED",
+	Detect:      detectNetstatBSD,
+	Parse:       ParseNetstatBSD,
+}
+
+// netstatBSDListenFormat reads FreeBSD/macOS `netstat -Lan`: listen queue
+// sizes as qlen/incqlen/maxqlen per listening socket (formats.md §6.4).
+var NetstatBSDListenFormat = &parse.Format{
+	Name:        "netstat-bsd-listen",
+	Description: "FreeBSD and macOS netstat -Lan listen queues (qlen/incqlen/maxqlen)",
+	Example:     "tcp4  0/0/128        *.22",
+	Detect:      detectNetstatBSDListen,
+	Parse:       parseNetstatBSDListen,
+}
+
+// bsdProto classifies a BSD/AIX proto column: isTCP, and the address
+// family it implies (4, 6; 0 for AIX's plain "tcp", which can be either).
+// known is false for words that are not a protocol at all.
+func bsdProto(b []byte) (isTCP bool, fam int, known bool) {
+	switch string(b) {
+	case "tcp4":
+		return true, 4, true
+	case "tcp6", "tcp46":
+		return true, 6, true
+	case "tcp":
+		return true, 0, true
+	case "udp", "udp4", "udp6", "udp46", "icm4", "icm6", "icmp", "icmp6", "raw",
+		"raw4", "raw6", "raw46", "div", "div4", "div6", "sctp", "sctp4", "sctp6", "sctp46",
+		"udpl", "udpl4", "udpl6", "igmp", "ip", "ip4", "ip6", "ah", "esp", "gre", "pim", "unix":
+		return false, 0, true
+	}
+	return false, 0, false
+}
+
+// dotEndpoint parses one dot-port address token with ParseEndpoint. A long
+// IPv6 address cut by the column width ("fe80::aede:48ff:.49159") cannot
+// be an address; it is kept as a name with truncated set.
+func dotEndpoint(tok []byte) (e model.Endpoint, truncated bool, err error) {
+	e, err = model.ParseEndpoint(tok, true)
+	if err == nil {
+		return e, false, nil
+	}
+	i := bytes.LastIndexByte(tok, '.')
+	if i <= 0 || bytes.IndexByte(tok[:i], ':') < 0 {
+		return e, false, err
+	}
+	host, port := tok[:i], tok[i+1:]
+	scoped := false
+	for _, c := range host {
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == ':':
+		case c == '%':
+			scoped = true
+		case scoped && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
+		default:
+			return e, false, err
+		}
+	}
+	var p uint16
+	if n, ok := model.Atoi(port); ok && n <= 65535 {
+		p = uint16(n)
+	} else if sp, ok := model.ServicePort(string(port)); ok {
+		p = sp
+	} else if !(len(port) == 1 && port[0] == '*') {
+		return e, false, err
+	}
+	return model.Endpoint{AddrPort: model.AddrPortFrom(netip.Addr{}, p), Name: model.Intern(string(host))}, true, nil
+}
+
+// setSocketEndpoints fills Local, Remote and Family from parsed endpoints.
+// famHint is what the listing says about the family (proto suffix or
+// section title), 0 when it does not say. Wildcards of a v6 socket become
+// "::" so that a tcp6 "*.22" listener is [::]:22.
+func setSocketEndpoints(s *model.Socket, le, re model.Endpoint, famHint int) {
+	fam := famHint
+	switch {
+	case le.Name != model.NoName && strings.IndexByte(le.Name.String(), ':') >= 0:
+		fam = 6
+	case le.AddrPort.Addr().IsValid() && !le.Wildcard:
+		fam = int(model.Family(le.AddrPort.Addr()))
+	case re.AddrPort.Addr().IsValid() && !re.Wildcard:
+		fam = int(model.Family(re.AddrPort.Addr()))
+	case re.Name != model.NoName && strings.IndexByte(re.Name.String(), ':') >= 0:
+		fam = 6
+	}
+	if fam == 0 {
+		fam = 4
+	}
+	fix := func(e model.Endpoint) (model.AddrPort, model.Name) {
+		if e.Wildcard {
+			a := netip.IPv4Unspecified()
+			if fam == 6 {
+				a = netip.IPv6Unspecified()
+			}
+			return model.AddrPortFrom(a, e.AddrPort.Port()), model.NoName
+		}
+		return e.AddrPort, e.Name
+	}
+	s.Family = uint8(fam)
+	s.Local, s.LocalName = fix(le)
+	s.Remote, s.RemoteName = fix(re)
+}
+
+// isHexWord reports whether b is a kernel address as printed in the Tcpcb,
+// PCB/ADDR or Socket columns (optionally 0x-prefixed).
+func isHexWord(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("0x"))
+	if len(b) < 4 || len(b) > 18 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// bsdSection classifies a non-row line: a title that starts the internet
+// table (start), one that starts any other table (stop), or neither.
+func bsdSection(line string) (start, stop bool) {
+	t := strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(t, "Active Internet connections"), strings.HasPrefix(t, "Active Internet6 connections"):
+		return true, false
+	case strings.HasPrefix(t, "Active "), strings.HasPrefix(t, "Registered kernel control"),
+		strings.HasPrefix(t, "Current listen queue sizes"), strings.HasPrefix(t, "Routing tables"),
+		strings.HasPrefix(t, "Name ") && strings.Contains(t, "Mtu"):
+		return false, true
+	}
+	return false, false
+}
+
+// bsdSignals accumulates what tells macOS, FreeBSD and AIX apart
+// (formats.md §6.5 and §8).
+type bsdSignals struct{ darwin, freebsd, aix int }
+
+func (g *bsdSignals) observe(line string) {
+	t := strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(t, "PCB/ADDR"), strings.HasPrefix(t, "SADR/PCB"):
+		g.aix += 10
+		return
+	case strings.HasPrefix(t, "Tcpcb"), strings.Contains(t, "Rexmit OOORcv"), strings.Contains(t, "R-MBUF"),
+		strings.Contains(t, "Log ID"):
+		g.freebsd += 10
+		return
+	case strings.Contains(t, "rhiwat"), strings.Contains(t, "process:pid"),
+		strings.HasPrefix(t, "Active LOCAL (UNIX) domain sockets"), strings.HasPrefix(t, "Registered kernel control"),
+		strings.HasPrefix(t, "Active kernel "), strings.HasPrefix(t, "Active Multipath"):
+		g.darwin += 10
+		return
+	case strings.HasPrefix(t, "Proto Listen"):
+		g.freebsd += 5
+		return
+	case strings.HasPrefix(t, "Listen ") && strings.Contains(t, "Local Address"):
+		g.darwin += 5
+		return
+	case strings.HasPrefix(t, "kctl ") || strings.HasPrefix(t, "kevt "):
+		g.darwin += 10
+		return
+	}
+	// Rows: AIX prints a plain "tcp"/"udp" proto; macOS puts two spaces
+	// before the local address, FreeBSD (10 and later) one.
+	var buf [12][]byte
+	f := parse.Fields(buf[:0], []byte(t))
+	if len(f) >= 5 && isHexWord(f[0]) {
+		f = f[1:]
+	}
+	if len(f) < 5 {
+		return
+	}
+	isTCP, _, known := bsdProto(f[0])
+	if !known {
+		return
+	}
+	if _, err := model.ParseEndpoint(f[3], true); err != nil {
+		if _, _, err := dotEndpoint(f[3]); err != nil {
+			return
+		}
+	}
+	if string(f[0]) == "tcp" || string(f[0]) == "udp" {
+		g.aix += 3
+		return
+	}
+	if !isTCP {
+		return
+	}
+	if i := strings.Index(t, string(f[3])); i >= 2 && i <= len(t) {
+		if t[i-1] == ' ' && t[i-2] == ' ' {
+			g.darwin++
+		} else if t[i-1] == ' ' {
+			g.freebsd++
+		}
+	}
+}
+
+func (g *bsdSignals) flavor() string {
+	switch {
+	case g.aix > 0 && g.aix >= g.darwin && g.aix >= g.freebsd:
+		return "aix"
+	case g.darwin > g.freebsd:
+		return "darwin"
+	case g.freebsd > g.darwin:
+		return "freebsd"
+	}
+	return ""
+}
+
+// BSDFlavor guesses which BSD-family system printed a netstat listing from
+// its first lines: "darwin", "freebsd", "aix", or "" when nothing tells.
+func BSDFlavor(head []string) string {
+	var g bsdSignals
+	for _, l := range head {
+		g.observe(l)
+	}
+	return g.flavor()
+}
+
+// linuxNetstatSignal reports lines only Linux net-tools netstat prints.
+func linuxNetstatSignal(t string) bool {
+	return strings.Contains(t, "(servers and established)") || strings.Contains(t, "(w/o servers)") ||
+		strings.Contains(t, "(only servers)") ||
+		(strings.HasPrefix(t, "Proto ") && strings.Contains(t, "Foreign Address") && !strings.Contains(t, "(state)"))
+}
+
+func detectNetstatBSD(head []string) int {
+	var title, header, linux, rows, rowsPlain, other int
+	var buf [16][]byte
+	for _, line := range head {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "$ ") || strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "% ") {
+			continue // shell prompt
+		}
+		switch {
+		case strings.HasPrefix(t, "Active Internet connections"):
+			title++
+			continue
+		case strings.Contains(t, "Proto") && strings.Contains(t, "(state)") && strings.Contains(t, "Local Address"):
+			header++
+			continue
+		case strings.Contains(t, "Proto") && strings.Contains(t, "Rexmit") && strings.Contains(t, "OOORcv"):
+			header++
+			continue
+		case linuxNetstatSignal(t):
+			linux++
+			continue
+		case strings.Contains(t, "Swind") || strings.HasPrefix(t, "TCP: IPv") || strings.HasPrefix(t, "UDP: IPv"),
+			strings.HasPrefix(t, "Current listen queue sizes"),
+			strings.HasPrefix(t, "Routing tables"), strings.HasPrefix(t, "Kernel IP routing"),
+			strings.HasPrefix(t, "Kernel Interface table"),
+			strings.HasPrefix(t, "Name") && strings.Contains(t, "Mtu"):
+			other++
+			continue
+		}
+		f := parse.Fields(buf[:0], []byte(t))
+		if len(f) >= 6 && isHexWord(f[0]) {
+			f = f[1:]
+		}
+		if len(f) < 5 {
+			continue
+		}
+		isTCP, _, known := bsdProto(f[0])
+		if !known {
+			continue
+		}
+		// proto, 2 or 3 numbers, local, foreign.
+		j := 1
+		for j < len(f) && j <= 3 {
+			if _, ok := model.Atoi(f[j]); !ok {
+				break
+			}
+			j++
+		}
+		if j < 3 || j+1 >= len(f) {
+			continue
+		}
+		if _, _, err := dotEndpoint(f[j]); err != nil {
+			continue
+		}
+		if _, _, err := dotEndpoint(f[j+1]); err != nil {
+			continue
+		}
+		if !isTCP {
+			rowsPlain++ // a BSD-shaped UDP row
+			continue
+		}
+		if string(f[0]) == "tcp" {
+			rowsPlain++
+		} else {
+			rows++
+		}
+	}
+	if other > 0 && rows+rowsPlain == 0 {
+		return 0
+	}
+	if linux > 0 && rows == 0 {
+		return 0
+	}
+	score := 0
+	switch {
+	case header > 0 && rows+rowsPlain > 0:
+		score = 90
+	case header > 0:
+		score = 70
+	case rows >= 3:
+		score = 75
+	case rows > 0:
+		score = 60
+	case rowsPlain > 0:
+		score = 40
+	case title > 0:
+		score = 0 // a title alone says nothing about the table
+	}
+	return score
+}
+
+// bsdLayout is what the column header said about the rows.
+type bsdLayout struct {
+	noState bool // -T / -x: no state column
+	oldV    bool // macOS -v before 11/12: rhiwat shiwat pid epid
+	newV    bool // macOS -v: rxbytes txbytes rhiwat shiwat process:pid
+}
+
+func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
+	sc := parse.NewLineScanner(r)
+	var (
+		buf     [48][]byte
+		sig     bsdSignals
+		lay     bsdLayout
+		inInet  = true // header-less input is taken as the internet table
+		names   = model.Interner{}
+		sawRow  bool
+		sawAny  bool
+		sawHead bool
+		withPID bool
+	)
+	for sc.Scan() {
+		line := sc.Bytes()
+		sc.ReportTooLong(out)
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		sawAny = true
+		t := string(bytes.TrimSpace(line))
+		sig.observe(t)
+		if start, stop := bsdSection(t); start || stop {
+			inInet = start
+			sawHead = true
+			lay = bsdLayout{}
+			continue
+		}
+		if strings.Contains(t, "Proto") && strings.Contains(t, "Local Address") {
+			inInet = true
+			sawHead = true
+			lay = bsdLayout{
+				noState: !strings.Contains(t, "(state)"),
+				oldV:    strings.Contains(t, " pid ") || strings.HasSuffix(t, " pid") || strings.Contains(t, "epid"),
+				newV:    strings.Contains(t, "process:pid"),
+			}
+			continue
+		}
+		if !inInet {
+			continue
+		}
+		f := parse.Fields(buf[:0], line)
+		if len(f) >= 2 && isHexWord(f[0]) {
+			if _, _, known := bsdProto(f[1]); known {
+				f = f[1:] // Tcpcb / PCB/ADDR / Socket column
+			}
+		}
+		isTCP, famHint, known := bsdProto(f[0])
+		if !known {
+			if looksLikeDotSocketRow(f) {
+				out.Problemf(sc.Line(), "unrecognized row: "+model.Clip(t))
+			}
+			continue
+		}
+		if !isTCP {
+			continue
+		}
+		sawRow = true
+		s, pidSeen, msg := parseBSDRow(f, famHint, lay, names)
+		if msg != "" {
+			out.Problemf(sc.Line(), msg)
+		}
+		if s == nil {
+			continue
+		}
+		withPID = withPID || pidSeen
+		out.Sockets = append(out.Sockets, *s)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if sawAny && !sawRow && !sawHead && len(out.Problems) == 0 {
+		// Nothing here was a BSD socket table or anything near one.
+		return errNotBSD
+	}
+	out.Families = []int{4, 6}
+	out.Richness = 40
+	if withPID {
+		out.Richness += 20
+	}
+	if fl := sig.flavor(); fl != "" {
+		out.SetSysctl("tcpsnap.os", fl)
+	}
+	return nil
+}
+
+var errNotBSD = errors.New("not a BSD netstat listing")
+
+// looksLikeDotSocketRow reports a line that has dot-port endpoints where a
+// socket row's would be, though its proto word is unknown.
+func looksLikeDotSocketRow(f [][]byte) bool {
+	n := 0
+	for _, tok := range f {
+		if bytes.IndexByte(tok, '.') > 0 || bytes.Equal(tok, []byte("*.*")) {
+			if _, _, err := dotEndpoint(tok); err == nil {
+				n++
+			}
+		}
+	}
+	return n >= 2
+}
+
+// parseBSDRow parses one TCP row (proto first). It returns nil and a
+// message for a row it cannot use, or a socket and possibly a message
+// about a part it could not read.
+func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names model.Interner) (*model.Socket, bool, string) {
+	s := model.NewSocket()
+	// Two queue numbers, or three -T counters.
+	j := 1
+	for j < len(f) && j <= 3 {
+		if _, ok := model.Atoi(f[j]); !ok {
+			break
+		}
+		j++
+	}
+	nums := j - 1
+	if nums < 2 || j+1 >= len(f) {
+		return nil, false, "short tcp row"
+	}
+	if nums == 3 {
+		s.RecvQ, s.SendQ = -1, -1 // -T: Rexmit OOORcv 0-win, no queues
+	} else {
+		s.RecvQ, _ = model.Atoi(f[1])
+		s.SendQ, _ = model.Atoi(f[2])
+	}
+	le, ltrunc, err := dotEndpoint(f[j])
+	if err != nil {
+		return nil, false, "bad local address " + model.Clip(string(f[j]))
+	}
+	re, rtrunc, err := dotEndpoint(f[j+1])
+	if err != nil {
+		return nil, false, "bad foreign address " + model.Clip(string(f[j+1]))
+	}
+	setSocketEndpoints(&s, le, re, famHint)
+	var msg string
+	if ltrunc || rtrunc {
+		msg = "truncated IPv6 address (netstat -W prints it whole)"
+	}
+	rest := f[j+2:]
+	if nums == 3 || lay.noState {
+		s.State = model.Unknown
+		return &s, false, msg
+	}
+	if len(rest) == 0 {
+		s.State = model.Unknown
+		if msg == "" {
+			msg = "tcp row without a state"
+		}
+		return &s, false, msg
+	}
+	st, ok := model.CanonicalState(string(rest[0]))
+	if !ok {
+		s.State = model.Unknown
+		if msg == "" {
+			msg = "unknown state " + model.Clip(string(rest[0]))
+		}
+	} else {
+		s.State = st
+	}
+	rest = rest[1:]
+	pid := parseBSDVerbose(&s, rest, lay, names)
+	return &s, pid, msg
+}
+
+// parseBSDVerbose reads the macOS -v columns after the state, if any.
+func parseBSDVerbose(s *model.Socket, rest [][]byte, lay bsdLayout, names model.Interner) bool {
+	if len(rest) < 4 {
+		return false
+	}
+	for _, tok := range rest[:4] {
+		if _, ok := model.Atoi(tok); !ok {
+			return false
+		}
+	}
+	// Old: rhiwat shiwat pid epid state(0x..) options(0x..).
+	oldShape := len(rest) >= 5 && bytes.HasPrefix(rest[4], []byte("0x"))
+	if lay.oldV || (!lay.newV && oldShape) || (!lay.newV && len(rest) == 4) {
+		if pid, ok := model.Atoi(rest[2]); ok && pid > 0 && pid < 1<<31 {
+			s.PID = int(pid)
+			return true
+		}
+		return false
+	}
+	// New: rxbytes txbytes rhiwat shiwat process:pid (name may have spaces).
+	for k := 4; k < len(rest); k++ {
+		tok := rest[k]
+		i := bytes.LastIndexByte(tok, ':')
+		if i < 0 {
+			continue
+		}
+		pid, ok := model.Atoi(tok[i+1:])
+		if !ok || pid >= 1<<31 {
+			continue
+		}
+		var name []byte
+		for _, w := range rest[4:k] {
+			name = append(name, w...)
+			name = append(name, ' ')
+		}
+		name = append(name, tok[:i]...)
+		s.Process = names.Get(name)
+		s.PID = int(pid)
+		return true
+	}
+	return false
+}
+
+// --- netstat -L ---
+
+func detectNetstatBSDListen(head []string) int {
+	title, header, rows := 0, 0, 0
+	var buf [8][]byte
+	for _, line := range head {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "Current listen queue sizes"):
+			title++
+			continue
+		case strings.Contains(t, "Listen") && strings.Contains(t, "Local Address"):
+			header++
+			continue
+		}
+		f := parse.Fields(buf[:0], []byte(t))
+		if _, ok := listenRow(f); ok {
+			rows++
+		}
+	}
+	switch {
+	case title > 0:
+		return 95
+	case header > 0 && rows > 0:
+		return 85
+	case rows >= 2:
+		return 50
+	}
+	return 0
+}
+
+// listenRow parses the fields of one -L row: [Socket] [proto] q/i/m local.
+func listenRow(f [][]byte) (lr listenFields, ok bool) {
+	if len(f) >= 3 && isHexWord(f[0]) && bytes.Count(f[0], []byte("/")) == 0 {
+		if _, _, known := bsdProto(f[1]); known {
+			f = f[1:]
+		}
+	}
+	lr.isTCP = true
+	if len(f) >= 3 {
+		isTCP, fam, known := bsdProto(f[0])
+		if !known {
+			return lr, false
+		}
+		lr.isTCP, lr.fam = isTCP, fam
+		f = f[1:]
+	}
+	if len(f) != 2 {
+		return lr, false
+	}
+	q := bytes.Split(f[0], []byte("/"))
+	if len(q) != 3 {
+		return lr, false
+	}
+	var nums [3]int64
+	for i := range q {
+		n, ok := model.Atoi(q[i])
+		if !ok {
+			return lr, false
+		}
+		nums[i] = n
+	}
+	lr.qlen, lr.incq, lr.maxq = nums[0], nums[1], nums[2]
+	e, _, err := dotEndpoint(f[1])
+	if err != nil {
+		return lr, false
+	}
+	lr.local = e
+	return lr, true
+}
+
+type listenFields struct {
+	isTCP            bool
+	fam              int
+	qlen, incq, maxq int64
+	local            model.Endpoint
+}
+
+func parseNetstatBSDListen(r io.Reader, out *model.Listing) error {
+	sc := parse.NewLineScanner(r)
+	var buf [16][]byte
+	var sig bsdSignals
+	in := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		sc.ReportTooLong(out)
+		t := strings.TrimSpace(string(line))
+		if t == "" {
+			continue
+		}
+		sig.observe(t)
+		switch {
+		case strings.HasPrefix(t, "Current listen queue sizes"):
+			in = true
+			continue
+		case strings.Contains(t, "Listen") && strings.Contains(t, "Local Address"):
+			continue
+		case strings.HasPrefix(t, "Some ") && strings.Contains(t, "created or deleted"):
+			continue // macOS: "Some tcp sockets may have been created or deleted."
+		case strings.HasPrefix(t, "Active "), strings.HasPrefix(t, "Registered kernel"):
+			in = false
+			continue
+		}
+		if !in {
+			continue
+		}
+		f := parse.Fields(buf[:0], line)
+		if len(f) > 0 {
+			if isTCP, _, known := bsdProto(f[len(f)-min(len(f), 3)]); known && !isTCP {
+				continue // unix / sctp / udp listen queues
+			}
+		}
+		lr, ok := listenRow(f)
+		if !ok {
+			if bytes.Count([]byte(t), []byte("/")) >= 2 {
+				out.Problemf(sc.Line(), "bad listen queue row: "+model.Clip(t))
+			}
+			continue
+		}
+		if !lr.isTCP {
+			continue // unix / sctp listen queues
+		}
+		s := model.NewSocket()
+		s.State = model.Listen
+		setSocketEndpoints(&s, lr.local, model.Endpoint{Wildcard: true, AnyPort: true}, lr.fam)
+		s.RecvQ, s.SendQ = lr.qlen, lr.maxq
+		s.BacklogKnown = true
+		out.Sockets = append(out.Sockets, s)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	out.Families = []int{4, 6}
+	out.Richness = 20 // listeners only
+	if fl := sig.flavor(); fl != "" {
+		out.SetSysctl("tcpsnap.os", fl)
+	}
+	return nil
+}

@@ -1,0 +1,1273 @@
+package group
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// A Group is a set of sockets a rule reasons about as one subject: one
+// process, one listening socket, one local service port, or one
+// destination. Rules see its exported fields by name (see docs/rules.md);
+// every field is a plain kind so rule expressions type-check.
+type Group struct {
+	Kind string // "process", "listener", "port", "destination", "snapshot"
+	Key  string // stable identity, used to order findings
+
+	// The subject. Owner is the display name: "java (pid 8166)", "java",
+	// or "an unknown process" when no listing named it.
+	Owner         string
+	Process       string
+	PID           int
+	OwnerKnown    bool
+	OwnerInferred bool // the owner was derived (listener owner, peer sockets), not listed
+	LocalAddr     string
+	LocalPort     int
+	RemoteAddr    string
+	RemotePort    int
+	Remote        string // "127.0.0.1:5432"
+	Loopback      bool   // the remote address is a loopback address
+	LocalPeer     bool   // the remote address is one of this host's own addresses
+	RemoteOwner   string // destination groups: owner of the local listener the remote is, if any
+	Listening     bool   // port groups: a socket listens on the port
+
+	// Sockets counts the group's sockets; one field per canonical state.
+	Sockets     int
+	Established int
+	SynSent     int
+	SynRecv     int
+	FinWait1    int
+	FinWait2    int
+	TimeWait    int
+	Close       int
+	CloseWait   int
+	LastAck     int
+	Listen      int
+	Closing     int
+	Bound       int
+
+	// Queues over the group's non-listening sockets, in bytes.
+	RecvQ        int
+	SendQ        int
+	MaxRecvQ     int
+	MaxSendQ     int
+	RecvQSockets int // sockets with data waiting to be read
+	SendQSockets int // sockets with data not yet acknowledged
+
+	// CLOSE_WAIT detail. On Linux Recv-Q 0 means the application read the
+	// peer's FIN and did not close; 1 means it never read since the FIN;
+	// more means unread data (see pathologies.md §2.3).
+	CloseWaitRecvQ0    int
+	CloseWaitRecvQ1    int
+	CloseWaitRecvQMore int
+	CloseWaitServer    int // on a local listening port
+	CloseWaitClient    int // toward a remote service
+	CloseWaitIdleMS    int // largest lastrcv among CLOSE_WAIT (ss -i); -1 unknown
+	// CloseWaitNoPeer counts loopback CLOSE_WAIT whose other end (the
+	// FIN_WAIT2 socket with the reverse 4-tuple) is not in the listing:
+	// the peer gave up, so the socket is stale and a client reusing its
+	// port pair runs into it (pathologies.md P15). -1 when the listing has
+	// too many loopback FIN_WAIT2 sockets to match.
+	CloseWaitNoPeer int
+
+	// TIME_WAIT detail, from timers where the listing has them.
+	TimeWaitServer int     // on a local listening port (the server closed first)
+	TimeWaitClient int     // the local side was the client
+	TimeWaitTimers int     // TIME_WAIT sockets with a known timer
+	TimeWaitNewest float64 // largest time left (s); -1 unknown
+	TimeWaitOldest float64 // smallest time left (s); -1 unknown
+	TimeWaitLast10 int     // created in the last 10 s by their timers
+
+	// SYN_SENT / retransmission detail.
+	SynSentRetrans int // SYN_SENT sockets whose SYN was retransmitted at least once
+	MaxRetransmits int // largest timer retransmit count
+	Orphans        int // FIN_WAIT2 with a timewait timer and no owner: closed by the app
+
+	// Listener detail (listener groups; port groups sum their listeners).
+	AcceptQueue  int // connections waiting for accept()
+	Backlog      int // accept queue limit (ss only); -1 unknown
+	BacklogKnown bool
+
+	// Destination detail: local ports in use toward this (local address,
+	// remote address, remote port) against the ephemeral range.
+	PortsUsed int
+
+	// Process detail from the collector's process table; -1 unknown.
+	FDs     int
+	FDLimit int
+
+	// Two-sample detail (0 with one sample): sockets of the latest sample
+	// that were already in the same state in the first sample, matched by
+	// 4-tuple (and by inode when both samples know it). A CLOSE_WAIT seen
+	// in both samples is proven stuck.
+	CloseWaitPersistent int
+	FinWait1Persistent  int
+	FinWait2Persistent  int // with an owner: the application half-closed and waits
+	LastAckPersistent   int
+	// Connected sockets whose Recv-Q (Send-Q) was non-empty in the first
+	// sample and is not smaller in the latest: a stalled reader (peer).
+	RecvQStuck int
+	SendQStuck int
+
+	// Idle detail (ss -i): ESTABLISHED sockets to non-loopback peers that
+	// received nothing for 300 s or more and have no keepalive timer, and
+	// the longest such idle time in milliseconds (-1 unknown).
+	IdleNoKeepalive int
+	IdleMaxMS       int64
+
+	// SynSentExternal counts SYN_SENT sockets to public addresses (not
+	// private, loopback, link-local or unique-local).
+	SynSentExternal int
+
+	// Snapshot group only: distinct local ports inside the ephemeral range
+	// held by non-listening sockets toward any destination (Linux budgets
+	// ports per destination; Windows and bind-before-connect globally),
+	// and the largest destination group's PortsUsed.
+	LocalPortsUsed   int
+	MaxDestPortsUsed int
+
+	// CountsOnly is true when the group's sockets are known only as counts
+	// (a uniq -c summary pasted instead of a listing): the state fields
+	// are set, ports, queues, peers and timers are not.
+	CountsOnly bool
+
+	ports   [model.NumStates]model.IntTable[int] // state -> local port -> count
+	remotes [model.NumStates]*remoteCounts       // state -> remote -> count
+	owners  ownerTally                           // owner -> sockets
+	live    ownerTally                           // owner -> sockets other than TIME_WAIT, named owners only
+}
+
+// ownerTally counts sockets per owner. Most groups have one or a few
+// owners, searched in a short slice; past ownerFew they move to a map.
+type ownerTally struct {
+	few  []ownerCount
+	many map[ownerID]int
+}
+
+type ownerCount struct {
+	id ownerID
+	n  int
+}
+
+const ownerFew = 8
+
+// add counts n sockets of o; a new owner past bound owners is dropped.
+func (t *ownerTally) add(o ownerID, n, bound int) {
+	if t.many == nil {
+		for i := range t.few {
+			if t.few[i].id == o {
+				t.few[i].n += n
+				return
+			}
+		}
+		if len(t.few) < ownerFew {
+			t.few = append(t.few, ownerCount{o, n})
+			return
+		}
+		t.many = make(map[ownerID]int, 2*ownerFew)
+		for _, c := range t.few {
+			t.many[c.id] = c.n
+		}
+		t.few = nil
+	}
+	if c, ok := t.many[o]; ok {
+		t.many[o] = c + n
+	} else if len(t.many) < bound {
+		t.many[o] = n
+	}
+}
+
+func (t *ownerTally) each(fn func(ownerID, int)) {
+	for _, c := range t.few {
+		fn(c.id, c.n)
+	}
+	for o, n := range t.many {
+		fn(o, n)
+	}
+}
+
+// ownerID identifies a socket owner; inferred owners count apart.
+type ownerID struct {
+	name     string
+	pid      int
+	inferred bool
+}
+
+// Ports names the local ports of the group's sockets in a state, most
+// used first: ":8443" or ":8443 (390), :8080 (10)".
+func (g *Group) Ports(state string) string {
+	var m *model.IntTable[int]
+	if st := stateKey(state); st < model.NumStates {
+		m = &g.ports[st]
+	}
+	if (m == nil || m.Len() == 0) && g.CountsOnly {
+		return "unknown ports (counts only)"
+	}
+	if m == nil {
+		return ""
+	}
+	return topList(m.Len(), func(yield func(string, int)) {
+		m.Each(func(p uint64, n int) { yield(fmt.Sprintf(":%d", p), n) })
+	})
+}
+
+// Remotes names the remote endpoints of the group's sockets in a state,
+// most used first, at most three.
+func (g *Group) Remotes(state string) string {
+	m := g.remotesIn(state)
+	if m.len() == 0 && g.CountsOnly {
+		return "unknown peers (counts only)"
+	}
+	return topList(m.len(), func(yield func(string, int)) {
+		m.each(func(r model.AddrPort, n int) { yield(r.String(), n) })
+	})
+}
+
+// Owners names the processes owning the group's sockets, most first.
+func (g *Group) Owners() string {
+	byName := map[string]int{}
+	g.owners.each(func(o ownerID, n int) { byName[OwnerName(o.name, o.pid)] += n })
+	return topList(len(byName), func(yield func(string, int)) {
+		for o, n := range byName {
+			yield(o, n)
+		}
+	})
+}
+
+// CloseRate estimates how many connections per second end in TIME_WAIT
+// for this group, given the system's TIME_WAIT length: the count over the
+// last 10 s by the timers (TimeWaitLast10 / 10) when that is higher — a
+// burst — else the average over the TIME_WAIT window (TimeWait / seconds).
+func (g *Group) CloseRate(seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	avg := float64(g.TimeWait) / seconds
+	if g.TimeWaitTimers > 0 {
+		if recent := float64(g.TimeWaitLast10) / 10; recent > avg {
+			return recent
+		}
+	}
+	return avg
+}
+
+// LiveOwners names the processes owning the group's sockets other than
+// TIME_WAIT, most first. TIME_WAIT has no owner (Windows prints pid 0,
+// the System Idle Process), so this names who holds ports and handles.
+func (g *Group) LiveOwners() string {
+	byName := map[string]int{}
+	g.live.each(func(o ownerID, n int) { byName[OwnerName(o.name, o.pid)] += n })
+	return topList(len(byName), func(yield func(string, int)) {
+		for o, n := range byName {
+			yield(o, n)
+		}
+	})
+}
+
+// DistinctRemotes counts the distinct remote endpoints in a state.
+func (g *Group) DistinctRemotes(state string) int { return g.remotesIn(state).len() }
+
+// remotesIn returns the remote counts of a state named by a rule (nil,
+// which counts nothing, when there are none).
+func (g *Group) remotesIn(state string) *remoteCounts {
+	if st := stateKey(state); st < model.NumStates {
+		return g.remotes[st]
+	}
+	return nil
+}
+
+// remoteCounts counts sockets per remote endpoint, at most maxTracked
+// endpoints.
+type remoteCounts struct{ model.ApMap[int] }
+
+// add counts n sockets to a; a new endpoint past maxTracked is dropped.
+func (rc *remoteCounts) add(a model.AddrPort, n int) {
+	if p := rc.AtBounded(a, maxTracked); p != nil {
+		*p += n
+	}
+}
+
+func (rc *remoteCounts) each(fn func(model.AddrPort, int)) {
+	if rc != nil {
+		rc.ApMap.Each(fn)
+	}
+}
+
+func (rc *remoteCounts) len() int {
+	if rc == nil {
+		return 0
+	}
+	return rc.ApMap.Len()
+}
+
+func CanonicalOr(s string) string {
+	if c, ok := model.CanonicalState(s); ok {
+		return c.String()
+	}
+	return s
+}
+
+// stateKey maps a state name from a rule to a State; an unknown name
+// gives numStates, which no socket has.
+func stateKey(s string) model.State {
+	if c, ok := model.CanonicalState(s); ok {
+		return c
+	}
+	return model.NumStates
+}
+
+// topList renders up to three "name (count)" entries, most first, ties by
+// name; a single entry is shown without its count.
+func topList(n int, each func(func(string, int))) string {
+	type kv struct {
+		k string
+		v int
+	}
+	list := make([]kv, 0, n)
+	each(func(k string, v int) { list = append(list, kv{k, v}) })
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].v != list[j].v {
+			return list[i].v > list[j].v
+		}
+		return list[i].k < list[j].k
+	})
+	if len(list) == 1 {
+		return list[0].k
+	}
+	var parts []string
+	for i, e := range list {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(list)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxTracked bounds the per-group remote maps so a million distinct
+// peers cannot blow up memory: past it only known entries are counted.
+const maxTracked = 10000
+
+func newGroup(kind, key string) *Group {
+	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
+		CloseWaitIdleMS: -1, IdleMaxMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+}
+
+// sockFacts are per-socket facts computed once in aggregate and counted
+// into every group the socket belongs to.
+type sockFacts struct {
+	persistent bool // same state in the first sample
+	noPeer     bool // loopback CLOSE_WAIT without its FIN_WAIT2 partner
+	recvStuck  bool
+	sendStuck  bool
+	idleNoKA   bool
+	external   bool  // the remote address is public
+	lastRcv    int64 // ms since the last receive (ss -i); -1 unknown
+}
+
+// add counts one socket into the group.
+func (g *Group) add(s *model.Socket, server bool, trackRemotes bool, x sockFacts) {
+	g.Sockets++
+	if x.persistent {
+		switch s.State {
+		case model.CloseWait:
+			g.CloseWaitPersistent++
+		case model.FinWait1:
+			g.FinWait1Persistent++
+		case model.FinWait2:
+			g.FinWait2Persistent++
+		case model.LastAck:
+			g.LastAckPersistent++
+		}
+	}
+	if x.recvStuck {
+		g.RecvQStuck++
+	}
+	if x.sendStuck {
+		g.SendQStuck++
+	}
+	if x.idleNoKA {
+		g.IdleNoKeepalive++
+		g.IdleMaxMS = max(g.IdleMaxMS, x.lastRcv)
+	}
+	if x.external && s.State == model.SynSent {
+		g.SynSentExternal++
+	}
+	if x.noPeer {
+		g.CloseWaitNoPeer++
+	}
+	switch s.State {
+	case model.Established:
+		g.Established++
+	case model.SynSent:
+		g.SynSent++
+		if s.Retransmits > 0 {
+			g.SynSentRetrans++
+		}
+	case model.SynRecv:
+		g.SynRecv++
+	case model.FinWait1:
+		g.FinWait1++
+	case model.FinWait2:
+		g.FinWait2++
+		if s.Timer == model.TimerTimeWait && s.PID == 0 {
+			g.Orphans++
+		}
+	case model.TimeWait:
+		g.TimeWait++
+		if server {
+			g.TimeWaitServer++
+		} else {
+			g.TimeWaitClient++
+		}
+		if s.TimerSecs >= 0 {
+			g.TimeWaitTimers++
+			if s.TimerSecs > g.TimeWaitNewest {
+				g.TimeWaitNewest = s.TimerSecs
+			}
+			if g.TimeWaitOldest < 0 || s.TimerSecs < g.TimeWaitOldest {
+				g.TimeWaitOldest = s.TimerSecs
+			}
+			if s.TimerSecs > 50 {
+				g.TimeWaitLast10++
+			}
+		}
+	case model.Close:
+		g.Close++
+	case model.CloseWait:
+		g.CloseWait++
+		switch {
+		case s.RecvQ == 0:
+			g.CloseWaitRecvQ0++
+		case s.RecvQ == 1:
+			g.CloseWaitRecvQ1++
+		default:
+			g.CloseWaitRecvQMore++
+		}
+		if server {
+			g.CloseWaitServer++
+		} else {
+			g.CloseWaitClient++
+		}
+		if x.lastRcv >= 0 && int(x.lastRcv) > g.CloseWaitIdleMS {
+			g.CloseWaitIdleMS = int(x.lastRcv)
+		}
+	case model.LastAck:
+		g.LastAck++
+	case model.Listen:
+		g.Listen++
+	case model.Closing:
+		g.Closing++
+	case model.Bound:
+		g.Bound++
+	}
+	if s.Retransmits > g.MaxRetransmits {
+		g.MaxRetransmits = s.Retransmits
+	}
+	if s.State == model.Listen {
+		g.AcceptQueue += int(s.RecvQ)
+		if s.BacklogKnown {
+			if g.Backlog < 0 {
+				g.Backlog = 0
+			}
+			g.Backlog += int(s.SendQ)
+			g.BacklogKnown = true
+		}
+	} else {
+		g.RecvQ += int(s.RecvQ)
+		g.SendQ += int(s.SendQ)
+		g.MaxRecvQ = max(g.MaxRecvQ, int(s.RecvQ))
+		g.MaxSendQ = max(g.MaxSendQ, int(s.SendQ))
+		// A CLOSE_WAIT socket's Recv-Q of 1 is the FIN, not data.
+		if s.RecvQ > 1 || (s.RecvQ == 1 && s.State != model.CloseWait) {
+			g.RecvQSockets++
+		}
+		if s.SendQ > 0 {
+			g.SendQSockets++
+		}
+	}
+	// Local ports only for server-side sockets: client ports are
+	// ephemeral and would make these maps as large as the socket table.
+	if server || s.State == model.Listen {
+		*g.ports[s.State].At(uint64(s.Local.Port()))++
+	}
+	if trackRemotes && s.State != model.Listen {
+		rm := g.remotes[s.State]
+		if rm == nil {
+			rm = &remoteCounts{}
+			g.remotes[s.State] = rm
+		}
+		rm.add(s.Remote, 1)
+	}
+	// A process group has one owner; the snapshot group's owners are
+	// summed from the process groups once (see snapshotOwners).
+	if g.Kind != "process" && g.Kind != "snapshot" {
+		o := ownerID{s.Process.String(), s.PID, s.OwnerInferred}
+		g.owners.add(o, 1, maxTracked)
+		if s.State != model.TimeWait && s.PID > 0 {
+			g.live.add(o, 1, maxTracked)
+		}
+	}
+}
+
+func OwnerName(proc string, pid int) string {
+	switch {
+	case proc != "" && pid > 0:
+		return fmt.Sprintf("%s (pid %d)", proc, pid)
+	case proc != "":
+		return proc
+	case pid > 0:
+		return fmt.Sprintf("pid %d", pid)
+	}
+	return "an unknown process"
+}
+
+// Groups are the aggregates of one sample that rules run over.
+type Groups struct {
+	Snapshot     *Group
+	Processes    []*Group
+	Listeners    []*Group
+	Ports        []*Group
+	Destinations []*Group
+}
+
+// ByKind returns the groups of one kind.
+func (gs *Groups) ByKind(kind string) []*Group {
+	switch kind {
+	case "snapshot":
+		return []*Group{gs.Snapshot}
+	case "process":
+		return gs.Processes
+	case "listener":
+		return gs.Listeners
+	case "port":
+		return gs.Ports
+	case "destination":
+		return gs.Destinations
+	}
+	return nil
+}
+
+// listenerIndex answers "is this local endpoint a listening port?".
+type listenerIndex struct {
+	socks   []model.Socket
+	listens []int                  // indices of the listening sockets, ascending
+	exact   model.ApMap[int]       // local endpoint -> 1 + first position in listens
+	byPort  map[uint16]*portListen // what the listeners on a port need in common
+	ports   [65536 / 64]uint64     // the keys of byPort as a bitmap, a quicker "no"
+	// fallbackBelow: when the listing has no listeners at all (netstat
+	// without -a), a local port below the ephemeral range counts as a
+	// server port.
+	noListeners   bool
+	fallbackBelow int
+}
+
+// scanListens returns the indices of the listening sockets in order, and
+// whether any CLOSE_WAIT socket is on loopback: one scan, each half of the
+// table on its own core.
+func ScanListens(socks []model.Socket) (listens []int, loopCloseWait bool) {
+	var halves [2]struct {
+		listens       []int
+		loopCloseWait bool
+	}
+	parallel(len(socks), func(half, lo, hi int) {
+		var ls []int
+		lcw := false
+		for i := lo; i < hi; i++ {
+			switch s := &socks[i]; s.State {
+			case model.Listen:
+				ls = append(ls, i)
+			case model.CloseWait:
+				lcw = lcw || s.Remote.IsLoopback()
+			}
+		}
+		halves[half].listens, halves[half].loopCloseWait = ls, lcw
+	})
+	return append(halves[0].listens, halves[1].listens...), halves[0].loopCloseWait || halves[1].loopCloseWait
+}
+
+// portListen is what the listeners on one port have in common: the
+// wildcard listeners (unspecified address, or a name netstat printed)
+// and the first listener whose owner is known. Positions are in
+// listenerIndex.listens; -1 when there is none. Lookups stay constant
+// time however many listeners share a port (a crafted listing may hold
+// a million).
+type portListen struct {
+	firstWild, lastWild4, lastWildOther int
+	firstOwned                          int
+}
+
+// newListenerIndex indexes the listening sockets socks[i] for i in
+// listens (ascending).
+func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
+	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16]*portListen{}, fallbackBelow: ephLow}
+	for k, i := range listens {
+		l := &socks[i]
+		p := l.Local.Port()
+		pl := li.byPort[p]
+		if pl == nil {
+			pl = &portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1}
+			li.byPort[p] = pl
+			li.ports[p/64] |= 1 << (p % 64)
+		}
+		if at := li.exact.At(l.Local); *at == 0 {
+			*at = k + 1
+		}
+		if l.Local.ZeroIP() { // unspecified, or a name (netstat without -n)
+			if pl.firstWild < 0 {
+				pl.firstWild = k
+			}
+			if l.Local.Is4() {
+				pl.lastWild4 = k
+			} else {
+				pl.lastWildOther = k
+			}
+		}
+		if pl.firstOwned < 0 && (l.Process != model.NoName || l.PID != 0) {
+			pl.firstOwned = k
+		}
+	}
+	li.noListeners = len(li.byPort) == 0
+	return li
+}
+
+// listener returns the position in li.listens of the listening socket a
+// socket was accepted from, or -1: the first listener on exactly its
+// local address and port, else a wildcard listener on its port — the
+// last one of its family, or the first one when none is of its family.
+func (li *listenerIndex) listener(s *model.Socket) int {
+	p := s.Local.Port()
+	if li.ports[p/64]&(1<<(p%64)) == 0 {
+		return -1
+	}
+	if k, ok := li.exact.Get(s.Local); ok {
+		return k - 1
+	}
+	pl := li.byPort[p]
+	same := pl.lastWildOther
+	if s.Local.Is4() {
+		same = pl.lastWild4
+	}
+	if same >= 0 {
+		return same
+	}
+	return pl.firstWild
+}
+
+// listenerAt returns the listening socket at position k of li.listens.
+func (li *listenerIndex) listenerAt(k int) *model.Socket { return &li.socks[li.listens[k]] }
+
+// server reports whether a socket is the server side of its connection.
+func (li *listenerIndex) Server(s *model.Socket) bool {
+	if li.noListeners {
+		return int(s.Local.Port()) < li.fallbackBelow && int(s.Remote.Port()) >= li.fallbackBelow
+	}
+	return li.listener(s) >= 0
+}
+
+// aggregate groups one sample's sockets. ephLow and ephHigh bound the
+// ephemeral port range. first is the first sample when the snapshot has
+// more than one (nil otherwise), for the two-sample fields.
+func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Process, ephLow, ephHigh int) *Groups {
+	socks := smp.Sockets
+	listens, loopCloseWait := ScanListens(socks)
+	li := NewListenerIndex(socks, listens, ephLow)
+	prev := newPrevIndex(first)
+	gs := &Groups{Snapshot: newGroup("snapshot", "")}
+	listeners := make([]*Group, len(listens)) // parallel to listens
+	// Loopback FIN_WAIT2 sockets, to tell which loopback CLOSE_WAIT still
+	// has its other end (P15); built only when there is such a CLOSE_WAIT.
+	var fw2 map[prevKey]bool
+	fw2Unknown := false
+	if loopCloseWait {
+		fw2 = map[prevKey]bool{}
+		for i := range socks {
+			if s := &socks[i]; s.State == model.FinWait2 && s.Remote.IsLoopback() {
+				if len(fw2) >= maxTracked {
+					fw2Unknown = true
+					break
+				}
+				fw2[prevKey{s.Local, s.Remote}] = true
+			}
+		}
+	}
+	if fw2Unknown {
+		fw2 = nil
+	}
+	for k, i := range listens {
+		s := &socks[i]
+		lg := newGroup("listener", s.Local.String())
+		lg.setOwner(s)
+		lg.LocalAddr, lg.LocalPort = AddrString(s.Local.Addr()), int(s.Local.Port())
+		listeners[k] = lg
+		gs.Listeners = append(gs.Listeners, lg)
+	}
+
+	// Pass 1: each socket's role and two-sample facts, computed once for
+	// both passes below, in two halves on two cores.
+	// It also collects the host's own addresses (local addresses of
+	// connected sockets) for the destination groups.
+	roles := make([]sockRole, len(socks))
+	var locals [2]*addrSet
+	parallel(len(socks), func(half, lo, hi int) {
+		local := &addrSet{}
+		locals[half] = local
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			r := &roles[i]
+			if a := s.Local; a.IsValid() && !a.IsUnspecified() {
+				local.add(a)
+			}
+			if s.State != model.Listen {
+				if k := li.listener(s); k >= 0 {
+					r.listener, r.server = int32(k)+1, true
+				} else if li.noListeners {
+					r.server = li.Server(s)
+				}
+			}
+			if prev != nil {
+				r.x = prev.facts(s)
+			}
+			r.x.lastRcv = -1
+			if in := smp.Info(s); in != nil {
+				r.x.lastRcv = in.LastRcv
+				if s.State == model.Established && in.LastRcv >= 300000 && s.Timer != model.TimerKeepalive && !s.Remote.IsLoopback() {
+					r.x.idleNoKA = true
+				}
+			}
+			if s.Remote.IsPublic() {
+				r.x.external = true
+			}
+			if fw2 != nil && s.State == model.CloseWait && s.Remote.IsLoopback() && !fw2[prevKey{s.Remote, s.Local}] {
+				r.x.noPeer = true
+			}
+		}
+	})
+
+	// Pass 2, in two goroutines that touch disjoint groups: the snapshot
+	// and process groups, and the listener, port and destination groups.
+	local := locals[0]
+	if locals[1] != nil {
+		locals[1].each(local.add)
+	}
+	var maxDestPorts int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, local, ephLow, ephHigh)
+	}()
+	aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
+	<-done
+	gs.Snapshot.MaxDestPortsUsed = maxDestPorts
+	if smp.CountsOnly() {
+		addCounts(gs, smp, procs)
+	}
+	snapshotOwners(gs)
+	if fw2Unknown {
+		for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+			for _, g := range list {
+				if g.CloseWait > 0 {
+					g.CloseWaitNoPeer = -1
+				}
+			}
+		}
+	}
+
+	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].Sockets != list[j].Sockets {
+				return list[i].Sockets > list[j].Sockets
+			}
+			return list[i].Key < list[j].Key
+		})
+	}
+	return gs
+}
+
+// sockRole is what pass 1 of aggregate learns about one socket.
+type sockRole struct {
+	listener int32 // 1 + position in listens of the listener it was accepted from; 0 none
+	server   bool
+	x        sockFacts
+}
+
+// parallel runs fn over [0,n) in two halves on two goroutines (one when n
+// is small), telling each call which half it has (0 or 1) so that it can
+// keep what it gathers apart from the other's.
+func parallel(n int, fn func(half, lo, hi int)) {
+	if n < 1<<14 {
+		fn(0, 0, n)
+		return
+	}
+	done := make(chan struct{})
+	go func() { fn(0, 0, n/2); close(done) }()
+	fn(1, n/2, n)
+	<-done
+}
+
+// procKey identifies a process group without building its display name
+// for every socket; unknown owners of server-side sockets are told apart
+// by their local port.
+type procKey struct {
+	name model.Name
+	pid  int
+	port uint16
+}
+
+// snapshotRemotes fills the snapshot group's remote tallies from the
+// process groups' (each socket is in exactly one), instead of counting
+// every socket into one more map. Past maxTracked endpoints the groups
+// are merged in key order and their endpoints in address order, so the
+// endpoints kept do not depend on map order.
+func snapshotRemotes(snap *Group, procs []*Group) {
+	procs = slices.Clone(procs)
+	sort.Slice(procs, func(i, j int) bool { return procs[i].Key < procs[j].Key })
+	for st := range model.NumStates {
+		total := 0
+		for _, pg := range procs {
+			total += pg.remotes[st].len()
+		}
+		if total == 0 {
+			continue
+		}
+		rc := &remoteCounts{}
+		for _, pg := range procs {
+			if total <= maxTracked {
+				pg.remotes[st].each(func(a model.AddrPort, n int) { rc.add(a, n) })
+				continue
+			}
+			type entry struct {
+				a model.AddrPort
+				n int
+			}
+			var es []entry
+			pg.remotes[st].each(func(a model.AddrPort, n int) { es = append(es, entry{a, n}) })
+			sort.Slice(es, func(i, j int) bool { return es[i].a.AddrPort().Compare(es[j].a.AddrPort()) < 0 })
+			for _, e := range es {
+				rc.add(e.a, e.n)
+			}
+		}
+		snap.remotes[st] = rc
+	}
+}
+
+// aggregateProcesses fills the snapshot group and the process groups.
+func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
+	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
+	groups := map[procKey]*Group{}
+	type recentGroup struct {
+		k procKey
+		g *Group
+	}
+	var recent [4]recentGroup
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
+		if p := int(s.Local.Port()); s.State != model.Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
+			ephSeen[p/64] |= 1 << (p % 64)
+			gs.Snapshot.LocalPortsUsed++
+		}
+		gs.Snapshot.add(s, r.server, false, r.x) // remotes: summed from the process groups below
+
+		// Process groups: the owner, or for unknown owners the local
+		// service port (server side) or "client side".
+		k := procKey{name: s.Process, pid: s.PID}
+		if s.Process == model.NoName && s.PID == 0 && (s.State == model.Listen || r.server) {
+			k.port = s.Local.Port()
+		}
+		// Sockets of one owner come in runs and few owners hold most
+		// sockets: a short list of recent groups saves hashing the key.
+		var pg *Group
+		hit := len(recent) - 1 // where the group sits in recent; a miss replaces the last
+		for j, rg := range recent {
+			if rg.g != nil && rg.k == k {
+				pg, hit = rg.g, j
+				break
+			}
+		}
+		if pg == nil {
+			pg = groups[k]
+		}
+		if pg == nil {
+			name := OwnerName(s.Process.String(), s.PID)
+			if k.port != 0 {
+				name = fmt.Sprintf("an unknown process on :%d", k.port)
+			}
+			pg = newGroup("process", name)
+			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
+			pg.LocalPort = int(k.port) // the subject of an unknown owner is its port
+			pg.OwnerKnown = s.Process != model.NoName || s.PID != 0
+			if p := procs[s.PID]; p != nil && s.PID != 0 {
+				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
+				if pg.Process == "" {
+					pg.Process = p.Name
+				}
+			}
+			groups[k] = pg
+		}
+		copy(recent[1:hit+1], recent[:hit]) // move to the front
+		recent[0] = recentGroup{k, pg}
+		if s.OwnerInferred {
+			pg.OwnerInferred = true
+		}
+		pg.add(s, r.server, true, r.x)
+	}
+	for _, pg := range groups {
+		gs.Processes = append(gs.Processes, pg)
+	}
+	snapshotRemotes(gs.Snapshot, gs.Processes)
+}
+
+// aggregateServices fills the listener, port and destination groups and
+// returns the largest destination's PortsUsed.
+func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *addrSet, ephLow, ephHigh int) int {
+	ports := map[int]*Group{}
+	var dests destIndex
+	maxDestPorts := 0
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
+		switch {
+		case s.State == model.Listen:
+			listeners[sort.SearchInts(li.listens, i)].add(s, false, false, r.x)
+		case r.listener != 0:
+			listeners[r.listener-1].add(s, true, true, r.x) // the listener's own traffic
+		}
+		// A leftover of a server that no longer listens: a local port below
+		// the ephemeral range talking to an ephemeral remote port, while the
+		// listing does show listeners (pathologies.md P07).
+		leftover := s.State != model.Listen && !r.server && !li.noListeners &&
+			int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
+		if s.State == model.Listen || r.server || leftover {
+			port := int(s.Local.Port())
+			pg := ports[port]
+			if pg == nil {
+				pg = newGroup("port", fmt.Sprintf(":%d", port))
+				pg.LocalPort = port
+				ports[port] = pg
+			}
+			if s.State == model.Listen {
+				pg.Listening = true
+				if !pg.OwnerKnown {
+					pg.setOwner(s)
+				}
+			}
+			pg.add(s, r.server || leftover, true, r.x)
+			continue
+		}
+		if !s.Remote.IsValid() || s.Remote.IsUnspecified() {
+			continue // unconnected, or a name we cannot resolve
+		}
+		dg := dests.get(s.Local, s.Remote)
+		if dg == nil {
+			dg = newGroup("destination", s.Local.Addr().String()+">"+s.Remote.String())
+			dg.LocalAddr = AddrString(s.Local.Addr())
+			dg.RemoteAddr, dg.RemotePort = AddrString(s.Remote.Addr()), int(s.Remote.Port())
+			dg.Remote = s.Remote.String()
+			dg.Loopback = s.Remote.IsLoopback()
+			dg.LocalPeer = local.has(s.Remote)
+			dests.put(s.Local, s.Remote, dg)
+		}
+		dg.add(s, false, false, r.x) // one remote: nothing to track
+		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
+			dg.PortsUsed++
+			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
+		}
+	}
+	for _, pg := range ports {
+		gs.Ports = append(gs.Ports, pg)
+	}
+	for _, dg := range dests.all {
+		dg.pickOwner()
+		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
+			l := li.listenerAt(pl.firstOwned)
+			dg.RemoteOwner = OwnerName(l.Process.String(), l.PID)
+		}
+		gs.Destinations = append(gs.Destinations, dg)
+	}
+	return maxDestPorts
+}
+
+// destIndex finds the destination group of a (local address, remote
+// endpoint) pair: by remote endpoint, then among the local addresses
+// talking to it — a short list, or a map past destFew (a crafted listing
+// may have a million local addresses talk to one peer).
+type destIndex struct {
+	byRemote model.ApMap[*destBucket]
+	all      []*Group
+}
+
+type destBucket struct {
+	few  []destEntry
+	many map[model.AddrPort]*Group
+}
+
+type destEntry struct {
+	local model.AddrPort // port 0
+	g     *Group
+}
+
+const destFew = 8
+
+func (d *destIndex) get(local, remote model.AddrPort) *Group {
+	local = local.WithPort(0)
+	b, _ := d.byRemote.Get(remote)
+	if b == nil {
+		return nil
+	}
+	if b.many != nil {
+		return b.many[local]
+	}
+	for _, e := range b.few {
+		if e.local == local {
+			return e.g
+		}
+	}
+	return nil
+}
+
+func (d *destIndex) put(local, remote model.AddrPort, g *Group) {
+	local = local.WithPort(0)
+	d.all = append(d.all, g)
+	at := d.byRemote.At(remote)
+	if *at == nil {
+		*at = &destBucket{}
+	}
+	b := *at
+	switch {
+	case b.many != nil:
+		b.many[local] = g
+	case len(b.few) < destFew:
+		b.few = append(b.few, destEntry{local, g})
+	default:
+		b.many = map[model.AddrPort]*Group{local: g}
+		for _, e := range b.few {
+			b.many[e.local] = e.g
+		}
+		b.few = nil
+	}
+}
+
+// addrSet is a set of addresses (ports ignored).
+type addrSet struct {
+	m      model.ApMap[bool]
+	recent [4]uint64 // v4Key|1<<62 of recent IPv4 adds: a host has few addresses, most adds stop here
+	next   int
+}
+
+func (s *addrSet) add(a model.AddrPort) {
+	a = a.WithPort(0)
+	if a.Is4() {
+		k := model.V4Key(a) | 1<<62 // never 0, which marks an unused slot
+		for _, r := range s.recent {
+			if r == k {
+				return
+			}
+		}
+		s.recent[s.next%len(s.recent)] = k
+		s.next++
+	}
+	s.m.Set(a, true)
+}
+
+// each calls fn for every address in the set, in no particular order.
+func (s *addrSet) each(fn func(model.AddrPort)) {
+	s.m.Each(func(a model.AddrPort, _ bool) { fn(a) })
+}
+
+func (s *addrSet) has(a model.AddrPort) bool {
+	a = a.WithPort(0)
+	ok, _ := s.m.Get(a)
+	return ok
+}
+
+func (g *Group) setOwner(s *model.Socket) {
+	g.Owner, g.Process, g.PID = OwnerName(s.Process.String(), s.PID), s.Process.String(), s.PID
+	g.OwnerKnown = s.Process != model.NoName || s.PID != 0
+	g.OwnerInferred = s.OwnerInferred
+}
+
+// pickOwner names the process owning most of a destination's sockets,
+// preferring owners the listing named over inferred ones on ties.
+func (g *Group) pickOwner() {
+	var best ownerID
+	n := 0
+	g.owners.each(func(o ownerID, c int) {
+		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
+		// System Idle Process).
+		if o.pid == 0 && (o.name == "" || o.name == model.WindowsSystemPIDs[0]) {
+			return
+		}
+		if c > n || (c == n && OwnerName(o.name, o.pid) < OwnerName(best.name, best.pid)) {
+			best, n = o, c
+		}
+	})
+	if n == 0 {
+		g.Owner = "an unknown process"
+		return
+	}
+	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name, best.pid), best.name, best.pid, true
+	g.OwnerInferred = best.inferred
+}
+
+func AddrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// maxPrevTracked bounds the first-sample index (sockets in the states it
+// tracks), so a pathological first sample cannot exhaust memory.
+const maxPrevTracked = 1 << 20
+
+type prevKey struct{ l, r model.AddrPort }
+
+type prevSock struct {
+	state        model.State
+	recvQ, sendQ int64
+	inode        uint64
+}
+
+// prevIndex holds the first sample's sockets that two-sample diagnoses
+// compare: half-closed states, and connected sockets with queued data.
+type prevIndex map[prevKey]prevSock
+
+func newPrevIndex(first *model.Sample) prevIndex {
+	if first == nil {
+		return nil
+	}
+	idx := prevIndex{}
+	for i := range first.Sockets {
+		s := &first.Sockets[i]
+		if !tracksPrev(s) || len(idx) >= maxPrevTracked {
+			continue
+		}
+		idx[prevKey{s.Local, s.Remote}] = prevSock{s.State, s.RecvQ, s.SendQ, s.Inode}
+	}
+	return idx
+}
+
+func tracksPrev(s *model.Socket) bool {
+	switch s.State {
+	case model.CloseWait, model.FinWait1, model.FinWait2, model.LastAck:
+		return true
+	case model.Established:
+		return s.RecvQ > 0 || s.SendQ > 0
+	}
+	return false
+}
+
+// facts compares a latest-sample socket with the first sample.
+func (idx prevIndex) facts(s *model.Socket) sockFacts {
+	var x sockFacts
+	if !tracksPrev(s) {
+		return x
+	}
+	p, ok := idx[prevKey{s.Local, s.Remote}]
+	if !ok || p.state != s.State || (p.inode != 0 && s.Inode != 0 && p.inode != s.Inode) {
+		return x
+	}
+	switch s.State {
+	case model.CloseWait, model.FinWait1, model.LastAck:
+		x.persistent = true
+	case model.FinWait2:
+		x.persistent = s.PID != 0 || s.Inode != 0 // held by the application, not an orphan
+	}
+	x.recvStuck = p.recvQ > 0 && s.RecvQ >= p.recvQ && (s.State != model.CloseWait || s.RecvQ > 1)
+	x.sendStuck = p.sendQ > 0 && s.SendQ >= p.sendQ
+	return x
+}
+
+// addCounts adds a counts-only sample (uniq -c summaries, no socket
+// table) to the snapshot group and to the process groups of the owners
+// the counts name, marking them CountsOnly. Only the per-state fields
+// are set: a count says nothing about ports, queues, peers or timers.
+func addCounts(gs *Groups, smp *model.Sample, procs map[int]*model.Process) {
+	procs2 := map[string]*Group{}
+	for _, pg := range gs.Processes {
+		procs2[pg.Key] = pg
+	}
+	gs.Snapshot.CountsOnly = true
+	for st, n := range CountStates(smp) {
+		gs.Snapshot.addCount(st, n)
+	}
+	for _, st := range model.SortedKeys(smp.OwnerCounts) {
+		for _, o := range model.SortedKeys(smp.OwnerCounts[st]) {
+			prog, pid := model.ParseOwner(o)
+			pkey := OwnerName(prog, pid)
+			pg := procs2[pkey]
+			if pg == nil {
+				pg = newGroup("process", pkey)
+				pg.Owner, pg.Process, pg.PID = pkey, prog, pid
+				pg.OwnerKnown = prog != "" || pid != 0
+				if p := procs[pid]; p != nil && pid != 0 {
+					pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
+				}
+				procs2[pkey] = pg
+				gs.Processes = append(gs.Processes, pg)
+			}
+			pg.CountsOnly = true
+			pg.addCount(st, smp.OwnerCounts[st][o])
+		}
+	}
+}
+
+// addCount counts n sockets in a state, without any per-socket detail.
+func (g *Group) addCount(name string, n int) {
+	g.Sockets += n
+	state, _ := model.CanonicalState(name)
+	switch state {
+	case model.Established:
+		g.Established += n
+	case model.SynSent:
+		g.SynSent += n
+	case model.SynRecv:
+		g.SynRecv += n
+	case model.FinWait1:
+		g.FinWait1 += n
+	case model.FinWait2:
+		g.FinWait2 += n
+	case model.TimeWait:
+		g.TimeWait += n
+	case model.Close:
+		g.Close += n
+	case model.CloseWait:
+		g.CloseWait += n
+	case model.LastAck:
+		g.LastAck += n
+	case model.Listen:
+		g.Listen += n
+	case model.Closing:
+		g.Closing += n
+	case model.Bound:
+		g.Bound += n
+	}
+}
+
+// snapshotOwners fills the snapshot group's owner tallies (Owners,
+// LiveOwners) from the process groups, instead of counting every socket
+// into one more map.
+func snapshotOwners(gs *Groups) {
+	g := gs.Snapshot
+	g.owners, g.live = ownerTally{}, ownerTally{}
+	for _, pg := range gs.Processes {
+		if pg.Process == "" && pg.PID == 0 {
+			continue // the unknown-owner groups
+		}
+		o := ownerID{pg.Process, pg.PID, pg.OwnerInferred}
+		g.owners.add(o, pg.Sockets, math.MaxInt)
+		if pg.PID > 0 && pg.Sockets > pg.TimeWait {
+			g.live.add(o, pg.Sockets-pg.TimeWait, math.MaxInt)
+		}
+	}
+}
+
+// EachRemote calls fn for every remote address g tracked in state st,
+// with its socket count, in no particular order. (A function, not a
+// method: methods of Group are rule helpers.)
+func EachRemote(g *Group, st model.State, fn func(model.AddrPort, int)) { g.remotes[st].each(fn) }

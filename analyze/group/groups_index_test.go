@@ -1,0 +1,110 @@
+package group
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// refListener is the plain form of listenerIndex.listener: the first
+// listener on exactly the socket's endpoint, else the last wildcard
+// listener of its family on its port, else the first wildcard one.
+func refListener(socks []model.Socket, listens []int, s *model.Socket) int {
+	wildcard := -1
+	for k, i := range listens {
+		a := socks[i].Local
+		if a.Port() != s.Local.Port() {
+			continue
+		}
+		if a == s.Local {
+			return k
+		}
+		if a.ZeroIP() {
+			if wildcard < 0 || a.Is4() == s.Local.Is4() {
+				wildcard = k
+			}
+		}
+	}
+	return wildcard
+}
+
+// The constant-time listener lookup picks the listener the plain scan
+// picks, over random mixes of exact, wildcard and name listeners.
+func TestListenerIndexMatchesScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	addrs := []model.AddrPort{
+		model.MustParseAddrPort("0.0.0.0:0"), model.MustParseAddrPort("[::]:0"), {},
+		model.MustParseAddrPort("10.0.0.1:0"), model.MustParseAddrPort("10.0.0.2:0"), model.MustParseAddrPort("[2001:db8::1]:0"),
+	}
+	for round := 0; round < 300; round++ {
+		var socks []model.Socket
+		var listens []int
+		for i := 0; i < 2+r.IntN(12); i++ {
+			a := addrs[r.IntN(len(addrs))]
+			a = a.WithPort(uint16(80 + r.IntN(3)))
+			s := model.NewSocket()
+			s.State, s.Local = model.Listen, a
+			if r.IntN(2) == 0 {
+				s.PID = 100 + i
+			}
+			listens = append(listens, len(socks))
+			socks = append(socks, s)
+		}
+		li := NewListenerIndex(socks, listens, 32768)
+		for q := 0; q < 40; q++ {
+			a := addrs[r.IntN(len(addrs))]
+			a = a.WithPort(uint16(79 + r.IntN(5)))
+			s := model.NewSocket()
+			s.State, s.Local = model.Established, a
+			if got, want := li.listener(&s), refListener(socks, listens, &s); got != want {
+				t.Fatalf("round %d, socket %v: listener %d, scan says %d", round, s.Local, got, want)
+			}
+		}
+	}
+}
+
+// inferOwners gives a server-side socket the owner of the first owned
+// listener on its port that is a wildcard or on its address, as a plain
+// scan of the listeners does.
+func TestInferOwnersListenerMatchesScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	addrs := []model.AddrPort{model.MustParseAddrPort("0.0.0.0:0"), model.MustParseAddrPort("[::]:0"), {},
+		model.MustParseAddrPort("10.0.0.1:0"), model.MustParseAddrPort("10.0.0.2:0")}
+	for round := 0; round < 300; round++ {
+		var socks []model.Socket
+		for i := 0; i < 1+r.IntN(10); i++ {
+			s := model.NewSocket()
+			s.State, s.Local = model.Listen, addrs[r.IntN(len(addrs))]
+			s.Local = s.Local.WithPort(uint16(80 + r.IntN(2)))
+			if r.IntN(3) > 0 {
+				s.PID, s.Process = 100+i, model.Intern(fmt.Sprint("srv", i))
+			}
+			socks = append(socks, s)
+		}
+		nl := len(socks)
+		for q := 0; q < 20; q++ {
+			s := model.NewSocket()
+			s.State, s.Local = model.Established, addrs[3+r.IntN(2)]
+			s.Local = s.Local.WithPort(uint16(80 + r.IntN(2)))
+			socks = append(socks, s)
+		}
+		want := make([]int, len(socks))
+		for i := nl; i < len(socks); i++ {
+			for _, l := range socks[:nl] {
+				if l.PID != 0 && l.Local.Port() == socks[i].Local.Port() &&
+					(l.Local.ZeroIP() || l.Local == socks[i].Local) {
+					want[i] = l.PID
+					break
+				}
+			}
+		}
+		InferOwners(socks, nil)
+		for i := nl; i < len(socks); i++ {
+			if socks[i].PID != want[i] {
+				t.Fatalf("round %d: socket %v got pid %d, scan says %d", round, socks[i].Local, socks[i].PID, want[i])
+			}
+		}
+	}
+}

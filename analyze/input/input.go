@@ -1,0 +1,325 @@
+package input
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Limits bound what one input may cost. Customer bundles are untrusted:
+// every limit is enforced with an error that names the input, never by
+// silently truncating.
+type Limits struct {
+	MaxCompressed   int64 // bytes of one compressed archive
+	MaxTotal        int64 // decompressed bytes of one archive, folder or stream
+	MaxFile         int64 // bytes of one file
+	MaxEntries      int   // files in one archive or folder
+	MaxNameLen      int   // bytes of one entry name
+	MaxAuxFileBytes int64 // bytes kept of small text files (nsswitch.conf, ...)
+	// MaxDecode bounds a file that must be decoded (UTF-16, a legacy code
+	// page) before parsing: decoding holds it whole in memory.
+	MaxDecode int64
+}
+
+// DefaultLimits suit a 1,000,000-socket listing with room to spare.
+var DefaultLimits = Limits{
+	MaxCompressed:   1 << 30,
+	MaxTotal:        4 << 30,
+	MaxFile:         2 << 30,
+	MaxEntries:      20000,
+	MaxNameLen:      1024,
+	MaxAuxFileBytes: 256 << 10,
+	MaxDecode:       256 << 20,
+}
+
+// ErrLimit is wrapped by errors for inputs over a limit.
+var ErrLimit = errors.New("input exceeds a limit")
+
+// capReader returns an error, not a silent EOF, when more than n bytes
+// are read: a bomb must not turn into a truncated but "valid" file.
+type CapReader struct {
+	r    io.Reader
+	n    int64
+	what string
+}
+
+// NewCapReader reads r, failing with an ErrLimit error that says what
+// was too large once more than n bytes have been read.
+func NewCapReader(r io.Reader, n int64, what string) *CapReader {
+	return &CapReader{r: r, n: n, what: what}
+}
+
+func (c *CapReader) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		// Allow a clean EOF exactly at the limit.
+		var one [1]byte
+		if k, err := c.r.Read(one[:]); k == 0 && err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%w: %s", ErrLimit, c.what)
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	return n, err
+}
+
+// A file is one member of an input: Rel is its path inside the input
+// (slash-separated, cleaned; "" for a plain file or stdin) and Display is
+// how reports name it.
+type File struct {
+	Rel     string
+	Display string
+	R       io.Reader
+	Size    int64 // bytes, 0 when unknown
+}
+
+// walkInput calls fn for every regular file of one input argument: a
+// .tar, .tar.gz, .tgz or .zip archive, a folder, a plain file, or "-"
+// for stdin. Archive members are streamed, never extracted. Links,
+// devices and unsafe names are skipped and reported through skip.
+func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, skip func(display, why string)) error {
+	if arg == "-" {
+		return fn(File{Rel: "", Display: "<stdin>", R: &CapReader{stdin, lim.MaxFile, "<stdin>: more than " + SizeString(lim.MaxFile)}})
+	}
+	st, err := os.Stat(arg)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return walkDir(arg, lim, fn, skip)
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic, _ := br.Peek(512)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		if st.Size() > lim.MaxCompressed {
+			return fmt.Errorf("%w: %s is %s compressed (limit %s)", ErrLimit, arg, SizeString(st.Size()), SizeString(lim.MaxCompressed))
+		}
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", arg, err)
+		}
+		defer zr.Close()
+		body := bufio.NewReaderSize(&CapReader{zr, lim.MaxTotal, arg + ": more than " + SizeString(lim.MaxTotal) + " decompressed"}, 64<<10)
+		inner, _ := body.Peek(512)
+		if isTar(inner) {
+			return walkTar(arg, body, lim, fn, skip)
+		}
+		// A gzipped single listing.
+		return fn(File{Rel: "", Display: arg, R: body})
+	case isTar(magic):
+		return walkTar(arg, &CapReader{br, lim.MaxTotal, arg + ": more than " + SizeString(lim.MaxTotal)}, lim, fn, skip)
+	case bytes.HasPrefix(magic, []byte("PK\x03\x04")) || bytes.HasPrefix(magic, []byte("PK\x05\x06")):
+		return walkZip(arg, f, st.Size(), lim, fn, skip)
+	}
+	if st.Size() > lim.MaxFile {
+		return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, arg, SizeString(st.Size()), SizeString(lim.MaxFile))
+	}
+	return fn(File{Rel: "", Display: arg, R: br, Size: st.Size()})
+}
+
+func isTar(b []byte) bool {
+	return len(b) >= 262 && (bytes.Equal(b[257:262], []byte("ustar")))
+}
+
+// cleanMember validates an archive member name and returns it cleaned.
+func cleanMember(name string, lim Limits) (string, error) {
+	if len(name) > lim.MaxNameLen {
+		return "", fmt.Errorf("name longer than %d bytes", lim.MaxNameLen)
+	}
+	if strings.ContainsAny(name, "\x00\\") {
+		return "", errors.New("name contains a NUL or backslash")
+	}
+	if strings.HasPrefix(name, "/") {
+		return "", errors.New("absolute path")
+	}
+	c := path.Clean(strings.TrimPrefix(name, "./"))
+	if c == ".." || strings.HasPrefix(c, "../") || c == "." {
+		return "", errors.New("path leaves the archive")
+	}
+	return c, nil
+}
+
+func walkTar(arg string, r io.Reader, lim Limits, fn func(File) error, skip func(string, string)) error {
+	tr := tar.NewReader(r)
+	entries := 0
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
+			return fmt.Errorf("%s: reading archive: %w", arg, err)
+		}
+		entries++
+		if entries > lim.MaxEntries {
+			return fmt.Errorf("%w: %s has more than %d entries", ErrLimit, arg, lim.MaxEntries)
+		}
+		display := arg + ":" + hdr.Name
+		name, err := cleanMember(hdr.Name, lim)
+		if err != nil {
+			skip(display, "unsafe member name: "+err.Error())
+			continue
+		}
+		display = arg + ":" + name
+		switch hdr.Typeflag {
+		case tar.TypeReg:
+		case tar.TypeDir:
+			continue
+		case tar.TypeSymlink, tar.TypeLink:
+			skip(display, "link to "+hdr.Linkname+" not followed")
+			continue
+		default:
+			skip(display, "not a regular file")
+			continue
+		}
+		if hdr.Size > lim.MaxFile {
+			return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, display, SizeString(hdr.Size), SizeString(lim.MaxFile))
+		}
+		if err := fn(File{Rel: name, Display: display, R: io.LimitReader(tr, hdr.Size), Size: hdr.Size}); err != nil {
+			return err
+		}
+	}
+}
+
+func walkZip(arg string, f *os.File, size int64, lim Limits, fn func(File) error, skip func(string, string)) error {
+	if size > lim.MaxCompressed {
+		return fmt.Errorf("%w: %s is %s compressed (limit %s)", ErrLimit, arg, SizeString(size), SizeString(lim.MaxCompressed))
+	}
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return fmt.Errorf("%s: %w", arg, err)
+	}
+	if len(zr.File) > lim.MaxEntries {
+		return fmt.Errorf("%w: %s has more than %d entries", ErrLimit, arg, lim.MaxEntries)
+	}
+	var total int64
+	for _, zf := range zr.File {
+		name := strings.ReplaceAll(zf.Name, "\\", "/") // Compress-Archive writes backslashes
+		display := arg + ":" + name
+		clean, err := cleanMember(name, lim)
+		if err != nil {
+			skip(display, "unsafe member name: "+err.Error())
+			continue
+		}
+		display = arg + ":" + clean
+		mode := zf.Mode()
+		if mode.IsDir() {
+			continue
+		}
+		if !mode.IsRegular() {
+			skip(display, "not a regular file")
+			continue
+		}
+		if zf.UncompressedSize64 > uint64(lim.MaxFile) {
+			return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, display, SizeString(int64(zf.UncompressedSize64)), SizeString(lim.MaxFile))
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", display, err)
+		}
+		// The declared size can lie: cap what is actually inflated.
+		left := lim.MaxTotal - total
+		cr := &CapReader{rc, min(left, lim.MaxFile), display + ": more than declared or allowed"}
+		err = fn(File{Rel: clean, Display: display, R: cr, Size: int64(zf.UncompressedSize64)})
+		total += min(left, lim.MaxFile) - cr.n
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func walkDir(root string, lim Limits, fn func(File) error, skip func(string, string)) error {
+	var names []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			skip(p, err.Error())
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			skip(p, "not a regular file (links are not followed)")
+			return nil
+		}
+		names = append(names, p)
+		if len(names) > lim.MaxEntries {
+			return fmt.Errorf("%w: %s has more than %d files", ErrLimit, root, lim.MaxEntries)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var total int64
+	for _, p := range names {
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		f, err := os.Open(p)
+		if err != nil {
+			skip(p, err.Error())
+			continue
+		}
+		st, err := f.Stat()
+		if err == nil && st.Size() > lim.MaxFile {
+			f.Close()
+			return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, p, SizeString(st.Size()), SizeString(lim.MaxFile))
+		}
+		if err == nil {
+			total += st.Size()
+			if total > lim.MaxTotal {
+				f.Close()
+				return fmt.Errorf("%w: %s holds more than %s", ErrLimit, root, SizeString(lim.MaxTotal))
+			}
+		}
+		var size int64
+		if st != nil {
+			size = st.Size()
+		}
+		err = fn(File{Rel: rel, Display: filepath.ToSlash(p), R: f, Size: size})
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func SizeString(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

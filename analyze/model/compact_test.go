@@ -1,0 +1,158 @@
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+// hasPointers reports whether values of t hold a pointer the garbage
+// collector would have to scan.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface,
+		reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A million-socket table must be one allocation the garbage collector
+// never scans (and never reads before the parser writes it).
+func TestSocketHasNoPointers(t *testing.T) {
+	if hasPointers(reflect.TypeOf(Socket{})) {
+		t.Fatal("Socket holds a pointer: keep names interned, addresses inline and tcp_info in the side table")
+	}
+	if n := unsafe.Sizeof(Socket{}); n > 128 {
+		t.Errorf("Socket is %d bytes; keep it within 128", n)
+	}
+}
+
+func TestAddrPortRoundTrip(t *testing.T) {
+	for _, s := range []string{"192.0.2.1:80", "0.0.0.0:0", "[2001:db8::1]:443", "[::]:22", "[::1]:25", "[::ffff:192.0.2.1]:80"} {
+		ap := netip.MustParseAddrPort(s)
+		c := AddrPortOf(ap)
+		if c.AddrPort() != ap || c.String() != ap.String() || c.Port() != ap.Port() || !c.IsValid() {
+			t.Errorf("%s: got %v", s, c)
+		}
+		if c.Addr().Is4() != ap.Addr().Is4() {
+			t.Errorf("%s: family changed", s)
+		}
+	}
+	noAddr := AddrPortFrom(netip.Addr{}, 8080)
+	if noAddr.IsValid() || noAddr.Port() != 8080 || noAddr.Addr().IsValid() {
+		t.Errorf("host-name endpoint: %+v", noAddr)
+	}
+	if AddrPortOf(netip.MustParseAddrPort("192.0.2.1:80")) == AddrPortOf(netip.MustParseAddrPort("[::ffff:192.0.2.1]:80")) {
+		t.Error("an IPv4-mapped address must stay distinct unless a parser folds it")
+	}
+	if b, _ := MustParseAddrPort("192.0.2.1:80").MarshalText(); string(b) != "192.0.2.1:80" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+func TestNamesIntern(t *testing.T) {
+	if NoName.String() != "" || Intern("") != NoName {
+		t.Fatal("the empty name must be NoName")
+	}
+	a, b := Intern("java"), Intern("java")
+	if a != b || a.String() != "java" || Intern("nginx") == a {
+		t.Fatalf("java=%d/%d nginx=%d", a, b, Intern("nginx"))
+	}
+	// Concurrent parsers intern and read names at once.
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var in Interner
+			in = Interner{}
+			for i := 0; i < 2000; i++ {
+				name := []byte{'p', byte('a' + i%26), byte('a' + i/26%26)}
+				if n := in.Get(name); n.String() != string(name) {
+					t.Errorf("%s read back as %q", name, n.String())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if b, _ := a.MarshalText(); string(b) != "java" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+func TestStateAndTimerNames(t *testing.T) {
+	for _, st := range States {
+		if got, ok := CanonicalState(st.String()); !ok || got != st {
+			t.Errorf("%v does not round-trip", st)
+		}
+	}
+	if NoState.String() != "" || TimerNone.String() != "" || TimerKeepalive.String() != "keepalive" {
+		t.Error("zero values must print empty")
+	}
+	if b, _ := CloseWait.MarshalText(); string(b) != "CLOSE_WAIT" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+// The IPv4 fast path agrees with ParseEndpoint wherever it answers.
+func FuzzIPv4Port(f *testing.F) {
+	for _, s := range []string{"192.0.2.1:443", "0.0.0.0:22", "10.0.0.1:0", "1.2.3.4:65535", "1.2.3.4:65536",
+		"01.2.3.4:5", "1.2.3:4", "1.2.3.4.5:6", "1.2.3.4:", "1.2.3.4:*", "256.1.1.1:1", "1.2.3.4:+1", "1.2.3.4:0080"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		var ap AddrPort
+		if !ParseIPv4PortTo(&ap, tok) {
+			return
+		}
+		e, err := ParseEndpoint(tok, false)
+		if err != nil {
+			t.Fatalf("%q: fast path gave %v, ParseEndpoint failed: %v", tok, ap, err)
+		}
+		if e.AddrPort != ap || e.Name != NoName || e.AnyPort || e.Wildcard != (ap.Addr().IsUnspecified()) {
+			t.Fatalf("%q: fast path %v, ParseEndpoint %+v", tok, ap, e)
+		}
+	})
+}
+
+// TestAddrPortPredicates checks the byte-level predicates against netip's.
+func TestAddrPortPredicates(t *testing.T) {
+	addrs := []string{"0.0.0.0", "127.0.0.1", "127.255.0.9", "10.1.2.3", "172.15.0.1", "172.16.0.1",
+		"172.31.255.255", "172.32.0.1", "192.168.1.1", "192.169.0.1", "169.254.3.4", "169.253.0.1",
+		"192.0.2.10", "198.51.100.7", "8.8.8.8", "255.255.255.255", "::", "::1", "fe80::1", "fc00::5",
+		"fd12::1", "2001:db8::1", "2606:4700::1111", "::ffff:10.0.0.1"}
+	for i := 0; i < 256; i++ {
+		addrs = append(addrs, fmt.Sprintf("%d.%d.0.1", i, (i*37)%256))
+	}
+	check := func(a AddrPort, ad netip.Addr) {
+		t.Helper()
+		if got, want := a.IsLoopback(), ad.IsLoopback(); got != want {
+			t.Errorf("%v isLoopback = %v, want %v", ad, got, want)
+		}
+		if got, want := a.IsUnspecified(), ad.IsUnspecified(); got != want {
+			t.Errorf("%v isUnspecified = %v, want %v", ad, got, want)
+		}
+		want := ad.IsValid() && !ad.IsUnspecified() && !ad.IsLoopback() && !ad.IsPrivate() && !ad.IsLinkLocalUnicast()
+		if got := a.IsPublic(); got != want {
+			t.Errorf("%v isPublic = %v, want %v", ad, got, want)
+		}
+	}
+	for _, s := range addrs {
+		a := AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr(s), 80))
+		check(a, a.Addr())
+	}
+	check(AddrPort{}, netip.Addr{})
+}

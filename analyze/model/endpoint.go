@@ -1,0 +1,273 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+)
+
+// An Endpoint is an address and port as a listing printed it.
+type Endpoint struct {
+	AddrPort AddrPort // address invalid when the listing printed a host name
+	Name     Name     // host name as printed (possibly truncated), when not an address
+	Wildcard bool     // "*", "0.0.0.0", "::" or "*:*" forms: any address
+	AnyPort  bool     // port printed as "*"
+}
+
+var errEndpoint = errors.New("not an address:port")
+
+// ParseEndpoint parses one address token as printed by a socket listing.
+//
+// With dotPort false the port follows the last ':' (Linux, Windows):
+// "192.0.2.1:443", "[2001:db8::1]:443", ":::22", "::1:25", "*:80", "*:*",
+// "0.0.0.0:*", "[::ffff:192.0.2.1]:80", "127.0.0.53%lo:53",
+// "[fe80::1]%eth0:546", "localhost:ssh". With dotPort true the port follows
+// the last '.' (BSD, macOS, AIX, Solaris): "192.0.2.1.443", "*.22", "*.*",
+// "::1.8080", "fe80::1%lo0.123", "host.example.com.https".
+//
+// Service names are mapped with the built-in services table; IPv4-mapped
+// IPv6 addresses are folded to IPv4; interface scopes are dropped.
+func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
+	var e Endpoint
+	sep := byte(':')
+	if dotPort {
+		sep = '.'
+	}
+	i := bytes.LastIndexByte(tok, sep)
+	if i < 0 {
+		if dotPort && len(tok) == 1 && tok[0] == '*' {
+			e.Wildcard, e.AnyPort = true, true
+			e.AddrPort = AddrPortFrom(netip.IPv4Unspecified(), 0)
+			return e, nil
+		}
+		return e, errEndpoint
+	}
+	host, port := tok[:i], tok[i+1:]
+	// Port.
+	switch {
+	case len(port) == 1 && port[0] == '*':
+		e.AnyPort = true
+	default:
+		n, ok := Atoi(port)
+		if !ok {
+			p, known := ServicePort(string(port))
+			if !known {
+				return e, errEndpoint
+			}
+			n = int64(p)
+		}
+		if n > 65535 {
+			return e, errEndpoint
+		}
+		e.AddrPort = AddrPortFrom(netip.Addr{}, uint16(n))
+	}
+	portNum := e.AddrPort.Port()
+	// Host.
+	if len(host) >= 2 && host[0] == '[' {
+		if j := bytes.IndexByte(host, ']'); j > 0 {
+			host = host[1:j] // drops a "%eth0" scope printed after the bracket too
+		}
+	}
+	if k := bytes.IndexByte(host, '%'); k >= 0 {
+		host = host[:k]
+	}
+	switch {
+	case len(host) == 0 || (len(host) == 1 && host[0] == '*'):
+		e.Wildcard = true
+		e.AddrPort = AddrPortFrom(netip.IPv4Unspecified(), portNum)
+		return e, nil
+	}
+	a, ok := parseIPv4(host)
+	var err error
+	if !ok {
+		a, err = netip.ParseAddr(string(host))
+	}
+	if err != nil {
+		if dotPort || bytes.IndexByte(host, ':') < 0 {
+			switch string(host) {
+			case "localhost", "localhost.localdomain", "ip6-localhost":
+				e.AddrPort = AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), portNum)
+				return e, nil
+			}
+			if !validHostName(host) {
+				return e, errEndpoint
+			}
+			e.Name = Intern(string(host))
+			return e, nil
+		}
+		return e, errEndpoint
+	}
+	a = a.Unmap()
+	if a.IsUnspecified() {
+		e.Wildcard = true
+	}
+	e.AddrPort = AddrPortFrom(a, portNum)
+	return e, nil
+}
+
+// validHostName accepts what a resolver could print, possibly truncated.
+func validHostName(b []byte) bool {
+	if len(b) == 0 || len(b) > 255 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// family returns 4 or 6 for an endpoint's address (6 for a v6 wildcard).
+func Family(a netip.Addr) uint8 {
+	if a.Is6() {
+		return 6
+	}
+	return 4
+}
+
+// servicePort maps the service names net-tools, ss and BSD netstat print
+// without -n to port numbers. Only the names seen in TCP listings are kept;
+// an unknown name is an unparsable port.
+func ServicePort(name string) (uint16, bool) {
+	p, ok := services[name]
+	return p, ok
+}
+
+var services = map[string]uint16{
+	"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
+	"http": 80, "www": 80, "www-http": 80, "kerberos": 88, "pop3": 110, "sunrpc": 111, "rpcbind": 111,
+	"auth": 113, "ident": 113, "nntp": 119, "ntp": 123, "epmap": 135, "loc-srv": 135, "netbios-ssn": 139,
+	"imap": 143, "imap2": 143, "snmp": 161, "ldap": 389, "https": 443, "microsoft-ds": 445,
+	"kpasswd": 464, "submissions": 465, "urd": 465, "smtps": 465, "printer": 515, "submission": 587,
+	"ipp": 631, "ldaps": 636, "rsync": 873, "imaps": 993, "pop3s": 995, "socks": 1080,
+	"openvpn": 1194, "ms-sql-s": 1433, "ingreslock": 1524, "pptp": 1723, "radius": 1812,
+	"nfs": 2049, "mysql": 3306, "ms-wbt-server": 3389, "svn": 3690, "postgresql": 5432,
+	"postgres": 5432, "amqp": 5672, "x11": 6000, "ircd": 6667, "http-alt": 8080,
+	"webcache": 8080, "tproxy": 8081, "https-alt": 8443, "pcsync-https": 8443,
+	"redis": 6379, "memcache": 11211, "zabbix-agent": 10050, "zabbix-trapper": 10051,
+	"ldap-admin": 3407, "iscsi-target": 3260, "kerberos-adm": 749, "mdns": 5353,
+	"xmpp-client": 5222, "xmpp-server": 5269, "git": 9418, "mongodb": 27017, "afs3-fileserver": 7000,
+	"bgp": 179, "irc": 194, "svrloc": 427, "syslog": 514, "klogin": 543, "kshell": 544,
+	"uucp": 540, "nntps": 563, "sieve": 4190, "distcc": 3632, "hkp": 11371, "bacula-dir": 9101,
+	"bacula-fd": 9102, "bacula-sd": 9103, "nut": 3493, "sane-port": 6566, "gsiftp": 2811,
+	"cvspserver": 2401, "iprop": 2121, "zope-ftp": 8021, "omniorb": 8088, "jetdirect": 9100,
+	"xmms2": 9667, "zope": 9673, "webmin": 10000, "amanda": 10080, "ms-sql-m": 1434,
+	"hostmon": 5355, "dhcpv6-server": 547, "dhcpv6-client": 546, "bootps": 67, "bootpc": 68,
+	"tftp": 69, "finger": 79, "echo": 7, "discard": 9, "daytime": 13, "chargen": 19,
+	"time": 37, "whois": 43, "gopher": 70, "login": 513, "shell": 514, "exec": 512,
+	"nfsd": 2049, "lockd": 4045, "icpv2": 3130, "squid": 3128, "ndmp": 10000,
+}
+
+// An endpointCache remembers parsed address tokens with a ':' port
+// separator: a server's listing repeats its few local addresses (and
+// "0.0.0.0:*") on every row, and ParseEndpoint allocates for IPv6 and
+// names. It stops growing at endpointCacheMax entries, so unique peer
+// addresses cost one failed lookup.
+type EndpointCache map[string]Endpoint
+
+const endpointCacheMax = 4096
+
+func (c EndpointCache) Parse(tok []byte) (Endpoint, error) {
+	// Plain IPv4: parsing it allocates nothing and is cheaper than
+	// hashing it for the cache.
+	var e Endpoint
+	if ParseIPv4PortTo(&e.AddrPort, tok) {
+		e.Wildcard = e.AddrPort.ip == [16]byte{}
+		return e, nil
+	}
+	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
+		if e, err := ParseEndpoint(tok, false); err == nil {
+			return e, nil
+		}
+	}
+	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
+		return e, nil
+	}
+	e, err := ParseEndpoint(tok, false)
+	if err == nil && c != nil && len(c) < endpointCacheMax {
+		c[string(tok)] = e
+	}
+	return e, err
+}
+
+// parseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns
+// false for every other form, which ParseEndpoint then reads, and leaves
+// *a undefined then. When it returns true, *a is what ParseEndpoint
+// gives. (It writes in place: an AddrPort holds an array, which Go
+// returns through memory, and this runs twice per row.)
+func ParseIPv4PortTo(a *AddrPort, b []byte) bool {
+	if len(b) < 9 || b[0] < '0' || b[0] > '9' { // "0.0.0.0:0" is the shortest
+		return false
+	}
+	*a = AddrPort{}
+	part, n, digits := 0, 0, 0
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' || c == ':' {
+			if digits == 0 || (digits > 1 && b[i-digits] == '0') {
+				return false
+			}
+			a.ip[part&3] = byte(n)
+			part, n, digits = part+1, 0, 0
+			if c == ':' {
+				break
+			}
+			if part > 3 {
+				return false
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+		if n > 255 {
+			return false
+		}
+	}
+	if part != 4 || i >= len(b) {
+		return false
+	}
+	port, ok := Atoi(b[i+1:])
+	if !ok || port > 65535 {
+		return false
+	}
+	a.port, a.bits = uint16(port), 4
+	return true
+}
+
+// parseIPv4 parses a dotted quad without allocating; ok is false for
+// anything else (IPv6, names), which the caller then parses in full.
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	part, n, digits := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || part > 3 || (digits > 1 && b[i-digits] == '0') {
+				return netip.Addr{}, false
+			}
+			ip[part] = byte(n)
+			part, n, digits = part+1, 0, 0
+			continue
+		}
+		c := b[i]
+		if c < '0' || c > '9' {
+			return netip.Addr{}, false
+		}
+		n = n*10 + int(c-'0')
+		digits++
+		if n > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if part != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}

@@ -1,0 +1,61 @@
+package model
+
+import "testing"
+
+func TestParseEndpoint(t *testing.T) {
+	tests := []struct {
+		in       string
+		dot      bool
+		want     string // AddrPort.String(), or "name:port"
+		wildcard bool
+		anyPort  bool
+		bad      bool
+	}{
+		{in: "192.0.2.1:443", want: "192.0.2.1:443"},
+		{in: "[2001:db8::1]:443", want: "[2001:db8::1]:443"},
+		{in: ":::22", want: "[::]:22", wildcard: true},
+		{in: "::1:25", want: "[::1]:25"},
+		{in: "*:80", want: "0.0.0.0:80", wildcard: true},
+		{in: "*:*", want: "0.0.0.0:0", wildcard: true, anyPort: true},
+		{in: "0.0.0.0:*", want: "0.0.0.0:0", wildcard: true, anyPort: true},
+		{in: "[::]:*", want: "[::]:0", wildcard: true, anyPort: true},
+		{in: "[::ffff:192.0.2.1]:80", want: "192.0.2.1:80"},
+		{in: "::ffff:192.0.2.1:80", want: "192.0.2.1:80"},
+		{in: "127.0.0.53%lo:53", want: "127.0.0.53:53"},
+		{in: "[fe80::1]%eth0:546", want: "[fe80::1]:546"},
+		{in: "localhost:sunrpc", want: "127.0.0.1:111"},
+		{in: "ec2-54-93-54-143.:56111", want: "ec2-54-93-54-143.:56111"},
+		{in: "192.0.2.1.443", dot: true, want: "192.0.2.1:443"},
+		{in: "*.22", dot: true, want: "0.0.0.0:22", wildcard: true},
+		{in: "*.*", dot: true, want: "0.0.0.0:0", wildcard: true, anyPort: true},
+		{in: "::1.8080", dot: true, want: "[::1]:8080"},
+		{in: "fe80::1%lo0.123", dot: true, want: "[fe80::1]:123"},
+		{in: "host.example.com.https", dot: true, want: "host.example.com:443"},
+		{in: "192.0.2.1", bad: true},
+		{in: "192.0.2.1:99999", bad: true},
+		{in: "1.2.3.4:nosuchservice", bad: true},
+		{in: "[::1]:x:y", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tt := range tests {
+		e, err := ParseEndpoint([]byte(tt.in), tt.dot)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("ParseEndpoint(%q) = %+v, want error", tt.in, e)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseEndpoint(%q): %v", tt.in, err)
+			continue
+		}
+		got := e.AddrPort.String()
+		if e.Name != NoName {
+			got = e.Name.String() + ":" + Itoa(int(e.AddrPort.Port()))
+		}
+		if got != tt.want || e.Wildcard != tt.wildcard || e.AnyPort != tt.anyPort {
+			t.Errorf("ParseEndpoint(%q) = %s wildcard=%v anyPort=%v, want %s %v %v",
+				tt.in, got, e.Wildcard, e.AnyPort, tt.want, tt.wildcard, tt.anyPort)
+		}
+	}
+}

@@ -1,0 +1,552 @@
+package ticket
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tcpsnap/tcpsnap/analyze/formats"
+	"github.com/tcpsnap/tcpsnap/analyze/formats/linux"
+	"github.com/tcpsnap/tcpsnap/analyze/formats/unix"
+	"github.com/tcpsnap/tcpsnap/analyze/formats/windows"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
+)
+
+// Extraction: whole tickets, forum posts and multi-command text files.
+//
+// A customer rarely attaches one clean listing. They paste a ticket: prose,
+// a shell prompt, the output of `ss -tan`, more prose, a `netstat -s`, a
+// `sysctl` excerpt, quoted with "> ", indented by markdown or fenced with
+// ```. Collectors do the same in one file: supportconfig's network.txt
+// puts "#==[ Command ]===" blocks one after another, pt-stalk separates
+// one-second samples with "TS <epoch> <date>" lines and OSWatcher with
+// "zzz ***<date>".
+//
+// extractSegments normalizes such a text line by line (one output line per
+// input line, so line numbers stay the input's), splits it into blocks at
+// hard boundaries (fences, prompts, quoting changes, collector separators)
+// and blank lines, detects every block, and returns the runs of blocks
+// that score as segments. Prose scores nothing and is dropped.
+//
+// It runs only on texts under maxExtractBytes whose head does not already
+// detect cleanly (see needsExtraction): a clean listing of a million lines
+// keeps the single-format fast path.
+
+// maxExtractBytes bounds the texts the splitter looks at.
+const MaxExtractBytes = 4 << 20
+
+// A segment is one listing found inside a larger text.
+type Segment struct {
+	First, Last int      // 1-based line range in the original text, inclusive
+	Lines       []string // normalized lines First..Last (len = Last-First+1)
+	Format      *parse.Format
+	Score       int
+	Command     string // the command that printed it, when a prompt or header said so
+	// Series is the sample index inside a time series (pt-stalk TS
+	// blocks, OSWatcher zzz blocks), -1 when the text is not one.
+	Series int
+	Time   time.Time
+	// Collector names the tool whose layout was recognized ("pt-stalk",
+	// "oswatcher", "supportconfig"), "" for a pasted text.
+	Collector string
+}
+
+// Text returns the segment as input for a parser.
+func (s *Segment) Text() []byte {
+	var b bytes.Buffer
+	for _, l := range s.Lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+var (
+	fenceRE = regexp.MustCompile("^\\s*(```|~~~)")
+	// Prompts: "$ cmd", "% cmd", "user@host:~$ cmd", "[root@db1 ~]# cmd",
+	// "PS C:\Users\x> cmd", "C:\>cmd". "# cmd" only for known commands
+	// (a lone "#" is also a markdown heading or a comment).
+	promptRE     = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
+	dollarRE     = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
+	hashRE       = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
+	winPromptRE  = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
+	supportRE    = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
+	ptStalkTSRE  = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
+	oswZzzRE     = regexp.MustCompile(`^zzz \*{3}(.*)$`)
+	uniqCommand  = regexp.MustCompile(`\buniq\s+-c\b`)
+	knownCommand = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|cat|sysctl|lsof|nstat|awk|grep|uniq|ndd|ipadm|Get-NetTCPConnection|/\S*/(?:ss|netstat|sysctl|lsof|nstat))\b`)
+)
+
+// promptCommand returns the command of a shell prompt line.
+func PromptCommand(line string) (cmd string, win, ok bool) {
+	t := strings.TrimLeft(line, " \t")
+	if t == "" {
+		return "", false, false
+	}
+	// Cheap guards first: most lines of a long paste are rows.
+	if strings.Contains(t, ":\\") {
+		if m := winPromptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), true, true
+		}
+	}
+	if t[0] == '[' || strings.IndexByte(t, '@') >= 0 {
+		if m := promptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
+		}
+	}
+	switch t[0] {
+	case '$', '%':
+		if m := dollarRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
+		}
+	case '#':
+		if m := hashRE.FindStringSubmatch(line); m != nil && knownCommand.MatchString(m[1]) {
+			return strings.TrimSpace(m[1]), false, true
+		}
+	}
+	return "", false, false
+}
+
+// commandFormats names the formats a command line prints, best first
+// (nil when it says nothing, or prints something tcpsnap does not read).
+func CommandFormats(cmd string, win bool) []*parse.Format {
+	if cmd == "" {
+		return nil
+	}
+	if uniqCommand.MatchString(cmd) {
+		return []*parse.Format{formats.UniqCountsFormat}
+	}
+	fs := strings.Fields(cmd)
+	for len(fs) > 0 && (fs[0] == "sudo" || strings.HasPrefix(fs[0], "-")) {
+		fs = fs[1:]
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	name := fs[0]
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	args := strings.Join(fs[1:], " ")
+	hasFlag := func(c byte) bool {
+		for _, a := range fs[1:] {
+			if a == "|" {
+				break
+			}
+			if len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.IndexByte(a[1:], c) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	switch strings.ToLower(name) {
+	case "ss":
+		if hasFlag('s') {
+			return []*parse.Format{linux.SSSummaryFormat}
+		}
+		return []*parse.Format{linux.SSFormat}
+	case "netstat", "netstat.exe":
+		if hasFlag('s') && !win {
+			return nil // protocol statistics: not read
+		}
+		if win {
+			return []*parse.Format{windows.NetstatWindowsFormat}
+		}
+		return []*parse.Format{linux.NetstatLinuxFormat, unix.NetstatBSDFormat, unix.NetstatBSDListenFormat, unix.NetstatSolarisFormat}
+	case "cat", "head", "tail", "less", "more":
+		switch {
+		case strings.Contains(args, "/proc/net/tcp"):
+			return []*parse.Format{linux.ProcNetTCPFormat}
+		case strings.Contains(args, "/proc/net/sockstat"):
+			return []*parse.Format{linux.ProcSockstatFormat}
+		case strings.Contains(args, "/proc/net/snmp"), strings.Contains(args, "/proc/net/netstat"):
+			return []*parse.Format{linux.ProcSNMPFormat}
+		}
+	case "sysctl":
+		return []*parse.Format{linux.SysctlFormat, unix.SysctlBSDFormat}
+	case "nstat":
+		return []*parse.Format{linux.ProcSNMPFormat}
+	case "lsof":
+		return []*parse.Format{unix.LsofFormat}
+	case "get-nettcpconnection":
+		return []*parse.Format{windows.GetNetTCPFormat}
+	case "ndd", "ipadm":
+		return []*parse.Format{unix.NDDFormat}
+	}
+	return nil
+}
+
+// needsExtraction reports whether a text should go through the splitter:
+// its head does not detect cleanly, or it shows pasted or collector
+// structure (quotes, fences, prompts, separators) in its first lines.
+func NeedsExtraction(head []string, best *parse.Detection) bool {
+	if best == nil || best.Score < 90 {
+		return true
+	}
+	for i, l := range head {
+		if i >= 8 {
+			break
+		}
+		if _, _, ok := PromptCommand(l); ok {
+			return true
+		}
+		t := strings.TrimLeft(l, " \t")
+		if strings.HasPrefix(t, ">") || fenceRE.MatchString(l) || supportRE.MatchString(l) || ptStalkTSRE.MatchString(l) || oswZzzRE.MatchString(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineKind classifies a normalized line.
+type lineKind int
+
+const (
+	kText    lineKind = iota
+	kBlank            // empty or whitespace: a soft boundary
+	kFence            // ``` or ~~~: a hard boundary, dropped
+	kPrompt           // a shell prompt: a hard boundary, sets the command
+	kCommand          // a collector's command header: like a prompt
+	kSeries           // a time-series separator: a hard boundary, next sample
+	kDropped          // collector noise lines (e.g. "# /bin/ss -nap" after a supportconfig header)
+)
+
+type xline struct {
+	text    string
+	kind    lineKind
+	quote   int    // ">" quoting depth
+	command string // kPrompt / kCommand
+	windows bool
+	series  int
+	time    time.Time
+	coll    string
+}
+
+// normalize strips quoting and classifies every line of data.
+func normalize(data []byte) []xline {
+	text := string(data)
+	text = strings.TrimPrefix(text, "\ufeff")
+	raw := strings.Split(text, "\n")
+	if len(raw) > 0 && raw[len(raw)-1] == "" {
+		raw = raw[:len(raw)-1]
+	}
+	out := make([]xline, len(raw))
+	series := -1
+	for i, l := range raw {
+		l = strings.TrimRight(l, "\r")
+		x := xline{}
+		// "> " quoting, possibly nested ("> > ", ">> ").
+		t := strings.TrimLeft(l, " ")
+		for strings.HasPrefix(t, ">") && len(l)-len(t) < 4 {
+			x.quote++
+			t = strings.TrimPrefix(t[1:], " ")
+			l = t
+			t = strings.TrimLeft(l, " ")
+		}
+		x.text = l
+		switch {
+		case strings.TrimSpace(l) == "":
+			x.kind = kBlank
+		case (strings.Contains(l, "```") || strings.Contains(l, "~~~")) && fenceRE.MatchString(l):
+			x.kind = kFence
+		case strings.HasPrefix(l, "#==[") && supportRE.MatchString(l):
+			x.kind, x.coll = kCommand, "supportconfig"
+			x.command = supportRE.FindStringSubmatch(l)[1]
+		case strings.HasPrefix(l, "TS ") && ptStalkTSRE.MatchString(l):
+			m := ptStalkTSRE.FindStringSubmatch(l)
+			series++
+			x.kind, x.series, x.coll = kSeries, series, "pt-stalk"
+			if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+				x.time = time.Unix(sec, 0).UTC()
+			}
+		case strings.HasPrefix(l, "zzz ") && oswZzzRE.MatchString(l):
+			series++
+			x.kind, x.series, x.coll = kSeries, series, "oswatcher"
+			x.time = parseOSWTime(oswZzzRE.FindStringSubmatch(l)[1])
+		default:
+			if cmd, win, ok := PromptCommand(l); ok {
+				x.kind, x.command, x.windows = kPrompt, cmd, win
+			}
+		}
+		out[i] = x
+	}
+	// supportconfig writes "# /bin/ss -nap" (the command) right after the
+	// block header; it names the command better than the header does.
+	for i := range out {
+		if out[i].kind == kCommand && i+1 < len(out) {
+			n := strings.TrimSpace(out[i+1].text)
+			if strings.HasPrefix(n, "# ") {
+				out[i].command = strings.TrimSpace(n[2:])
+				out[i+1].kind = kDropped
+			}
+		}
+	}
+	return out
+}
+
+// oswTimeLayouts are the date(1) spellings OSWatcher writes after "zzz ***".
+var oswTimeLayouts = []string{
+	"Mon Jan _2 15:04:05 MST 2006",
+	"Mon Jan _2 15:04:05 2006",
+	"Mon Jan 2 15:04:05 MST 2006",
+	"Mon Jan 2 15:04:05 2006",
+}
+
+func parseOSWTime(s string) time.Time {
+	s = strings.Join(strings.Fields(s), " ")
+	for _, layout := range oswTimeLayouts {
+		if t, err := time.Parse(strings.Join(strings.Fields(layout), " "), s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// A block is a run of lines between boundaries.
+type block struct {
+	first, last int // 0-based indexes into the normalized lines, inclusive
+	command     string
+	windows     bool
+	afterBlank  bool // separated from the previous block by blank lines only
+	series      int
+	time        time.Time
+	coll        string
+	format      *parse.Format
+	score       int
+}
+
+// maxSegments bounds how many segments one text may yield, maxBlocks how
+// many blocks one text may be split into (each is detected: a text of
+// thousands of one-line paragraphs is not a ticket).
+const (
+	maxSegments = 1000
+	maxBlocks   = 5000
+)
+
+// extractSegments finds the listings in a text. It never fails; a text
+// with no listing yields none.
+func ExtractSegments(data []byte) []Segment {
+	lines := normalize(data)
+	var blocks []*block
+	cmd, win, series, coll := "", false, -1, ""
+	var when time.Time
+	var cur *block
+	blank := false
+	flush := func() {
+		if cur != nil {
+			blocks = append(blocks, cur)
+			cur = nil
+		}
+	}
+	for i := range lines {
+		x := &lines[i]
+		switch x.kind {
+		case kBlank:
+			flush()
+			blank = true
+			continue
+		case kDropped:
+			continue
+		case kFence:
+			flush()
+			blank = false
+			continue
+		case kPrompt, kCommand:
+			flush()
+			cmd, win, blank = x.command, x.windows, false
+			if x.coll != "" {
+				coll = x.coll
+			}
+			continue
+		case kSeries:
+			flush()
+			series, when, coll, cmd, blank = x.series, x.time, x.coll, "", false
+			continue
+		}
+		if cur != nil && lines[cur.first].quote != x.quote {
+			flush()
+		}
+		if cur == nil {
+			cur = &block{first: i, command: cmd, windows: win, afterBlank: blank, series: series, time: when, coll: coll}
+			blank = false
+		}
+		cur.last = i
+	}
+	flush()
+	if len(blocks) > maxBlocks {
+		return nil // not a ticket: let the whole text go to the single-format path
+	}
+	texts := make([]string, len(lines))
+	for i := range lines {
+		texts[i] = lines[i].text
+	}
+	for _, b := range blocks {
+		stripIndent(texts, b.first, b.last)
+		b.detect(texts)
+	}
+	// Join runs: a short undetected block right before a detected one with
+	// only blank lines between ("Active Connections" above the Windows
+	// header), and detected blocks of the same format and command.
+	var segs []Segment
+	var prev *block
+	var open *Segment
+	for i, b := range blocks {
+		if b.format == nil {
+			if next := nextBlock(blocks, i); next != nil && next.format != nil && next.afterBlank &&
+				b.last-b.first < 3 && next.command == b.command && next.series == b.series && !LooksProse(texts[b.first]) {
+				next.first = b.first
+				next.afterBlank = b.afterBlank
+			}
+			prev, open = nil, nil
+			continue
+		}
+		if open != nil && prev != nil && b.afterBlank && b.format == prev.format && b.command == prev.command && b.series == prev.series {
+			open.Last = b.last + 1
+			prev = b
+			continue
+		}
+		if len(segs) >= maxSegments {
+			break
+		}
+		segs = append(segs, Segment{First: b.first + 1, Last: b.last + 1, Format: b.format, Score: b.score,
+			Command: b.command, Series: b.series, Time: b.time, Collector: b.coll})
+		open, prev = &segs[len(segs)-1], b
+	}
+	for i := range segs {
+		s := &segs[i]
+		s.Lines = append([]string(nil), texts[s.First-1:s.Last]...)
+		for j := range s.Lines {
+			if k := lines[s.First-1+j].kind; k != kText {
+				s.Lines[j] = "" // blank, dropped or boundary lines inside a joined run
+			}
+		}
+	}
+	return segs
+}
+
+func nextBlock(blocks []*block, i int) *block {
+	if i+1 < len(blocks) {
+		return blocks[i+1]
+	}
+	return nil
+}
+
+// stripIndent removes markdown indentation (four spaces or a tab common
+// to every line of a block), keeping deeper indentation a format may need
+// (Windows netstat rows start with two spaces).
+func stripIndent(texts []string, first, last int) {
+	common := -1
+	tab := true
+	for i := first; i <= last; i++ {
+		t := texts[i]
+		if !strings.HasPrefix(t, "\t") {
+			tab = false
+		}
+		n := len(t) - len(strings.TrimLeft(t, " "))
+		if common < 0 || n < common {
+			common = n
+		}
+	}
+	strip := 0
+	switch {
+	case tab:
+		strip = 1
+	case common >= 4:
+		strip = 4
+	}
+	if strip == 0 {
+		return
+	}
+	for i := first; i <= last; i++ {
+		texts[i] = texts[i][strip:]
+	}
+}
+
+// maxLeadTrim is how many leading lines of a block may be prose glued to
+// the listing ("Here is the output:" on the line above the header).
+const maxLeadTrim = 6
+
+// detect picks the block's format: the command's formats when one scores,
+// else the best detection; leading prose lines are trimmed when that
+// raises the score, trailing prose lines are dropped.
+func (b *block) detect(texts []string) {
+	for b.last > b.first && LooksProse(texts[b.last]) {
+		b.last--
+	}
+	hint := CommandFormats(b.command, b.windows)
+	bestK, bestScore := 0, 0
+	var bestF *parse.Format
+	for k := 0; k <= maxLeadTrim && b.first+k <= b.last; k++ {
+		if k > 0 && !LooksProse(texts[b.first+k-1]) {
+			break // only prose is trimmed
+		}
+		head := parse.HeadLines([]byte(strings.Join(texts[b.first+k:min(b.last+1, b.first+k+parse.DetectLines)], "\n")))
+		f, sc := pickFormat(head, hint)
+		if f != nil && sc > bestScore {
+			bestK, bestScore, bestF = k, sc, f
+		}
+	}
+	if bestF == nil || bestScore < 30 {
+		return
+	}
+	b.first += bestK
+	b.format, b.score = bestF, bestScore
+}
+
+// pickFormat detects a head, preferring the command's formats when one of
+// them scores at all: the prompt said what the text is.
+func pickFormat(head []string, hint []*parse.Format) (*parse.Format, int) {
+	for _, f := range hint {
+		if f.Detect == nil {
+			continue
+		}
+		if sc := f.Detect(head); sc >= 10 {
+			return f, max(sc, 60)
+		}
+	}
+	best, _ := formats.Detect(head)
+	if best == nil {
+		return nil, 0
+	}
+	return best.Format, best.Score
+}
+
+// looksProse reports whether a line reads like a sentence rather than a
+// listing row or header: several words, mostly lower-case letters, no
+// numbers, or ending like a sentence.
+func LooksProse(line string) bool {
+	fs := strings.Fields(line)
+	if len(fs) == 0 {
+		return false
+	}
+	words, lower, digits := 0, 0, 0
+	for _, f := range fs {
+		hasDigit, letters := false, 0
+		for _, c := range f {
+			switch {
+			case c >= '0' && c <= '9':
+				hasDigit = true
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+				letters++
+			}
+		}
+		if hasDigit {
+			digits++
+			continue
+		}
+		if letters > 0 && letters >= len(f)-2 {
+			words++
+			if f[0] >= 'a' && f[0] <= 'z' {
+				lower++
+			}
+		}
+	}
+	last := fs[len(fs)-1]
+	sentence := strings.HasSuffix(last, ".") || strings.HasSuffix(last, "?") || strings.HasSuffix(last, "!") || strings.HasSuffix(last, ":") || strings.HasSuffix(last, ",")
+	if len(fs) >= 4 && lower >= 3 && digits*3 <= len(fs) && words*4 >= len(fs)*3 {
+		return true
+	}
+	return sentence && len(fs) >= 3 && lower >= 2 && digits*3 <= len(fs)
+}
