@@ -211,7 +211,7 @@ func (t *template) render(m *vm.VM, env *Env) (string, error) {
 	return b.String(), nil
 }
 
-// formatValue renders an expression result for reports: whole floats
+// FormatValue renders an expression result for reports: whole floats
 // without decimals, others with at most three significant decimals.
 func FormatValue(v any) string {
 	switch x := v.(type) {

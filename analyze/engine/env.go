@@ -221,7 +221,7 @@ func (f *Facts) File(name string) string { return f.snap.Files[name] }
 // State returns the number of sockets in a state (any spelling).
 func (f *Facts) State(name string) int { return f.States[group.CanonicalOr(name)] }
 
-// newFacts computes the snapshot-wide values.
+// NewFacts computes the snapshot-wide values.
 func NewFacts(s *model.Snapshot) *Facts {
 	f := &Facts{snap: s, OS: s.Host.OS, Kernel: s.Host.Kernel, Samples: len(s.Samples), States: map[string]int{}, NonRoot: s.Host.NonRoot}
 	f.KernelMajor, f.KernelMinor = kernelVersion(s.Host.Kernel)

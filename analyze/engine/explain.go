@@ -8,7 +8,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
-// explainGroups is how many of the largest groups Explain shows (plus
+// ExplainGroups is how many of the largest groups Explain shows (plus
 // every group the rule fired on).
 const ExplainGroups = 20
 

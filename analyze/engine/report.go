@@ -197,7 +197,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 	return rep
 }
 
-// groupsOf aggregates the latest sample, comparing it with the first.
+// GroupsOf aggregates the latest sample, comparing it with the first.
 func GroupsOf(s *model.Snapshot, facts *Facts) *group.Groups {
 	var first *model.Sample
 	if len(s.Samples) > 1 {

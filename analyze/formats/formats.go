@@ -46,7 +46,7 @@ func FormatByName(name string) *parse.Format {
 	return nil
 }
 
-// formatByPath returns the format a bundle path names, or nil.
+// FormatByPath returns the format a bundle path names, or nil.
 func FormatByPath(p string) *parse.Format {
 	p = path.Clean(p)
 	for _, f := range formats {
@@ -59,7 +59,7 @@ func FormatByPath(p string) *parse.Format {
 	return nil
 }
 
-// detect scores every format against the head of an input and returns the
+// Detect scores every format against the head of an input and returns the
 // best (nil when nothing scored) and all scores for error messages.
 func Detect(head []string) (best *parse.Detection, all []parse.Detection) {
 	for _, f := range formats {

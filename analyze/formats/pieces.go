@@ -19,7 +19,7 @@ const piecesMinBytes = 4 << 20
 // without one near the planned cut is parsed whole.
 const cutSearchMax = 1 << 20
 
-// parseFormat parses r as f into out: whole, or — for a large input of a
+// ParseFormat parses r as f into out: whole, or — for a large input of a
 // format that can be cut — read into memory and parsed in one piece per
 // core, the pieces joined in order. Both give the same Listing.
 func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {

@@ -10,7 +10,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// uniqCountsFormat reads the summaries people paste instead of listings:
+// UniqCountsFormat reads the summaries people paste instead of listings:
 // `uniq -c` counts of states or of owners.
 //
 //	netstat -nat | awk '{print $6}' | sort | uniq -c          "   3856 CLOSE_WAIT"
@@ -131,7 +131,7 @@ var (
 	ssStateRE   = regexp.MustCompile(`(?i)\bstate\s+([a-z][a-z0-9-]+)`)
 )
 
-// stateOfCommand returns the one TCP state a command line filters on
+// StateOfCommand returns the one TCP state a command line filters on
 // ("grep CLOSE_WAIT", "ss -tanp state close-wait"), or "".
 func StateOfCommand(cmd string) string {
 	for _, re := range []*regexp.Regexp{grepStateRE, ssStateRE} {

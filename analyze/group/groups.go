@@ -568,7 +568,7 @@ type listenerIndex struct {
 	fallbackBelow int
 }
 
-// scanListens returns the indices of the listening sockets in order, and
+// ScanListens returns the indices of the listening sockets in order, and
 // whether any CLOSE_WAIT socket is on loopback: one scan, each half of the
 // table on its own core.
 func ScanListens(socks []model.Socket) (listens []int, loopCloseWait bool) {
@@ -603,7 +603,7 @@ type portListen struct {
 	firstOwned                          int
 }
 
-// newListenerIndex indexes the listening sockets socks[i] for i in
+// NewListenerIndex indexes the listening sockets socks[i] for i in
 // listens (ascending).
 func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
 	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16]*portListen{}, fallbackBelow: ephLow}
@@ -663,7 +663,7 @@ func (li *listenerIndex) listener(s *model.Socket) int {
 // listenerAt returns the listening socket at position k of li.listens.
 func (li *listenerIndex) listenerAt(k int) *model.Socket { return &li.socks[li.listens[k]] }
 
-// server reports whether a socket is the server side of its connection.
+// Server reports whether a socket is the server side of its connection.
 func (li *listenerIndex) Server(s *model.Socket) bool {
 	if li.noListeners {
 		return int(s.Local.Port()) < li.fallbackBelow && int(s.Remote.Port()) >= li.fallbackBelow
@@ -671,7 +671,7 @@ func (li *listenerIndex) Server(s *model.Socket) bool {
 	return li.listener(s) >= 0
 }
 
-// aggregate groups one sample's sockets. ephLow and ephHigh bound the
+// Aggregate groups one sample's sockets. ephLow and ephHigh bound the
 // ephemeral port range. first is the first sample when the snapshot has
 // more than one (nil otherwise), for the two-sample fields.
 func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Process, ephLow, ephHigh int) *Groups {

@@ -4,7 +4,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
-// inferOwners fills Process and PID where the listing did not name them:
+// InferOwners fills Process and PID where the listing did not name them:
 // first from the collector's inode table (exact), then — marked
 // OwnerInferred — a server-side socket gets its listener's owner and a
 // client-side one the single process that holds live sockets to the same

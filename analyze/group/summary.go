@@ -10,7 +10,7 @@ type tableSummary struct {
 	Owners, Timers, Info bool // any socket names an owner, has a timer, has tcp_info
 }
 
-// summarize reads a socket table once, each half on its own core.
+// Summarize reads a socket table once, each half on its own core.
 func Summarize(socks []model.Socket) tableSummary {
 	var halves [2]tableSummary
 	parallel(len(socks), func(half, lo, hi int) {
@@ -34,7 +34,7 @@ func Summarize(socks []model.Socket) tableSummary {
 	return t
 }
 
-// stateMap returns the non-zero state counts by canonical name.
+// StateMap returns the non-zero state counts by canonical name.
 func (t tableSummary) StateMap() map[string]int {
 	m := map[string]int{}
 	for st, c := range t.states {
@@ -45,7 +45,7 @@ func (t tableSummary) StateMap() map[string]int {
 	return m
 }
 
-// countStates returns a counts-only sample's sockets per state: the state
+// CountStates returns a counts-only sample's sockets per state: the state
 // counts, or the sum of the owner counts where that is larger (an owner
 // summary filtered on one state says how many there are at least).
 func CountStates(smp *model.Sample) map[string]int {

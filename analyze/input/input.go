@@ -47,7 +47,7 @@ var DefaultLimits = Limits{
 // ErrLimit is wrapped by errors for inputs over a limit.
 var ErrLimit = errors.New("input exceeds a limit")
 
-// capReader returns an error, not a silent EOF, when more than n bytes
+// CapReader returns an error, not a silent EOF, when more than n bytes
 // are read: a bomb must not turn into a truncated but "valid" file.
 type CapReader struct {
 	r    io.Reader
@@ -88,7 +88,7 @@ type File struct {
 	Size    int64 // bytes, 0 when unknown
 }
 
-// walkInput calls fn for every regular file of one input argument: a
+// WalkInput calls fn for every regular file of one input argument: a
 // .tar, .tar.gz, .tgz or .zip archive, a folder, a plain file, or "-"
 // for stdin. Archive members are streamed, never extracted. Links,
 // devices and unsafe names are skipped and reported through skip.

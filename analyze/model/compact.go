@@ -55,7 +55,7 @@ func (n Name) String() string {
 // MarshalText makes a Name read as its text in JSON.
 func (n Name) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
 
-// interner memoizes Intern for one parser, without locking per row.
+// Interner memoizes Intern for one parser, without locking per row.
 type Interner map[string]Name
 
 func (in Interner) Get(b []byte) Name {
@@ -130,7 +130,7 @@ func (a AddrPort) String() string { return a.AddrPort().String() }
 // MarshalText formats like netip.AddrPort; an invalid address gives "".
 func (a AddrPort) MarshalText() ([]byte, error) { return a.AddrPort().MarshalText() }
 
-// v4Key packs an IPv4 address and port into one integer.
+// V4Key packs an IPv4 address and port into one integer.
 func V4Key(a AddrPort) uint64 {
 	return uint64(a.ip[0])<<40 | uint64(a.ip[1])<<32 | uint64(a.ip[2])<<24 | uint64(a.ip[3])<<16 | uint64(a.port)
 }
@@ -143,7 +143,7 @@ func fromV4Key(k uint64) AddrPort {
 	return a
 }
 
-// apMap is a map keyed by AddrPort. IPv4 keys, the common case, are
+// ApMap is a map keyed by AddrPort. IPv4 keys, the common case, are
 // packed into one integer: several times cheaper to hash than the
 // 20-byte AddrPort, which matters at a million lookups.
 type ApMap[V any] struct {
@@ -171,7 +171,7 @@ func (m *ApMap[V]) Get(a AddrPort) (V, bool) {
 
 func (m *ApMap[V]) Set(a AddrPort, v V) { *m.At(a) = v }
 
-// at returns a pointer to the value of a, adding a with the zero value
+// At returns a pointer to the value of a, adding a with the zero value
 // when it is absent. An IPv4 entry's pointer is valid until the next at.
 func (m *ApMap[V]) At(a AddrPort) *V {
 	if a.bits == 4 {
@@ -188,7 +188,7 @@ func (m *ApMap[V]) At(a AddrPort) *V {
 	return p
 }
 
-// atBounded is at, except that it adds nothing to a map of bound or more
+// AtBounded is at, except that it adds nothing to a map of bound or more
 // entries and returns nil for a then.
 func (m *ApMap[V]) AtBounded(a AddrPort, bound int) *V {
 	if a.bits == 4 {
@@ -203,7 +203,7 @@ func (m *ApMap[V]) AtBounded(a AddrPort, bound int) *V {
 	return m.At(a)
 }
 
-// each calls fn for every entry, in no particular order.
+// Each calls fn for every entry, in no particular order.
 func (m *ApMap[V]) Each(fn func(AddrPort, V)) {
 	if m == nil {
 		return
@@ -214,7 +214,7 @@ func (m *ApMap[V]) Each(fn func(AddrPort, V)) {
 	}
 }
 
-// family is 6 for an IPv6 address and 4 otherwise (IPv4, or none): the
+// Family is 6 for an IPv6 address and 4 otherwise (IPv4, or none): the
 // Socket.Family of a socket with this local address, as family gives.
 func (a AddrPort) Family() uint8 {
 	if a.bits == 6 {
@@ -223,7 +223,7 @@ func (a AddrPort) Family() uint8 {
 	return 4
 }
 
-// isLoopback is Addr().IsLoopback() without building a netip.Addr.
+// IsLoopback is Addr().IsLoopback() without building a netip.Addr.
 func (a AddrPort) IsLoopback() bool {
 	if a.bits == 4 {
 		return a.ip[0] == 127
@@ -231,10 +231,10 @@ func (a AddrPort) IsLoopback() bool {
 	return a.bits == 6 && a.Addr().IsLoopback()
 }
 
-// isUnspecified is Addr().IsUnspecified(): 0.0.0.0 or ::.
+// IsUnspecified is Addr().IsUnspecified(): 0.0.0.0 or ::.
 func (a AddrPort) IsUnspecified() bool { return a.bits != 0 && a.ip == [16]byte{} }
 
-// isPublic reports whether the address is valid and not unspecified,
+// IsPublic reports whether the address is valid and not unspecified,
 // loopback, private or link-local (the netip predicates of those names).
 func (a AddrPort) IsPublic() bool {
 	if a.bits == 4 {

@@ -121,7 +121,7 @@ func validHostName(b []byte) bool {
 	return true
 }
 
-// family returns 4 or 6 for an endpoint's address (6 for a v6 wildcard).
+// Family returns 4 or 6 for an endpoint's address (6 for a v6 wildcard).
 func Family(a netip.Addr) uint8 {
 	if a.Is6() {
 		return 6
@@ -129,7 +129,7 @@ func Family(a netip.Addr) uint8 {
 	return 4
 }
 
-// servicePort maps the service names net-tools, ss and BSD netstat print
+// ServicePort maps the service names net-tools, ss and BSD netstat print
 // without -n to port numbers. Only the names seen in TCP listings are kept;
 // an unknown name is an unparsable port.
 func ServicePort(name string) (uint16, bool) {
@@ -194,7 +194,7 @@ func (c EndpointCache) Parse(tok []byte) (Endpoint, error) {
 	return e, err
 }
 
-// parseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns
+// ParseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns
 // false for every other form, which ParseEndpoint then reads, and leaves
 // *a undefined then. When it returns true, *a is what ParseEndpoint
 // gives. (It writes in place: an AddrPort holds an array, which Go

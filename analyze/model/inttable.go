@@ -2,7 +2,7 @@ package model
 
 import "hash/maphash"
 
-// intTable is a hash table keyed by integers below 1<<63, with open
+// IntTable is a hash table keyed by integers below 1<<63, with open
 // addressing and linear probing. Aggregation counts a million sockets
 // into tables keyed by packed addresses and ports; this does one probe
 // where a Go map hashes, then matches a control group, several times
@@ -59,7 +59,7 @@ func (t *IntTable[V]) get(k uint64) (V, bool) {
 	return t.vals[i], true
 }
 
-// at returns a pointer to the value of k, adding k with the zero value
+// At returns a pointer to the value of k, adding k with the zero value
 // when it is absent. The pointer is valid until the next at.
 func (t *IntTable[V]) At(k uint64) *V {
 	if k&intUsed != 0 {
@@ -103,7 +103,7 @@ func (t *IntTable[V]) grow() {
 	}
 }
 
-// each calls fn for every entry, in no particular order.
+// Each calls fn for every entry, in no particular order.
 func (t *IntTable[V]) Each(fn func(uint64, V)) {
 	for i, k := range t.keys {
 		if k != 0 {

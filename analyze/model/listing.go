@@ -28,7 +28,7 @@ func (l *Listing) AddOwnerCount(state, owner string, n int) {
 	m[owner] += n
 }
 
-// parseOwner splits "8166/java" into program and pid; "-" is unknown.
+// ParseOwner splits "8166/java" into program and pid; "-" is unknown.
 func ParseOwner(o string) (prog string, pid int) {
 	p, prog, ok := strings.Cut(o, "/")
 	if !ok {
@@ -64,7 +64,7 @@ type Listing struct {
 	richHas  Richness
 }
 
-// richness says which optional columns a socket table had; each adds to
+// Richness says which optional columns a socket table had; each adds to
 // Listing.Richness once.
 type Richness uint8
 
@@ -77,7 +77,7 @@ const (
 
 var richBonus = [...]int{20, 10, 10, 5}
 
-// setRichness sets Richness to base plus the bonus of each column had.
+// SetRichness sets Richness to base plus the bonus of each column had.
 func (l *Listing) SetRichness(base int, has Richness) {
 	l.richBase, l.richHas, l.Richness = base, has, base
 	for i, b := range richBonus {
@@ -112,7 +112,7 @@ func (l *Listing) SetSysctl(name, v string) {
 	l.Sysctls[name] = v
 }
 
-// joinListing appends piece p, whose first line is line lineOff+1 of the
+// JoinListing appends piece p, whose first line is line lineOff+1 of the
 // whole text, to l.
 func JoinListing(l, p *Listing, lineOff int) {
 	AppendTable(&l.Sockets, &l.Infos, p.Sockets, p.Infos)

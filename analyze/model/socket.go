@@ -49,7 +49,7 @@ var States = []State{
 	CloseWait, LastAck, Listen, Closing, Bound, Idle, Unknown,
 }
 
-// stateAliases maps every spelling seen in the supported formats to a
+// StateAliases maps every spelling seen in the supported formats to a
 // canonical state. Keys are upper case with '-' folded to '_'.
 var StateAliases = map[string]State{
 	"ESTABLISHED": Established, "ESTAB": Established,
@@ -185,7 +185,7 @@ func NewTCPInfo() TCPInfo {
 		RmemAlloc: -1, Rcvbuf: -1, WmemAlloc: -1, Sndbuf: -1}
 }
 
-// infoOf returns the tcp_info of s in table infos, nil when none.
+// InfoOf returns the tcp_info of s in table infos, nil when none.
 func InfoOf(infos []TCPInfo, s *Socket) *TCPInfo {
 	if s.info == 0 || int(s.info) > len(infos) {
 		return nil
@@ -193,14 +193,14 @@ func InfoOf(infos []TCPInfo, s *Socket) *TCPInfo {
 	return &infos[s.info-1]
 }
 
-// setInfo stores in as the tcp_info of s, appending it to *infos.
+// SetInfo stores in as the tcp_info of s, appending it to *infos.
 func SetInfo(infos *[]TCPInfo, s *Socket, in TCPInfo) *TCPInfo {
 	*infos = append(*infos, in)
 	s.info = uint32(len(*infos))
 	return &(*infos)[len(*infos)-1]
 }
 
-// appendTable appends sockets add, whose tcp_info is in addInfos, to the
+// AppendTable appends sockets add, whose tcp_info is in addInfos, to the
 // table socks with tcp_info table infos, re-basing the info indices.
 func AppendTable(socks *[]Socket, infos *[]TCPInfo, add []Socket, addInfos []TCPInfo) {
 	from, base := len(*socks), uint32(len(*infos))

@@ -2,7 +2,7 @@ package model
 
 import "strconv"
 
-// atoi parses a non-negative decimal integer without allocating.
+// Atoi parses a non-negative decimal integer without allocating.
 func Atoi(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
@@ -19,7 +19,7 @@ func Atoi(b []byte) (int64, bool) {
 
 func Itoa(n int) string { return strconv.Itoa(n) }
 
-// clip shortens input text quoted in a problem message to 80 bytes.
+// Clip shortens input text quoted in a problem message to 80 bytes.
 func Clip[T ~string | ~[]byte](b T) string {
 	if len(b) > 80 {
 		return string(b[:80]) + "..."

@@ -45,7 +45,7 @@ type Format struct {
 	CutWhole func(text []byte) bool
 }
 
-// detectLines is how many non-empty lines Detect sees at most.
+// DetectLines is how many non-empty lines Detect sees at most.
 const DetectLines = 50
 
 // A Detection is one format's verdict on an input.
@@ -54,7 +54,7 @@ type Detection struct {
 	Score  int
 }
 
-// headLines returns up to detectLines non-empty lines from the start of
+// HeadLines returns up to detectLines non-empty lines from the start of
 // data (at most its first 64 KiB), without line endings.
 func HeadLines(data []byte) []string {
 	if len(data) > 64<<10 {
@@ -78,7 +78,7 @@ func HeadLines(data []byte) []string {
 	return head
 }
 
-// presizeSockets reserves room for the sockets of an input whose size is
+// PresizeSockets reserves room for the sockets of an input whose size is
 // known (one per bytesPerRow bytes), because growing a slice of a million
 // ~240-byte sockets by doubling costs more than parsing them.
 func PresizeSockets(r io.Reader, out *model.Listing, bytesPerRow int) {
@@ -90,7 +90,7 @@ func PresizeSockets(r io.Reader, out *model.Listing, bytesPerRow int) {
 	}
 }
 
-// sizeOf returns the byte size of a reader when it can tell: a
+// SizeOf returns the byte size of a reader when it can tell: a
 // bytes.Reader or strings.Reader, an *os.File, or the loader's sized
 // reader; 0 when unknown.
 func SizeOf(r io.Reader) int {
@@ -109,7 +109,7 @@ func SizeOf(r io.Reader) int {
 	return 0
 }
 
-// sizedReader tells parsers how large the input it wraps is.
+// SizedReader tells parsers how large the input it wraps is.
 type SizedReader struct {
 	io.Reader
 	size int64

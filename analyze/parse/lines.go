@@ -49,7 +49,7 @@ type memText struct {
 	off int
 }
 
-// newMemText returns a reader of b.
+// NewMemText returns a reader of b.
 func NewMemText(b []byte) *memText { return &memText{b: b} }
 
 func (m *memText) Read(p []byte) (int, error) {
@@ -147,22 +147,22 @@ func (s *LineScanner) Err() error {
 	return s.err
 }
 
-// eightBlanks is eight spaces read as one little-endian word: aligned ss
+// EightBlanks is eight spaces read as one little-endian word: aligned ss
 // columns are padded with long runs of them.
 const EightBlanks = 0x2020202020202020
 
-// hasByteBelow29 is non-zero when a byte of x is below 0x29 (blanks,
+// HasByteBelow29 is non-zero when a byte of x is below 0x29 (blanks,
 // '"' and '(' among them); the lowest such byte is always flagged.
 func HasByteBelow29(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	return (x - ones*0x29) & ^x & highs
 }
 
-// fields splits b on runs of spaces and tabs into dst (reused) without
+// Fields splits b on runs of spaces and tabs into dst (reused) without
 // allocating new strings: the returned slices alias b.
 func Fields(dst [][]byte, b []byte) [][]byte { return FieldsN(dst, b, len(b)) }
 
-// fieldsN is fields that stops after the first n fields: the rest of a
+// FieldsN is fields that stops after the first n fields: the rest of a
 // long padded row is not looked at.
 func FieldsN(dst [][]byte, b []byte, n int) [][]byte {
 	dst = dst[:0]
@@ -205,7 +205,7 @@ func (s *LineScanner) ReportTooLong(out *model.Listing) {
 	}
 }
 
-// parseDecimal parses "123" or "0.024" without allocating. The value is
+// ParseDecimal parses "123" or "0.024" without allocating. The value is
 // computed as mantissa / 10^decimals so that "1.864" is the float nearest
 // to 1.864.
 func ParseDecimal(b []byte) (float64, bool) {

@@ -34,7 +34,7 @@ import (
 // detect cleanly (see needsExtraction): a clean listing of a million lines
 // keeps the single-format fast path.
 
-// maxExtractBytes bounds the texts the splitter looks at.
+// MaxExtractBytes bounds the texts the splitter looks at.
 const MaxExtractBytes = 4 << 20
 
 // A segment is one listing found inside a larger text.
@@ -79,7 +79,7 @@ var (
 	knownCommand = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|cat|sysctl|lsof|nstat|awk|grep|uniq|ndd|ipadm|Get-NetTCPConnection|/\S*/(?:ss|netstat|sysctl|lsof|nstat))\b`)
 )
 
-// promptCommand returns the command of a shell prompt line.
+// PromptCommand returns the command of a shell prompt line.
 func PromptCommand(line string) (cmd string, win, ok bool) {
 	t := strings.TrimLeft(line, " \t")
 	if t == "" {
@@ -109,7 +109,7 @@ func PromptCommand(line string) (cmd string, win, ok bool) {
 	return "", false, false
 }
 
-// commandFormats names the formats a command line prints, best first
+// CommandFormats names the formats a command line prints, best first
 // (nil when it says nothing, or prints something tcpsnap does not read).
 func CommandFormats(cmd string, win bool) []*parse.Format {
 	if cmd == "" {
@@ -178,7 +178,7 @@ func CommandFormats(cmd string, win bool) []*parse.Format {
 	return nil
 }
 
-// needsExtraction reports whether a text should go through the splitter:
+// NeedsExtraction reports whether a text should go through the splitter:
 // its head does not detect cleanly, or it shows pasted or collector
 // structure (quotes, fences, prompts, separators) in its first lines.
 func NeedsExtraction(head []string, best *parse.Detection) bool {
@@ -325,7 +325,7 @@ const (
 	maxBlocks   = 5000
 )
 
-// extractSegments finds the listings in a text. It never fails; a text
+// ExtractSegments finds the listings in a text. It never fails; a text
 // with no listing yields none.
 func ExtractSegments(data []byte) []Segment {
 	lines := normalize(data)
@@ -513,7 +513,7 @@ func pickFormat(head []string, hint []*parse.Format) (*parse.Format, int) {
 	return best.Format, best.Score
 }
 
-// looksProse reports whether a line reads like a sentence rather than a
+// LooksProse reports whether a line reads like a sentence rather than a
 // listing row or header: several words, mostly lower-case letters, no
 // numbers, or ending like a sentence.
 func LooksProse(line string) bool {

@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// netstatLinuxFormat reads net-tools netstat socket listings (formats.md
+// NetstatLinuxFormat reads net-tools netstat socket listings (formats.md
 // §1): -ant, -antp, -antpo, -tulpn, -e, -W, with or without -n, and rows
 // piped through grep without their headers.
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// procNetTCPFormat reads /proc/net/tcp and /proc/net/tcp6 (formats.md §3).
+// ProcNetTCPFormat reads /proc/net/tcp and /proc/net/tcp6 (formats.md §3).
 //
 // Addresses are decoded as a little-endian producer (x86, arm64, ...)
 // printed them: the IPv4 address and each 32-bit word of an IPv6 address
@@ -174,7 +174,7 @@ func hexDigit(c byte) (byte, bool) {
 	return 0, false
 }
 
-// decodeProcAddrTo is decodeProcAddr writing into *a; it leaves *a
+// DecodeProcAddrTo is decodeProcAddr writing into *a; it leaves *a
 // invalid when it fails.
 func DecodeProcAddrTo(a *model.AddrPort, tok []byte) bool {
 	*a = model.AddrPort{}
@@ -213,7 +213,7 @@ var hexVal = func() (t [256]byte) {
 	return t
 }()
 
-// decodeProcAddr decodes "0100007F:1F90" (IPv4) or a 32-digit IPv6 form
+// DecodeProcAddr decodes "0100007F:1F90" (IPv4) or a 32-digit IPv6 form
 // as printed by a little-endian kernel. IPv4-mapped addresses are folded
 // to IPv4.
 func DecodeProcAddr(tok []byte) (netip.AddrPort, bool) {

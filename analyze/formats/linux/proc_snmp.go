@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// procSNMPFormat reads the Linux protocol counters (formats.md §4):
+// ProcSNMPFormat reads the Linux protocol counters (formats.md §4):
 // /proc/net/snmp and /proc/net/netstat ("Group: names" / "Group: values"
 // line pairs), /proc/net/snmp6 ("Ip6InReceives 757") and nstat output
 // ("#kernel", then "TcpExtListenOverflows 12 0.0"). Every counter is named
@@ -35,7 +35,7 @@ var snmpGroups = []string{
 	"Sctp6", "Icmp", "Udp6", "Sctp", "Ip6", "Tcp", "Udp", "Ip",
 }
 
-// splitCounterName splits "TcpExtListenOverflows" into "TcpExt" and
+// SplitCounterName splits "TcpExtListenOverflows" into "TcpExt" and
 // "ListenOverflows". ok is false for an unknown group.
 func SplitCounterName(name string) (group, key string, ok bool) {
 	for _, g := range snmpGroups {

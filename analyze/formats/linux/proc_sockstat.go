@@ -10,7 +10,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// procSockstatFormat reads /proc/net/sockstat and /proc/net/sockstat6
+// ProcSockstatFormat reads /proc/net/sockstat and /proc/net/sockstat6
 // (formats.md §4.4): "TCP: inuse 4 orphan 0 tw 4 alloc 17 mem 1" lines
 // become counters "Sockstat.TCP.inuse", "Sockstat.TCP.tw", ...; the
 // sockstat6 lines ("TCP6: inuse 7") become "Sockstat.TCP6.inuse". mem is in

@@ -10,7 +10,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// ssFormat reads iproute2 ss socket listings: any mix of -t -a -n -p -o
+// SSFormat reads iproute2 ss socket listings: any mix of -t -a -n -p -o
 // -e -i -m, with or without header (-H), Netid column or State column
 // (single-state filters), TAB-started tcp_info lines, rows wrapped by a
 // narrow terminal and stderr noise merged by 2>&1. See formats.md §2.
@@ -24,7 +24,7 @@ var SSFormat = &parse.Format{
 	Cut:         SSCut,
 }
 
-// ssCut reports whether a line starts an ss record on its own: a state
+// SSCut reports whether a line starts an ss record on its own: a state
 // word or the tcp netid at the start of the line. Wrapped columns and
 // tcp_info lines start with blanks and stay with their record.
 func SSCut(line []byte) bool {
@@ -417,7 +417,7 @@ func ssSkmem(val []byte, in *model.TCPInfo) {
 	}
 }
 
-// ssUsers parses the value of users:(("nginx",pid=1234,fd=6),(...)) and
+// SSUsers parses the value of users:(("nginx",pid=1234,fd=6),(...)) and
 // the old form users:(("sshd",1231,3)), returning the first tuple.
 func SSUsers(val []byte) (name []byte, pid, fd int, ok bool) {
 	// val starts at "((".
@@ -471,7 +471,7 @@ func SSUsers(val []byte) (name []byte, pid, fd int, ok bool) {
 	return name, pid, fd, true
 }
 
-// ssTimer parses the value of timer:(NAME,TIME,RETRANS).
+// SSTimer parses the value of timer:(NAME,TIME,RETRANS).
 func SSTimer(val []byte) (kind model.Timer, secs float64, retrans int, ok bool) {
 	if len(val) < 2 || val[0] != '(' {
 		return model.TimerNone, 0, 0, false
@@ -514,7 +514,7 @@ func SSTimer(val []byte) (kind model.Timer, secs float64, retrans int, ok bool) 
 	return kind, secs, retrans, true
 }
 
-// ssDuration parses ss -o timer times: "118min", "55sec", "204ms",
+// SSDuration parses ss -o timer times: "118min", "55sec", "204ms",
 // "1min23sec", "2.067sec", and the pre-6.11 "2.067ms" which means 2.067
 // seconds (a fraction with an integer part of at least 1 before "ms").
 func SSDuration(b []byte) (float64, bool) {
@@ -572,7 +572,7 @@ const (
 	ssClose = 4 // ')': only special inside a group
 )
 
-// ssTokens splits a line on spaces and tabs like fields, but keeps quoted
+// SSTokens splits a line on spaces and tabs like fields, but keeps quoted
 // strings and parenthesized groups whole, so users:(("a b",pid=1,fd=2))
 // stays one token. The tokens alias line.
 func SSTokens(dst [][]byte, b []byte) [][]byte {
@@ -733,7 +733,7 @@ func ssContinuation(tok []byte) bool {
 	return false
 }
 
-// detectSS scores the head of an input: a header with "Local Address:Port"
+// DetectSS scores the head of an input: a header with "Local Address:Port"
 // is near certain; otherwise the share of lines that look like ss rows
 // decides. net-tools netstat (underscored states after the peer, "Proto"
 // header, tcp6 netid) is not claimed.

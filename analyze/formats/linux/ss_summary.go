@@ -9,7 +9,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// ssSummaryFormat reads `ss -s`: the Total and TCP lines become SS.*
+// SSSummaryFormat reads `ss -s`: the Total and TCP lines become SS.*
 // counters; the transport table is accepted and skipped. See formats.md §2.5.
 var SSSummaryFormat = &parse.Format{
 	Name:        "ss-summary",

@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// sysctlFormat reads `sysctl -a` style output: "net.ipv4.tcp_fin_timeout =
+// SysctlFormat reads `sysctl -a` style output: "net.ipv4.tcp_fin_timeout =
 // 60". Runs of blanks inside a value ("32768\t60999") become one space.
 // "sysctl: permission denied on key ..." and other "sysctl: ..." messages
 // become problems.

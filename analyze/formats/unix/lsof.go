@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// lsofFormat reads lsof listings (formats.md §9): lsof -i with or without
+// LsofFormat reads lsof listings (formats.md §9): lsof -i with or without
 // -n/-P, -E peer information, -K thread columns (TID, TASKCMD), a plain
 // lsof of every file (rows whose NODE is TCP are kept) and the -F field
 // output.

@@ -9,7 +9,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// nddFormat reads Solaris TCP tunables as collection scripts record them:
+// NDDFormat reads Solaris TCP tunables as collection scripts record them:
 // `ndd -get /dev/tcp NAME` prints a bare number, so scripts echo the name
 // first ("tcp_time_wait_interval = 60000", "tcp_time_wait_interval 60000",
 // or the command line followed by the value), and Solaris 11 `ipadm

@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// netstatBSDFormat reads the BSD-family socket tables: macOS `netstat -an
+// NetstatBSDFormat reads the BSD-family socket tables: macOS `netstat -an
 // -p tcp` and `-anv` (old "rhiwat shiwat pid epid" and new "rxbytes txbytes
 // rhiwat shiwat process:pid" columns), FreeBSD `netstat -an`, `-Aa`
 // (leading Tcpcb column) and `-AaT` (no state column), AIX `netstat -an`
@@ -24,7 +24,7 @@ var NetstatBSDFormat = &parse.Format{
 	Parse:       ParseNetstatBSD,
 }
 
-// netstatBSDListenFormat reads FreeBSD/macOS `netstat -Lan`: listen queue
+// NetstatBSDListenFormat reads FreeBSD/macOS `netstat -Lan`: listen queue
 // sizes as qlen/incqlen/maxqlen per listening socket (formats.md §6.4).
 var NetstatBSDListenFormat = &parse.Format{
 	Name:        "netstat-bsd-listen",

@@ -12,7 +12,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// netstatSolarisFormat reads Solaris and illumos `netstat -an`, `-P tcp`,
+// NetstatSolarisFormat reads Solaris and illumos `netstat -an`, `-P tcp`,
 // `-f inet` and `-u`: per-protocol, per-family blocks ("TCP: IPv4") with
 // columns local remote [User Pid Command] Swind Send-Q Rwind Recv-Q State
 // [If]. See formats.md §7.

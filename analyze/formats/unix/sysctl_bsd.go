@@ -9,7 +9,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// sysctlBSDFormat reads macOS/FreeBSD `sysctl -a` (or `sysctl NAME ...`)
+// SysctlBSDFormat reads macOS/FreeBSD `sysctl -a` (or `sysctl NAME ...`)
 // output in its "name: value" form: "net.inet.tcp.msl: 15000". Values
 // become sysctls under their own names; kern.ostype also sets tcpsnap.os.
 var SysctlBSDFormat = &parse.Format{

@@ -12,7 +12,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// getNetTCPFormat reads PowerShell Get-NetTCPConnection output: the default
+// GetNetTCPFormat reads PowerShell Get-NetTCPConnection output: the default
 // table and the Export-Csv / ConvertTo-Csv form (with or without the
 // #TYPE line, ',' or ';' (-UseCulture) separated).
 var GetNetTCPFormat = &parse.Format{

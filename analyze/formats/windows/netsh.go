@@ -9,7 +9,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// netshDynamicPortFormat reads `netsh int ipv4 show dynamicport tcp`, the
+// NetshDynamicPortFormat reads `netsh int ipv4 show dynamicport tcp`, the
 // Windows ephemeral port range (tcpsnap collect writes it as
 // netsh-dynamicport.txt):
 //

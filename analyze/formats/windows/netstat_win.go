@@ -11,7 +11,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// netstatWindowsFormat reads Windows netstat -an, -ano, -anob and -anoq
+// NetstatWindowsFormat reads Windows netstat -an, -ano, -anob and -anoq
 // listings, in English and in localised Windows (formats.md §5).
 var NetstatWindowsFormat = &parse.Format{
 	Name:        "netstat-windows",

@@ -9,7 +9,7 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
-// winRegFormat reads the Windows TCP/IP registry settings
+// WinRegFormat reads the Windows TCP/IP registry settings
 // (HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters) in the two
 // forms tcpsnap meets: "Name = value" lines, as tcpsnap collect and
 // tcpsnap-collect.ps1 write them into a Windows bundle's sysctl.txt
