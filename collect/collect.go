@@ -48,7 +48,9 @@ type collector struct {
 // Collect gathers the host's TCP state into a bundle written to
 // o.Output, and returns its manifest (also written into the bundle). An
 // error means the bundle could not be written; sources that fail are
-// recorded in the manifest instead.
+// recorded in the manifest instead. When ctx is done (an interrupt),
+// Collect stops at once and returns an error: what it wrote to o.Output
+// is then incomplete, and the caller discards it (CollectFile does).
 func Collect(ctx context.Context, o Options) (*Manifest, error) {
 	if o.Output == nil {
 		return nil, errors.New("collect: no output")
@@ -103,8 +105,10 @@ func (c *collector) run() error {
 		if i > 0 {
 			wait := time.Duration(i)*c.o.Interval - c.o.Now().Sub(c.t0)
 			if err := c.o.Sleep(c.ctx, wait); err != nil {
-				c.note(fmt.Sprintf("stopped before sample %d: %v", i, err))
-				break
+				if c.ctx.Err() != nil {
+					return c.interrupted()
+				}
+				return fmt.Errorf("waiting for sample %d: %w", i, err)
 			}
 		}
 		now := c.o.Now()
@@ -127,6 +131,9 @@ func (c *collector) run() error {
 			return err
 		}
 	}
+	if c.ctx.Err() != nil {
+		return c.interrupted()
+	}
 	c.m.End = c.o.Now().UTC()
 	data, err := json.MarshalIndent(c.m, "", "  ")
 	if err != nil {
@@ -138,10 +145,19 @@ func (c *collector) run() error {
 
 func sampleDir(i int) string { return "samples/" + strconv.Itoa(i) }
 
+// interrupted is the error of a collection stopped because its context is
+// done; it names the cause (for signal.NotifyContext, the signal).
+func (c *collector) interrupted() error {
+	return fmt.Errorf("collect: interrupted: %w", context.Cause(c.ctx))
+}
+
 // add streams one entry and records it. When keepOnErr is false, output of
 // a failed fill is dropped (a fallback will fill the path instead). Output
 // of a failed fill is always dropped when empty.
 func (c *collector) add(it Item, kind redactKind, keepOnErr bool, fill func(io.Writer) error) (Item, error) {
+	if c.ctx.Err() != nil {
+		return it, c.interrupted()
+	}
 	start := c.o.Now()
 	name := it.Path
 	var dropped bool
@@ -153,6 +169,10 @@ func (c *collector) add(it Item, kind redactKind, keepOnErr bool, fill func(io.W
 	it.DurationMS = float64(c.o.Now().Sub(start).Microseconds()) / 1000
 	if err != nil {
 		return it, err
+	}
+	if c.ctx.Err() != nil {
+		// The source was cut short by the interrupt, not by its own fault.
+		return it, c.interrupted()
 	}
 	it.Bytes, it.Truncated = n, truncated
 	if fillErr != nil {
@@ -403,6 +423,9 @@ func inodeOf(line string, into map[uint64]bool) {
 
 // processes writes processes.json from the /proc/*/fd walk.
 func (c *collector) processes() error {
+	if c.ctx.Err() != nil {
+		return c.interrupted()
+	}
 	start := c.o.Now()
 	procs, st, err := walkProcesses(c.o.Root, c.inodes)
 	it := Item{Path: ProcessesPath, File: "/proc/*/fd", Sample: -1}

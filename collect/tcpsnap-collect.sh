@@ -7,12 +7,17 @@
 #
 # POSIX sh. Linux (ss, netstat, /proc), Solaris, AIX, FreeBSD and macOS
 # (native netstat -an and the tunables). Safe to run on a sick host:
-#  - never resolves names (-n everywhere; /proc is read directly);
+#  - never resolves names (-n everywhere; /proc is read directly) and never
+#    looks up user or group names (ls -n; tar --numeric-owner where tar has
+#    it, else the manifest says tar looked up the collector's own ids);
 #  - never loads a kernel module: ss autoloads inet_diag/tcp_diag, so ss is
 #    only run when they are loaded or built in, else /proc/net/tcp is used;
 #  - read-only, every command under a time limit, every file under a size cap;
 #  - works as non-root (collects less and says so in manifest.json).
 # Output: ./tcpsnap-<host>-<UTC time>.tar.gz (or -o FILE), path printed.
+# The bundle is written under a temporary name in the output's folder and
+# moved into place only when complete; an interrupt (INT, TERM, HUP) or an
+# error removes the work folder and the temporary file and leaves no bundle.
 
 set -u
 LC_ALL=C
@@ -62,9 +67,43 @@ if [ -e "$OUT" ]; then
 	echo "tcpsnap-collect: $OUT exists" >&2
 	exit 2
 fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcpsnap.XXXXXX") || exit 2
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
+
+# Nothing is left behind but a whole bundle: the work folder and TMPOUT
+# (the bundle's temporary name in OUT's folder) go on every exit, and
+# background commands (KIDS) are stopped.
+WORK=""
+TMPOUT=""
+KIDS=""
+cleanup() {
+	for k in $KIDS; do
+		kill "$k" 2>/dev/null
+	done
+	[ -z "$TMPOUT" ] || rm -f "$TMPOUT"
+	[ -z "$WORK" ] || rm -rf "$WORK"
+}
+# interrupted SIGNAL STATUS
+interrupted() {
+	echo "tcpsnap-collect: interrupted by SIG$1: no bundle written" >&2
+	exit "$2"
+}
+trap cleanup EXIT
+trap 'interrupted INT 130' INT
+trap 'interrupted TERM 143' TERM
+trap 'interrupted HUP 129' HUP
+case $OUT in
+*/*) OUTDIR=${OUT%/*} ;;
+*) OUTDIR=. ;;
+esac
+[ -n "$OUTDIR" ] || OUTDIR=/
+TMPOUT=$(mktemp "$OUTDIR/.${OUT##*/}.tmp-XXXXXX") || {
+	TMPOUT=""
+	echo "tcpsnap-collect: cannot create a file in $OUTDIR" >&2
+	exit 2
+}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcpsnap.XXXXXX") || {
+	WORK=""
+	exit 2
+}
 D="$WORK/$BASE"
 mkdir -p "$D" || exit 2
 SOURCES="$WORK/sources.json"
@@ -127,18 +166,28 @@ else
 fi
 
 # bounded CMD ARGS...: run with the time limit, stdout and stderr as given.
+# The command runs in the background so that an interrupt is handled at
+# once (a shell runs traps only between foreground commands, but during a
+# wait).
 bounded() {
 	if [ "$HAVE_TIMEOUT" = 1 ]; then
-		timeout "$TIMEOUT" "$@"
-		return $?
+		timeout "$TIMEOUT" "$@" &
+		bpid=$!
+		KIDS=$bpid
+		wait "$bpid"
+		brc=$?
+		KIDS=""
+		return $brc
 	fi
 	"$@" &
 	bpid=$!
 	(sleep "$TIMEOUT" && kill "$bpid" 2>/dev/null) </dev/null >/dev/null 2>&1 &
 	wpid=$!
+	KIDS="$bpid $wpid"
 	wait "$bpid"
 	brc=$?
 	kill "$wpid" 2>/dev/null
+	KIDS=""
 	return $brc
 }
 
@@ -187,6 +236,17 @@ ROOT=false
 [ "$(id -u)" = 0 ] && ROOT=true
 [ "$ROOT" = true ] || note "not running as root: the pids and fds of other users' sockets are missing"
 [ "$HAVE_TIMEOUT" = 1 ] || note "no timeout command: commands are bounded by a background watchdog"
+
+# GNU tar and bsdtar store numeric owners and skip the owner-name lookups
+# (NSS: LDAP, sssd) with --numeric-owner; busybox, Solaris and AIX tar lack
+# it and look up the names of the collector's own uid and gid.
+case $(tar --version 2>/dev/null | head -n 1) in
+*"GNU tar"* | *bsdtar*) NUMERIC_OWNER=--numeric-owner ;;
+*)
+	NUMERIC_OWNER=""
+	note "tar without --numeric-owner: tar looked up the user and group names of the collector's own uid and gid"
+	;;
+esac
 
 # --- Linux --------------------------------------------------------------
 
@@ -292,14 +352,15 @@ linux_host() {
 }
 
 # linux_processes: processes.json from the /proc/*/fd links (read with
-# ls -l, never opened), keeping sockets listed in /proc/net/tcp{,6}.
+# ls -ln, never opened), keeping sockets listed in /proc/net/tcp{,6}.
 linux_processes() {
 	t0=$(now_s)
 	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		awk 'NR > 0 && $1 != "sl" && $10 != "" && $10 != 0 {print $10}' >"$WORK/inodes"
-	# ls -l reads the links without following them.
+	# ls -ln reads the links without following them, and prints owners as
+	# numbers: no user or group name lookups.
 	# shellcheck disable=SC2012
-	ls -l /proc/[0-9]*/fd/ 2>/dev/null |
+	ls -ln /proc/[0-9]*/fd/ 2>/dev/null |
 		awk -v inofile="$WORK/inodes" '
 		BEGIN { while ((getline l < inofile) > 0) tcp[l] = 1 }
 		/^\/proc\/[0-9]+\/fd\/?:$/ { flush(); split($0, a, "/"); pid = a[3]; fds = 0; socks = ""; next }
@@ -412,7 +473,10 @@ fi
 i=0
 while [ "$i" -lt "$SAMPLES" ]; do
 	if [ "$i" -gt 0 ]; then
-		sleep "$INTERVAL"
+		sleep "$INTERVAL" &
+		KIDS=$!
+		wait "$KIDS"
+		KIDS=""
 	fi
 	ST=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	if [ -n "$UP0" ]; then
@@ -448,9 +512,25 @@ END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	printf '\n  ]\n}\n'
 } >"$D/manifest.json"
 
-(cd "$WORK" && tar cf - "$BASE") | gzip -c >"$OUT" || {
-	rm -f "$OUT"
-	echo "tcpsnap-collect: writing $OUT failed" >&2
+# A tar failure is recorded in a file: the pipeline's status is gzip's.
+# shellcheck disable=SC2086 # NUMERIC_OWNER is empty or one option
+if ! { (cd "$WORK" && tar $NUMERIC_OWNER -cf - "$BASE") || : >"$WORK/tar-failed"; } |
+	gzip -c >"$TMPOUT" || [ -e "$WORK/tar-failed" ]; then
+	echo "tcpsnap-collect: writing $TMPOUT failed: no bundle written" >&2
 	exit 2
-}
+fi
+# The bundle is whole: from here the script finishes. ln moves it into place
+# without replacing a file that appeared at OUT meanwhile; where the file
+# system has no hard links, mv after checking again.
+trap '' INT TERM HUP
+if ln "$TMPOUT" "$OUT" 2>/dev/null; then
+	rm -f "$TMPOUT"
+elif [ -e "$OUT" ]; then
+	echo "tcpsnap-collect: $OUT exists: no bundle written" >&2
+	exit 2
+elif ! mv "$TMPOUT" "$OUT"; then
+	echo "tcpsnap-collect: moving $TMPOUT to $OUT failed: no bundle written" >&2
+	exit 2
+fi
+TMPOUT=""
 echo "$OUT"

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tcpsnap/tcpsnap/collect"
@@ -23,6 +24,10 @@ type collectCmd struct {
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// stopSignals interrupt a collection: it stops, removes what it wrote and
+// fails. A second one kills tcpsnap outright.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 func (c *collectCmd) Run(e *env) error {
 	if c.Samples < 1 {
@@ -44,12 +49,12 @@ func (c *collectCmd) Run(e *env) error {
 	if out == "" {
 		out = base + ".tar.gz"
 	}
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return &exitCodeError{exitError, err}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restore the default action: a second signal kills
+	}()
 	interval := c.Interval
 	if interval == 0 {
 		interval = -1 // no pause
@@ -58,17 +63,13 @@ func (c *collectCmd) Run(e *env) error {
 	if maxFile > collect.DefaultMaxFileBytes {
 		maxFile = collect.DefaultMaxFileBytes
 	}
-	m, err := collect.Collect(ctx, collect.Options{
-		Output: f, Samples: c.Samples, Interval: interval, Redact: c.Redact,
+	m, err := collect.CollectFile(ctx, out, collect.Options{
+		Samples: c.Samples, Interval: interval, Redact: c.Redact,
 		CommandTimeout: c.Timeout, MaxBytes: c.MaxBytes, MaxFileBytes: maxFile,
 		Version: version, Prefix: base,
 	})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(out)
-		return &exitCodeError{exitError, err}
+		return &exitCodeError{exitError, fmt.Errorf("%w; no bundle written", err)}
 	}
 	fmt.Fprintln(e.stdout, out)
 	summary := "no socket listing"
