@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,14 +99,16 @@ type loader struct {
 	onList      func(model.Source, *model.Listing) error
 	collector   string          // a foreign bundle's layout: "sosreport", "supportconfig", ...
 	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
+	head        []byte          // the start of the listing being parsed (coverage hints)
 }
 
 type sampleBuild struct {
-	listings    []*sourceListing
-	counters    map[string]int64
-	time        time.Time // from a collector's time-series separator
-	stateCounts map[string]int
-	ownerCounts map[string]map[string]int
+	listenersShown bool
+	listings       []*sourceListing
+	counters       map[string]int64
+	time           time.Time // from a collector's time-series separator
+	stateCounts    map[string]int
+	ownerCounts    map[string]map[string]int
 }
 
 type sourceListing struct {
@@ -254,23 +257,35 @@ func (ld *loader) readListing(f input.File) error {
 		if fmtv = formats.FormatByPath(rel); fmtv == nil {
 			hl := parse.HeadLines(head)
 			best, all := formats.Detect(hl)
+			var text []byte // the whole text, when it may be a ticket
 			if ticket.NeedsExtraction(hl, best) {
 				// A pasted ticket or a multi-command file: split it
-				// (extract.go). Large texts keep the single-format path.
+				// (ticket.ExtractSegments). Large texts keep the
+				// single-format path.
 				data, err := io.ReadAll(io.LimitReader(r, ticket.MaxExtractBytes+1))
 				if err != nil {
 					return fmt.Errorf("%s: %w", f.Display, err)
 				}
 				if len(data) <= ticket.MaxExtractBytes {
-					if segs := ticket.ExtractSegments(data); useSegments(segs, data) {
+					segs := ticket.ExtractSegments(data)
+					if useSegments(segs, data) {
+						if f.Rel == "" { // a pasted ticket, not a bundle's file
+							ld.addEvidence(f.Display, data, segs)
+						}
 						return ld.readSegments(f, segs)
 					}
-					r = parse.NewMemText(data)
+					r, text = parse.NewMemText(data), data
 				} else {
 					r = io.MultiReader(bytes.NewReader(data), r)
 				}
 			}
 			if best == nil || best.Score < 30 {
+				if f.Rel == "" && text != nil && (ld.addEvidence(f.Display, text, nil) > 0 || ticket.AboutTCP(text)) {
+					// No listing, but the text states counts, messages or
+					// numbers: a ticket in words.
+					ld.addSource(model.Source{Path: f.Display, Format: "ticket-text", Sample: -1})
+					return nil
+				}
 				if f.Rel == "" { // a file named on the command line, or stdin
 					return fmt.Errorf("%s: not a listing tcpsnap recognizes; %s", f.Display, describeScores(all, hl))
 				}
@@ -280,7 +295,23 @@ func (ld *loader) readListing(f input.File) error {
 			fmtv, conf = best.Format, best.Score
 		}
 	}
+	ld.head = head
 	return ld.parseListing(r, fmtv, model.Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sampleOf(f.Rel)}, f.Display, 0, "", time.Time{})
+}
+
+// addEvidence reads a ticket for counts, messages, settings and stated
+// numbers outside the listings segs cover, and returns how many it found.
+func (ld *loader) addEvidence(display string, text []byte, segs []ticket.Segment) int {
+	ev := ticket.FindEvidence(display, text, func(line int) bool {
+		for i := range segs {
+			if line >= segs[i].First && line <= segs[i].Last {
+				return true
+			}
+		}
+		return false
+	})
+	ld.snap.Evidence = append(ld.snap.Evidence, ev...)
+	return len(ev)
 }
 
 // useSegments reports whether extraction found more than the whole text
@@ -328,6 +359,7 @@ func (ld *loader) readSegments(f input.File, segs []ticket.Segment) error {
 		}
 		src := model.Source{Path: fmt.Sprintf("%s#segment-%d", f.Display, i+1), Format: sg.Format.Name, Confidence: sg.Score,
 			Sample: sample, Lines: fmt.Sprintf("%d-%d", sg.First, sg.Last), Command: sg.Command}
+		ld.head = sg.Text()
 		if err := ld.parseListing(parse.NewMemText(sg.Text()), sg.Format, src, f.Display, sg.First-1, sg.Command, sg.Time); err != nil {
 			return err
 		}
@@ -382,6 +414,10 @@ func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source
 		ld.problem(problemPath, line, p.Message)
 	}
 	sb := ld.sample(sample)
+	if len(l.Sockets) > 0 && showsListeners(fmtv.Name, command, ld.head, &l) {
+		sb.listenersShown = true
+	}
+	ld.head = nil
 	if !when.IsZero() && sb.time.IsZero() {
 		sb.time = when
 	}
@@ -585,7 +621,7 @@ func (ld *loader) finish() error {
 	sort.Ints(idx)
 	for _, n := range idx {
 		sb := ld.samples[n]
-		smp := &model.Sample{Counters: sb.counters}
+		smp := &model.Sample{Counters: sb.counters, ListenersShown: sb.listenersShown}
 		ld.mergeSockets(smp, sb)
 		smp.Time = sb.time
 		if m := ld.manifest; m != nil {
@@ -618,6 +654,7 @@ func (ld *loader) finish() error {
 	for _, smp := range s.Samples {
 		group.InferOwners(smp.Sockets, s.Processes)
 	}
+	applyEvidenceFacts(s)
 	recognized := false
 	for _, src := range s.Sources {
 		if src.Format != "" {
@@ -760,4 +797,62 @@ func enrich(s, o *model.Socket) {
 	if s.State == model.Listen && !s.BacklogKnown && o.BacklogKnown {
 		s.SendQ, s.BacklogKnown = o.SendQ, true
 	}
+}
+
+// applyEvidenceFacts takes counter lines and settings a ticket states
+// (`netstat -s | grep -i listen`, `ulimit -n`, `cat /proc/sys/...`) into
+// the snapshot where no listing gave them.
+func applyEvidenceFacts(s *model.Snapshot) {
+	smp := s.Latest()
+	for _, e := range s.Evidence {
+		switch e.Kind {
+		case model.EvCounter:
+			if smp.Counters == nil {
+				smp.Counters = map[string]int64{}
+			}
+			if _, ok := smp.Counters[e.Name]; !ok {
+				smp.Counters[e.Name] = e.N
+			}
+		case model.EvSetting:
+			name := e.Name
+			if strings.HasPrefix(name, "ulimit") {
+				name = "tcpsnap.ulimit_nofile"
+			}
+			if _, ok := s.Sysctls[name]; !ok {
+				s.Sysctls[name] = e.Value
+			}
+		}
+	}
+}
+
+var (
+	listenersHeaderRE = regexp.MustCompile(`\((servers and established|only servers)\)`)
+	listenFlagRE      = regexp.MustCompile(`(?:^|\s)-[a-zA-Z]*[al][a-zA-Z]*\b|\s(?:state|-State)\s+(?:all|listen(?:ing)?)\b`)
+)
+
+// showsListeners reports whether a socket listing would show listening
+// sockets if there were any (see model.Sample.ListenersShown).
+func showsListeners(format, command string, head []byte, l *model.Listing) bool {
+	switch format {
+	case "proc-net-tcp":
+		return true
+	}
+	for i := range l.Sockets {
+		switch st := l.Sockets[i].State; {
+		case st == model.Listen:
+			return true
+		case format == "ss" && (st == model.TimeWait || st == model.SynRecv):
+			return true // ss hides these without -a
+		}
+	}
+	if listenersHeaderRE.Match(head) {
+		return true
+	}
+	if command != "" {
+		base, _, _ := strings.Cut(command, "|")
+		if f := strings.Fields(base); len(f) > 0 && (strings.HasSuffix(f[0], "ss") || strings.HasSuffix(f[0], "netstat") || strings.HasSuffix(f[0], "netstat.exe")) {
+			return listenFlagRE.MatchString(base) && !strings.Contains(base, "ESTAB")
+		}
+	}
+	return false
 }

@@ -55,6 +55,19 @@ type Spec struct {
 	Remedy      Expr   // template
 	WrongAdvice []Expr // templates
 	Limit       int    // most findings one snapshot may get from this rule (default 10)
+	// Reported lets the rule diagnose from a ticket's words: when a
+	// message of this kind is reported about the group (an error or
+	// kernel message in the text) and no severity level holds, the rule
+	// fires with this severity, title and, if set, explanation.
+	Reported *Reported
+}
+
+// Reported is a rule's diagnosis from a reported message alone.
+type Reported struct {
+	Message     string // a message kind: EMFILE, EADDRNOTAVAIL, SYN_FLOOD, ... (docs/rules.md)
+	Severity    string
+	Title       Expr
+	Explanation Expr // optional: the rule's explanation when empty
 }
 
 // An Expr is one expression or template with its position in the file.
@@ -193,8 +206,36 @@ func Parse(name string, data []byte) (*Spec, error) {
 			for _, item := range v.Content {
 				s.WrongAdvice = append(s.WrongAdvice, Expr{Src: strings.TrimSpace(scalar(item, "wrong_advice")), Line: item.Line})
 			}
+		case "reported":
+			if v.Kind != yaml.MappingNode {
+				bad(v, "reported: want a mapping of message, severity, title and explanation")
+				continue
+			}
+			rp := &Reported{}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				rk, rv := v.Content[j], v.Content[j+1]
+				switch rk.Value {
+				case "message":
+					rp.Message = scalar(rv, "reported.message")
+				case "severity":
+					rp.Severity = scalar(rv, "reported.severity")
+					if !contains(Severities, rp.Severity) {
+						bad(rv, "reported.severity %q: want one of %s", rp.Severity, strings.Join(Severities, ", "))
+					}
+				case "title":
+					rp.Title = Expr{Src: strings.TrimSpace(scalar(rv, "reported.title")), Line: rv.Line}
+				case "explanation":
+					rp.Explanation = Expr{Src: strings.TrimSpace(scalar(rv, "reported.explanation")), Line: rv.Line}
+				default:
+					bad(rk, "reported: unknown key %q (want message, severity, title, explanation)", rk.Value)
+				}
+			}
+			if rp.Message == "" || rp.Severity == "" || rp.Title.Src == "" {
+				bad(v, "reported: message, severity and title are required")
+			}
+			s.Reported = rp
 		default:
-			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit)", k.Value)
+			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit, reported)", k.Value)
 		}
 	}
 	want := strings.TrimSuffix(path.Base(name), ".yaml")

@@ -33,6 +33,9 @@ type Rule struct {
 	explanation *template
 	remedy      *template
 	wrong       []*template
+	// reported: the title and explanation of a diagnosis from a message
+	// alone (Spec.Reported); nil when the rule has none.
+	repTitle, repExplanation *template
 }
 
 // A template is text with {expression} holes.
@@ -74,6 +77,16 @@ func Compile(specs []*rules.Spec) ([]*Rule, error) {
 		}
 		if r.remedy, err = compileTemplate(s.Remedy.Src); err != nil {
 			fail(s.Remedy, "remedy", err)
+		}
+		if rp := s.Reported; rp != nil {
+			if r.repTitle, err = compileTemplate(rp.Title.Src); err != nil {
+				fail(rp.Title, "reported.title", err)
+			}
+			if rp.Explanation.Src != "" {
+				if r.repExplanation, err = compileTemplate(rp.Explanation.Src); err != nil {
+					fail(rp.Explanation, "reported.explanation", err)
+				}
+			}
 		}
 		for _, w := range s.WrongAdvice {
 			t, err := compileTemplate(w.Src)

@@ -34,10 +34,13 @@ type Facts struct {
 	HasOwners bool // some socket names its process (ss -p, netstat -p, lsof, ...)
 	// CountsOnly is true when the latest sample has no socket table, only
 	// uniq -c counts of states or owners: no ports, queues, peers, timers.
-	CountsOnly   bool
-	HasTimers    bool // some socket carries a timer (ss -o, netstat -o, /proc)
-	HasTCPInfo   bool // ss -i fields present
-	HasListeners bool // the listing includes listening sockets
+	CountsOnly bool
+	HasTimers  bool // some socket carries a timer (ss -o, netstat -o, /proc)
+	HasTCPInfo bool // ss -i fields present
+	// HasListeners is true when the listing shows listening sockets, or
+	// would if there were any (model.Sample.ListenersShown): a rule must
+	// not conclude that nothing listens when it is false.
+	HasListeners bool
 	HasCounters  bool // kernel counters (snmp/netstat/nstat) present
 
 	// Ephemeral (dynamic) port range for outgoing connections, and its
@@ -248,7 +251,7 @@ func NewFacts(s *model.Snapshot) *Facts {
 		}
 		f.HasOwners = len(smp.OwnerCounts) > 0
 	}
-	f.HasListeners = f.States[model.Listen.String()] > 0
+	f.HasListeners = f.States[model.Listen.String()] > 0 || smp.ListenersShown
 	f.FirstStates = f.States
 	if first := s.First(); first != smp {
 		f.FirstStates = group.Summarize(first.Sockets).StateMap()

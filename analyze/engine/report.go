@@ -43,6 +43,16 @@ type Report struct {
 	Findings []Finding       `json:"findings"`
 	Problems []model.Problem `json:"problems"`
 	Notes    []string        `json:"notes"`
+	// CouldNotCheck says what the input cannot show that a diagnosis
+	// would need, and the command that would show it.
+	CouldNotCheck []Gap `json:"could_not_check,omitempty"`
+}
+
+// A Gap is something the input cannot show.
+type Gap struct {
+	What    string `json:"what"`
+	Why     string `json:"why"`
+	Command string `json:"command"`
 }
 
 // SnapshotInfo says what was analyzed.
@@ -62,6 +72,10 @@ type Summary struct {
 	Critical int `json:"critical"`
 	Warning  int `json:"warning"`
 	Info     int `json:"info"`
+	// Insufficient is true when nothing in the input could be judged (no
+	// socket listing, counters, settings or reported messages) and no rule
+	// fired: the report says what to collect, and analyze exits with 3.
+	Insufficient bool `json:"insufficient,omitempty"`
 }
 
 // A Finding is one rule firing for one subject.
@@ -76,9 +90,12 @@ type Finding struct {
 	WrongAdvice []string `json:"wrong_advice,omitempty"`
 	// CountsOnly is true when the finding rests on uniq -c counts alone,
 	// not on a socket listing.
-	CountsOnly bool   `json:"counts_only,omitempty"`
-	key        string // group key, for ordering
-	order      int    // rule order, for ordering
+	CountsOnly bool `json:"counts_only,omitempty"`
+	// Basis says where numbers other than a listing's rows came from:
+	// count lines, the reporter's words, messages, each with its line.
+	Basis []string `json:"basis,omitempty"`
+	key   string   // group key, for ordering
+	order int      // rule order, for ordering
 }
 
 // Subject names what a finding is about, as far as known.
@@ -134,6 +151,7 @@ const memoryBudget = 100_000
 func Run(s *model.Snapshot, rs []*Rule) *Report {
 	facts := NewFacts(s)
 	gs := GroupsOf(s, facts)
+	group.ApplyEvidence(gs, s.Latest(), s.Evidence)
 	rep := &Report{
 		Schema: Schema,
 		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
@@ -184,6 +202,11 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		}
 		return a.order < b.order
 	})
+	rep.CouldNotCheck = gaps(s, facts)
+	if len(rep.Findings) == 0 && facts.TotalSockets == 0 && !facts.HasCounters && len(s.Sysctls) == 0 {
+		rep.Summary.Insufficient = true
+		rep.Notes = append(rep.Notes, "The input holds no socket listing, counter, setting or message tcpsnap can judge: the data is insufficient for a diagnosis (see Could not check for what to collect).")
+	}
 	for _, f := range rep.Findings {
 		switch f.Severity {
 		case Critical:
@@ -219,6 +242,19 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 			break
 		}
 	}
+	title, explanation := r.title, r.explanation
+	fromWords := false
+	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && SeverityRank(rp.Severity) > SeverityRank(sev) {
+		// A message in the ticket says the failure happened.
+		if sev == "" {
+			fromWords = true
+			title = r.repTitle
+			if r.repExplanation != nil {
+				explanation = r.repExplanation
+			}
+		}
+		sev = rp.Severity
+	}
 	if sev == "" {
 		return nil, nil
 	}
@@ -227,10 +263,10 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 		Subject: Subject{Kind: g.Kind, Process: g.Process, PID: g.PID, OwnerInferred: g.OwnerInferred,
 			LocalAddress: g.LocalAddr, LocalPort: g.LocalPort, Remote: g.Remote}}
 	var err error
-	if f.Title, err = r.title.render(m, env); err != nil {
+	if f.Title, err = title.render(m, env); err != nil {
 		return nil, fmt.Errorf("title: %w", err)
 	}
-	if f.Explanation, err = r.explanation.render(m, env); err != nil {
+	if f.Explanation, err = explanation.render(m, env); err != nil {
 		return nil, fmt.Errorf("explanation: %w", err)
 	}
 	if f.Remedy, err = r.remedy.render(m, env); err != nil {
@@ -245,6 +281,7 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 			f.WrongAdvice = append(f.WrongAdvice, text)
 		}
 	}
+	f.Basis = append([]string(nil), g.Basis...)
 	if g.CountsOnly {
 		f.CountsOnly = true
 		f.Explanation += " (This comes from counts alone, no listing: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
@@ -255,7 +292,69 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 		if err != nil {
 			return nil, fmt.Errorf("evidence.%s: %w", r.Spec.Evidence[i].Name, err)
 		}
+		if fromWords && g.FromEvidence && isZero(v) {
+			continue // a group made from words alone: its zeros are not counts
+		}
 		f.Evidence = append(f.Evidence, EvidenceItem{Name: r.Spec.Evidence[i].Name, Value: v})
 	}
 	return f, nil
+}
+
+// gaps lists what the input cannot show, with the command that would,
+// for inputs that are not tcpsnap bundles (a bundle's manifest notes say
+// what its collector missed).
+func gaps(s *model.Snapshot, f *Facts) []Gap {
+	if s.Host.Collector != "" {
+		return nil
+	}
+	win := f.OS == "windows"
+	bsd := f.OS == "darwin" || f.OS == "freebsd"
+	pick := func(linux, windows, other string) string {
+		switch {
+		case win:
+			return windows
+		case bsd:
+			return other
+		}
+		return linux
+	}
+	var out []Gap
+	switch {
+	case f.TotalSockets == 0:
+		out = append(out, Gap{What: "the sockets themselves", Why: "the input holds no socket listing",
+			Command: pick("ss -tanpo (as root)", "netstat -ano", "netstat -an -p tcp; lsof -nP -iTCP")})
+	case f.CountsOnly:
+		out = append(out, Gap{What: "ports, queues, peers and timers", Why: "the input holds counts, not a listing",
+			Command: pick("ss -tanpo (as root)", "netstat -ano", "netstat -an -p tcp; lsof -nP -iTCP")})
+	default:
+		if !f.HasListeners {
+			out = append(out, Gap{What: "listening sockets and their accept queues", Why: "the listing shows no LISTEN socket: it was taken without -a or -l, so nothing can be said about what listens",
+				Command: pick("ss -tlnp", "netstat -ano", "netstat -Lan; netstat -an -p tcp")})
+		}
+		if !f.HasOwners {
+			out = append(out, Gap{What: "which process holds each socket", Why: "the listing names no process",
+				Command: pick("ss -tanp (as root)", "netstat -ano", "lsof -nP -iTCP")})
+		}
+	}
+	if !f.HasCounters {
+		out = append(out, Gap{What: "kernel counters (listen overflows, retransmissions, resets)", Why: "no counters in the input",
+			Command: pick("nstat -az", "netstat -s -p tcp", "netstat -s -p tcp")})
+	}
+	if len(s.Sysctls) == 0 {
+		out = append(out, Gap{What: "settings (port range, backlog limits, TIME_WAIT and keepalive timers)", Why: "no settings in the input",
+			Command: pick("sysctl -a", "netsh int ipv4 show dynamicport tcp", "sysctl net.inet.tcp kern.ipc")})
+	}
+	return out
+}
+
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case int:
+		return x == 0
+	case int64:
+		return x == 0
+	case float64:
+		return x == 0
+	}
+	return false
 }

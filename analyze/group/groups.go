@@ -136,6 +136,16 @@ type Group struct {
 	// are set, ports, queues, peers and timers are not.
 	CountsOnly bool
 
+	// FromEvidence is true for a group made from a ticket's words alone
+	// (a message or a count no row shows); Claimed when a count or a
+	// stated number raised the group's counts above its rows; Messages
+	// are the kinds of messages the ticket reports about it (see
+	// Reported); Basis says where the numbers came from.
+	FromEvidence bool
+	Claimed      bool
+	Messages     []string
+	Basis        []string
+
 	ports   [model.NumStates]model.IntTable[int] // state -> local port -> count
 	remotes [model.NumStates]*remoteCounts       // state -> remote -> count
 	owners  ownerTally                           // owner -> sockets

@@ -23,6 +23,10 @@ type Snapshot struct {
 	// bundle manifest, first), and what the loader saw but did not analyze
 	// (other network namespaces of a sosreport, ...); the report lists them.
 	Notes []string
+	// Evidence is what a ticket states besides its listings: counts of
+	// pipelines, messages, counter lines, settings and the reporter's
+	// numbers, in the order of the text.
+	Evidence []Evidence
 }
 
 // Host describes where the snapshot was taken, as far as the inputs say.
@@ -53,6 +57,14 @@ type Sample struct {
 	// of the same instant says more) and never become sockets.
 	StateCounts map[string]int
 	OwnerCounts map[string]map[string]int
+	// ListenersShown is true when a listing of the sample would show
+	// listening sockets if there were any: it has LISTEN rows, its command
+	// asked for them (-a, -l), its header says so ("servers and
+	// established"), or its format always lists every state
+	// (/proc/net/tcp, ss rows in TIME-WAIT or SYN-RECV, which ss prints
+	// only with -a). netstat -tn, ss -tn and lsof -sTCP:ESTABLISHED show
+	// none: nothing can be concluded from their absence.
+	ListenersShown bool
 }
 
 // Info returns the tcp_info (ss -i) of one of the sample's sockets, nil

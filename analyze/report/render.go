@@ -91,7 +91,11 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		}
 	}
 	if len(r.Findings) == 0 {
-		tw.line("Findings: none. Nothing in this snapshot matches a known TCP pathology.")
+		if r.Summary.Insufficient {
+			tw.line("Findings: none, because the input holds too little to judge (see Could not check).")
+		} else {
+			tw.line("Findings: none. Nothing in this snapshot matches a known TCP pathology.")
+		}
 	} else {
 		tw.line("Findings (" + strings.Join(counts, ", ") + ")")
 	}
@@ -102,12 +106,20 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		if f.CountsOnly {
 			tw.wrap("  ", "    ", "basis: state counts only (uniq -c), no socket listing; run ss -tanp for ports, queues and peers")
 		}
+		for _, b := range f.Basis {
+			tw.wrap("  ", "    ", "basis: "+clean(b))
+		}
 		if len(f.Evidence) > 0 {
 			var ev []string
 			for _, e := range f.Evidence {
+				if unknown(e.Value) {
+					continue // -1 means unknown: not a number to show
+				}
 				ev = append(ev, e.Name+"="+clean(engine.FormatValue(e.Value)))
 			}
-			tw.wrap("  evidence: ", "    ", strings.Join(ev, ", "))
+			if len(ev) > 0 {
+				tw.wrap("  evidence: ", "    ", strings.Join(ev, ", "))
+			}
 		}
 		if f.Explanation != "" {
 			tw.wrap("  why: ", "    ", clean(f.Explanation))
@@ -117,6 +129,13 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		}
 		for _, wa := range f.WrongAdvice {
 			tw.wrap("  ignore: ", "    ", clean(wa))
+		}
+	}
+	if len(r.CouldNotCheck) > 0 {
+		tw.blank()
+		tw.line("Could not check")
+		for _, g := range r.CouldNotCheck {
+			tw.wrap("  ", "    ", clean(g.What)+": "+clean(g.Why)+"; run: "+clean(g.Command))
 		}
 	}
 	if len(r.Notes) > 0 {
@@ -221,4 +240,17 @@ func commonDir(srcs []model.Source) string {
 		return p[:i+1]
 	}
 	return ""
+}
+
+// unknown reports whether an evidence value is the rules' "unknown" (-1).
+func unknown(v any) bool {
+	switch x := v.(type) {
+	case int:
+		return x == -1
+	case int64:
+		return x == -1
+	case float64:
+		return x == -1
+	}
+	return false
 }

@@ -122,6 +122,9 @@ func (c *analyzeCmd) Run(e *env) error {
 			}
 		}
 	}
+	if rep.Summary.Insufficient {
+		return &exitCodeError{code: exitNoData}
+	}
 	return nil
 }
 

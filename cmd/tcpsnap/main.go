@@ -32,6 +32,7 @@ const (
 	exitOK       = 0
 	exitFindings = 1
 	exitError    = 2
+	exitNoData   = 3 // the input holds too little to judge: see the report's "Could not check"
 	exitUsage    = 80
 )
 

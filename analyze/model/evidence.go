@@ -1,0 +1,75 @@
+package model
+
+// Evidence is one fact a ticket states outside a socket table: a count a
+// shell pipeline printed, a number in the reporter's words, an error or
+// kernel message, a counter line or a setting. It keeps its line so that
+// a finding can say where its numbers came from, and it weighs less than
+// rows of a listing: a rule never takes it for a whole table.
+type Evidence struct {
+	Kind EvidenceKind `json:"kind"`
+	Path string       `json:"path"`
+	Line int          `json:"line"`
+	Text string       `json:"text"` // the line, clipped
+	// Command is the shell pipeline whose output this is (counts).
+	Command string `json:"command,omitempty"`
+
+	// What a count or stated number is about. Port and PID come from the
+	// pipeline's filters ("grep :6000", "grep 7311"); Number is a bare
+	// number filter that may be either (grep 25782 after netstat -p).
+	State   string `json:"state,omitempty"` // canonical state name
+	Port    int    `json:"port,omitempty"`
+	PID     int    `json:"pid,omitempty"`
+	Number  int    `json:"number,omitempty"`
+	Process string `json:"process,omitempty"`
+	// Remote is a remote address:port the message names ("dial tcp
+	// 203.0.113.5:443: connect: cannot assign requested address").
+	Remote string `json:"remote,omitempty"`
+
+	N       int64 `json:"n,omitempty"`        // the count, stated number or counter value
+	AtLeast bool  `json:"at_least,omitempty"` // a lower bound: "| head", "thousands of", "more than"
+
+	// Message is the kind of an error or kernel message: one of the
+	// Msg* constants.
+	Message string `json:"message,omitempty"`
+	// Name and Value are a setting's or counter's name and value.
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
+}
+
+// EvidenceKind says what kind of line a piece of evidence is.
+type EvidenceKind string
+
+// The kinds of evidence, strongest first.
+const (
+	EvCount   EvidenceKind = "count"   // a number a command printed: `... | wc -l` then `31877`
+	EvCounter EvidenceKind = "counter" // a counter line: `5120 times the listen queue of a socket overflowed`
+	EvSetting EvidenceKind = "setting" // `ulimit -n` then `1024`; `cat /proc/sys/...` then a value
+	EvMessage EvidenceKind = "message" // an error or kernel message
+	EvStated  EvidenceKind = "stated"  // the reporter's words: "about 400 connections in CLOSE_WAIT"
+)
+
+// The messages evidence recognizes.
+const (
+	MsgEMFILE         = "EMFILE"           // Too many open files (per process)
+	MsgENFILE         = "ENFILE"           // Too many open files in system; file-max
+	MsgEADDRNOTAVAIL  = "EADDRNOTAVAIL"    // Cannot assign requested address (no free local port)
+	MsgEADDRINUSE     = "EADDRINUSE"       // Address already in use (bind)
+	MsgWSAEADDRINUSE  = "WSAEADDRINUSE"    // Windows 10048 on connect: no free dynamic port
+	MsgSYNFlood       = "SYN_FLOOD"        // possible SYN flooding on port N
+	MsgTWBucket       = "TW_BUCKET"        // TCP: time wait bucket table overflow
+	MsgConntrack      = "CONNTRACK"        // nf_conntrack: table full, dropping packet
+	MsgListenQueue    = "LISTEN_QUEUE"     // sonewconn ... Listen queue overflow (BSD kernel)
+	MsgOrphans        = "ORPHANS"          // too many orphaned sockets
+	MsgTCPMemory      = "TCP_MEMORY"       // TCP: out of memory -- consider tuning tcp_mem
+	MsgCloseWaitGrows = "CLOSE_WAIT_GROWS" // the reporter: CLOSE_WAIT accumulates, never goes away, until a restart
+	MsgTimeout        = "ETIMEDOUT"        // connect timed out
+	MsgReset          = "ECONNRESET"       // connection reset by peer
+)
+
+// Where says where a piece of evidence is: "ticket.txt:12".
+func (e *Evidence) Where() string {
+	if e.Path == "" {
+		return "line " + Itoa(e.Line)
+	}
+	return e.Path + ":" + Itoa(e.Line)
+}

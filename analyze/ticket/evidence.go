@@ -1,0 +1,359 @@
+package ticket
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// FindEvidence reads a ticket for what it states outside its socket
+// tables: the counts shell pipelines printed, error and kernel messages,
+// counter lines, settings and the reporter's own numbers. skip marks the
+// lines (1-based) that belong to listings already parsed; no evidence is
+// taken from them. Nothing is guessed: a number is taken only where the
+// text gives it.
+func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Evidence {
+	lines := splitLines(text)
+	var out []model.Evidence
+	add := func(e model.Evidence, i int) {
+		e.Path, e.Line, e.Text = path, i+1, model.Clip(strings.TrimSpace(lines[i]))
+		out = append(out, e)
+	}
+	for i := 0; i < len(lines); i++ {
+		if skip != nil && skip(i+1) {
+			continue
+		}
+		raw := lines[i]
+		line := unquote(raw)
+		if line == "" {
+			continue
+		}
+		// Commands: a prompt line, a bare command line, or `inline code`.
+		for _, cmd := range commandsIn(line) {
+			p, ok := ParsePipeline(cmd)
+			if !ok {
+				if e, ok := settingOf(cmd, lines, i); ok {
+					add(e, i)
+				}
+				continue
+			}
+			if !p.Count {
+				continue
+			}
+			n, at, ok := countAfter(lines, i)
+			if !ok {
+				continue
+			}
+			e := model.Evidence{Kind: model.EvCount, Command: cmd, N: n, AtLeast: p.Head}
+			p.describe(&e)
+			// `ss ... state X | wc -l` and unfiltered listings count their
+			// header lines too.
+			if len(p.Filters) == 0 && !p.flag('H') {
+				switch p.Base {
+				case "ss":
+					e.N--
+				case "netstat":
+					e.N -= 2
+				case "lsof":
+					e.N--
+				}
+				if e.N < 0 {
+					e.N = 0
+				}
+			}
+			add(e, at)
+			out[len(out)-1].Text = model.Clip(strings.TrimSpace(cmd) + " → " + strings.TrimSpace(lines[at]))
+		}
+		if isRowLike(line) {
+			continue
+		}
+		hypothetical := strings.HasSuffix(strings.TrimSpace(line), "?")
+		for _, m := range messages {
+			if !m.re.MatchString(line) || hypothetical {
+				continue
+			}
+			e := model.Evidence{Kind: model.EvMessage, Message: m.kind}
+			if m.port != nil {
+				if pm := m.port.FindStringSubmatch(line); pm != nil {
+					e.Port, _ = strconv.Atoi(pm[1])
+				}
+			}
+			if rm := remoteRE.FindStringSubmatch(line); rm != nil && (m.kind == model.MsgEADDRNOTAVAIL || m.kind == model.MsgTimeout) {
+				e.Remote = rm[1]
+				if j := strings.LastIndexByte(rm[1], ':'); j >= 0 {
+					e.Port, _ = strconv.Atoi(rm[1][j+1:])
+				}
+			}
+			if pm := procMsgRE.FindStringSubmatch(line); pm != nil {
+				e.Process = pm[1]
+			}
+			add(e, i)
+			break
+		}
+		for _, c := range counterLines {
+			if m := c.re.FindStringSubmatch(line); m != nil {
+				n, _ := strconv.ParseInt(m[1], 10, 64)
+				add(model.Evidence{Kind: model.EvCounter, Name: c.name, N: n, Value: m[1]}, i)
+			}
+		}
+		if hypothetical {
+			continue
+		}
+		for _, e := range statedNumbers(line) {
+			add(e, i)
+		}
+	}
+	return out
+}
+
+func splitLines(text []byte) []string {
+	s := strings.ReplaceAll(string(text), "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Split(s, "\n")
+}
+
+// unquote strips mail and markdown quoting and list markers.
+func unquote(l string) string {
+	l = strings.TrimSpace(l)
+	for strings.HasPrefix(l, ">") && !strings.HasPrefix(l, ">=") {
+		l = strings.TrimSpace(l[1:])
+	}
+	return l
+}
+
+var (
+	inlineCodeRE = regexp.MustCompile("`([^`]+)`")
+	bareCmdRE    = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|lsof|sockstat|ulimit|cat|sysctl|Get-NetTCPConnection|\(Get-NetTCPConnection)\b.*$`)
+	numberLineRE = regexp.MustCompile(`^\s*(?:Count\s*:\s*)?(\d{1,9})\s*$`)
+)
+
+// commandsIn returns the command lines a line holds.
+func commandsIn(line string) []string {
+	if cmd, _, ok := PromptCommand(line); ok && cmd != "" {
+		return []string{cmd}
+	}
+	if bareCmdRE.MatchString(line) {
+		return []string{line}
+	}
+	var out []string
+	for _, m := range inlineCodeRE.FindAllStringSubmatch(line, -1) {
+		if bareCmdRE.MatchString(strings.TrimSpace(m[1])) {
+			out = append(out, strings.TrimSpace(m[1]))
+		}
+	}
+	return out
+}
+
+// countAfter finds the number a counting command printed: the next
+// non-blank line (fences skipped), if it is a number alone.
+func countAfter(lines []string, i int) (n int64, at int, ok bool) {
+	for j := i + 1; j < len(lines) && j <= i+3; j++ {
+		t := unquote(lines[j])
+		if t == "" || strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			continue
+		}
+		m := numberLineRE.FindStringSubmatch(t)
+		if m == nil {
+			return 0, 0, false
+		}
+		v, err := strconv.ParseInt(m[1], 10, 64)
+		return v, j, err == nil
+	}
+	return 0, 0, false
+}
+
+// describe fills in what the pipeline's filters select.
+func (p Pipeline) describe(e *model.Evidence) {
+	if st, ok := model.CanonicalState(stateArg(p.Args)); ok && p.Base == "ss" {
+		e.State = st.String()
+	}
+	for _, f := range p.Filters {
+		if f.Invert {
+			continue
+		}
+		if st, ok := filterState(f); ok {
+			if e.State == "" {
+				e.State = st.String()
+			}
+			continue
+		}
+		if n, port, ok := filterNumber(f); ok {
+			switch {
+			case port || f.Field > 0:
+				e.Port = n
+			case n > 65535:
+				e.PID = n
+			case p.owners():
+				e.Number = n // a port or a pid: the rows will tell
+			default:
+				e.Port = n
+			}
+			continue
+		}
+		if proc, ok := filterProcess(f, p); ok && e.Process == "" {
+			e.Process = proc
+		}
+	}
+}
+
+// stateArg returns the state of an ss state filter ("state close-wait").
+func stateArg(args []string) string {
+	for i, a := range args {
+		if a == "state" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// settingOf reads `ulimit -n` and `cat /proc/sys/...` with their output.
+func settingOf(cmd string, lines []string, i int) (model.Evidence, bool) {
+	w := shellWords(cmd)
+	for len(w) > 0 && w[0] == "sudo" {
+		w = w[1:]
+	}
+	var name string
+	switch {
+	case len(w) >= 2 && w[0] == "ulimit" && (w[1] == "-n" || w[1] == "-Sn" || w[1] == "-Hn"):
+		name = "ulimit -" + strings.TrimPrefix(w[1], "-")
+	case len(w) == 2 && w[0] == "cat" && strings.HasPrefix(w[1], "/proc/sys/"):
+		name = strings.ReplaceAll(strings.TrimPrefix(w[1], "/proc/sys/"), "/", ".")
+	default:
+		return model.Evidence{}, false
+	}
+	for j := i + 1; j < len(lines) && j <= i+2; j++ {
+		t := unquote(lines[j])
+		if t == "" || strings.HasPrefix(t, "```") {
+			continue
+		}
+		if len(t) > 64 || strings.ContainsAny(t, "$#:=") {
+			return model.Evidence{}, false
+		}
+		return model.Evidence{Kind: model.EvSetting, Name: name, Value: strings.Join(strings.Fields(t), " ")}, true
+	}
+	return model.Evidence{}, false
+}
+
+// isRowLike reports whether a line looks like a row of a listing: two
+// fields or more that are endpoints (address:port, name.port, *:*). Rows
+// carry no prose, and their numbers are not the reporter's.
+var endpointFieldRE = regexp.MustCompile(`^(?:\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?|\*|[\w.-]+)[:.](?:\d{1,5}|\*)$`)
+
+func isRowLike(l string) bool {
+	n := 0
+	for _, f := range strings.Fields(l) {
+		if endpointFieldRE.MatchString(f) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+type messageRule struct {
+	kind string
+	re   *regexp.Regexp
+	port *regexp.Regexp // the port the message names, if any
+}
+
+var (
+	remoteRE  = regexp.MustCompile(`(?:dial tcp|connect(?:\(\))?(?: to)?|to)\s+\[?((?:\d{1,3}\.){3}\d{1,3}:\d{1,5})`)
+	procMsgRE = regexp.MustCompile(`^(?:\S+\s+){0,4}?(nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn)(?:\[\d+\])?:`)
+	messages  = []messageRule{
+		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil},
+		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil},
+		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)cannot assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil},
+		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|\b10055\b|lacked sufficient buffer space|queue was full`), nil},
+		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`)},
+		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`)},
+		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil},
+		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:\s*table full`), nil},
+		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`)},
+		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil},
+		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil},
+		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?).{0,60}CLOSE[_ -]?WAIT`), nil},
+		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil},
+		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil},
+	}
+	counterLines = []struct {
+		name string
+		re   *regexp.Regexp
+	}{
+		{"TcpExt.ListenOverflows", regexp.MustCompile(`^\s*(\d+) times the listen queue of a socket overflowed`)},
+		{"TcpExt.ListenDrops", regexp.MustCompile(`^\s*(\d+) SYNs to LISTEN sockets (?:dropped|ignored)`)},
+		{"Tcp.ListenQueueOverflows", regexp.MustCompile(`^\s*(\d+) listen queue overflows?\b`)},
+		{"TcpExt.TCPTimeWaitOverflow", regexp.MustCompile(`^\s*TCPTimeWaitOverflow:?\s+(\d+)`)},
+	}
+)
+
+var (
+	stateAlt   = `(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT[_ -]?[12]|FIN[_ -]?WAIT|SYN[_ -]?SENT|SYN[_ -]?RECV|SYN[_ -]?RECEIVED|SYN[_ -]?RCVD|LAST[_ -]?ACK|ESTABLISHED|CloseWait|TimeWait)`
+	filler     = `(?:(?:tcp|open|sockets?|connections?|conns?|ports?|entries|in|of|are|were|is|stuck|hanging|the|state|status|with|on|at|still|left|remaining|[a-z]+ing)\s+){0,4}`
+	numStateRE = regexp.MustCompile(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|approx(?:imately)?\.?|some|~|>)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(k)?\s+` + filler + stateAlt + `\b`)
+	wordsRE    = regexp.MustCompile(`(?i)\b(tens of thousands|hundreds of thousands|thousands|hundreds)\s+of\s+` + filler + stateAlt + `\b`)
+)
+
+// statedNumbers finds numbers of sockets in a state in the reporter's
+// words. "thousands of TIME_WAIT" is a lower bound of 1,000, never more.
+func statedNumbers(line string) []model.Evidence {
+	var out []model.Evidence
+	for _, m := range numStateRE.FindAllStringSubmatch(line, -1) {
+		st, ok := stateOfWords(m[4])
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.ReplaceAll(m[2], ",", ""), 10, 64)
+		if err != nil || n == 0 {
+			continue
+		}
+		if m[3] != "" {
+			n *= 1000
+		}
+		lower := strings.ToLower(m[1])
+		out = append(out, model.Evidence{Kind: model.EvStated, State: st.String(), N: n, AtLeast: lower == "over" || lower == "more than" || lower == ">"})
+	}
+	for _, m := range wordsRE.FindAllStringSubmatch(line, -1) {
+		st, ok := stateOfWords(m[2])
+		if !ok {
+			continue
+		}
+		n := map[string]int64{"tens of thousands": 10000, "hundreds of thousands": 100000, "thousands": 1000, "hundreds": 100}[strings.ToLower(m[1])]
+		out = append(out, model.Evidence{Kind: model.EvStated, State: st.String(), N: n, AtLeast: true})
+	}
+	return out
+}
+
+// stateOfWords reads a state as people write it: CLOSE WAIT, TIMEWAIT,
+// TimeWait, TIMED_WAIT, FIN_WAIT.
+func stateOfWords(w string) (model.State, bool) {
+	u := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
+	switch u {
+	case "CLOSEWAIT":
+		return model.CloseWait, true
+	case "TIMEWAIT", "TIMEDWAIT":
+		return model.TimeWait, true
+	case "FINWAIT", "FINWAIT2":
+		return model.FinWait2, true
+	case "FINWAIT1":
+		return model.FinWait1, true
+	case "SYNSENT":
+		return model.SynSent, true
+	case "SYNRECV", "SYNRECEIVED", "SYNRCVD":
+		return model.SynRecv, true
+	case "LASTACK":
+		return model.LastAck, true
+	case "ESTABLISHED":
+		return model.Established, true
+	}
+	return 0, false
+}
+
+var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?)\b`)
+
+// AboutTCP reports whether a text that holds no listing is a ticket about
+// TCP sockets (and so deserves a report that says what it lacks, rather
+// than "not a listing").
+func AboutTCP(text []byte) bool {
+	return len(tcpWordsRE.FindAllIndex(text, 3)) >= 2
+}

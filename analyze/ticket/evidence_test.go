@@ -1,0 +1,120 @@
+package ticket
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+func TestParsePipeline(t *testing.T) {
+	tests := []struct {
+		cmd   string
+		base  string
+		count bool
+		head  bool
+		state string
+		port  int
+		pid   int
+		num   int
+		proc  string
+	}{
+		{cmd: "ss -np | grep :6000 | grep CLOSE-WAIT | wc -l", base: "ss", count: true, state: "CLOSE_WAIT", port: 6000},
+		{cmd: "netstat -apn | grep 7311 | grep CLOS | wc -l", base: "netstat", count: true, state: "CLOSE_WAIT", num: 7311},
+		{cmd: "netstat -an | grep -c TIME_WAIT", base: "netstat", count: true, state: "TIME_WAIT"},
+		{cmd: "lsof -p 4242 | grep CLOSE_WAIT | head", base: "lsof", head: true, state: "CLOSE_WAIT"},
+		{cmd: "netstat -tan | awk '$5 ~ /:9000/ {print $6}' | sort | uniq -c", base: "netstat", port: 9000},
+		{cmd: `netstat -ano | find "TIME_WAIT" /c`, base: "netstat", count: true, state: "TIME_WAIT"},
+		{cmd: "netstat -anp | grep java | grep -i close_wait | wc -l", base: "netstat", count: true, state: "CLOSE_WAIT", proc: "java"},
+		{cmd: "ss -ant state close-wait | wc -l", base: "ss", count: true, state: "CLOSE_WAIT"},
+		{cmd: "sudo netstat -tnp | grep -v LISTEN | grep ESTA | wc -l", base: "netstat", count: true, state: "ESTABLISHED"},
+		{cmd: "(Get-NetTCPConnection -State TimeWait).Count", base: "get-nettcpconnection", count: true},
+		{cmd: "netstat -na -f inet6|grep 8080|grep TIME |wc -l", base: "netstat", count: true, state: "TIME_WAIT", port: 8080},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			p, ok := ParsePipeline(tt.cmd)
+			if !ok || p.Base != tt.base || p.Count != tt.count || p.Head != tt.head {
+				t.Fatalf("ParsePipeline = %+v, %v", p, ok)
+			}
+			var e model.Evidence
+			p.describe(&e)
+			if e.State != tt.state || e.Port != tt.port || e.PID != tt.pid || e.Number != tt.num || e.Process != tt.proc {
+				t.Errorf("describe = state %q port %d pid %d number %d process %q", e.State, e.Port, e.PID, e.Number, e.Process)
+			}
+		})
+	}
+}
+
+func TestFindEvidence(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       []model.Evidence // Kind, State, N, Message, Port, Name compared
+	}{
+		{"count after prompt", "$ ss -np | grep :6000 | grep CLOSE-WAIT | wc -l\n31877\n",
+			[]model.Evidence{{Kind: model.EvCount, State: "CLOSE_WAIT", N: 31877, Port: 6000}}},
+		{"ss state count drops the header", "# ss -ant state close-wait | wc -l\n634\n",
+			[]model.Evidence{{Kind: model.EvCount, State: "CLOSE_WAIT", N: 633}}},
+		{"count in a fence", "```\n> netstat -an | grep TIME_WAIT | wc -l\n```\n```\n  12000\n```\n",
+			[]model.Evidence{{Kind: model.EvCount, State: "TIME_WAIT", N: 12000}}},
+		{"stated", "We see about 400 connections in CLOSE_WAIT on the app server.",
+			[]model.Evidence{{Kind: model.EvStated, State: "CLOSE_WAIT", N: 400}}},
+		{"stated words", "There are thousands of TIME_WAIT sockets.",
+			[]model.Evidence{{Kind: model.EvStated, State: "TIME_WAIT", N: 1000, AtLeast: true}}},
+		{"no number, no claim", "lots of CLOSE_WAIT here, is that bad?", nil},
+		{"emfile", "2024/01/02 nginx: [alert] accept4() failed (24: Too many open files)",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEMFILE}}},
+		{"eaddrnotavail with remote", `dial tcp 203.0.113.5:443: connect: cannot assign requested address`,
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRNOTAVAIL, Port: 443}}},
+		{"syn flood", "kernel: TCP: request_sock_TCP: Possible SYN flooding on port 8443. Sending cookies.",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgSYNFlood, Port: 8443}}},
+		{"bind", "bind(2) for 127.0.0.1:9090 failed: Address already in use",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSE, Port: 9090}}},
+		{"a question is no report", `Would that cause a "Too many open files" error?`, nil},
+		{"counter line", "$ netstat -s | grep -i listen\n    5120 times the listen queue of a socket overflowed\n",
+			[]model.Evidence{{Kind: model.EvCounter, Name: "TcpExt.ListenOverflows", N: 5120}}},
+		{"ulimit", "$ ulimit -n\n1024\n", []model.Evidence{{Kind: model.EvSetting, Name: "ulimit -n"}}},
+		{"rows are not stated numbers", "tcp 0 0 10.0.0.1:51584 10.0.0.2:80 CLOSE_WAIT\n", nil},
+		{"CR line ends", "$ netstat -an | grep -c CLOSE_WAIT\r200\r",
+			[]model.Evidence{{Kind: model.EvCount, State: "CLOSE_WAIT", N: 200}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FindEvidence("t.txt", []byte(tt.text), nil)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d pieces of evidence %+v, want %d", len(got), got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if g.Kind != w.Kind || g.State != w.State || g.N != w.N || g.Message != w.Message || g.Port != w.Port || g.Name != w.Name || g.AtLeast != w.AtLeast {
+					t.Errorf("evidence %d = %+v, want %+v", i, g, w)
+				}
+				if g.Line < 1 || g.Path != "t.txt" {
+					t.Errorf("evidence %d has no place: %+v", i, g)
+				}
+			}
+		})
+	}
+}
+
+// FuzzFindEvidence: any text, never a panic; every piece of evidence
+// names a line of the text.
+func FuzzFindEvidence(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "samples", "tickets", "*.txt"))
+	more, _ := filepath.Glob(filepath.Join("..", "testdata", "tickets", "*"))
+	for _, p := range append(seeds, more...) {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Count(data, []byte{'\n'}) + bytes.Count(data, []byte{'\r'}) + 1
+		for _, e := range FindEvidence("f", data, nil) {
+			if e.Line < 1 || e.Line > lines {
+				t.Fatalf("evidence at line %d of a %d-line text", e.Line, lines)
+			}
+		}
+	})
+}

@@ -1,0 +1,144 @@
+package samples_test
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tcpsnap/tcpsnap/analyze"
+)
+
+// A ticket is one entry of tickets/index.yaml: a real public thread, the
+// reporter's words byte for byte, and the diagnosis the thread reached.
+type ticket struct {
+	ID      string   `yaml:"id"`
+	Source  string   `yaml:"source"`
+	Site    string   `yaml:"site"`
+	Title   string   `yaml:"title"`
+	OS      string   `yaml:"os"`
+	Shapes  []string `yaml:"shapes"`
+	Cause   string   `yaml:"cause"`
+	Expect  string   `yaml:"expect"` // a rule id, or "normal"
+	Process string   `yaml:"process"`
+	Notes   string   `yaml:"notes"`
+}
+
+// knownMisses are the corpus tickets tcpsnap does not diagnose yet, with
+// what it lacks. The test fails when one of them starts to pass (take it
+// off the list) and when any other ticket stops passing.
+var knownMisses = map[string]string{
+	"sf-sunrpc-time-wait-localhost":             "names without -n (localhost:sunrpc) and a client-side TIME_WAIT excerpt toward the portmapper",
+	"gh-libtorrent-listen-backlog-50":           "a backlog of 50 stated in prose",
+	"ee-solaris-close-wait-ndd":                 "prose only: a question about ndd timers for CLOSE_WAIT",
+	"gh-node-fin-wait2-timer-off":               "a packet trace in prose, no counts",
+	"gh-node-established-forever-keepalive":     "ESTABLISHED forever in words",
+	"gh-grpc-windows-time-wait-loopback":        "a Windows TIME_WAIT excerpt with no count",
+	"gh-orbstack-macos-time-wait-tcp-now":       "macOS port exhaustion is judged as Linux ephemeral-port-exhaustion",
+	"gh-fortio-macos-time-wait-self-fetch":      "TIME_WAIT counts on a port that may be local or remote",
+	"gh-calendarserver-time-wait-pydirector":    "a TIME_WAIT count without the destination",
+	"gh-segfault-conntrack-masscan":             "conntrack settings without the message",
+	"gh-porter-conntrack-netstat-s":             "netstat -s text beyond the listen counters",
+	"gh-tdengine-established-pool":              "Chinese prose without a TCP word tcpsnap knows",
+	"gh-phpredis-time-wait-6379":                "a count whose output is a screenshot",
+	"gh-agentmail-node-backlog-511":             "a backlog stated in prose",
+	"gh-zowe-close-wait-pool":                   "\"close waits\" written as words",
+	"sf-possible-syn-flooding-port-80":          "syn-queue-overflow from the message alone",
+	"gh-npm-unknown-connections-443":            "prose without a TCP word tcpsnap knows",
+	"gh-oauth2-proxy-close-wait-lsof-p":         "the lsof paste is cut before its CLOSE_WAIT rows",
+	"gh-wsl-windows-ephemeral-exhaustion":       "Windows exhaustion stated in prose",
+	"gh-trojan-recvq-hang-sysctl":               "a full accept queue shown only as Recv-Q in prose",
+	"gh-ixwebsocket-too-many-open-files-ulimit": "the error message is in a code block tcpsnap reads as a listing",
+	"gh-collabora-close-wait-regression":        "CLOSE_WAIT growth in words the patterns miss",
+	"so-nginx-750-reqs-ephemeral-ports":         "port exhaustion stated as a question",
+}
+
+// TestTickets runs every real ticket of the corpus through analyze as a
+// user would paste it: the thread's diagnosis must be among the findings,
+// and a thread that ended "this is normal" must get no warning or
+// critical finding (an "insufficient data" report is quiet).
+func TestTickets(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("tickets", "index.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corpus []ticket
+	if err := yaml.Unmarshal(data, &corpus); err != nil {
+		t.Fatal(err)
+	}
+	if len(corpus) < 40 {
+		t.Fatalf("the corpus has %d tickets, want at least 40", len(corpus))
+	}
+	rs := compileRules(t)
+	seen := map[string]bool{}
+	passed := 0
+	for _, tk := range corpus {
+		seen[tk.ID] = true
+		if tk.Source == "" || tk.Cause == "" || tk.Expect == "" {
+			t.Errorf("%s: source, cause and expect are required", tk.ID)
+		}
+		got, ok := diagnose(t, rs, tk)
+		why, known := knownMisses[tk.ID]
+		switch {
+		case ok && known:
+			t.Errorf("%s is diagnosed now (%s): take it off knownMisses", tk.ID, got)
+		case ok:
+			passed++
+		case !known:
+			t.Errorf("%s: want %s, got %s", tk.ID, tk.Expect, got)
+		default:
+			t.Logf("%s: known miss (%s): got %s", tk.ID, why, got)
+		}
+	}
+	for id := range knownMisses {
+		if !seen[id] {
+			t.Errorf("knownMisses names %s, which is not in the corpus", id)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("tickets", "*.txt"))
+	for _, f := range files {
+		if id := strings.TrimSuffix(filepath.Base(f), ".txt"); !seen[id] {
+			t.Errorf("%s has no entry in tickets/index.yaml", f)
+		}
+	}
+	t.Logf("%d of %d tickets diagnosed as their threads concluded", passed, len(corpus))
+}
+
+// diagnose analyzes one ticket and reports whether the result matches
+// its thread, with a summary of the findings.
+func diagnose(t *testing.T, rs []*analyze.Rule, tk ticket) (string, bool) {
+	t.Helper()
+	snap, err := analyze.Load([]string{filepath.Join("tickets", tk.ID+".txt")}, analyze.Options{})
+	if err != nil {
+		return "error: " + err.Error(), false
+	}
+	rep := analyze.Run(snap, rs)
+	var got []string
+	loud, hit := false, false
+	for _, f := range rep.Findings {
+		got = append(got, f.Rule+"/"+f.Severity)
+		loud = loud || f.Severity == analyze.Warning || f.Severity == analyze.Critical
+		if f.Rule == tk.Expect && (tk.Process == "" || f.Subject.Process == "" || sameProgram(f.Subject.Process, tk.Process)) {
+			hit = true
+		}
+	}
+	sort.Strings(got)
+	desc := "[" + strings.Join(got, " ") + "]"
+	if rep.Summary.Insufficient {
+		desc += " (insufficient data)"
+	}
+	if tk.Expect == "normal" {
+		return desc, !loud
+	}
+	return desc, hit
+}
+
+// sameProgram compares program names as listings print them: lsof cuts
+// them to nine characters, ps and ss to fifteen.
+func sameProgram(listed, want string) bool {
+	l, w := strings.ToLower(listed), strings.ToLower(want)
+	return l == w || (len(l) >= 8 && strings.HasPrefix(w, l))
+}
