@@ -129,14 +129,40 @@ func Family(a netip.Addr) uint8 {
 	return 4
 }
 
-// ServicePort maps the service names net-tools, ss and BSD netstat print
-// without -n to port numbers. Only the names seen in TCP listings are kept;
-// an unknown name is an unparsable port.
+// ServicePort maps the service names net-tools, ss, lsof and BSD netstat
+// print without -n (or -P) to port numbers. The table holds the names
+// seen in TCP listings: the Linux /etc/services (netbase) names and the
+// IANA names macOS and the BSDs print for common server ports ("hbci" is
+// 3000, "cslistener" 9000, "wap-wsp" 9200 there). An unknown name is an
+// unparsable port.
 func ServicePort(name string) (uint16, bool) {
 	p, ok := services[name]
 	return p, ok
 }
 
+// ServicePortPrefix maps a service name cut by a listing's column width
+// ("sunpr" for sunproxyadmin, "afpov" for afpovertcp) to the port of the names it
+// begins: ok only when at least three characters are left and every
+// service name with that prefix is one port.
+func ServicePortPrefix(prefix string) (port uint16, ok bool) {
+	if len(prefix) < 3 {
+		return 0, false
+	}
+	for name, p := range services {
+		if len(name) < len(prefix) || name[:len(prefix)] != prefix {
+			continue
+		}
+		if ok && p != port {
+			return 0, false
+		}
+		port, ok = p, true
+	}
+	return port, ok
+}
+
+// services: where Linux (netbase) and IANA disagree, the Linux name wins
+// the number it names on Linux, and the IANA name is added when it is a
+// different word ("webcache" and "http-alt" are both 8080).
 var services = map[string]uint16{
 	"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
 	"http": 80, "www": 80, "www-http": 80, "kerberos": 88, "pop3": 110, "sunrpc": 111, "rpcbind": 111,
@@ -160,6 +186,22 @@ var services = map[string]uint16{
 	"tftp": 69, "finger": 79, "echo": 7, "discard": 9, "daytime": 13, "chargen": 19,
 	"time": 37, "whois": 43, "gopher": 70, "login": 513, "shell": 514, "exec": 512,
 	"nfsd": 2049, "lockd": 4045, "icpv2": 3130, "squid": 3128, "ndmp": 10000,
+	// Linux /etc/services (netbase) names not above.
+	"ftps-data": 989, "ftps": 990, "telnets": 992, "rtsp": 554, "sip": 5060, "sips": 5061,
+	"nrpe": 5666, "nsca": 5667, "puppet": 8140, "amqps": 5671, "mqtt": 1883, "secure-mqtt": 8883,
+	"snmp-trap": 162, "kerberos-sec": 88, "x11-1": 6001, "x11-2": 6002,
+	"nbd": 10809, "pop2": 109, "imap3": 220,
+	"afpovertcp": 548, "openflow": 6653, "ceph": 3300,
+	"epmd": 4369, "gearman": 4730, "mysql-proxy": 6446,
+	// IANA names that macOS and the BSDs print for common server ports.
+	"hbci": 3000, "commplex-main": 5000, "commplex-link": 5001, "rfb": 5900, "irdmi": 8000,
+	"cslistener": 9000, "wap-wsp": 9200, "websm": 9090, "ncube-lm": 1521, "eforward": 2181,
+	"XmlIpcRegSvc": 9092, "docker": 2375, "docker-s": 2376, "sun-sr-https": 6443,
+	"ddi-tcp-1": 8888, "hpvroom": 5228, "dsf": 555, "ldgateway": 9592,
+	"sunproxyadmin": 8081, "jamlink": 8091, "hp-pdl-datastr": 9100, "pdl-datastream": 9100,
+	"etcd-client": 2379, "etcd-server": 2380,
+	"terabase": 4000, "cplscrambler-lg": 1086, "cplscrambler-in": 1087,
+	"cplscrambler-al": 1088, "kerberos-iv": 750,
 }
 
 // An endpointCache remembers parsed address tokens with a ':' port

@@ -14,7 +14,9 @@ import (
 // LsofFormat reads lsof listings (formats.md §9): lsof -i with or without
 // -n/-P, -E peer information, -K thread columns (TID, TASKCMD), a plain
 // lsof of every file (rows whose NODE is TCP are kept) and the -F field
-// output.
+// output. Rows whose NAME is "can't identify protocol" (sockets whose
+// connection is gone) are not TCP sockets; they are counted in the
+// Lsof.CantIdentifyProtocol counters (see CounterCantIdentify).
 var LsofFormat = &parse.Format{
 	Name:        "lsof",
 	Description: "lsof -i [-n] [-P] [-E] [-K], plain lsof (TCP rows) and lsof -F",
@@ -70,8 +72,80 @@ func lsofFieldPID(b []byte) bool {
 	return ok
 }
 
+// cantIdentify is what lsof prints in NAME for a socket whose protocol it
+// cannot read: on Linux, a socket whose connection is gone (closed by the
+// peer, or never connected) while the process still holds the descriptor.
+// Many of them in one process are a descriptor leak.
+const cantIdentify = "can't identify protocol"
+
+// CounterCantIdentify names the Listing counter of those rows, in total;
+// CounterCantIdentify+".<pid>" counts them per process.
+const CounterCantIdentify = "Lsof.CantIdentifyProtocol"
+
+// lsofCantIdentifyRow reports a row whose NAME is "can't identify protocol"
+// and returns its PID and the key that tells its copies (-K threads)
+// apart: COMMAND PID [TID [TASKCMD]] USER FD sock DEVICE SIZE/OFF NODE NAME.
+func lsofCantIdentifyRow(line []byte, fs [][]byte) (pid int, key lsofKey, ok bool) {
+	if !bytes.HasSuffix(bytes.TrimRight(line, " \t"), []byte(cantIdentify)) || len(fs) < 6 {
+		return 0, key, false
+	}
+	p, ok := model.Atoi(fs[1])
+	if !ok || p > 1<<31-1 {
+		return 0, key, false
+	}
+	key.pid = int(p)
+	// The TYPE column ("sock") follows the FD; the first one after PID.
+	for t := 3; t < len(fs)-3; t++ {
+		if string(fs[t]) != "sock" {
+			continue
+		}
+		fd := fs[t-1]
+		j := 0
+		for j < len(fd) && fd[j] >= '0' && fd[j] <= '9' {
+			j++
+		}
+		if v, ok := model.Atoi(fd[:j]); ok && v <= 1<<31-1 {
+			key.fd = int(v)
+		}
+		key.dev = string(fs[t+3]) // NODE: the socket inode on Linux
+		break
+	}
+	return key.pid, key, true
+}
+
+// lsofCantIdentifyCounts counts "can't identify protocol" sockets per PID.
+type lsofCantIdentifyCounts struct {
+	perPID map[int]int64
+	seen   map[lsofKey]bool
+}
+
+func (c *lsofCantIdentifyCounts) add(key lsofKey) {
+	if c.seen == nil {
+		c.seen = map[lsofKey]bool{}
+		c.perPID = map[int]int64{}
+	}
+	if c.seen[key] {
+		return // the same descriptor again, listed for another thread (-K)
+	}
+	c.seen[key] = true
+	c.perPID[key.pid]++
+}
+
+// set records the counters: Lsof.CantIdentifyProtocol (total) and
+// Lsof.CantIdentifyProtocol.<pid>; none when there was no such row.
+func (c *lsofCantIdentifyCounts) set(out *model.Listing) {
+	var total int64
+	for pid, n := range c.perPID {
+		out.SetCounter(CounterCantIdentify+"."+model.Itoa(pid), n)
+		total += n
+	}
+	if total > 0 {
+		out.SetCounter(CounterCantIdentify, total)
+	}
+}
+
 func detectLsof(head []string) int {
-	var header, rows, warn, fpid, fst, fname int
+	var header, rows, warn, fpid, fst, fname, cant int
 	var fs [][]byte
 	for _, l := range head {
 		b := []byte(l)
@@ -97,6 +171,8 @@ func detectLsof(head []string) int {
 		}
 		if k := lsofTCPRow(fs); k >= 0 && b[len(b)-1] == ')' && lsofTypeAt(fs, k) >= 0 {
 			rows++
+		} else if _, _, ok := lsofCantIdentifyRow(b, fs); ok {
+			cant++
 		}
 	}
 	switch {
@@ -104,8 +180,10 @@ func detectLsof(head []string) int {
 		return 90
 	case header > 0:
 		return 60 // plain lsof: the first lines are cwd, txt, mem...
-	case rows >= 2:
+	case rows >= 2, rows+cant >= 2 && rows > 0:
 		return 60
+	case cant >= 3:
+		return 50 // lsof | grep "can't identify protocol"
 	case rows == 1:
 		return 40
 	case fpid > 0 && fname > 0 && fst > 0:
@@ -133,6 +211,7 @@ func parseLsof(r io.Reader, out *model.Listing) error {
 	recognised := false
 	nonBlank := 0
 	var fp lsofFieldParser
+	var cant lsofCantIdentifyCounts
 	for sc.Scan() {
 		n := sc.Line()
 		line := sc.Bytes()
@@ -153,6 +232,7 @@ func parseLsof(r io.Reader, out *model.Listing) error {
 			// -F field output: one field per line (or NUL separated).
 			recognised = true
 			fp.active = true
+			fp.cant = &cant
 			for _, f := range bytes.Split(line, []byte{0}) {
 				fp.field(f, n, out, names)
 			}
@@ -160,6 +240,11 @@ func parseLsof(r io.Reader, out *model.Listing) error {
 		}
 		k := lsofTCPRow(fs)
 		if k < 0 {
+			if _, key, ok := lsofCantIdentifyRow(line, fs); ok {
+				recognised = true
+				cant.add(key)
+				continue
+			}
 			if bytes.Contains(line, []byte("protocol: TCP")) {
 				// Buggy builds print "sock ... protocol: TCPv6" with no address.
 				out.Problemf(n, "TCP socket without address: "+model.Clip(line))
@@ -186,6 +271,7 @@ func parseLsof(r io.Reader, out *model.Listing) error {
 	if !recognised && nonBlank > 0 {
 		return errNotLsof
 	}
+	cant.set(out)
 	out.Families = []int{4, 6}
 	out.Richness = lsofRichness
 	return nil
@@ -341,6 +427,7 @@ type lsofFieldParser struct {
 	qr, qs  int64
 	dev     string
 	seen    map[lsofKey]bool
+	cant    *lsofCantIdentifyCounts
 }
 
 func (p *lsofFieldParser) field(f []byte, n int, out *model.Listing, names model.Interner) {
@@ -361,7 +448,7 @@ func (p *lsofFieldParser) field(f []byte, n int, out *model.Listing, names model
 		p.command = names.Get(v)
 	case 'f':
 		p.flush(out)
-		*p = lsofFieldParser{active: true, pid: p.pid, command: p.command, seen: p.seen,
+		*p = lsofFieldParser{active: true, pid: p.pid, command: p.command, seen: p.seen, cant: p.cant,
 			have: true, line: n, fd: -1, qr: 0, qs: 0}
 		if x, ok := model.Atoi(v); ok && x <= 1<<31-1 {
 			p.fd = int(x)
@@ -398,6 +485,12 @@ func (p *lsofFieldParser) flush(out *model.Listing) {
 		return
 	}
 	p.have = false
+	if string(p.name) == cantIdentify {
+		if p.cant != nil {
+			p.cant.add(lsofKey{pid: p.pid, fd: p.fd, dev: p.dev})
+		}
+		return
+	}
 	if p.proto != "" && p.proto != "TCP" {
 		return
 	}

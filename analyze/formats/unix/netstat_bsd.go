@@ -3,6 +3,7 @@ package unix
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"strings"
@@ -13,9 +14,12 @@ import (
 
 // NetstatBSDFormat reads the BSD-family socket tables: macOS `netstat -an
 // -p tcp` and `-anv` (old "rhiwat shiwat pid epid" and new "rxbytes txbytes
-// rhiwat shiwat process:pid" columns), FreeBSD `netstat -an`, `-Aa`
-// (leading Tcpcb column) and `-AaT` (no state column), AIX `netstat -an`
-// and `-Aan` (leading PCB/ADDR column). See formats.md §6 and §8.
+// rhiwat shiwat process:pid" columns, found by the header), `-An`/`-Abn`
+// (leading Socket and Flowhash columns, addresses cut at 18 characters),
+// FreeBSD `netstat -an`, `-Aa` (leading Tcpcb column) and `-AaT` (no state
+// column), AIX `netstat -an` and `-Aan` (leading PCB/ADDR column), with or
+// without -n (host and service names, cut service names read when they
+// begin one service). See formats.md §6 and §8.
 var NetstatBSDFormat = &parse.Format{
 	Name:        "netstat-bsd",
 	Description: "macOS, FreeBSD and AIX netstat -an (dot-separated ports, (state) header)",
@@ -25,7 +29,9 @@ var NetstatBSDFormat = &parse.Format{
 }
 
 // NetstatBSDListenFormat reads FreeBSD/macOS `netstat -Lan`: listen queue
-// sizes as qlen/incqlen/maxqlen per listening socket (formats.md §6.4).
+// sizes as qlen/incqlen/maxqlen per listening socket (formats.md §6.4), with
+// -A address columns (Tcpcb; macOS Socket and Flowhash) too. A full queue
+// shows qlen above maxqlen ("257/0/256").
 var NetstatBSDListenFormat = &parse.Format{
 	Name:        "netstat-bsd-listen",
 	Description: "FreeBSD and macOS netstat -Lan listen queues (qlen/incqlen/maxqlen)",
@@ -53,19 +59,56 @@ func bsdProto(b []byte) (isTCP bool, fam int, known bool) {
 	return false, 0, false
 }
 
-// dotEndpoint parses one dot-port address token with ParseEndpoint. A long
+// Why bsdEndpoint kept a token it could not read whole.
+const (
+	cutV6      = "truncated IPv6 address (netstat -W prints it whole)"
+	cutService = "truncated service name (netstat -n prints the port number)"
+)
+
+// bsdEndpoint parses one dot-port address token with ParseEndpoint. A long
 // IPv6 address cut by the column width ("fe80::aede:48ff:.49159") cannot
-// be an address; it is kept as a name with truncated set.
+// be an address; it is kept as a name and cut says so. A service name cut
+// at the end of a full column ("203.0.113.35.bc..sunpr": macOS prints at
+// most 16 characters of host, a dot, then whatever of the service name
+// still fits in 22, or 18 with -A) is read as the one service it begins
+// (sunproxyadmin, 8081); cut says so too.
+//
+// Solaris uses dotEndpoint, which does not guess cut service names.
+func bsdEndpoint(tok []byte) (e model.Endpoint, cut string, err error) {
+	return dotEndpointCut(tok, true)
+}
+
+// dotEndpoint is dotEndpointCut without reading cut service names;
+// truncated reports a cut IPv6 address.
 func dotEndpoint(tok []byte) (e model.Endpoint, truncated bool, err error) {
+	e, cut, err := dotEndpointCut(tok, false)
+	return e, cut != "", err
+}
+
+func dotEndpointCut(tok []byte, servicePrefix bool) (e model.Endpoint, cut string, err error) {
 	e, err = model.ParseEndpoint(tok, true)
 	if err == nil {
-		return e, false, nil
+		return e, "", nil
 	}
 	i := bytes.LastIndexByte(tok, '.')
-	if i <= 0 || bytes.IndexByte(tok[:i], ':') < 0 {
-		return e, false, err
+	if i <= 0 {
+		return e, "", err
 	}
 	host, port := tok[:i], tok[i+1:]
+	var sp uint16
+	spOK := false
+	if servicePrefix && (len(tok) == narrowWidth || len(tok) == 22) {
+		sp, spOK = model.ServicePortPrefix(string(port))
+	}
+	if spOK {
+		fixed := append(append(append([]byte{}, host...), '.'), model.Itoa(int(sp))...)
+		if e2, err2 := model.ParseEndpoint(fixed, true); err2 == nil {
+			return e2, cutService, nil
+		}
+	}
+	if bytes.IndexByte(host, ':') < 0 {
+		return e, "", err
+	}
 	scoped := false
 	for _, c := range host {
 		switch {
@@ -74,7 +117,7 @@ func dotEndpoint(tok []byte) (e model.Endpoint, truncated bool, err error) {
 			scoped = true
 		case scoped && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
 		default:
-			return e, false, err
+			return e, "", err
 		}
 	}
 	var p uint16
@@ -82,10 +125,12 @@ func dotEndpoint(tok []byte) (e model.Endpoint, truncated bool, err error) {
 		p = uint16(n)
 	} else if sp, ok := model.ServicePort(string(port)); ok {
 		p = sp
+	} else if spOK {
+		p = sp
 	} else if !(len(port) == 1 && port[0] == '*') {
-		return e, false, err
+		return e, "", err
 	}
-	return model.Endpoint{AddrPort: model.AddrPortFrom(netip.Addr{}, p), Name: model.Intern(string(host))}, true, nil
+	return model.Endpoint{AddrPort: model.AddrPortFrom(netip.Addr{}, p), Name: model.Intern(string(host))}, cutV6, nil
 }
 
 // setSocketEndpoints fills Local, Remote and Family from parsed endpoints.
@@ -126,7 +171,11 @@ func setSocketEndpoints(s *model.Socket, le, re model.Endpoint, famHint int) {
 // PCB/ADDR or Socket columns (optionally 0x-prefixed).
 func isHexWord(b []byte) bool {
 	b = bytes.TrimPrefix(b, []byte("0x"))
-	if len(b) < 4 || len(b) > 18 {
+	return len(b) >= 4 && len(b) <= 18 && isHex(b)
+}
+
+func isHex(b []byte) bool {
+	if len(b) == 0 {
 		return false
 	}
 	for _, c := range b {
@@ -135,6 +184,29 @@ func isHexWord(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// skipPCBColumns drops the kernel-address columns some layouts print
+// before the proto (or, in netstat -AL, before the queue sizes): FreeBSD
+// Tcpcb, AIX PCB/ADDR, and macOS Socket then Flowhash. macOS prints the
+// flow hash "%8x", so it can be as short as "0". next reports the token
+// that must follow them; f is returned unchanged when none does.
+func skipPCBColumns(f [][]byte, next func([]byte) bool) [][]byte {
+	if len(f) < 2 || !isHexWord(f[0]) {
+		return f
+	}
+	if next(f[1]) {
+		return f[1:]
+	}
+	if len(f) >= 3 && len(f[1]) <= 8 && isHex(f[1]) && next(f[2]) {
+		return f[2:]
+	}
+	return f
+}
+
+func isBSDProto(b []byte) bool {
+	_, _, known := bsdProto(b)
+	return known
 }
 
 // bsdSection classifies a non-row line: a title that starts the internet
@@ -166,7 +238,7 @@ func (g *bsdSignals) observe(line string) {
 		strings.Contains(t, "Log ID"):
 		g.freebsd += 10
 		return
-	case strings.Contains(t, "rhiwat"), strings.Contains(t, "process:pid"),
+	case strings.Contains(t, "rhiwat"), strings.Contains(t, "process:pid"), strings.Contains(t, "Flowhash"),
 		strings.HasPrefix(t, "Active LOCAL (UNIX) domain sockets"), strings.HasPrefix(t, "Registered kernel control"),
 		strings.HasPrefix(t, "Active kernel "), strings.HasPrefix(t, "Active Multipath"):
 		g.darwin += 10
@@ -184,10 +256,7 @@ func (g *bsdSignals) observe(line string) {
 	// Rows: AIX prints a plain "tcp"/"udp" proto; macOS puts two spaces
 	// before the local address, FreeBSD (10 and later) one.
 	var buf [12][]byte
-	f := parse.Fields(buf[:0], []byte(t))
-	if len(f) >= 5 && isHexWord(f[0]) {
-		f = f[1:]
-	}
+	f := skipPCBColumns(parse.Fields(buf[:0], []byte(t)), isBSDProto)
 	if len(f) < 5 {
 		return
 	}
@@ -195,10 +264,8 @@ func (g *bsdSignals) observe(line string) {
 	if !known {
 		return
 	}
-	if _, err := model.ParseEndpoint(f[3], true); err != nil {
-		if _, _, err := dotEndpoint(f[3]); err != nil {
-			return
-		}
+	if _, _, err := bsdEndpoint(f[3]); err != nil {
+		return
 	}
 	if string(f[0]) == "tcp" || string(f[0]) == "udp" {
 		g.aix += 3
@@ -274,10 +341,7 @@ func detectNetstatBSD(head []string) int {
 			other++
 			continue
 		}
-		f := parse.Fields(buf[:0], []byte(t))
-		if len(f) >= 6 && isHexWord(f[0]) {
-			f = f[1:]
-		}
+		f := skipPCBColumns(parse.Fields(buf[:0], []byte(t)), isBSDProto)
 		if len(f) < 5 {
 			continue
 		}
@@ -296,10 +360,10 @@ func detectNetstatBSD(head []string) int {
 		if j < 3 || j+1 >= len(f) {
 			continue
 		}
-		if _, _, err := dotEndpoint(f[j]); err != nil {
+		if _, _, err := bsdEndpoint(f[j]); err != nil {
 			continue
 		}
-		if _, _, err := dotEndpoint(f[j+1]); err != nil {
+		if _, _, err := bsdEndpoint(f[j+1]); err != nil {
 			continue
 		}
 		if !isTCP {
@@ -341,7 +405,40 @@ type bsdLayout struct {
 	noState bool // -T / -x: no state column
 	oldV    bool // macOS -v before 11/12: rhiwat shiwat pid epid
 	newV    bool // macOS -v: rxbytes txbytes rhiwat shiwat process:pid
+	// pidCol and procCol are 1 + the places of the "pid" and
+	// "process:pid" columns among the words after "(state)" (0: none),
+	// which -b (rxbytes txbytes) and the macOS release move.
+	pidCol, procCol int
+	// narrow: macOS and FreeBSD -A (Socket Flowhash or Tcpcb before the
+	// proto) print addresses in 18 characters instead of 22 and cut longer
+	// ones there, ports included ("192.168.1.221.5486"), unless -W. AIX -A
+	// (PCB/ADDR) keeps them whole.
+	narrow bool
 }
+
+// bsdHeaderLayout reads a "Proto ... Local Address" column header.
+func bsdHeaderLayout(t string) bsdLayout {
+	lay := bsdLayout{
+		noState: !strings.Contains(t, "(state)"),
+		oldV:    strings.Contains(t, " pid ") || strings.HasSuffix(t, " pid") || strings.Contains(t, "epid"),
+		newV:    strings.Contains(t, "process:pid"),
+		narrow:  strings.HasPrefix(t, "Socket") || strings.HasPrefix(t, "Tcpcb") || strings.Contains(t, "Flowhash"),
+	}
+	if i := strings.Index(t, "(state)"); i >= 0 {
+		for k, w := range strings.Fields(t[i+len("(state)"):]) {
+			switch w {
+			case "pid":
+				lay.pidCol = k + 1
+			case "process:pid":
+				lay.procCol = k + 1
+			}
+		}
+	}
+	return lay
+}
+
+// narrowWidth is the address column of netstat -A (see bsdLayout.narrow).
+const narrowWidth = 18
 
 func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
 	sc := parse.NewLineScanner(r)
@@ -355,6 +452,9 @@ func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
 		sawAny  bool
 		sawHead bool
 		withPID bool
+		// -A rows whose address fills the narrow column, the first of
+		// them, and the longest address (longer than the column: -W).
+		narrowCut, narrowLine, longest int
 	)
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -374,22 +474,13 @@ func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
 		if strings.Contains(t, "Proto") && strings.Contains(t, "Local Address") {
 			inInet = true
 			sawHead = true
-			lay = bsdLayout{
-				noState: !strings.Contains(t, "(state)"),
-				oldV:    strings.Contains(t, " pid ") || strings.HasSuffix(t, " pid") || strings.Contains(t, "epid"),
-				newV:    strings.Contains(t, "process:pid"),
-			}
+			lay = bsdHeaderLayout(t)
 			continue
 		}
 		if !inInet {
 			continue
 		}
-		f := parse.Fields(buf[:0], line)
-		if len(f) >= 2 && isHexWord(f[0]) {
-			if _, _, known := bsdProto(f[1]); known {
-				f = f[1:] // Tcpcb / PCB/ADDR / Socket column
-			}
-		}
+		f := skipPCBColumns(parse.Fields(buf[:0], line), isBSDProto)
 		isTCP, famHint, known := bsdProto(f[0])
 		if !known {
 			if looksLikeDotSocketRow(f) {
@@ -410,6 +501,20 @@ func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
 		}
 		withPID = withPID || pidSeen
 		out.Sockets = append(out.Sockets, *s)
+		if lay.narrow {
+			n := addrLen(f)
+			longest = max(longest, n)
+			if msg == "" && n == narrowWidth {
+				if narrowCut == 0 {
+					narrowLine = sc.Line()
+				}
+				narrowCut++
+			}
+		}
+	}
+	if narrowCut > 0 && longest == narrowWidth {
+		out.Problemf(narrowLine, fmt.Sprintf("netstat -A cuts addresses to %d characters, ports included: "+
+			"%d tcp rows fill that column and may be cut (netstat -AW prints them whole)", narrowWidth, narrowCut))
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -445,6 +550,22 @@ func looksLikeDotSocketRow(f [][]byte) bool {
 	return n >= 2
 }
 
+// addrLen returns the length of the longer address of a row (proto
+// first).
+func addrLen(f [][]byte) int {
+	j := 1
+	for j < len(f) && j <= 3 {
+		if _, ok := model.Atoi(f[j]); !ok {
+			break
+		}
+		j++
+	}
+	if j+1 >= len(f) {
+		return 0
+	}
+	return max(len(f[j]), len(f[j+1]))
+}
+
 // parseBSDRow parses one TCP row (proto first). It returns nil and a
 // message for a row it cannot use, or a socket and possibly a message
 // about a part it could not read.
@@ -468,18 +589,18 @@ func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names model.Interner) (
 		s.RecvQ, _ = model.Atoi(f[1])
 		s.SendQ, _ = model.Atoi(f[2])
 	}
-	le, ltrunc, err := dotEndpoint(f[j])
+	le, ltrunc, err := bsdEndpoint(f[j])
 	if err != nil {
 		return nil, false, "bad local address " + model.Clip(string(f[j]))
 	}
-	re, rtrunc, err := dotEndpoint(f[j+1])
+	re, rtrunc, err := bsdEndpoint(f[j+1])
 	if err != nil {
 		return nil, false, "bad foreign address " + model.Clip(string(f[j+1]))
 	}
 	setSocketEndpoints(&s, le, re, famHint)
-	var msg string
-	if ltrunc || rtrunc {
-		msg = "truncated IPv6 address (netstat -W prints it whole)"
+	msg := ltrunc
+	if msg == "" {
+		msg = rtrunc
 	}
 	rest := f[j+2:]
 	if nums == 3 || lay.noState {
@@ -509,6 +630,20 @@ func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names model.Interner) (
 
 // parseBSDVerbose reads the macOS -v columns after the state, if any.
 func parseBSDVerbose(s *model.Socket, rest [][]byte, lay bsdLayout, names model.Interner) bool {
+	switch {
+	case lay.procCol > 0:
+		return parseProcPID(s, rest, lay.procCol-1, names)
+	case lay.pidCol > 0:
+		if lay.pidCol > len(rest) {
+			return false
+		}
+		if pid, ok := model.Atoi(rest[lay.pidCol-1]); ok && pid > 0 && pid < 1<<31 {
+			s.PID = int(pid)
+			return true
+		}
+		return false
+	}
+	// No header: tell the layouts apart by their shape.
 	if len(rest) < 4 {
 		return false
 	}
@@ -527,7 +662,14 @@ func parseBSDVerbose(s *model.Socket, rest [][]byte, lay bsdLayout, names model.
 		return false
 	}
 	// New: rxbytes txbytes rhiwat shiwat process:pid (name may have spaces).
-	for k := 4; k < len(rest); k++ {
+	return parseProcPID(s, rest, 4, names)
+}
+
+// parseProcPID reads the macOS "process:pid" column, which starts at
+// rest[from]: the process name may contain spaces, so the column ends at
+// the first token with a ":<digits>" suffix.
+func parseProcPID(s *model.Socket, rest [][]byte, from int, names model.Interner) bool {
+	for k := from; k < len(rest); k++ {
 		tok := rest[k]
 		i := bytes.LastIndexByte(tok, ':')
 		if i < 0 {
@@ -538,7 +680,7 @@ func parseBSDVerbose(s *model.Socket, rest [][]byte, lay bsdLayout, names model.
 			continue
 		}
 		var name []byte
-		for _, w := range rest[4:k] {
+		for _, w := range rest[from:k] {
 			name = append(name, w...)
 			name = append(name, ' ')
 		}
@@ -581,13 +723,24 @@ func detectNetstatBSDListen(head []string) int {
 	return 0
 }
 
-// listenRow parses the fields of one -L row: [Socket] [proto] q/i/m local.
-func listenRow(f [][]byte) (lr listenFields, ok bool) {
-	if len(f) >= 3 && isHexWord(f[0]) && bytes.Count(f[0], []byte("/")) == 0 {
-		if _, _, known := bsdProto(f[1]); known {
-			f = f[1:]
+// isQueueSizes reports a -L "qlen/incqlen/maxqlen" token.
+func isQueueSizes(b []byte) bool {
+	q := bytes.Split(b, []byte("/"))
+	if len(q) != 3 {
+		return false
+	}
+	for _, n := range q {
+		if _, ok := model.Atoi(n); !ok {
+			return false
 		}
 	}
+	return true
+}
+
+// listenRow parses the fields of one -L row: [Tcpcb | Socket Flowhash]
+// [proto] q/i/m local.
+func listenRow(f [][]byte) (lr listenFields, ok bool) {
+	f = skipPCBColumns(f, func(b []byte) bool { return isBSDProto(b) || isQueueSizes(b) })
 	lr.isTCP = true
 	if len(f) >= 3 {
 		isTCP, fam, known := bsdProto(f[0])
@@ -613,7 +766,7 @@ func listenRow(f [][]byte) (lr listenFields, ok bool) {
 		nums[i] = n
 	}
 	lr.qlen, lr.incq, lr.maxq = nums[0], nums[1], nums[2]
-	e, _, err := dotEndpoint(f[1])
+	e, _, err := bsdEndpoint(f[1])
 	if err != nil {
 		return lr, false
 	}
