@@ -299,6 +299,15 @@ func (ld *loader) readListing(f input.File) error {
 	return ld.parseListing(r, fmtv, model.Source{Path: f.Display, Format: fmtv.Name, Confidence: conf, Sample: sampleOf(f.Rel)}, f.Display, 0, "", time.Time{})
 }
 
+// formatOS names the system of formats only one system prints, so that
+// rules speak its language (Windows ports, timers and fixes, not Linux's).
+var formatOS = map[string]string{
+	"netstat-windows":      "windows",
+	"get-nettcpconnection": "windows",
+	"netstat-solaris":      "solaris",
+	"ndd":                  "solaris",
+}
+
 // addEvidence reads a ticket for counts, messages, settings and stated
 // numbers outside the listings segs cover, and returns how many it found.
 func (ld *loader) addEvidence(display string, text []byte, segs []ticket.Segment) int {
@@ -393,6 +402,9 @@ func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source
 				l.Sockets[i].State = st
 			}
 		}
+	}
+	if os := formatOS[fmtv.Name]; os != "" && l.Sysctls["tcpsnap.os"] == "" && len(l.Sockets) > 0 {
+		l.SetSysctl("tcpsnap.os", os)
 	}
 	sample := src.Sample
 	src.Sockets = len(l.Sockets)
