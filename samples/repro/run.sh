@@ -8,6 +8,7 @@
 #            accept-queue-full rpc-churn stalled-reader healthy
 #            orphan-finwait2 syn-sent-dropped syn-flood-small-backlog
 #            dead-peer-queued tw-bucket-overflow closewait-two-samples
+#            healthy-partial
 #
 # Needs root, iproute2 (ip, ss), net-tools (netstat), procps (sysctl) and Go.
 # All traffic stays on loopback inside the namespace tcpsnap-<scenario>-<pid>,
@@ -19,7 +20,7 @@
 # pid on exit; the namespace is deleted on exit, error or interrupt.
 set -euo pipefail
 
-SCENARIOS="closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy orphan-finwait2 syn-sent-dropped syn-flood-small-backlog dead-peer-queued tw-bucket-overflow closewait-two-samples"
+SCENARIOS="closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy orphan-finwait2 syn-sent-dropped syn-flood-small-backlog dead-peer-queued tw-bucket-overflow closewait-two-samples healthy-partial"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 say() { printf '[%5.1fs] %s\n' "$(( SECONDS - START ))" "$*" >&2; }
@@ -276,7 +277,7 @@ stalled-reader)
 	big_recvq() { [[ $(nsx ss -Htan state established '( sport = :7000 )' | awk '$1 >= 65536' | wc -l) -ge 12 ]]; }
 	wait_until "12 server sockets with Recv-Q >= 64 KiB" 5 big_recvq
 	;;
-healthy)
+healthy | healthy-partial)
 	DESCRIPTION="Baseline, nothing wrong: webserver on :8080, pgserver on 127.0.0.1:5432 and metrics on [::1]:9100 (all close after the client); apiclient holds 4 pooled connections to pgserver and made 3 short ones (3 TIME_WAIT), frontend holds 3 connections to webserver, scraper holds 2 to metrics over ::1."
 	start_peer 4096 webserver echo-server -addr :8080
 	start_peer 4096 pgserver echo-server -addr 127.0.0.1:5432
@@ -360,11 +361,23 @@ peers_alive
 say "capturing into $OUTDIR"
 mkdir -p "$OUTDIR"
 rm -rf "$OUTDIR/proc" "$OUTDIR/etc" "$OUTDIR/samples"
-rm -f "$OUTDIR"/{scenario.txt,ss-tanpoeim.txt,ss-tan.txt,netstat-antpo.txt,netstat-ant.txt,ss-s.txt,sysctl.txt,processes.txt,manifest.json}
+rm -f "$OUTDIR"/{scenario.txt,ss-tanpoeim.txt,ss-tan.txt,netstat-antpo.txt,netstat-ant.txt,ss-s.txt,sysctl.txt,processes.txt,manifest.json,ss-tn.txt,ss-tnp.txt,netstat-tn.txt,netstat-tnp.txt,lsof-established.txt}
 
 # capture_sample DIR : the per-instant sources (socket tables, ss -s, /proc/net).
 capture_sample() {
 	local dir=$1 f
+	if [[ $SCENARIO == healthy-partial ]]; then
+		# The views people paste into tickets, which cannot show listeners
+		# (and, for ss without -a, TIME-WAIT): each must stay quiet.
+		capx ss -tn >"$dir/ss-tn.txt"
+		capx ss -tnp >"$dir/ss-tnp.txt"
+		capx netstat -tn >"$dir/netstat-tn.txt"
+		capx netstat -tnp >"$dir/netstat-tnp.txt" 2>&1 || true
+		if command -v lsof >/dev/null; then
+			capx lsof -nP -iTCP -sTCP:ESTABLISHED >"$dir/lsof-established.txt" 2>/dev/null || true
+		fi
+		return
+	fi
 	mkdir -p "$dir/proc/net"
 	capx ss -tanpoeim >"$dir/ss-tanpoeim.txt" 2>&1 || true
 	capx ss -tan >"$dir/ss-tan.txt"
@@ -471,7 +484,11 @@ fi
 		echo "sysctl set in namespace: none (defaults of a new network namespace)"
 	fi
 	[[ ${#HOST_SYSCTLS[@]} -gt 0 ]] && echo "sysctl read in the host namespace (global, not visible inside the namespace): ${HOST_SYSCTLS[*]}"
-	echo "capture: ss -tanpoeim, ss -tan, netstat -antpo, netstat -ant, ss -s, /proc/net/{tcp,tcp6,snmp,netstat,sockstat,sockstat6}, sysctl; all numeric (-n), run inside the namespace"
+	if [[ $SCENARIO == healthy-partial ]]; then
+		echo "capture: the partial views people paste — ss -tn, ss -tnp, netstat -tn, netstat -tnp, lsof -nP -iTCP -sTCP:ESTABLISHED (no listeners; ss without -a also hides TIME-WAIT); sysctl; all numeric, run inside the namespace"
+	else
+		echo "capture: ss -tanpoeim, ss -tan, netstat -antpo, netstat -ant, ss -s, /proc/net/{tcp,tcp6,snmp,netstat,sockstat,sockstat6}, sysctl; all numeric (-n), run inside the namespace"
+	fi
 	[[ -n $NSSWITCH ]] && echo "etc/nsswitch.conf: synthetic host config of this scenario (hosts: files nis), not read from the build machine"
 	for i in "${!PIDS[@]}"; do
 		where=""
@@ -485,6 +502,11 @@ fi
 		d=${SAMPLE_DIRS[$i]}
 		label=""
 		[[ $SAMPLES -gt 1 ]] && label=" sample $i"
+		if [[ ! -f $d/ss-tan.txt ]]; then
+			echo "state counts$label (ss -tn):"
+			awk 'NR > 1 {n[$1]++} END {for (s in n) printf "  %s %d\n", s, n[s]}' "$d/ss-tn.txt" | sort
+			continue
+		fi
 		echo "state counts$label (ss -tan):"
 		awk 'NR > 1 {n[$1]++} END {for (s in n) printf "  %s %d\n", s, n[s]}' "$d/ss-tan.txt" | sort
 		c() { counter_in "$d/proc/net/$1" "$2" "$3"; }
@@ -497,4 +519,4 @@ fi
 	done
 } >"$OUTDIR/scenario.txt"
 
-say "captured $(($(wc -l <"${SAMPLE_DIRS[-1]}/ss-tan.txt") - 1)) sockets; cleaning up"
+say "captured $(($(cat "${SAMPLE_DIRS[-1]}/ss-tan.txt" "${SAMPLE_DIRS[-1]}/ss-tn.txt" 2>/dev/null | wc -l) - 1)) sockets; cleaning up"
