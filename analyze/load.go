@@ -713,11 +713,18 @@ func manifestNotes(m *collect.Manifest) []string {
 // richest table that covers it is primary; the others only fill in
 // fields the primary lacks (process, timer, inode, tcp_info).
 func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
+	// The richest listing of each family is counted; the others fill in
+	// what it lacks. A listing most of whose rows lost their addresses (a
+	// mangled paste) is never preferred to one whose rows are whole.
 	primary := map[int]*sourceListing{} // family -> listing
+	whole := map[*sourceListing]bool{}
+	for _, sl := range sb.listings {
+		whole[sl] = mostlyWhole(sl.listing)
+	}
 	for _, sl := range sb.listings {
 		for _, fam := range sl.listing.Families {
 			cur := primary[fam]
-			if cur == nil || sl.listing.Richness > cur.listing.Richness {
+			if cur == nil || whole[sl] && !whole[cur] || whole[sl] == whole[cur] && sl.listing.Richness > cur.listing.Richness {
 				primary[fam] = sl
 			}
 		}
@@ -774,9 +781,39 @@ func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
 		index[k] = i
 	}
 	for _, sl := range secondary {
+		// Duplicates are proven, not assumed: a listing that shares few
+		// of its sockets with the counted ones shows other sockets (another
+		// filter, another moment of a pasted ticket), and they count too.
+		matched, usable := 0, 0
+		for j := range sl.listing.Sockets {
+			o := &sl.listing.Sockets[j]
+			if !o.Local.IsValid() {
+				continue
+			}
+			usable++
+			if _, ok := index[key{o.Local, o.Remote, o.State}]; ok {
+				matched++
+			}
+		}
+		// Only for listings pasted in one text: a collector's listings of
+		// one instant differ only by the sockets that came and went.
+		distinct := usable > 0 && matched*2 < usable && ld.snap.Sources[sl.src].Lines != ""
+		if distinct {
+			ld.snap.Sources[sl.src].Role = "primary"
+			smp.SocketSources = append(smp.SocketSources, ld.snap.Sources[sl.src].Path)
+			sort.Strings(smp.SocketSources)
+		}
 		for j := range sl.listing.Sockets {
 			o := &sl.listing.Sockets[j]
 			i, ok := index[key{o.Local, o.Remote, o.State}]
+			if !ok && distinct && o.Local.IsValid() {
+				smp.Sockets = append(smp.Sockets, *o)
+				if in := sl.listing.Info(o); in != nil {
+					model.SetInfo(&smp.Infos, &smp.Sockets[len(smp.Sockets)-1], *in)
+				}
+				index[key{o.Local, o.Remote, o.State}] = -1
+				continue
+			}
 			if !ok || i < 0 {
 				continue
 			}
@@ -786,6 +823,18 @@ func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
 			}
 		}
 	}
+}
+
+// mostlyWhole reports whether most of a listing's sockets have their
+// local address: a paste whose addresses were stripped has none.
+func mostlyWhole(l *model.Listing) bool {
+	n := 0
+	for i := range l.Sockets {
+		if l.Sockets[i].Local.IsValid() {
+			n++
+		}
+	}
+	return n > 0 && n*2 >= len(l.Sockets)
 }
 
 // enrich fills fields of s that o knows and s does not (tcp_info is

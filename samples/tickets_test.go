@@ -31,7 +31,6 @@ type ticket struct {
 // what it lacks. The test fails when one of them starts to pass (take it
 // off the list) and when any other ticket stops passing.
 var knownMisses = map[string]string{
-	"sf-sunrpc-time-wait-localhost":             "names without -n (localhost:sunrpc) and a client-side TIME_WAIT excerpt toward the portmapper",
 	"gh-libtorrent-listen-backlog-50":           "a backlog of 50 stated in prose",
 	"ee-solaris-close-wait-ndd":                 "prose only: a question about ndd timers for CLOSE_WAIT",
 	"gh-node-fin-wait2-timer-off":               "a packet trace in prose, no counts",

@@ -28,6 +28,13 @@ func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
 	for i := range ev {
 		e := &ev[i]
 		switch {
+		case e.State == "" && e.N > 0 && e.Kind == model.EvStated:
+			// "about 1500 of these": the rows' state, if they share one.
+			if st, ok := onlyState(smp); ok {
+				c := *e
+				c.State = st.String()
+				applyClaim(gs, smp, &c)
+			}
 		case e.State != "" && e.N > 0 && (e.Kind == model.EvCount || e.Kind == model.EvStated):
 			applyClaim(gs, smp, e)
 		case e.Kind == model.EvMessage:
@@ -338,4 +345,18 @@ func (g *Group) Reported(kind string) bool {
 		}
 	}
 	return false
+}
+
+// onlyState returns the state every socket of the sample is in, if one.
+func onlyState(smp *model.Sample) (model.State, bool) {
+	if len(smp.Sockets) == 0 {
+		return 0, false
+	}
+	st := smp.Sockets[0].State
+	for i := range smp.Sockets {
+		if smp.Sockets[i].State != st {
+			return 0, false
+		}
+	}
+	return st, true
 }

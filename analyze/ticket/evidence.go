@@ -291,6 +291,7 @@ var (
 	stateAlt   = `(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT[_ -]?[12]|FIN[_ -]?WAIT|SYN[_ -]?SENT|SYN[_ -]?RECV|SYN[_ -]?RECEIVED|SYN[_ -]?RCVD|LAST[_ -]?ACK|ESTABLISHED|CloseWait|TimeWait)`
 	filler     = `(?:(?:tcp|open|sockets?|connections?|conns?|ports?|entries|in|of|are|were|is|stuck|hanging|the|state|status|with|on|at|still|left|remaining|[a-z]+ing)\s+){0,4}`
 	numStateRE = regexp.MustCompile(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|approx(?:imately)?\.?|some|~|>)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(k)?\s+` + filler + stateAlt + `\b`)
+	theseRE    = regexp.MustCompile(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|some|~)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(?:\s*(?:-|–|to)\s*(?:\d{1,3}(?:,\d{3})+|\d{1,7}))?\s+(?:of\s+)?(?:these|those|such (?:lines|rows|entries|connections|sockets)|(?:lines|rows|entries|connections|sockets) like (?:this|these|that|the following))\b`)
 	wordsRE    = regexp.MustCompile(`(?i)\b(tens of thousands|hundreds of thousands|thousands|hundreds)\s+of\s+` + filler + stateAlt + `\b`)
 )
 
@@ -312,6 +313,17 @@ func statedNumbers(line string) []model.Evidence {
 		}
 		lower := strings.ToLower(m[1])
 		out = append(out, model.Evidence{Kind: model.EvStated, State: st.String(), N: n, AtLeast: lower == "over" || lower == "more than" || lower == ">"})
+	}
+	for _, m := range theseRE.FindAllStringSubmatch(line, -1) {
+		// "I see about 1500-2500 of these": the rows shown, many times
+		// over; the state is the rows' (see group.ApplyEvidence).
+		n, err := strconv.ParseInt(strings.ReplaceAll(m[2], ",", ""), 10, 64)
+		if err != nil || n == 0 {
+			continue
+		}
+		range_ := strings.ContainsAny(m[0], "-–") || strings.Contains(m[0], " to ")
+		lower := strings.ToLower(m[1])
+		out = append(out, model.Evidence{Kind: model.EvStated, N: n, AtLeast: range_ || lower == "over" || lower == "more than"})
 	}
 	for _, m := range wordsRE.FindAllStringSubmatch(line, -1) {
 		st, ok := stateOfWords(m[2])
