@@ -403,6 +403,13 @@ func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source
 			}
 		}
 	}
+	if ld.forced != nil && len(l.Sockets) == 0 && len(l.Counters) == 0 && len(l.Sysctls) == 0 && len(l.StateCounts) == 0 && len(l.OwnerCounts) == 0 {
+		msg := "read nothing as " + fmtv.Name + " (forced with --input-format)"
+		if best, _ := formats.Detect(parse.HeadLines(ld.head)); best != nil && best.Format != fmtv {
+			msg += "; it looks like " + best.Format.Name
+		}
+		ld.problem(src.Path, 0, msg)
+	}
 	if os := formatOS[fmtv.Name]; os != "" && l.Sysctls["tcpsnap.os"] == "" && len(l.Sockets) > 0 {
 		l.SetSysctl("tcpsnap.os", os)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/tcpsnap/tcpsnap/analyze/group"
@@ -203,9 +204,14 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		return a.order < b.order
 	})
 	rep.CouldNotCheck = gaps(s, facts)
-	if len(rep.Findings) == 0 && facts.TotalSockets == 0 && !facts.HasCounters && len(s.Sysctls) == 0 {
+	switch {
+	case len(rep.Findings) > 0:
+	case facts.TotalSockets == 0:
 		rep.Summary.Insufficient = true
-		rep.Notes = append(rep.Notes, "The input holds no socket listing, counter, setting or message tcpsnap can judge: the data is insufficient for a diagnosis (see Could not check for what to collect).")
+		rep.Notes = append(rep.Notes, "The input holds no socket listing tcpsnap can judge, and nothing else in it points to a known pathology: the data is insufficient for a diagnosis, not a sign of health (see Could not check for what to collect).")
+	case facts.CountsOnly:
+		rep.Summary.Insufficient = true
+		rep.Notes = append(rep.Notes, "State counts alone show no known pathology, but they cannot show ports, owners, queues or peers: the data is insufficient to call the host healthy (see Could not check).")
 	}
 	for _, f := range rep.Findings {
 		switch f.Severity {
@@ -334,6 +340,22 @@ func gaps(s *model.Snapshot, f *Facts) []Gap {
 		if !f.HasOwners {
 			out = append(out, Gap{What: "which process holds each socket", Why: "the listing names no process",
 				Command: pick("ss -tanp (as root)", "netstat -ano", "lsof -nP -iTCP")})
+		}
+	}
+	for _, src := range s.Sources {
+		cmd := src.Command
+		if cmd == "" || !strings.Contains(cmd, "|") {
+			continue
+		}
+		_, rest, _ := strings.Cut(cmd, "|")
+		switch {
+		case strings.Contains(rest, "head") || strings.Contains(rest, "tail"):
+			out = append(out, Gap{What: "the rest of " + src.Path, Why: "the listing was cut (" + strings.TrimSpace(rest) + "): its counts are lower bounds",
+				Command: strings.TrimSpace(strings.SplitN(cmd, "|", 2)[0])})
+		case strings.Contains(rest, "grep") || strings.Contains(rest, "findstr") || strings.Contains(rest, "Select-String") || strings.Contains(rest, "find ") ||
+			strings.Contains(rest, "awk") && (strings.Contains(rest, "~") || strings.Contains(rest, "==") || strings.Contains(rest, "/ {") || strings.Contains(rest, "/{")):
+			out = append(out, Gap{What: "sockets the filter left out of " + src.Path, Why: "the listing was filtered (" + strings.TrimSpace(rest) + "): other ports, states and processes are not in it",
+				Command: strings.TrimSpace(strings.SplitN(cmd, "|", 2)[0])})
 		}
 	}
 	if !f.HasCounters {

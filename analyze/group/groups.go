@@ -1206,6 +1206,20 @@ func addCounts(gs *Groups, smp *model.Sample, procs map[int]*model.Process) {
 	for st, n := range CountStates(smp) {
 		gs.Snapshot.addCount(st, n)
 	}
+	// States a process must end (CLOSE_WAIT, LAST_ACK) counted without
+	// their owners belong to some process: an unknown one, so that
+	// process rules judge them ("3856 CLOSE_WAIT" alone is a leak).
+	var unknown *Group
+	for _, st := range []string{model.CloseWait.String(), model.LastAck.String()} {
+		if n := smp.StateCounts[st]; n > 0 && len(smp.OwnerCounts[st]) == 0 {
+			if unknown == nil {
+				unknown = newGroup("process", OwnerName("", 0))
+				unknown.Owner, unknown.CountsOnly = unknown.Key, true
+				gs.Processes = append(gs.Processes, unknown)
+			}
+			unknown.addCount(st, n)
+		}
+	}
 	for _, st := range model.SortedKeys(smp.OwnerCounts) {
 		for _, o := range model.SortedKeys(smp.OwnerCounts[st]) {
 			prog, pid := model.ParseOwner(o)
