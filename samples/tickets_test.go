@@ -41,17 +41,13 @@ var knownMisses = map[string]string{
 	"gh-calendarserver-time-wait-pydirector":    "a TIME_WAIT count without the destination",
 	"gh-segfault-conntrack-masscan":             "conntrack settings without the message",
 	"gh-porter-conntrack-netstat-s":             "netstat -s text beyond the listen counters",
-	"gh-tdengine-established-pool":              "Chinese prose without a TCP word tcpsnap knows",
-	"gh-phpredis-time-wait-6379":                "a count whose output is a screenshot",
 	"gh-agentmail-node-backlog-511":             "a backlog stated in prose",
 	"gh-zowe-close-wait-pool":                   "\"close waits\" written as words",
 	"sf-possible-syn-flooding-port-80":          "syn-queue-overflow from the message alone",
 	"gh-npm-unknown-connections-443":            "prose without a TCP word tcpsnap knows",
 	"gh-oauth2-proxy-close-wait-lsof-p":         "the lsof paste is cut before its CLOSE_WAIT rows",
-	"gh-wsl-windows-ephemeral-exhaustion":       "Windows exhaustion stated in prose",
 	"gh-trojan-recvq-hang-sysctl":               "a full accept queue shown only as Recv-Q in prose",
 	"gh-ixwebsocket-too-many-open-files-ulimit": "the error message is in a code block tcpsnap reads as a listing",
-	"gh-collabora-close-wait-regression":        "CLOSE_WAIT growth in words the patterns miss",
 	"so-nginx-750-reqs-ephemeral-ports":         "port exhaustion stated as a question",
 }
 

@@ -270,6 +270,14 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 		}
 		if pg == nil {
 			key := OwnerName(e.Process, 0)
+			for _, g := range gs.Processes {
+				if g.FromEvidence && g.Key == key {
+					pg = g
+				}
+			}
+		}
+		if pg == nil {
+			key := OwnerName(e.Process, 0)
 			pg = newGroup("process", key)
 			pg.Owner, pg.Process, pg.OwnerKnown, pg.FromEvidence = key, e.Process, e.Process != "", true
 			gs.Processes = append(gs.Processes, pg)
