@@ -68,13 +68,15 @@ var (
 	// Prompts: "$ cmd", "% cmd", "user@host:~$ cmd", "[root@db1 ~]# cmd",
 	// "PS C:\Users\x> cmd", "C:\>cmd". "# cmd" only for known commands
 	// (a lone "#" is also a markdown heading or a comment).
-	promptRE     = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
-	dollarRE     = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
-	hashRE       = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
-	winPromptRE  = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
-	supportRE    = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
-	ptStalkTSRE  = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
-	oswZzzRE     = regexp.MustCompile(`^zzz \*{3}(.*)$`)
+	promptRE    = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
+	dollarRE    = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
+	hashRE      = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
+	winPromptRE = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
+	supportRE   = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
+	ptStalkTSRE = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
+	oswZzzRE    = regexp.MustCompile(`^zzz \*{3}(.*)$`)
+	// watch(1): "Every 2.0s: ss -tn        web01: Fri Dec  4 14:35:07 2026"
+	watchRE      = regexp.MustCompile(`^Every\s+\d+(?:\.\d+)?s:\s+(.+?)(?:\s{2,}\S+:\s+(\w{3} \w{3}\s+\d.*?))?\s*$`)
 	uniqCommand  = regexp.MustCompile(`\buniq\s+-c\b`)
 	knownCommand = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|cat|sysctl|lsof|nstat|awk|grep|uniq|ndd|ipadm|Get-NetTCPConnection|/\S*/(?:ss|netstat|sysctl|lsof|nstat))\b`)
 )
@@ -193,7 +195,7 @@ func NeedsExtraction(head []string, best *parse.Detection) bool {
 			return true
 		}
 		t := strings.TrimLeft(l, " \t")
-		if strings.HasPrefix(t, ">") || fenceRE.MatchString(l) || supportRE.MatchString(l) || ptStalkTSRE.MatchString(l) || oswZzzRE.MatchString(l) {
+		if strings.HasPrefix(t, ">") || fenceRE.MatchString(l) || supportRE.MatchString(l) || ptStalkTSRE.MatchString(l) || oswZzzRE.MatchString(l) || watchRE.MatchString(t) {
 			return true
 		}
 	}
@@ -261,6 +263,11 @@ func normalize(data []byte) []xline {
 			if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
 				x.time = time.Unix(sec, 0).UTC()
 			}
+		case strings.HasPrefix(t, "Every ") && watchRE.MatchString(t):
+			m := watchRE.FindStringSubmatch(t)
+			series++
+			x.kind, x.series, x.coll, x.command = kSeries, series, "watch", strings.TrimSpace(m[1])
+			x.time = parseOSWTime(m[2])
 		case strings.HasPrefix(l, "zzz ") && oswZzzRE.MatchString(l):
 			series++
 			x.kind, x.series, x.coll = kSeries, series, "oswatcher"
@@ -362,7 +369,7 @@ func ExtractSegments(data []byte) []Segment {
 			continue
 		case kSeries:
 			flush()
-			series, when, coll, cmd, blank = x.series, x.time, x.coll, "", false
+			series, when, coll, cmd, blank = x.series, x.time, x.coll, x.command, false
 			continue
 		}
 		if cur != nil && lines[cur.first].quote != x.quote {
@@ -423,6 +430,8 @@ func ExtractSegments(data []byte) []Segment {
 			}
 		}
 	}
+	segs = splitRepeats(segs)
+	markSeries(segs)
 	return segs
 }
 
@@ -549,4 +558,85 @@ func LooksProse(line string) bool {
 		return true
 	}
 	return sentence && len(fs) >= 3 && lower >= 2 && digits*3 <= len(fs)
+}
+
+// splitRepeats cuts a segment where its header line comes again: a loop
+// pasted as one block (while :; do ss -tn; sleep 1; done) is several
+// listings, not one with every socket twice.
+func splitRepeats(segs []Segment) []Segment {
+	var out []Segment
+	for _, sg := range segs {
+		head := strings.TrimSpace(sg.Lines[0])
+		start := 0
+		for k := 1; k < len(sg.Lines); k++ {
+			if strings.TrimSpace(sg.Lines[k]) != head || len(head) < 10 {
+				continue
+			}
+			part := sg
+			part.First, part.Last, part.Lines = sg.First+start, sg.First+k-1, sg.Lines[start:k]
+			out = append(out, part)
+			start = k
+		}
+		if start == 0 {
+			out = append(out, sg)
+			continue
+		}
+		part := sg
+		part.First, part.Lines = sg.First+start, sg.Lines[start:]
+		out = append(out, part)
+	}
+	return out
+}
+
+// markSeries numbers as samples of one time series the consecutive
+// listings of one format and command that show mostly the same
+// connections: one socket watched over time is a series of its queues,
+// not duplicates.
+func markSeries(segs []Segment) {
+	for i := 0; i < len(segs); {
+		j := i + 1
+		for j < len(segs) && segs[j].Series < 0 && segs[i].Series < 0 && segs[j].Collector == "" &&
+			segs[j].Format == segs[i].Format && segs[j].Command == segs[i].Command &&
+			overlap(endpointPairs(segs[j-1].Lines), endpointPairs(segs[j].Lines)) {
+			j++
+		}
+		if j-i > 1 {
+			for k := i; k < j; k++ {
+				segs[k].Series = k - i
+			}
+		}
+		i = j
+	}
+}
+
+// endpointPairs returns, per row, its address:port fields joined: the
+// connection, whatever its queues say.
+func endpointPairs(lines []string) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range lines {
+		var eps []string
+		for _, f := range strings.Fields(l) {
+			if strings.Count(f, ":") >= 1 && strings.ContainsAny(f, "0123456789") && !strings.HasPrefix(f, "users:") && !strings.HasPrefix(f, "timer:") {
+				eps = append(eps, f)
+			}
+		}
+		if len(eps) >= 2 {
+			out[strings.Join(eps, " ")] = true
+		}
+	}
+	return out
+}
+
+// overlap reports whether most connections of b are in a.
+func overlap(a, b map[string]bool) bool {
+	if len(b) == 0 {
+		return false
+	}
+	n := 0
+	for k := range b {
+		if a[k] {
+			n++
+		}
+	}
+	return n*2 > len(b)
 }
