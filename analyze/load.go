@@ -447,7 +447,24 @@ func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source
 		ld.snap.Sysctls[k] = v
 	}
 	if len(l.StateCounts) > 0 || len(l.OwnerCounts) > 0 {
-		ld.addCounts(sb, &l, command, src.Path)
+		if p, ok := ticket.ParsePipeline(command); ok && p.Uniq && len(l.OwnerCounts) == 0 {
+			var e model.Evidence
+			p.Describe(&e)
+			if e.Port > 0 || e.PID > 0 || e.Number > 0 || e.Process != "" {
+				// Counts of a filtered listing (awk '$5 ~ /:9000/' ...):
+				// claims about what the filter selects, not the host.
+				for _, st := range model.SortedKeys(l.StateCounts) {
+					c := e
+					c.Kind, c.State, c.N, c.Command = model.EvCount, st, int64(l.StateCounts[st]), command
+					c.Path, c.Line, c.Text = problemPath, lineOff+1, model.Clip(command)
+					ld.snap.Evidence = append(ld.snap.Evidence, c)
+				}
+				l.StateCounts = nil
+			}
+		}
+		if len(l.StateCounts) > 0 || len(l.OwnerCounts) > 0 {
+			ld.addCounts(sb, &l, command, src.Path)
+		}
 	}
 	if len(l.Families) > 0 {
 		sb.listings = append(sb.listings, &sourceListing{src: idx, listing: &l})

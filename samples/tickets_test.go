@@ -37,8 +37,6 @@ var knownMisses = map[string]string{
 	"gh-node-established-forever-keepalive":     "ESTABLISHED forever in words",
 	"gh-grpc-windows-time-wait-loopback":        "a Windows TIME_WAIT excerpt with no count",
 	"gh-orbstack-macos-time-wait-tcp-now":       "macOS port exhaustion is judged as Linux ephemeral-port-exhaustion",
-	"gh-fortio-macos-time-wait-self-fetch":      "TIME_WAIT counts on a port that may be local or remote",
-	"gh-calendarserver-time-wait-pydirector":    "a TIME_WAIT count without the destination",
 	"gh-segfault-conntrack-masscan":             "conntrack settings without the message",
 	"gh-porter-conntrack-netstat-s":             "netstat -s text beyond the listen counters",
 	"gh-agentmail-node-backlog-511":             "a backlog stated in prose",

@@ -170,6 +170,27 @@ func applyClaim(gs *Groups, smp *model.Sample, e *model.Evidence) {
 // process, for the states a process must end (CLOSE_WAIT, LAST_ACK,
 // FIN_WAIT2 on the closing side).
 func claimWithoutRows(gs *Groups, st model.State, e *model.Evidence, basis string) {
+	if (st == model.TimeWait || st == model.SynSent || st == model.Established && e.Port > 0) && e.PID == 0 && e.Process == "" && e.Number == 0 {
+		// Client-side states: a destination, known by its port at best.
+		key, remote := "evidence destination", "an unknown destination"
+		if e.Port > 0 {
+			key, remote = fmt.Sprintf("evidence destination :%d", e.Port), fmt.Sprintf("port %d (hosts not shown)", e.Port)
+		}
+		var dg *Group
+		for _, g := range gs.Destinations {
+			if g.Key == key {
+				dg = g
+			}
+		}
+		if dg == nil {
+			dg = newGroup("destination", key)
+			dg.Remote, dg.RemotePort, dg.Owner = remote, e.Port, OwnerName("", 0)
+			dg.CountsOnly, dg.FromEvidence = true, true
+			gs.Destinations = append(gs.Destinations, dg)
+		}
+		raise(dg, st, int(e.N), basis, 0)
+		return
+	}
 	switch st {
 	case model.CloseWait, model.LastAck, model.FinWait2:
 	default:

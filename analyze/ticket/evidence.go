@@ -47,7 +47,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 				continue
 			}
 			e := model.Evidence{Kind: model.EvCount, Command: cmd, N: n, AtLeast: p.Head}
-			p.describe(&e)
+			p.Describe(&e)
 			// `ss ... state X | wc -l` and unfiltered listings count their
 			// header lines too.
 			if len(p.Filters) == 0 && !p.flag('H') {
@@ -164,8 +164,9 @@ func countAfter(lines []string, i int) (n int64, at int, ok bool) {
 	return 0, 0, false
 }
 
-// describe fills in what the pipeline's filters select.
-func (p Pipeline) describe(e *model.Evidence) {
+// Describe fills in what the pipeline's filters select: state, port,
+// pid, a number that may be either, process.
+func (p Pipeline) Describe(e *model.Evidence) {
 	if st, ok := model.CanonicalState(stateArg(p.Args)); ok && p.Base == "ss" {
 		e.State = st.String()
 	}

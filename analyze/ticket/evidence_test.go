@@ -40,7 +40,7 @@ func TestParsePipeline(t *testing.T) {
 				t.Fatalf("ParsePipeline = %+v, %v", p, ok)
 			}
 			var e model.Evidence
-			p.describe(&e)
+			p.Describe(&e)
 			if e.State != tt.state || e.Port != tt.port || e.PID != tt.pid || e.Number != tt.num || e.Process != tt.proc {
 				t.Errorf("describe = state %q port %d pid %d number %d process %q", e.State, e.Port, e.PID, e.Number, e.Process)
 			}
