@@ -345,7 +345,7 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 	case model.MsgSYNFlood, model.MsgListenQueue:
 		var lg *Group
 		for _, g := range gs.Listeners {
-			if e.Port > 0 && g.LocalPort == e.Port {
+			if e.Port > 0 && g.LocalPort == e.Port || g.FromEvidence && g.LocalPort == e.Port {
 				lg = g
 			}
 		}

@@ -96,6 +96,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			if m := c.re.FindStringSubmatch(line); m != nil {
 				n, _ := strconv.ParseInt(m[1], 10, 64)
 				add(model.Evidence{Kind: model.EvCounter, Name: c.name, N: n, Value: m[1]}, i)
+
 			}
 		}
 		if hypothetical {

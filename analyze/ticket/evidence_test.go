@@ -76,6 +76,8 @@ func TestFindEvidence(t *testing.T) {
 		{"counter line", "$ netstat -s | grep -i listen\n    5120 times the listen queue of a socket overflowed\n",
 			[]model.Evidence{{Kind: model.EvCounter, Name: "TcpExt.ListenOverflows", N: 5120}}},
 		{"ulimit", "$ ulimit -n\n1024\n", []model.Evidence{{Kind: model.EvSetting, Name: "ulimit -n"}}},
+		{"BSD listen overflows", "$ netstat -sp tcp | fgrep listen\n\t1204417 listen queue overflows\n",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgListenQueue}, {Kind: model.EvCounter, Name: "Tcp.ListenQueueOverflows", N: 1204417}}},
 		{"rows are not stated numbers", "tcp 0 0 10.0.0.1:51584 10.0.0.2:80 CLOSE_WAIT\n", nil},
 		{"CR line ends", "$ netstat -an | grep -c CLOSE_WAIT\r200\r",
 			[]model.Evidence{{Kind: model.EvCount, State: "CLOSE_WAIT", N: 200}}},
