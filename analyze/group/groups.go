@@ -967,7 +967,15 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 				}
 			}
 			pg.add(s, r.server || leftover, true, r.x)
-			continue
+			if s.State != model.TimeWait || s.Local.Port() != 111 || !s.Remote.IsLoopback() {
+				continue
+			}
+			// On loopback both ends are this host: a portmapper that closed
+			// first still answered a lookup a local client made. Count it
+			// toward 127.0.0.1:111 too, as the client saw it (rpc-lookup-churn).
+			m := *s
+			m.Local, m.Remote = s.Remote, s.Local
+			s = &m
 		}
 		if !s.Remote.IsValid() || s.Remote.IsUnspecified() {
 			continue // unconnected, or a name we cannot resolve
