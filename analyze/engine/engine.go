@@ -117,7 +117,11 @@ func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
 	if err := checkShape(src); err != nil {
 		return nil, err
 	}
-	opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(maxExprNodes)}, opts...)
+	opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(maxExprNodes),
+		// No clock (a report must not depend on when it ran) and no
+		// builtin that makes a string or list as large as its argument.
+		expr.DisableBuiltin("now"), expr.DisableBuiltin("date"), expr.DisableBuiltin("timezone"),
+		expr.DisableBuiltin("repeat")}, opts...)
 	return expr.Compile(src, opts...)
 }
 
@@ -147,11 +151,32 @@ func checkShape(src string) error {
 		return err
 	}
 	var preds []ast.Node
+	var bad error
 	ast.Walk(&tree.Node, visitor(func(n *ast.Node) {
-		if _, ok := (*n).(*ast.PredicateNode); ok {
+		switch x := (*n).(type) {
+		case *ast.PredicateNode:
 			preds = append(preds, *n)
+		case *ast.BuiltinNode:
+			if forbidden[x.Name] != "" && bad == nil {
+				bad = fmt.Errorf("%s() is not allowed in rules: %s", x.Name, forbidden[x.Name])
+			}
+		case *ast.CallNode:
+			if id, ok := x.Callee.(*ast.IdentifierNode); ok && forbidden[id.Value] != "" && bad == nil {
+				bad = fmt.Errorf("%s() is not allowed in rules: %s", id.Value, forbidden[id.Value])
+			}
+		case *ast.BinaryNode:
+			if x.Operator == ".." && bad == nil {
+				lo, ok1 := x.Left.(*ast.IntegerNode)
+				hi, ok2 := x.Right.(*ast.IntegerNode)
+				if !ok1 || !ok2 || hi.Value-lo.Value > maxRange {
+					bad = fmt.Errorf("a range must have constant bounds at most %d apart", maxRange)
+				}
+			}
 		}
 	}))
+	if bad != nil {
+		return bad
+	}
 	for _, p := range preds {
 		inner := 0
 		ast.Walk(&p, visitor(func(n *ast.Node) {
@@ -165,6 +190,19 @@ func checkShape(src string) error {
 	}
 	return nil
 }
+
+// forbidden builtins, with the reason: rules read a snapshot and nothing
+// else, and their cost must not depend on an argument's value.
+var forbidden = map[string]string{
+	"now":      "a report must not depend on the clock",
+	"date":     "a report must not depend on the clock",
+	"timezone": "a report must not depend on the clock",
+	"repeat":   "it builds a string as long as its argument",
+	"reduce":   "its accumulator can grow without bound",
+}
+
+// maxRange bounds the size of a range literal (1..10).
+const maxRange = 10_000
 
 type visitor func(*ast.Node)
 
