@@ -135,6 +135,16 @@ func (c *collector) run() error {
 		return c.interrupted()
 	}
 	c.m.End = c.o.Now().UTC()
+	if c.red != nil {
+		// Commands' error output names hosts too ("sudo: unable to
+		// resolve host db01").
+		for i := range c.m.Sources {
+			c.m.Sources[i].Error = c.red.Line(c.m.Sources[i].Error)
+		}
+		for i := range c.m.Notes {
+			c.m.Notes[i] = c.red.Line(c.m.Notes[i])
+		}
+	}
 	data, err := json.MarshalIndent(c.m, "", "  ")
 	if err != nil {
 		return err

@@ -38,4 +38,17 @@
 // Files outside samples/ describe the host and belong to every sample. The
 // analyzer detects every file's format by content, so a file may also be
 // named otherwise; the names above are what the collectors write.
+//
+// # Redaction
+//
+// With Options.Redact every text entry goes through a Redactor (see its
+// documentation for the mapping) and the manifest's host name is
+// RedactedHost. Addresses other than loopback and unspecified, and the
+// host's names and domains, are replaced by keyed pseudonyms in every
+// encoding the sources use (dotted and IPv6 text, IPv4-mapped IPv6,
+// /proc/net/tcp{,6} hex, reverse-DNS names, addresses written into host
+// names); the key is random per collection and never written, so the
+// pseudonyms cannot be reversed. Classes, shared /24 and /64 subnets and
+// ports survive, which is what the analyzer needs. Command lines in
+// processes.json are cut to the process name.
 package collect
