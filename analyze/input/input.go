@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -31,6 +32,63 @@ type Limits struct {
 	// MaxDecode bounds a file that must be decoded (UTF-16, a legacy code
 	// page) before parsing: decoding holds it whole in memory.
 	MaxDecode int64
+	// FIFOIdle is how long a FIFO argument may stay silent (no writer, or
+	// a writer that stopped) before reading it fails; 0 means 30 s.
+	FIFOIdle time.Duration
+}
+
+func (l Limits) fifoIdle() time.Duration {
+	if l.FIFOIdle > 0 {
+		return l.FIFOIdle
+	}
+	return 30 * time.Second
+}
+
+// kindOf names a special file's kind for messages.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+// idleReader reads a FIFO opened without blocking: until a writer comes
+// an empty read is no end of file, and a read that waits longer than idle
+// for data fails.
+type idleReader struct {
+	f      *os.File
+	idle   time.Duration
+	name   string
+	opened bool // a writer has written: an empty read is the end
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	deadline := time.Now().Add(r.idle)
+	for {
+		if err := r.f.SetReadDeadline(deadline); err != nil {
+			return r.f.Read(p) // not pollable: read as a plain file
+		}
+		n, err := r.f.Read(p)
+		switch {
+		case n > 0:
+			r.opened = true
+			return n, err
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return 0, fmt.Errorf("%s: nothing to read for %v (a FIFO whose writer is gone or never came)", r.name, r.idle)
+		case err == io.EOF && !r.opened:
+			if time.Now().After(deadline) {
+				return 0, fmt.Errorf("%s: no writer opened the FIFO within %v", r.name, r.idle)
+			}
+			time.Sleep(20 * time.Millisecond) // no writer yet
+			continue
+		}
+		return n, err
+	}
 }
 
 // DefaultLimits suit a 1,000,000-socket listing with room to spare.
@@ -103,12 +161,30 @@ func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, ski
 	if st.IsDir() {
 		return walkDir(arg, lim, fn, skip)
 	}
-	f, err := os.Open(arg)
-	if err != nil {
-		return err
+	var f *os.File
+	var src io.Reader
+	switch mode := st.Mode(); {
+	case mode&os.ModeNamedPipe != 0:
+		// A FIFO (or a shell's <(cmd)): opened without waiting for a
+		// writer, and read with an idle deadline, never waited on forever.
+		if f, err = openFIFO(arg); err != nil {
+			return err
+		}
+		src = &idleReader{f: f, idle: lim.fifoIdle(), name: arg}
+	case mode&(os.ModeDevice|os.ModeCharDevice|os.ModeSocket|os.ModeIrregular) != 0:
+		return fmt.Errorf("%s is a %s, not a file: give a listing, a folder, an archive or - for standard input", arg, kindOf(mode))
+	default:
+		if f, err = os.Open(arg); err != nil {
+			return err
+		}
+		src = f
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	if !st.Mode().IsRegular() {
+		// A stream has no size to check up front: cap what is read.
+		src = &CapReader{src, lim.MaxFile, arg + ": more than " + SizeString(lim.MaxFile)}
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
 	magic, _ := br.Peek(512)
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
