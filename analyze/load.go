@@ -221,6 +221,11 @@ func (ld *loader) readListing(f input.File) error {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("%s: %w", f.Display, err)
 	}
+	if f.Rel != "" && isArchive(head) {
+		ld.addSource(model.Source{Path: f.Display, Sample: -1})
+		ld.problem(f.Display, 0, "an archive inside the archive: not opened (extract it and give it as an input of its own)")
+		return nil
+	}
 	var r io.Reader = br
 	if f.Size > 0 {
 		r = parse.NewSizedReader(br, f.Size)
@@ -698,7 +703,19 @@ func (ld *loader) finish() error {
 		}
 	}
 	if !recognized {
-		return errors.New("no input holds anything tcpsnap recognizes (see tcpsnap formats)")
+		msg := "no input holds anything tcpsnap recognizes (see tcpsnap formats)"
+		var why []string
+		for _, p := range s.Problems {
+			if len(why) == 5 {
+				why = append(why, fmt.Sprintf("and %d more", len(s.Problems)-5))
+				break
+			}
+			why = append(why, p.String())
+		}
+		if len(why) > 0 {
+			msg += ": " + strings.Join(why, "; ")
+		}
+		return errors.New(msg)
 	}
 	sort.SliceStable(s.Sources, func(i, j int) bool { return s.Sources[i].Path < s.Sources[j].Path })
 	sort.SliceStable(s.Problems, func(i, j int) bool {
@@ -940,4 +957,10 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 		}
 	}
 	return false
+}
+
+// isArchive reports gzip, zip and tar magic at the start of a file.
+func isArchive(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, []byte("PK\x03\x04")) ||
+		len(head) > 262 && string(head[257:262]) == "ustar"
 }

@@ -650,3 +650,13 @@ func TestBusyHostUsesProc(t *testing.T) {
 		t.Errorf("proc copies or process table missing: %q", keys(files))
 	}
 }
+
+// TestReadManifestTooLarge: a manifest over the read cap says so instead
+// of "unexpected EOF".
+func TestReadManifestTooLarge(t *testing.T) {
+	big := `{"format": "` + BundleFormat + `", "notes": ["` + strings.Repeat("x", maxManifestBytes) + `"]}`
+	_, err := ReadManifest(strings.NewReader(big))
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("ReadManifest = %v", err)
+	}
+}

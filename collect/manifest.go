@@ -69,9 +69,15 @@ const maxManifestBytes = 4 << 20
 
 // ReadManifest decodes a manifest, refusing oversized or unknown-format ones.
 func ReadManifest(r io.Reader) (*Manifest, error) {
-	dec := json.NewDecoder(io.LimitReader(r, maxManifestBytes))
+	data, err := io.ReadAll(io.LimitReader(r, maxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	if len(data) > maxManifestBytes {
+		return nil, fmt.Errorf("manifest is larger than %d bytes: not a tcpsnap manifest", maxManifestBytes)
+	}
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("decoding manifest: %w", err)
 	}
 	if m.Format != BundleFormat {
