@@ -233,29 +233,8 @@ func raise(g *Group, st model.State, n int, basis string, rows int) {
 
 // count returns the group's count of sockets in a state.
 func (g *Group) count(st model.State) int {
-	switch st {
-	case model.Established:
-		return g.Established
-	case model.SynSent:
-		return g.SynSent
-	case model.SynRecv:
-		return g.SynRecv
-	case model.FinWait1:
-		return g.FinWait1
-	case model.FinWait2:
-		return g.FinWait2
-	case model.TimeWait:
-		return g.TimeWait
-	case model.Close:
-		return g.Close
-	case model.CloseWait:
-		return g.CloseWait
-	case model.LastAck:
-		return g.LastAck
-	case model.Listen:
-		return g.Listen
-	case model.Closing:
-		return g.Closing
+	if c := g.stateCount(st); c != nil {
+		return *c
 	}
 	return 0
 }

@@ -1253,32 +1253,41 @@ func addCounts(gs *Groups, smp *model.Sample, procs map[int]*model.Process) {
 func (g *Group) addCount(name string, n int) {
 	g.Sockets += n
 	state, _ := model.CanonicalState(name)
-	switch state {
-	case model.Established:
-		g.Established += n
-	case model.SynSent:
-		g.SynSent += n
-	case model.SynRecv:
-		g.SynRecv += n
-	case model.FinWait1:
-		g.FinWait1 += n
-	case model.FinWait2:
-		g.FinWait2 += n
-	case model.TimeWait:
-		g.TimeWait += n
-	case model.Close:
-		g.Close += n
-	case model.CloseWait:
-		g.CloseWait += n
-	case model.LastAck:
-		g.LastAck += n
-	case model.Listen:
-		g.Listen += n
-	case model.Closing:
-		g.Closing += n
-	case model.Bound:
-		g.Bound += n
+	if c := g.stateCount(state); c != nil {
+		*c += n
 	}
+}
+
+// stateCount points to the group's count of sockets in a state, nil for
+// a state the group does not count.
+func (g *Group) stateCount(st model.State) *int {
+	switch st {
+	case model.Established:
+		return &g.Established
+	case model.SynSent:
+		return &g.SynSent
+	case model.SynRecv:
+		return &g.SynRecv
+	case model.FinWait1:
+		return &g.FinWait1
+	case model.FinWait2:
+		return &g.FinWait2
+	case model.TimeWait:
+		return &g.TimeWait
+	case model.Close:
+		return &g.Close
+	case model.CloseWait:
+		return &g.CloseWait
+	case model.LastAck:
+		return &g.LastAck
+	case model.Listen:
+		return &g.Listen
+	case model.Closing:
+		return &g.Closing
+	case model.Bound:
+		return &g.Bound
+	}
+	return nil
 }
 
 // snapshotOwners fills the snapshot group's owner tallies (Owners,
