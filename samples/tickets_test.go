@@ -41,7 +41,6 @@ var knownMisses = map[string]string{
 	"gh-porter-conntrack-netstat-s":             "netstat -s text beyond the listen counters",
 	"gh-agentmail-node-backlog-511":             "a backlog stated in prose",
 	"gh-zowe-close-wait-pool":                   "\"close waits\" written as words",
-	"sf-possible-syn-flooding-port-80":          "syn-queue-overflow from the message alone",
 	"gh-npm-unknown-connections-443":            "prose without a TCP word tcpsnap knows",
 	"gh-oauth2-proxy-close-wait-lsof-p":         "the lsof paste is cut before its CLOSE_WAIT rows",
 	"gh-trojan-recvq-hang-sysctl":               "a full accept queue shown only as Recv-Q in prose",
