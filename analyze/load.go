@@ -59,6 +59,7 @@ func Load(args []string, opt Options) (*model.Snapshot, error) {
 		}
 	}
 	ld := &loader{
+		lines: input.NewLineBudget(opt.Limits.MaxLines),
 		snap: &model.Snapshot{
 			Sysctls:   map[string]string{},
 			Processes: map[int]*model.Process{},
@@ -100,6 +101,7 @@ type loader struct {
 	collector   string          // a foreign bundle's layout: "sosreport", "supportconfig", ...
 	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
 	head        []byte          // the start of the listing being parsed (coverage hints)
+	lines       *input.LineBudget
 }
 
 type sampleBuild struct {
@@ -216,7 +218,7 @@ func (ld *loader) problem(p string, line int, msg string) {
 
 // readListing detects and parses one listing file.
 func (ld *loader) readListing(f input.File) error {
-	br := bufio.NewReaderSize(f.R, 64<<10)
+	br := bufio.NewReaderSize(ld.lines.Reader(f.R, f.Display), 64<<10)
 	head, err := br.Peek(64 << 10)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("%s: %w", f.Display, err)
@@ -231,21 +233,26 @@ func (ld *loader) readListing(f input.File) error {
 		r = parse.NewSizedReader(br, f.Size)
 	}
 	if needsDecoding(head) {
+		if looksBinary(head) {
+			// Zeros, an image, an executable: say so at once instead of
+			// reading up to the decoding limit first.
+			ld.addSource(model.Source{Path: f.Display, Sample: -1})
+			ld.problem(f.Display, 0, "skipped: binary file, not text")
+			if f.Rel == "" {
+				return fmt.Errorf("%s: a binary file, not a listing or a ticket", f.Display)
+			}
+			return nil
+		}
 		// Decoding needs the whole text in memory: bounded, and loudly.
 		limit := ld.lim.MaxDecode
 		data, err := io.ReadAll(input.NewCapReader(br, limit, "more than "+input.SizeString(limit)+" of text to decode (UTF-16 or a legacy code page)"))
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Display, err)
 		}
-		text, enc, err := input.DecodeText(data)
+		text, _, err := input.DecodeText(data)
 		if err != nil {
 			ld.addSource(model.Source{Path: f.Display, Sample: -1})
 			ld.problem(f.Display, 0, "cannot decode text: "+err.Error())
-			return nil
-		}
-		if enc == "binary" {
-			ld.addSource(model.Source{Path: f.Display, Sample: -1})
-			ld.problem(f.Display, 0, "skipped: binary file")
 			return nil
 		}
 		head, r = text, parse.NewMemText(text)
@@ -963,4 +970,29 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 func isArchive(head []byte) bool {
 	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, []byte("PK\x03\x04")) ||
 		len(head) > 262 && string(head[257:262]) == "ustar"
+}
+
+// looksBinary reports a head that is no text in any encoding tcpsnap
+// decodes: NUL bytes on both even and odd offsets (UTF-16 has them on one
+// side only), or mostly control characters.
+func looksBinary(head []byte) bool {
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	if len(head) < 16 {
+		return false
+	}
+	var even, odd, ctl int
+	for i, c := range head {
+		switch {
+		case c == 0 && i%2 == 0:
+			even++
+		case c == 0:
+			odd++
+		case c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b:
+			ctl++
+		}
+	}
+	n := len(head)
+	return even*10 > n/2 && odd*10 > n/2 || ctl*3 > n
 }

@@ -32,6 +32,11 @@ type Limits struct {
 	// MaxDecode bounds a file that must be decoded (UTF-16, a legacy code
 	// page) before parsing: decoding holds it whole in memory.
 	MaxDecode int64
+	// MaxLines bounds the lines of text one analysis reads, over all its
+	// inputs: each line can become a socket, so this is the memory budget
+	// of the socket tables (about 400 bytes a line at worst). A stream
+	// has no size to check up front; this holds it anyway.
+	MaxLines int64
 	// FIFOIdle is how long a FIFO argument may stay silent (no writer, or
 	// a writer that stopped) before reading it fails; 0 means 30 s.
 	FIFOIdle time.Duration
@@ -100,6 +105,7 @@ var DefaultLimits = Limits{
 	MaxNameLen:      1024,
 	MaxAuxFileBytes: 256 << 10,
 	MaxDecode:       256 << 20,
+	MaxLines:        6_000_000,
 }
 
 // ErrLimit is wrapped by errors for inputs over a limit.
@@ -398,4 +404,40 @@ func SizeString(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// A LineBudget is what is left of Limits.MaxLines in one analysis.
+type LineBudget struct {
+	left, max int64
+}
+
+// NewLineBudget returns a budget of n lines (no bound when n <= 0).
+func NewLineBudget(n int64) *LineBudget { return &LineBudget{left: n, max: n} }
+
+// Reader counts the lines read through r against the budget and fails,
+// naming the input, once it is spent.
+func (b *LineBudget) Reader(r io.Reader, name string) io.Reader {
+	if b == nil || b.max <= 0 {
+		return r
+	}
+	return &lineCapReader{r: r, b: b, name: name}
+}
+
+type lineCapReader struct {
+	r    io.Reader
+	b    *LineBudget
+	name string
+}
+
+func (c *lineCapReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	// A line ends at \n, \r\n or a lone \r (old Mac text: no \n at all).
+	lines := bytes.Count(p[:n], []byte{'\n'})
+	if lines == 0 {
+		lines = bytes.Count(p[:n], []byte{'\r'})
+	}
+	if c.b.left -= int64(lines); c.b.left < 0 {
+		return n, fmt.Errorf("%w: %s: more than %d lines of listings in this analysis (the memory budget of the socket tables)", ErrLimit, c.name, c.b.max)
+	}
+	return n, err
 }
