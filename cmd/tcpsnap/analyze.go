@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -137,37 +138,34 @@ func (c *analyzeCmd) collectLive(e *env) (string, func(), error) {
 	if c.Interval < 0 {
 		return "", nil, &exitCodeError{exitUsage, errors.New("--interval must not be negative")}
 	}
-	var f *os.File
-	var err error
 	cleanup := func() {}
-	if c.Keep != "" {
-		f, err = os.OpenFile(c.Keep, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	} else {
-		f, err = os.CreateTemp("", "tcpsnap-live-*.tar.gz")
+	name := c.Keep
+	if name == "" {
+		dir, err := os.MkdirTemp("", "tcpsnap-live-")
+		if err != nil {
+			return "", nil, &exitCodeError{exitError, err}
+		}
+		name = filepath.Join(dir, "live.tar.gz")
+		cleanup = func() { os.RemoveAll(dir) }
 	}
-	if err != nil {
-		return "", nil, &exitCodeError{exitError, err}
-	}
-	name := f.Name()
-	if c.Keep == "" {
-		cleanup = func() { os.Remove(name) }
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// As collect: SIGINT, SIGTERM and SIGHUP stop it and leave nothing.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills
+	}()
 	interval := c.Interval
 	if interval == 0 {
 		interval = -1 // no pause
 	}
-	m, err := collect.Collect(ctx, collect.Options{
-		Output: f, Samples: c.Samples, Interval: interval, Redact: c.Redact,
+	m, err := collect.CollectFile(ctx, name, collect.Options{
+		Samples: c.Samples, Interval: interval, Redact: c.Redact,
 		Version: version, Prefix: "tcpsnap-live",
 	})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(name)
-		return "", nil, &exitCodeError{exitError, fmt.Errorf("collecting: %w", err)}
+		cleanup()
+		return "", nil, &exitCodeError{exitError, fmt.Errorf("collecting: %w; no bundle written", err)}
 	}
 	if c.Keep != "" {
 		fmt.Fprintf(e.stderr, "tcpsnap: bundle kept in %s (%d samples in %.1fs)\n", name, len(m.Samples), m.End.Sub(m.Start).Seconds())
