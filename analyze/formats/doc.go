@@ -13,9 +13,10 @@
 // Tests for every format live here, because they run through the table:
 // testdata/<format>/<case>.txt with its <case>.golden (the Listing dump;
 // go test ./analyze/formats -update rewrites them), a detection check per
-// case, a fuzz target per parser seeded from testdata (fuzzFormat: no
-// panic, problems inside the input, pieces equal the whole), and negative
-// inputs in testdata/negative.
+// case, a fuzz target per parser seeded from testdata in small windows
+// and from crafted inputs (fuzzFormat: no panic, problems inside the
+// input, pieces equal the whole), the pieces property over every case
+// (pieces_property_test.go), and negative inputs in testdata/negative.
 //
 // Recipe — add a format:
 //  1. write formats/<family>/<name>.go: var <Name>Format = &parse.Format{Name,

@@ -63,7 +63,7 @@ func parsePieces(f *parse.Format, data []byte, n int, out *model.Listing) error 
 	// upper bound on its sockets, so that no piece's table grows).
 	lines := make([]int, len(starts))
 	parallelEach(len(starts), func(k int) {
-		lines[k] = bytes.Count(data[bounds[k]:bounds[k+1]], []byte{'\n'}) + 1
+		lines[k] = parse.LineEnds(data[bounds[k]:bounds[k+1]]) + 1
 	})
 	total := 0
 	for _, c := range lines {
@@ -102,6 +102,10 @@ func parsePieces(f *parse.Format, data []byte, n int, out *model.Listing) error 
 // cutPoints returns the offsets the pieces start at: 0, then for each
 // planned cut the start of the first line at or after it that cut
 // accepts. It returns fewer pieces where no such line is near.
+//
+// Pieces start after a '\n' only: a lone '\r' ends a line too (see
+// parse.LineScanner), but a text cut after one could have its "\r\n"
+// split in two. A line checked with cut ends at its first '\r' or '\n'.
 func cutPoints(cut func([]byte) bool, data []byte, n int) []int {
 	starts := []int{0}
 	for k := 1; k < n; k++ {
@@ -122,7 +126,10 @@ func cutPoints(cut func([]byte) bool, data []byte, n int) []int {
 			if end >= 0 {
 				line = data[pos : pos+end]
 			}
-			if cut(bytes.TrimSuffix(line, []byte{'\r'})) {
+			if cr := bytes.IndexByte(line, '\r'); cr >= 0 {
+				line = line[:cr]
+			}
+			if cut(line) {
 				found = pos
 				break
 			}

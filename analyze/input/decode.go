@@ -38,7 +38,8 @@ const (
 // Order: BOMs; UTF-16 by NUL interleaving; valid UTF-8; otherwise the
 // legacy code page whose decoding looks most like text (cp850 unless
 // another candidate scores better). NUL bytes left in the result are
-// removed. Line endings are left alone (LineScanner strips '\r').
+// removed. Line endings are left alone (LineScanner ends lines at "\n",
+// "\r\n" and a lone "\r").
 // The error is always nil today; it is there so that a future decoder
 // that can fail does not change the signature.
 func DecodeText(data []byte) ([]byte, string, error) {

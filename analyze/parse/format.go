@@ -32,11 +32,16 @@ type Format struct {
 	Parse func(r io.Reader, out *model.Listing) error
 
 	// Cut, when set, says that a record starts at this line (without its
-	// newline) such that parsing the text in pieces cut before such lines
+	// line end) such that parsing the text in pieces cut before such lines
 	// gives the same sockets, problems and richness, in the same order, as
 	// parsing it whole: a large listing is then parsed on several cores
-	// (see parseFormat). Formats whose rows depend on earlier lines leave
-	// it nil.
+	// (see parseFormat). So the parser's state at a line Cut accepts must
+	// not depend on the lines before it — no "we are in the UNIX sockets
+	// section" a piece starting there would not know; Cut must accept
+	// only lines the parser takes as a record start whatever precedes
+	// them. Formats whose rows depend on earlier lines leave it nil. The
+	// formats tests check the property on every testdata case and
+	// crafted inputs (TestPiecesPropertyAllCases) and fuzz it.
 	Cut func(line []byte) bool
 
 	// CutWhole, when set, reports that a text of a format with Cut must
@@ -55,21 +60,16 @@ type Detection struct {
 }
 
 // HeadLines returns up to detectLines non-empty lines from the start of
-// data (at most its first 64 KiB), without line endings.
+// data (at most its first 64 KiB), without line endings: they end where a
+// LineScanner ends them ("\n", "\r\n" or a lone "\r").
 func HeadLines(data []byte) []string {
 	if len(data) > 64<<10 {
 		data = data[:64<<10]
 	}
 	var head []string
-	for len(data) > 0 && len(head) < DetectLines {
-		i := bytes.IndexByte(data, '\n')
-		var line []byte
-		if i < 0 {
-			line, data = data, nil
-		} else {
-			line, data = data[:i], data[i+1:]
-		}
-		line = bytes.TrimRight(line, "\r")
+	sc := NewLineScanner(NewMemText(data))
+	for len(head) < DetectLines && sc.Scan() {
+		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}

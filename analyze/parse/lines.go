@@ -1,11 +1,12 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -15,31 +16,54 @@ import (
 // one 1 GiB line cannot exhaust memory.
 const MaxLineBytes = 64 << 10
 
-// A LineScanner reads lines without their line ending ("\n" or "\r\n"),
-// counting them from 1, and never holds more than MaxLineBytes of one line.
+// A LineScanner reads lines without their line ending ("\n", "\r\n" or a
+// lone "\r", as old Mac OS and some copy-paste paths write), counting them
+// from 1, and never holds more than MaxLineBytes of one line: a longer
+// line keeps its first MaxLineBytes bytes and is flagged (TooLong).
 // Bytes returned by Bytes are valid until the next Scan.
+//
+// A text in memory (NewMemText) is scanned in place; any other reader
+// through a buffer of up to bufBytes. Both cut lines the same way.
 type LineScanner struct {
-	br      *bufio.Reader
-	mem     []byte // the unread text, when it is in memory (a *memText)
+	r   io.Reader // nil for a text in memory
+	buf []byte    // the buffer mem is a window of, when reading r
+	// mem is the unread text: all of it for a text in memory, the
+	// buffered bytes otherwise.
+	mem []byte
+	eof bool // nothing follows mem
+	// cr is the offset in mem of its first '\r', crNone when mem has
+	// none, crUnknown when not looked for yet: a text without '\r' is
+	// searched for one only once.
+	cr      int
+	discard bool // the rest of a cut line is still to be skipped
 	line    []byte
-	buf     []byte
 	n       int
 	tooLong bool
 	err     error
 }
 
+const (
+	crNone    = -1
+	crUnknown = -2
+
+	// bufBytes is the buffer of a LineScanner over a reader: room for a
+	// line of MaxLineBytes, its line ending and more.
+	bufBytes = 2 * MaxLineBytes
+)
+
 // NewLineScanner returns a scanner over r.
 func NewLineScanner(r io.Reader) *LineScanner {
 	if m, ok := r.(*memText); ok {
 		// Lines in place: no copy through a buffer.
-		s := &LineScanner{mem: m.b[m.off:]}
+		s := &LineScanner{mem: m.b[m.off:], eof: true, cr: crUnknown}
 		m.off = len(m.b)
-		if len(s.mem) == 0 {
-			s.err = io.EOF
-		}
 		return s
 	}
-	return &LineScanner{br: bufio.NewReaderSize(r, MaxLineBytes)}
+	size := bufBytes
+	if n := SizeOf(r); n > 0 && n < bufBytes-16 {
+		size = n + 16 // a small input needs no large buffer (fill grows it if n lied)
+	}
+	return &LineScanner{r: r, buf: make([]byte, 0, size), cr: crNone}
 }
 
 // memText is a text in memory to read from, like a bytes.Reader; a
@@ -64,67 +88,153 @@ func (m *memText) Read(p []byte) (int, error) {
 // Len returns the number of unread bytes.
 func (m *memText) Len() int { return len(m.b) - m.off }
 
-// scanMem is Scan over a text in memory; it cuts lines where the buffered
-// path does: a line of MaxLineBytes or more bytes keeps its first
-// MaxLineBytes.
-func (s *LineScanner) scanMem() bool {
-	if s.err != nil {
-		return false
+// split finds the first line in mem: its length without the line ending
+// and where the next line starts. ok is false when mem holds no whole
+// line yet (more bytes may follow, or mem is empty at the end).
+func (s *LineScanner) split() (end, next int, ok bool) {
+	b := s.mem
+	nl := bytes.IndexByte(b, '\n')
+	lim := nl
+	if nl < 0 {
+		lim = len(b)
 	}
-	s.tooLong = false
-	frag := s.mem
-	if i := bytes.IndexByte(s.mem, '\n'); i >= 0 {
-		frag, s.mem = s.mem[:i], s.mem[i+1:]
-	} else {
-		s.mem = nil
+	if s.cr == crUnknown {
+		if s.cr = bytes.IndexByte(b, '\r'); s.cr < 0 {
+			s.cr = crNone
+		}
 	}
-	if len(s.mem) == 0 {
-		s.err = io.EOF
+	if c := s.cr; c >= 0 && c < lim {
+		// A '\r' ends the line: with the '\n' after it, or alone.
+		switch {
+		case c+1 == nl:
+			s.cr = crUnknown
+			return c, nl + 1, true
+		case c+1 < len(b) || s.eof:
+			s.cr = crUnknown
+			return c, c + 1, true
+		}
+		return 0, 0, false // the last byte so far: a '\n' may follow
 	}
-	if len(frag) >= MaxLineBytes {
-		frag, s.tooLong = frag[:MaxLineBytes], true
+	if nl >= 0 {
+		return nl, nl + 1, true
 	}
-	s.n++
-	s.line = bytes.TrimSuffix(frag, []byte{'\r'})
-	return true
+	if s.eof && len(b) > 0 {
+		return len(b), len(b), true
+	}
+	return 0, 0, false
+}
+
+// advance drops the first k bytes of mem.
+func (s *LineScanner) advance(k int) {
+	s.mem = s.mem[k:]
+	if s.cr >= 0 {
+		if s.cr -= k; s.cr < 0 {
+			s.cr = crUnknown
+		}
+	}
 }
 
 // Scan advances to the next line; it returns false at the end of input or
 // on a read error (see Err).
 func (s *LineScanner) Scan() bool {
-	if s.br == nil {
-		return s.scanMem()
-	}
 	if s.err != nil {
 		return false
 	}
 	s.tooLong = false
-	frag, err := s.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		// Keep the first MaxLineBytes, drop the rest of the line.
-		s.buf = append(s.buf[:0], frag...)
-		s.tooLong = true
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = s.br.ReadSlice('\n')
+	for {
+		end, next, ok := s.split()
+		if s.discard {
+			// The rest of a line cut at MaxLineBytes: skip it.
+			if ok {
+				s.advance(next)
+				s.discard = false
+				continue
+			}
+			keep := 0 // a '\r' at the end may start a "\r\n"
+			if len(s.mem) > 0 && s.mem[len(s.mem)-1] == '\r' {
+				keep = 1
+			}
+			s.advance(len(s.mem) - keep)
+		} else if ok {
+			line := s.mem[:end]
+			s.advance(next)
+			if len(line) > MaxLineBytes {
+				line, s.tooLong = line[:MaxLineBytes], true
+			}
+			s.n++
+			s.line = line
+			return true
+		} else if have := len(s.mem) - s.trailingCR(); have > MaxLineBytes {
+			// Longer than a line may be: keep its start, skip the rest.
+			s.line = s.mem[:MaxLineBytes]
+			s.advance(MaxLineBytes)
+			s.discard, s.tooLong = true, true
+			s.n++
+			return true
 		}
-		frag = s.buf
+		if s.eof {
+			s.err = io.EOF
+			return false
+		}
+		if !s.fill() {
+			return false
+		}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		s.err = err
-		return false
+}
+
+// trailingCR is 1 when mem ends with '\r', else 0.
+func (s *LineScanner) trailingCR() int {
+	if len(s.mem) > 0 && s.mem[len(s.mem)-1] == '\r' {
+		return 1
 	}
-	if len(frag) == 0 && errors.Is(err, io.EOF) {
-		s.err = io.EOF
-		return false
+	return 0
+}
+
+// fill moves the unread bytes to the start of the buffer and reads more
+// after them. It returns false on a read error (kept in err).
+func (s *LineScanner) fill() bool {
+	n := len(s.mem)
+	if n == cap(s.buf) && n < bufBytes {
+		// Full without a line end: a larger buffer, up to bufBytes.
+		s.buf = make([]byte, 0, min(2*n, bufBytes))
 	}
-	if errors.Is(err, io.EOF) {
-		s.err = io.EOF // last line without newline: return it, stop next time
+	if cap(s.mem) != cap(s.buf) { // not at the start of the buffer
+		copy(s.buf[:n], s.mem)
 	}
-	s.n++
-	frag = bytes.TrimSuffix(frag, []byte{'\n'})
-	frag = bytes.TrimSuffix(frag, []byte{'\r'})
-	s.line = frag
-	return true
+	s.mem = s.buf[:n]
+	for range 100 {
+		m, err := s.r.Read(s.buf[n:cap(s.buf)])
+		if m < 0 || m > cap(s.buf)-n {
+			m = 0
+		}
+		n += m
+		s.mem = s.buf[:n]
+		if m > 0 && s.cr == crNone {
+			s.cr = crUnknown
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			s.eof = true
+			return true
+		case err != nil:
+			s.err = err
+			return false
+		case m > 0:
+			return true
+		}
+	}
+	s.err = io.ErrNoProgress
+	return false
+}
+
+// LineEnds counts the line endings in b as a LineScanner sees them: each
+// "\n", "\r\n" and lone "\r".
+func LineEnds(b []byte) int {
+	n := bytes.Count(b, []byte{'\n'})
+	if cr := bytes.Count(b, []byte{'\r'}); cr > 0 {
+		n += cr - bytes.Count(b, []byte("\r\n"))
+	}
+	return n
 }
 
 // Bytes returns the current line.
@@ -203,6 +313,21 @@ func (s *LineScanner) ReportTooLong(out *model.Listing) {
 	if s.tooLong {
 		out.Problemf(s.n, "line longer than "+model.Itoa(MaxLineBytes>>10)+" KiB, cut")
 	}
+}
+
+// QuoteLine quotes a line a parser could not read, for a problem message:
+// without its surrounding blanks, cut after 60 bytes (at a character
+// boundary), control bytes and invalid UTF-8 escaped.
+func QuoteLine(line []byte) string {
+	line = bytes.TrimSpace(line)
+	if len(line) > 60 {
+		cut := 60
+		for cut > 56 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		return strconv.Quote(string(line[:cut])) + "..."
+	}
+	return strconv.Quote(string(line))
 }
 
 // ParseDecimal parses "123" or "0.024" without allocating. The value is

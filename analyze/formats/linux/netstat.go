@@ -162,7 +162,7 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 	progs := model.Interner{}
 	cache := model.EndpointCache{}
 	var fs [][]byte
-	inUnix := false
+	inOther := false
 	recognized := false
 	hasPID, hasTimer, hasInode := false, false, false
 	for sc.Scan() {
@@ -173,13 +173,21 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 		if len(fs) == 0 {
 			continue
 		}
+		proto := netstatProto(fs[0])
 		switch {
+		case proto > 0:
+			// A tcp row is one wherever it stands: after an "Active UNIX
+			// domain sockets" section (listings pasted one after the
+			// other) it starts Internet rows again. So the state at a tcp
+			// row never depends on the lines before it, and a piece
+			// starting there (netstatLinuxCut) parses as the whole does.
+			inOther = false
 		case bytes.HasPrefix(line, []byte("Active ")):
-			inUnix = !bytes.HasPrefix(line, []byte("Active Internet connections"))
-			recognized = recognized || !inUnix
+			inOther = !bytes.HasPrefix(line, []byte("Active Internet connections"))
+			recognized = recognized || !inOther
 			continue
-		case inUnix:
-			continue
+		case inOther:
+			continue // unix, Bluetooth, ... sections: their own rows and headers
 		case bytes.HasPrefix(line, []byte("Proto ")):
 			recognized = true
 			if bytes.Contains(line, []byte("PID/Program")) {
@@ -192,14 +200,21 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 				hasInode = true
 			}
 			continue
-		}
-		proto := netstatProto(fs[0])
-		if proto < 0 {
+		case proto < 0:
 			recognized = true // udp, raw, unix: not TCP
 			continue
-		}
-		if proto == 0 {
-			continue // prompts, notes such as "(Not all processes could be identified ...)"
+		case netstatOtherSection(line, fs):
+			inOther = true
+			continue
+		default:
+			// Before the table: whatever preceded it (a prompt, the
+			// command). Inside it: a line that is not netstat's loses
+			// what it held, so it is reported; netstat's own notes and
+			// translated titles are not.
+			if recognized && !netstatNote(line) {
+				out.Problemf(n, "not a netstat row, ignored: "+parse.QuoteLine(line))
+			}
+			continue
 		}
 		recognized = true
 		// Parse in place: a Socket is large, and a million of them are
@@ -346,6 +361,33 @@ func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs
 	s.PID = int(pid)
 	s.Process = progs.Get(rest[slash+1:])
 	return true, msg
+}
+
+// netstatOtherSection reports whether a line starts a section of other
+// sockets or other tables, whose lines are skipped until a tcp row or an
+// "Active Internet connections" title: a translated title of the UNIX or
+// Bluetooth sockets ("Aktive Sockets in der UNIX-Domäne"), netstat -i or
+// -r ("Kernel Interface table"), or a netstat -s protocol ("Ip:",
+// "TcpExt:"), as OSWatcher and other collectors put them after the
+// listing. fs holds the line's first fields.
+func netstatOtherSection(line []byte, fs [][]byte) bool {
+	if len(fs) == 1 && len(fs[0]) > 1 && fs[0][len(fs[0])-1] == ':' {
+		return true
+	}
+	return bytes.HasPrefix(line, []byte("Kernel ")) ||
+		bytes.Contains(line, []byte("UNIX")) || bytes.Contains(line, []byte("Bluetooth"))
+}
+
+// netstatNote reports whether a line is a message net-tools netstat
+// prints around its table ("(Not all processes could be identified,
+// ...)", "(No info could be read for "-p": ...)", "netstat: no support
+// for `AF INET (sctp)' on this system.") or a translated title of its
+// Internet section ("Aktive Internetverbindungen (nur Server)").
+func netstatNote(line []byte) bool {
+	line = trimBlanksLeft(line)
+	return bytes.HasPrefix(line, []byte("(")) || bytes.HasPrefix(line, []byte("netstat: ")) ||
+		bytes.Contains(line, []byte("you would have to be root")) || // the second line of "(Not all ..."
+		bytes.Contains(line, []byte("Internet"))
 }
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host

@@ -37,10 +37,24 @@ func procNetTCPCut(line []byte) bool {
 	return ok
 }
 
-// procNetTCPWhole reports whether a text holds more than one table header:
-// tcp and tcp6 concatenated, or a udp table, whose header stops the parse.
+// procNetTCPWhole reports whether a text holds more than one table header
+// (tcp and tcp6 concatenated, or a udp table after them) or a udp/raw
+// one: such a header stops the parse where it stands, which a piece
+// after it would not know.
 func procNetTCPWhole(text []byte) bool {
-	return bytes.Count(text, []byte("local_address")) > 1
+	i := bytes.Index(text, []byte("local_address"))
+	if i < 0 {
+		return false
+	}
+	if bytes.Contains(text[i+1:], []byte("local_address")) {
+		return true
+	}
+	start := bytes.LastIndexAny(text[:i], "\r\n") + 1
+	end := len(text)
+	if j := bytes.IndexAny(text[i:], "\r\n"); j >= 0 {
+		end = i + j
+	}
+	return isProcNetUDPHeader(text[start:end])
 }
 
 // procTCPStates maps the /proc state codes 01..0B to canonical states.

@@ -24,18 +24,20 @@ var SSFormat = &parse.Format{
 	Cut:         SSCut,
 }
 
-// SSCut reports whether a line starts an ss record on its own: a state
-// word or the tcp netid at the start of the line. Wrapped columns and
-// tcp_info lines start with blanks and stay with their record.
+// SSCut reports whether a line starts a TCP record on its own: one
+// ParseSS takes as a row start (a state word, or the tcp netid and what
+// must follow it, at the start of the line). Wrapped columns and tcp_info
+// lines start with blanks and stay with their record; a line ParseSS
+// would take for noise or for another table's row is never a cut, since
+// it leaves the record before it open.
 func SSCut(line []byte) bool {
-	i := bytes.IndexByte(line, ' ')
-	if i <= 0 || line[0] == '\t' {
+	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
 		return false
 	}
-	if _, ok := ssState(line[:i]); ok {
-		return true
-	}
-	return string(line[:i]) == "tcp"
+	var buf [8][]byte
+	t := SSTokens(buf[:0], line)
+	_, _, netid, ok := ssRowStart(t)
+	return ok && (netid == "" || netid == "tcp")
 }
 
 // Column stages of one ss record, in print order.
@@ -105,13 +107,20 @@ func ParseSS(r io.Reader, out *model.Listing) error {
 			continue
 		}
 		if !ok {
-			if (line[0] == ' ') && p.curLine != 0 && ssContinuation(t[0]) {
+			if line[0] == ' ' && p.curLine != 0 && (p.skip || ssContinuation(t[0])) {
 				// A narrow terminal wrapped the record: later columns.
 				if !p.skip {
 					p.feed(t, n)
 				}
+				continue
 			}
-			// Anything else is noise (stderr merged in, prompts, ...).
+			// Anything else is noise: before the table, whatever came
+			// before it (a prompt, the command); inside it, a line that
+			// may have held a socket, reported unless it is a message
+			// ss prints on its own or the wrapped part of the header.
+			if (rows > 0 || header) && !ssNote(line) && !ssHeaderWords(t) {
+				p.out.Problemf(n, "ss: not a socket row, ignored: "+parse.QuoteLine(line))
+			}
 			continue
 		}
 		p.finish()
@@ -718,6 +727,27 @@ func ssNetidName(b []byte) string {
 func isDigits(b []byte) bool {
 	_, ok := model.Atoi(b)
 	return ok
+}
+
+// ssNote reports whether a line is a message ss prints to stderr on
+// its own, which 2>&1 mixes into the listing ("Failed to find cgroup2
+// mount", once per socket with -e on some hosts).
+func ssNote(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("Failed to find cgroup2 mount")) ||
+		bytes.HasPrefix(line, []byte("Failed to open cgroup2 by ID"))
+}
+
+// ssHeaderWords reports whether tokens are words of the column header
+// only: its wrapped second half ("Process").
+func ssHeaderWords(t [][]byte) bool {
+	for _, tok := range t {
+		switch string(tok) {
+		case "Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "Address:Port", "Process":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ssContinuation reports whether a token can start the wrapped part of a

@@ -165,6 +165,8 @@ func detectNetstatWindows(head []string) int {
 	return min(score, 95)
 }
 
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
 var errNotNetstatWindows = errors.New("not a Windows netstat listing")
 
 func ParseNetstatWindows(r io.Reader, out *model.Listing) error {
@@ -175,6 +177,10 @@ func ParseNetstatWindows(r io.Reader, out *model.Listing) error {
 	sawPID := false
 	nonBlank := 0
 	last := -1 // index in out.Sockets of the last TCP row, for -b lines; -1 after UDP
+	// inB: the lines -b prints after a row may follow (indented: its
+	// components, then the image or "Can not obtain ownership
+	// information").
+	inB := false
 	for sc.Scan() {
 		n := sc.Line()
 		line := sc.Bytes()
@@ -189,29 +195,41 @@ func ParseNetstatWindows(r io.Reader, out *model.Listing) error {
 			out.Problemf(n, fmt.Sprintf("TCP row without local and foreign address:port: %q", model.Clip(line)))
 			recognised = true
 			last = -1
+			inB = true
 			continue
 		}
 		if !ok {
 			if winHeader(fs, line) || winTitle(line) {
 				recognised = true
 				last = -1
+				inB = false
+				continue
+			}
+			if !inB || !isBlank(line[0]) {
+				// Before the table: a prompt, the command. Inside it: a
+				// line that may have held a socket, reported.
+				if recognised {
+					out.Problemf(n, "not a netstat row, ignored: "+parse.QuoteLine(line))
+				}
+				inB = false // -b lines follow their row directly
 				continue
 			}
 			// -b continuation lines: a component name ("  RpcSs"), the
 			// image ("[svchost.exe]"), or "Can not obtain ownership
-			// information" (or its translation). Only the image is kept.
-			if last >= 0 {
-				t := bytes.TrimSpace(line)
-				if len(t) > 2 && t[0] == '[' && t[len(t)-1] == ']' {
-					s := &out.Sockets[last]
-					s.Process = names.Get(t[1 : len(t)-1])
-					last = -1 // one image per row
+			// information" (or its translation). Only the image is kept;
+			// it ends the row's -b lines.
+			if t := bytes.TrimSpace(line); len(t) > 2 && t[0] == '[' && t[len(t)-1] == ']' {
+				if last >= 0 {
+					out.Sockets[last].Process = names.Get(t[1 : len(t)-1])
 				}
+				last = -1 // one image per row
+				inB = false
 			}
 			continue
 		}
 		recognised = true
 		last = -1
+		inB = true
 		if !tcp {
 			continue // UDP rows (and their -b lines) are not ours
 		}
