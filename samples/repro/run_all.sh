@@ -12,7 +12,7 @@
 set -uo pipefail
 
 SCENARIOS=(closewait-leak timewait-churn server-closes-first port-exhaustion accept-queue-full rpc-churn stalled-reader healthy
-	orphan-finwait2 syn-sent-dropped syn-flood-small-backlog dead-peer-queued tw-bucket-overflow closewait-two-samples)
+	orphan-finwait2 syn-sent-dropped syn-flood-small-backlog dead-peer-queued tw-bucket-overflow closewait-two-samples healthy-partial)
 
 [[ $# -ge 1 ]] || { echo "usage: $0 OUTROOT [SCENARIO...]" >&2; exit 2; }
 OUTROOT=$1
