@@ -3,6 +3,7 @@ package analyze
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,37 @@ Recv-Q Send-Q Local Address:Port Peer Address:Port
 				t.Errorf("%d sockets, want %d (sources %+v)", got, tt.want, snap.Sources)
 			}
 		})
+	}
+}
+
+// TestTicketsWithCROnlyLineEnds: a ticket whose lines end with a lone CR
+// (old Mac text, some copy-paste paths) is read as with \n.
+func TestTicketsWithCROnlyLineEnds(t *testing.T) {
+	inputs, _ := filepath.Glob(filepath.Join("testdata", "tickets", "*"))
+	for _, in := range inputs {
+		if strings.HasSuffix(in, ".golden") || strings.HasSuffix(in, ".md") && strings.Contains(in, "PROVENANCE") {
+			continue
+		}
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr := filepath.Join(t.TempDir(), filepath.Base(in))
+		text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n", "\r")
+		if err := os.WriteFile(cr, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, errA := Load([]string{in}, Options{})
+		b, errB := Load([]string{cr}, Options{})
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("%s: %v with \\n, %v with \\r", in, errA, errB)
+		}
+		if errA != nil {
+			continue
+		}
+		if len(a.Latest().Sockets) != len(b.Latest().Sockets) || len(a.Sources) != len(b.Sources) || len(a.Evidence) != len(b.Evidence) {
+			t.Errorf("%s: %d sockets, %d sources, %d evidence with \\n; %d, %d, %d with \\r", in,
+				len(a.Latest().Sockets), len(a.Sources), len(a.Evidence), len(b.Latest().Sockets), len(b.Sources), len(b.Evidence))
+		}
 	}
 }

@@ -230,6 +230,10 @@ type xline struct {
 func normalize(data []byte) []xline {
 	text := string(data)
 	text = strings.TrimPrefix(text, "\ufeff")
+	if strings.IndexByte(text, '\r') >= 0 {
+		// Lines end at \n, \r\n or a lone \r (old Mac, some paste paths).
+		text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+	}
 	raw := strings.Split(text, "\n")
 	if len(raw) > 0 && raw[len(raw)-1] == "" {
 		raw = raw[:len(raw)-1]
