@@ -924,6 +924,12 @@ func applyEvidenceFacts(s *model.Snapshot) {
 			}
 		case model.EvSetting:
 			name := e.Name
+			if name == "tcpsnap.os" {
+				if s.Host.OS == "" && s.Sysctls[name] == "" {
+					s.Host.OS = e.Value
+				}
+				continue
+			}
 			if strings.HasPrefix(name, "ulimit") {
 				name = "tcpsnap.ulimit_nofile"
 			}

@@ -68,6 +68,7 @@ type Reported struct {
 	Severity    string
 	Title       Expr
 	Explanation Expr // optional: the rule's explanation when empty
+	When        Expr // optional: a condition (the system, say) the message alone needs
 }
 
 // An Expr is one expression or template with its position in the file.
@@ -226,8 +227,10 @@ func Parse(name string, data []byte) (*Spec, error) {
 					rp.Title = Expr{Src: strings.TrimSpace(scalar(rv, "reported.title")), Line: rv.Line}
 				case "explanation":
 					rp.Explanation = Expr{Src: strings.TrimSpace(scalar(rv, "reported.explanation")), Line: rv.Line}
+				case "when":
+					rp.When = Expr{Name: "when", Src: strings.TrimSpace(scalar(rv, "reported.when")), Line: rv.Line}
 				default:
-					bad(rk, "reported: unknown key %q (want message, severity, title, explanation)", rk.Value)
+					bad(rk, "reported: unknown key %q (want message, severity, title, explanation, when)", rk.Value)
 				}
 			}
 			if rp.Message == "" || rp.Severity == "" || rp.Title.Src == "" {

@@ -36,6 +36,7 @@ type Rule struct {
 	// reported: the title and explanation of a diagnosis from a message
 	// alone (Spec.Reported); nil when the rule has none.
 	repTitle, repExplanation *template
+	repWhen                  *vm.Program // nil: always
 }
 
 // A template is text with {expression} holes.
@@ -79,6 +80,11 @@ func Compile(specs []*rules.Spec) ([]*Rule, error) {
 			fail(s.Remedy, "remedy", err)
 		}
 		if rp := s.Reported; rp != nil {
+			if rp.When.Src != "" {
+				if r.repWhen, err = compileExpr(rp.When.Src, expr.AsBool()); err != nil {
+					fail(rp.When, "reported.when", err)
+				}
+			}
 			if r.repTitle, err = compileTemplate(rp.Title.Src); err != nil {
 				fail(rp.Title, "reported.title", err)
 			}

@@ -250,7 +250,7 @@ func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
 	}
 	title, explanation := r.title, r.explanation
 	fromWords := false
-	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && SeverityRank(rp.Severity) > SeverityRank(sev) {
+	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && SeverityRank(rp.Severity) > SeverityRank(sev) && r.reportedApplies(m, env) {
 		// A message in the ticket says the failure happened.
 		if sev == "" {
 			fromWords = true
@@ -379,4 +379,14 @@ func isZero(v any) bool {
 		return x == 0
 	}
 	return false
+}
+
+// reportedApplies evaluates the rule's reported.when, true when it has none.
+func (r *Rule) reportedApplies(m *vm.VM, env *Env) bool {
+	if r.repWhen == nil {
+		return true
+	}
+	v, err := m.Run(r.repWhen, env)
+	b, _ := v.(bool)
+	return err == nil && b
 }

@@ -106,7 +106,36 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			add(e, i)
 		}
 	}
+	if os := osOfText(text); os != "" {
+		out = append(out, model.Evidence{Kind: model.EvSetting, Path: path, Line: 1, Name: "tcpsnap.os", Value: os, Text: "the ticket names " + os})
+	}
 	return out
+}
+
+var osWordRE = map[string]*regexp.Regexp{
+	"darwin":  regexp.MustCompile(`\b(macOS|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
+	"freebsd": regexp.MustCompile(`\bFreeBSD\b`),
+	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
+	"linux":   regexp.MustCompile(`\b(Linux|Ubuntu|Debian|CentOS|RHEL|Red Hat|Fedora|Alpine|Amazon Linux|SUSE)\b`),
+}
+
+// osOfText names the system a ticket speaks of when it names exactly one
+// (macOS, FreeBSD, Windows): rules then use that system's ports, timers
+// and fixes. Linux is what an unknown system is judged as anyway.
+func osOfText(text []byte) string {
+	found := ""
+	for _, os := range []string{"darwin", "freebsd", "windows", "linux"} {
+		if osWordRE[os].Match(text) {
+			if found != "" {
+				return ""
+			}
+			found = os
+		}
+	}
+	if found == "linux" {
+		return ""
+	}
+	return found
 }
 
 func splitLines(text []byte) []string {
@@ -265,7 +294,7 @@ var (
 	messages  = []messageRule{
 		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil},
 		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil},
-		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)cannot assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil},
+		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil},
 		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|\b10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil},
 		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`)},
 		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`)},
@@ -274,7 +303,7 @@ var (
 		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`)},
 		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil},
 		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil},
-		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number).{0,60}CLOSE[_ -]?WAIT`), nil},
+		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent).{0,60}CLOSE[_ -]?WAIT`), nil},
 		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil},
 		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil},
 	}

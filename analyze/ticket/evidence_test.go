@@ -120,3 +120,18 @@ func FuzzFindEvidence(f *testing.F) {
 		}
 	})
 }
+
+func TestOSOfText(t *testing.T) {
+	for text, want := range map[string]string{
+		"On macOS Sonoma the connections fail":          "darwin",
+		"FreeBSD 13.2 web front":                        "freebsd",
+		"C:\\> netstat -ano on our Windows Server 2019": "windows",
+		"Ubuntu 22.04, netstat shows":                   "",
+		"works on Linux but not on macOS":               "",
+		"the window of the terminal":                    "",
+	} {
+		if got := osOfText([]byte(text)); got != want {
+			t.Errorf("osOfText(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
