@@ -48,6 +48,15 @@ func TestNoiseInsideTableReported(t *testing.T) {
 			"    1041227 total packets received\n" +
 			"Tcp:\n" +
 			"    7 active connection openings\n", []int{8}},
+		{"netstat-bsd", "Active Internet connections (including servers)\n" +
+			"Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)\n" +
+			"tcp4       0      0  192.0.2.5.8443         198.51.100.7.51000     CLOSE_WAIT\n" +
+			"this line is garbage that should be reported\n" +
+			"tcp4       0      0  *.8443                 *.*                    LISTEN\n", []int{4}},
+		{"lsof", "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n" +
+			"java 42 app 10u IPv4 1 0t0 TCP 192.0.2.5:8443->198.51.100.7:51000 (CLOSE_WAIT)\n" +
+			"java 42 app 11r REG 8,1 100 200 /opt/app/lib.jar\n" + // a file: skipped on purpose
+			"not an lsof row at all\n", []int{4}},
 		{"netstat-windows", "C:\\>netstat -anob\r\n" +
 			"\r\n" +
 			"Active Connections\r\n" +

@@ -248,6 +248,10 @@ func parseLsof(r io.Reader, out *model.Listing) error {
 			if bytes.Contains(line, []byte("protocol: TCP")) {
 				// Buggy builds print "sock ... protocol: TCPv6" with no address.
 				out.Problemf(n, "TCP socket without address: "+model.Clip(line))
+			} else if recognised && !lsofRowShape(fs) {
+				// Not a file of any kind (those are skipped on purpose):
+				// say what was left out, never drop it silently.
+				out.Problemf(n, "not an lsof row, ignored: "+model.Clip(line))
 			}
 			continue
 		}
@@ -559,4 +563,18 @@ func (p *lsofFieldParser) flush(out *model.Listing) {
 		}
 	}
 	out.Sockets = append(out.Sockets, s)
+}
+
+// lsofRowShape reports whether fields look like an lsof row of any file
+// type: COMMAND, a numeric PID, then at least USER, FD, TYPE and a NAME.
+func lsofRowShape(fs [][]byte) bool {
+	if len(fs) < 5 {
+		return false
+	}
+	for _, c := range fs[1] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

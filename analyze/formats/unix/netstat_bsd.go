@@ -485,6 +485,9 @@ func ParseNetstatBSD(r io.Reader, out *model.Listing) error {
 		if !known {
 			if looksLikeDotSocketRow(f) {
 				out.Problemf(sc.Line(), "unrecognized row: "+model.Clip(t))
+			} else if sawRow {
+				// Inside the table: say what was left out, never drop it silently.
+				out.Problemf(sc.Line(), "not a netstat row, ignored: "+model.Clip(t))
 			}
 			continue
 		}
