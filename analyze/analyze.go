@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
 	"github.com/tcpsnap/tcpsnap/analyze/formats"
+	"github.com/tcpsnap/tcpsnap/analyze/input"
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 	"github.com/tcpsnap/tcpsnap/analyze/parse"
 	"github.com/tcpsnap/tcpsnap/analyze/report"
@@ -26,7 +27,11 @@ type (
 	Finding     = engine.Finding     // one diagnosis in a report
 	Subject     = engine.Subject     // what a finding is about
 	Explanation = engine.Explanation // what one rule saw, group by group
+	Limits      = input.Limits       // what one analysis may read
 )
+
+// DefaultLimits are the limits Load applies when Options.Limits is zero.
+var DefaultLimits = input.DefaultLimits
 
 // Severities, highest first.
 const (

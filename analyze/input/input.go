@@ -34,7 +34,8 @@ type Limits struct {
 	MaxDecode int64
 	// MaxLines bounds the lines of text one analysis reads, over all its
 	// inputs: each line can become a socket, so this is the memory budget
-	// of the socket tables (about 400 bytes a line at worst). A stream
+	// of the socket tables (about 500 bytes a line at worst, growth and
+	// garbage collection included: 4,000,000 lines stay under 2 GB). A stream
 	// has no size to check up front; this holds it anyway.
 	MaxLines int64
 	// FIFOIdle is how long a FIFO argument may stay silent (no writer, or
@@ -105,7 +106,7 @@ var DefaultLimits = Limits{
 	MaxNameLen:      1024,
 	MaxAuxFileBytes: 256 << 10,
 	MaxDecode:       256 << 20,
-	MaxLines:        6_000_000,
+	MaxLines:        4_000_000,
 }
 
 // ErrLimit is wrapped by errors for inputs over a limit.

@@ -25,6 +25,7 @@ type analyzeCmd struct {
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
 	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
 	Profile     string   `placeholder:"FILE" help:"Also write a socket profile (gzipped pprof) to FILE: go tool pprof -http=: FILE shows which states, processes, ports and peers hold the sockets."`
+	MaxLines    int64    `default:"4000000" placeholder:"N" help:"Read at most N lines of listings in all (the memory budget: about 500 bytes a line at worst); more fails with an error naming the input."`
 	Explain     string   `placeholder:"RULE" help:"Instead of a report, show what rule RULE saw in each group it ran over (the 20 largest and every one it fired on): each severity expression's result, each evidence value, and why it fired or stayed quiet."`
 
 	Live     bool          `help:"Collect this host's TCP state (as tcpsnap collect does) and analyze it in one step; no inputs then."`
@@ -77,7 +78,9 @@ func (c *analyzeCmd) Run(e *env) error {
 		defer cleanup()
 		inputs = []string{bundle}
 	}
-	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat})
+	lim := analyze.DefaultLimits
+	lim.MaxLines = c.MaxLines
+	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, Limits: lim})
 	if rerr := waitRules(); rerr != nil {
 		return rerr
 	}
