@@ -102,6 +102,7 @@ type loader struct {
 	namespaces  map[string]bool // sosreport network namespaces seen (not analyzed)
 	head        []byte          // the start of the listing being parsed (coverage hints)
 	lines       *input.LineBudget
+	fromTicket  bool // the listing being parsed comes from a text given as an input, not from a bundle's file
 }
 
 type sampleBuild struct {
@@ -218,6 +219,7 @@ func (ld *loader) problem(p string, line int, msg string) {
 
 // readListing detects and parses one listing file.
 func (ld *loader) readListing(f input.File) error {
+	ld.fromTicket = f.Rel == ""
 	br := bufio.NewReaderSize(ld.lines.Reader(f.R, f.Display), 64<<10)
 	head, err := br.Peek(64 << 10)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -459,7 +461,7 @@ func (ld *loader) parseListing(r io.Reader, fmtv *parse.Format, src model.Source
 		ld.snap.Sysctls[k] = v
 	}
 	if len(l.StateCounts) > 0 || len(l.OwnerCounts) > 0 {
-		if p, ok := ticket.ParsePipeline(command); ok && p.Uniq && len(l.OwnerCounts) == 0 {
+		if p, ok := ticket.ParsePipeline(command); ok && p.Uniq && len(l.OwnerCounts) == 0 && ld.fromTicket {
 			var e model.Evidence
 			p.Describe(&e)
 			if e.Port > 0 || e.PID > 0 || e.Number > 0 || e.Process != "" {
@@ -835,8 +837,8 @@ func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
 		matched, usable := 0, 0
 		for j := range sl.listing.Sockets {
 			o := &sl.listing.Sockets[j]
-			if !o.Local.IsValid() {
-				continue
+			if !o.Local.IsValid() || o.State == model.TimeWait {
+				continue // TIME_WAIT turns over within a minute: no proof either way
 			}
 			usable++
 			if _, ok := index[key{o.Local, o.Remote, o.State}]; ok {
@@ -942,6 +944,8 @@ func applyEvidenceFacts(s *model.Snapshot) {
 
 var (
 	listenersHeaderRE = regexp.MustCompile(`\((servers and established|only servers)\)`)
+	filterStageRE     = regexp.MustCompile(`(?i)\b(grep|egrep|fgrep|findstr|find|select-string|sls|awk|head|tail|where-object)\b`)
+	ssStateRE         = regexp.MustCompile(`(?i)\bstate\s+([\w-]+)`)
 	listenFlagRE      = regexp.MustCompile(`(?:^|\s)-[a-zA-Z]*[al][a-zA-Z]*\b|\s(?:state|-State)\s+(?:all|listen(?:ing)?)\b`)
 )
 
@@ -964,9 +968,15 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 		return true
 	}
 	if command != "" {
-		base, _, _ := strings.Cut(command, "|")
+		base, rest, piped := strings.Cut(command, "|")
+		if piped && filterStageRE.MatchString(rest) {
+			return false // grep CLOSE_WAIT, awk '$6 == ...': listeners filtered out
+		}
+		if m := ssStateRE.FindStringSubmatch(base); m != nil && !strings.EqualFold(m[1], "all") && !strings.HasPrefix(strings.ToLower(m[1]), "listen") {
+			return false // ss ... state established: one state only
+		}
 		if f := strings.Fields(base); len(f) > 0 && (strings.HasSuffix(f[0], "ss") || strings.HasSuffix(f[0], "netstat") || strings.HasSuffix(f[0], "netstat.exe")) {
-			return listenFlagRE.MatchString(base) && !strings.Contains(base, "ESTAB")
+			return listenFlagRE.MatchString(base)
 		}
 	}
 	return false

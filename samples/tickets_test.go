@@ -31,6 +31,7 @@ type ticket struct {
 // what it lacks. The test fails when one of them starts to pass (take it
 // off the list) and when any other ticket stops passing.
 var knownMisses = map[string]string{
+	"gh-fortio-macos-time-wait-self-fetch":      "a TIME_WAIT count filtered by grep 8080, which matches either end: no side to attribute it to",
 	"gh-libtorrent-listen-backlog-50":           "a backlog of 50 stated in prose",
 	"ee-solaris-close-wait-ndd":                 "prose only: a question about ndd timers for CLOSE_WAIT",
 	"gh-node-fin-wait2-timer-off":               "a packet trace in prose, no counts",

@@ -25,6 +25,9 @@ import (
 // which numbers came from rows, which from count lines and which from the
 // reporter's words. Evidence never lowers a count.
 func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
+	if len(ev) > maxEvidence {
+		ev = ev[:maxEvidence] // each claim scans the sockets: bounded work
+	}
 	for i := range ev {
 		e := &ev[i]
 		switch {
@@ -170,9 +173,30 @@ func applyClaim(gs *Groups, smp *model.Sample, e *model.Evidence) {
 // process, for the states a process must end (CLOSE_WAIT, LAST_ACK,
 // FIN_WAIT2 on the closing side).
 func claimWithoutRows(gs *Groups, st model.State, e *model.Evidence, basis string) {
+	if e.Port > 0 && e.Side == "" && (st == model.TimeWait || st == model.SynSent || st == model.Established) {
+		return // grep :80 matches either end: a server's port or a client's peer
+	}
+	if e.Side == "local" && e.PID == 0 && e.Process == "" {
+		// The server side of a port: its own group, as rows would be.
+		key := fmt.Sprintf("evidence :%d", e.Port)
+		var pg *Group
+		for _, g := range gs.Ports {
+			if g.Key == key || g.LocalPort == e.Port {
+				pg = g
+			}
+		}
+		if pg == nil {
+			pg = newGroup("port", key)
+			pg.LocalPort, pg.Owner = e.Port, OwnerName("", 0)
+			pg.CountsOnly, pg.FromEvidence = true, true
+			gs.Ports = append(gs.Ports, pg)
+		}
+		raise(pg, st, int(e.N), basis, 0)
+		return
+	}
 	if (st == model.TimeWait || st == model.SynSent || st == model.Established && e.Port > 0) && e.PID == 0 && e.Process == "" && e.Number == 0 {
 		// Client-side states: a destination, known by its port at best.
-		key, remote := "evidence destination", "an unknown destination"
+		key, remote := "evidence destination", "peers not shown"
 		if e.Port > 0 {
 			key, remote = fmt.Sprintf("evidence destination :%d", e.Port), fmt.Sprintf("port %d (hosts not shown)", e.Port)
 		}
@@ -228,7 +252,23 @@ func raise(g *Group, st model.State, n int, basis string, rows int) {
 	}
 	g.addCount(st.String(), n-cur)
 	g.Claimed = true
-	g.Basis = append(g.Basis, basis)
+	addBasis(g, basis)
+}
+
+// maxEvidence bounds the evidence applied per analysis, maxBasis the
+// basis lines one finding lists.
+const (
+	maxEvidence = 200
+	maxBasis    = 6
+)
+
+func addBasis(g *Group, b string) {
+	switch {
+	case len(g.Basis) < maxBasis:
+		g.Basis = append(g.Basis, b)
+	case len(g.Basis) == maxBasis:
+		g.Basis = append(g.Basis, "and more lines of the ticket")
+	}
 }
 
 // count returns the group's count of sockets in a state.
@@ -243,7 +283,7 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 	basis := fmt.Sprintf("reported (%s: %q)", e.Where(), e.Text)
 	note := func(g *Group) {
 		g.Messages = append(g.Messages, e.Message)
-		g.Basis = append(g.Basis, basis)
+		addBasis(g, basis)
 	}
 	note(gs.Snapshot)
 	switch e.Message {
@@ -271,8 +311,8 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 		if pg == nil {
 			key := OwnerName(e.Process, 0)
 			for _, g := range gs.Processes {
-				if g.FromEvidence && g.Key == key {
-					pg = g
+				if g.Key == key {
+					pg = g // one group per owner, rows or words
 				}
 			}
 		}

@@ -16,10 +16,13 @@ type Evidence struct {
 	// What a count or stated number is about. Port and PID come from the
 	// pipeline's filters ("grep :6000", "grep 7311"); Number is a bare
 	// number filter that may be either (grep 25782 after netstat -p).
-	State   string `json:"state,omitempty"` // canonical state name
-	Port    int    `json:"port,omitempty"`
-	PID     int    `json:"pid,omitempty"`
-	Number  int    `json:"number,omitempty"`
+	State  string `json:"state,omitempty"` // canonical state name
+	Port   int    `json:"port,omitempty"`
+	PID    int    `json:"pid,omitempty"`
+	Number int    `json:"number,omitempty"`
+	// Side says which end Port is: "local" (awk $4, ss sport), "remote"
+	// (awk $5, ss dport), "" when the filter does not say (grep :80).
+	Side    string `json:"side,omitempty"`
 	Process string `json:"process,omitempty"`
 	// Remote is a remote address:port the message names ("dial tcp
 	// 203.0.113.5:443: connect: cannot assign requested address").

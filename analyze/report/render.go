@@ -103,8 +103,11 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		tw.blank()
 		tw.wrap("", "  ", "["+strings.ToUpper(f.Severity)+"] "+clean(f.Title))
 		tw.wrap("  ", "  ", "rule: "+f.Rule)
-		if f.CountsOnly {
+		switch {
+		case f.CountsOnly && len(f.Basis) == 0:
 			tw.wrap("  ", "    ", "basis: state counts only (uniq -c), no socket listing; run ss -tanp for ports, queues and peers")
+		case f.CountsOnly:
+			tw.wrap("  ", "    ", "basis: counts and the ticket's words, no socket listing; run ss -tanp for ports, queues and peers")
 		}
 		for _, b := range f.Basis {
 			tw.wrap("  ", "    ", "basis: "+clean(b))

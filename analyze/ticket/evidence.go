@@ -66,21 +66,26 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			add(e, at)
 			out[len(out)-1].Text = model.Clip(strings.TrimSpace(cmd) + " → " + strings.TrimSpace(lines[at]))
 		}
-		if isRowLike(line) {
+		// Times (10:22:33) look like address:port: they are neither.
+		bare := timeRE.ReplaceAllString(line, " ")
+		if isRowLike(bare) {
 			continue
 		}
-		hypothetical := strings.HasSuffix(strings.TrimSpace(line), "?")
+		hypothetical := strings.HasSuffix(strings.TrimSpace(line), "?") || hypotheticalRE.MatchString(line)
 		for _, m := range messages {
-			if !m.re.MatchString(line) || hypothetical {
+			if hypothetical || !mayHoldMessage(line) || !m.re.MatchString(line) {
+				continue
+			}
+			if m.kind == model.MsgCloseWaitGrows && notLeakRE.MatchString(line) {
 				continue
 			}
 			e := model.Evidence{Kind: model.EvMessage, Message: m.kind}
 			if m.port != nil {
-				if pm := m.port.FindStringSubmatch(line); pm != nil {
+				if pm := lastSubmatch(m.port, bare); pm != nil {
 					e.Port, _ = strconv.Atoi(pm[1])
 				}
 			}
-			if rm := remoteRE.FindStringSubmatch(line); rm != nil && (m.kind == model.MsgEADDRNOTAVAIL || m.kind == model.MsgTimeout) {
+			if rm := remoteRE.FindStringSubmatch(bare); rm != nil && (m.kind == model.MsgEADDRNOTAVAIL || m.kind == model.MsgTimeout) {
 				e.Remote = rm[1]
 				if j := strings.LastIndexByte(rm[1], ':'); j >= 0 {
 					e.Port, _ = strconv.Atoi(rm[1][j+1:])
@@ -102,7 +107,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		if hypothetical {
 			continue
 		}
-		for _, e := range statedNumbers(line) {
+		for _, e := range statedNumbers(bare) {
 			add(e, i)
 		}
 	}
@@ -131,6 +136,9 @@ func osOfText(text []byte) string {
 			}
 			found = os
 		}
+	}
+	if found != "" && len(osWordRE[found].FindAllIndex(text, 2)) < 2 {
+		return "" // a passing mention ("locally on my macOS laptop") is no host
 	}
 	if found == "linux" {
 		return ""
@@ -200,6 +208,10 @@ func (p Pipeline) Describe(e *model.Evidence) {
 	if st, ok := model.CanonicalState(stateArg(p.Args)); ok && p.Base == "ss" {
 		e.State = st.String()
 	}
+	if m := ssPortExprRE.FindStringSubmatch(strings.Join(p.Args, " ")); m != nil && p.Base == "ss" {
+		e.Port, _ = strconv.Atoi(m[2])
+		e.Side = map[string]string{"sport": "local", "src": "local", "dport": "remote", "dst": "remote"}[m[1]]
+	}
 	for _, f := range p.Filters {
 		if f.Invert {
 			continue
@@ -214,6 +226,14 @@ func (p Pipeline) Describe(e *model.Evidence) {
 			switch {
 			case port || f.Field > 0:
 				e.Port = n
+				// netstat and ss print the local address in field 4 and
+				// the peer in field 5.
+				switch f.Field {
+				case 4:
+					e.Side = "local"
+				case 5:
+					e.Side = "remote"
+				}
 			case n > 65535:
 				e.PID = n
 			case p.owners():
@@ -295,7 +315,7 @@ var (
 		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil},
 		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil},
 		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil},
-		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|\b10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil},
+		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|(?:error|errno|WSA\w*|code)\W{0,3}10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil},
 		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`)},
 		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`)},
 		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil},
@@ -336,11 +356,14 @@ func statedNumbers(line string) []model.Evidence {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.ReplaceAll(m[2], ",", ""), 10, 64)
-		if err != nil || n == 0 {
+		if err != nil || n == 0 || n > 10_000_000 {
 			continue
 		}
 		if m[3] != "" {
 			n *= 1000
+		}
+		if notACount(line, m[0], m[2]) {
+			continue
 		}
 		lower := strings.ToLower(m[1])
 		out = append(out, model.Evidence{Kind: model.EvStated, State: st.String(), N: n, AtLeast: lower == "over" || lower == "more than" || lower == ">"})
@@ -402,3 +425,58 @@ func AboutTCP(text []byte) bool {
 }
 
 var toolWordRE = regexp.MustCompile(`\b(netstat|lsof) -[a-zA-Z]+|\bss -[a-zA-Z]*t|Get-NetTCPConnection`)
+
+var (
+	timeRE = regexp.MustCompile(`\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b`)
+	// An answer or a documentation quote talks about a message without
+	// reporting it: "you would only need to worry if you see ...".
+	hypotheticalRE = regexp.MustCompile(`(?i)\b(worry if|if you (?:see|get)|might|could cause|should not|shouldn't)\b`)
+	notLeakRE      = regexp.MustCompile(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b`)
+	messageWords   = []string{"too many", "assign", "in use", "addrinuse", "addrnotavail", "flooding", "bucket", "conntrack",
+		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
+		"wsae", "errno", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
+)
+
+// mayHoldMessage is a cheap test run before the message expressions:
+// most lines of a long ticket name none of them.
+func mayHoldMessage(line string) bool {
+	l := strings.ToLower(line)
+	for _, w := range messageWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastSubmatch returns the last match of re in s: a port a message names
+// comes after the addresses and times that precede it.
+func lastSubmatch(re *regexp.Regexp, s string) []string {
+	all := re.FindAllStringSubmatch(s, -1)
+	if len(all) == 0 {
+		return nil
+	}
+	return all[len(all)-1]
+}
+
+var beforeNumberRE = regexp.MustCompile(`(?i)\b(port|ports|since|from|in|on|at|to|version|v|kernel|redis|mysql|postgres|postgresql|mongodb|memcached|elasticsearch)\s*$`)
+
+// notACount reports a number that names something else: a port ("on port
+// 8080 in TIME_WAIT"), a year ("since 2023 connections ..."), a version
+// or a product's port ("Redis 6379 connections").
+func notACount(line, match, num string) bool {
+	i := strings.Index(line, match)
+	if i < 0 {
+		return false
+	}
+	before := line[:i+strings.Index(match, num)]
+	if beforeNumberRE.MatchString(strings.TrimRight(before, " (~")) {
+		return true
+	}
+	if len(num) == 4 && (strings.HasPrefix(num, "19") || strings.HasPrefix(num, "20")) && !strings.Contains(strings.ToLower(match), "connection") && !strings.Contains(strings.ToLower(match), "socket") {
+		return true
+	}
+	return false
+}
+
+var ssPortExprRE = regexp.MustCompile(`\b(sport|dport|src|dst)\s*(?:=|==|eq)\s*[^:\s]*:(\d{1,5})\b`)

@@ -78,6 +78,16 @@ func TestFindEvidence(t *testing.T) {
 		{"ulimit", "$ ulimit -n\n1024\n", []model.Evidence{{Kind: model.EvSetting, Name: "ulimit -n"}}},
 		{"BSD listen overflows", "$ netstat -sp tcp | fgrep listen\n\t1204417 listen queue overflows\n",
 			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgListenQueue}, {Kind: model.EvCounter, Name: "Tcp.ListenQueueOverflows", N: 1204417}}},
+		{"a port is no count", "lots of sockets on port 8080 in TIME_WAIT", nil},
+		{"a year is no count", "since 2023 connections are stuck in CLOSE_WAIT", nil},
+		{"a product's port is no count", "Redis 6379 connections in TIME_WAIT", nil},
+		{"a time is no port", "Mar  4 10:22:33 web1 node[4711]: Error: listen EADDRINUSE: address already in use :::3000",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSE, Port: 3000}}},
+		{"a logged line with a time is no row", "2024/03/04 10:22:33 [crit] 1234#0: *5 connect() to 10.0.0.5:8080 failed (99: Cannot assign requested address) while connecting to upstream",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRNOTAVAIL, Port: 8080}}},
+		{"an answer is no report", "You would only need to worry if you saw 'Too many open files'.", nil},
+		{"a pid is no Windows error", "ss -tanp shows java with pid 10055", nil},
+		{"not a leak", "That is not a leak; CLOSE_WAIT that goes away is normal", nil},
 		{"rows are not stated numbers", "tcp 0 0 10.0.0.1:51584 10.0.0.2:80 CLOSE_WAIT\n", nil},
 		{"CR line ends", "$ netstat -an | grep -c CLOSE_WAIT\r200\r",
 			[]model.Evidence{{Kind: model.EvCount, State: "CLOSE_WAIT", N: 200}}},
@@ -123,12 +133,13 @@ func FuzzFindEvidence(f *testing.F) {
 
 func TestOSOfText(t *testing.T) {
 	for text, want := range map[string]string{
-		"On macOS Sonoma the connections fail":          "darwin",
-		"FreeBSD 13.2 web front":                        "freebsd",
-		"C:\\> netstat -ano on our Windows Server 2019": "windows",
-		"Ubuntu 22.04, netstat shows":                   "",
-		"works on Linux but not on macOS":               "",
-		"the window of the terminal":                    "",
+		"On macOS Sonoma the connections fail; macOS 14.2": "darwin",
+		"FreeBSD 13.2 web front, FreeBSD jails":            "freebsd",
+		"C:\\> netstat -ano on our Windows Server 2019":    "windows",
+		"a k8s pod; locally on my macOS laptop it works":   "",
+		"Ubuntu 22.04, netstat shows":                      "",
+		"works on Linux but not on macOS":                  "",
+		"the window of the terminal":                       "",
 	} {
 		if got := osOfText([]byte(text)); got != want {
 			t.Errorf("osOfText(%q) = %q, want %q", text, got, want)
