@@ -320,6 +320,7 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 			key := OwnerName(e.Process, 0)
 			pg = newGroup("process", key)
 			pg.Owner, pg.Process, pg.OwnerKnown, pg.FromEvidence = key, e.Process, e.Process != "", true
+			pg.CountsOnly = true // no rows: ports, queues and peers unknown
 			gs.Processes = append(gs.Processes, pg)
 		}
 		note(pg)
