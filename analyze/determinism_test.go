@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestReportsIndependentOfCores: the whole analysis — reading, parsing
@@ -21,14 +19,7 @@ func TestReportsIndependentOfCores(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large inputs")
 	}
-	specs, err := rules.Load(rules.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := builtinRulesForTest(t)
 	inputs, _ := filepath.Glob(filepath.Join("..", "samples", "*", "scenario.txt"))
 	for i := range inputs {
 		inputs[i] = filepath.Dir(inputs[i])

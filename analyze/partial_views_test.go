@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestHealthyPartialViewsQuiet: a healthy host pasted in the views that
@@ -44,14 +42,7 @@ func TestHealthyPartialViewsQuiet(t *testing.T) {
 		}
 		inputs = append(inputs, p)
 	}
-	specs, err := rules.Load(rules.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := builtinRulesForTest(t)
 	for _, in := range inputs {
 		snap, err := Load([]string{in}, Options{})
 		if err != nil {
