@@ -225,7 +225,7 @@ func (ld *loader) readListing(f input.File) error {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("%s: %w", f.Display, err)
 	}
-	if f.Rel != "" && isArchive(head) {
+	if f.Rel != "" && input.IsArchive(head) {
 		ld.addSource(model.Source{Path: f.Display, Sample: -1})
 		ld.problem(f.Display, 0, "an archive inside the archive: not opened (extract it and give it as an input of its own)")
 		return nil
@@ -235,7 +235,7 @@ func (ld *loader) readListing(f input.File) error {
 		r = parse.NewSizedReader(br, f.Size)
 	}
 	if needsDecoding(head) {
-		if looksBinary(head) {
+		if input.LooksBinary(head) {
 			// Zeros, an image, an executable: say so at once instead of
 			// reading up to the decoding limit first.
 			ld.addSource(model.Source{Path: f.Display, Sample: -1})
@@ -980,35 +980,4 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 		}
 	}
 	return false
-}
-
-// isArchive reports gzip, zip and tar magic at the start of a file.
-func isArchive(head []byte) bool {
-	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, []byte("PK\x03\x04")) ||
-		len(head) > 262 && string(head[257:262]) == "ustar"
-}
-
-// looksBinary reports a head that is no text in any encoding tcpsnap
-// decodes: NUL bytes on both even and odd offsets (UTF-16 has them on one
-// side only), or mostly control characters.
-func looksBinary(head []byte) bool {
-	if len(head) > 4096 {
-		head = head[:4096]
-	}
-	if len(head) < 16 {
-		return false
-	}
-	var even, odd, ctl int
-	for i, c := range head {
-		switch {
-		case c == 0 && i%2 == 0:
-			even++
-		case c == 0:
-			odd++
-		case c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b:
-			ctl++
-		}
-	}
-	n := len(head)
-	return even*10 > n/2 && odd*10 > n/2 || ctl*3 > n
 }

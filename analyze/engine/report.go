@@ -343,19 +343,19 @@ func gaps(s *model.Snapshot, f *Facts) []Gap {
 		}
 	}
 	for _, src := range s.Sources {
-		cmd := src.Command
-		if cmd == "" || !strings.Contains(cmd, "|") {
+		base, rest, piped := strings.Cut(src.Command, "|")
+		if !piped {
 			continue
 		}
-		_, rest, _ := strings.Cut(cmd, "|")
+		base, rest = strings.TrimSpace(base), strings.TrimSpace(rest)
 		switch {
 		case strings.Contains(rest, "head") || strings.Contains(rest, "tail"):
-			out = append(out, Gap{What: "the rest of " + src.Path, Why: "the listing was cut (" + strings.TrimSpace(rest) + "): its counts are lower bounds",
-				Command: strings.TrimSpace(strings.SplitN(cmd, "|", 2)[0])})
+			out = append(out, Gap{What: "the rest of " + src.Path, Why: "the listing was cut (" + rest + "): its counts are lower bounds",
+				Command: base})
 		case strings.Contains(rest, "grep") || strings.Contains(rest, "findstr") || strings.Contains(rest, "Select-String") || strings.Contains(rest, "find ") ||
 			strings.Contains(rest, "awk") && (strings.Contains(rest, "~") || strings.Contains(rest, "==") || strings.Contains(rest, "/ {") || strings.Contains(rest, "/{")):
-			out = append(out, Gap{What: "sockets the filter left out of " + src.Path, Why: "the listing was filtered (" + strings.TrimSpace(rest) + "): other ports, states and processes are not in it",
-				Command: strings.TrimSpace(strings.SplitN(cmd, "|", 2)[0])})
+			out = append(out, Gap{What: "sockets the filter left out of " + src.Path, Why: "the listing was filtered (" + rest + "): other ports, states and processes are not in it",
+				Command: base})
 		}
 	}
 	if !f.HasCounters {

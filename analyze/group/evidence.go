@@ -3,6 +3,7 @@ package group
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -179,18 +180,11 @@ func claimWithoutRows(gs *Groups, st model.State, e *model.Evidence, basis strin
 	if e.Side == "local" && e.PID == 0 && e.Process == "" {
 		// The server side of a port: its own group, as rows would be.
 		key := fmt.Sprintf("evidence :%d", e.Port)
-		var pg *Group
-		for _, g := range gs.Ports {
-			if g.Key == key || g.LocalPort == e.Port {
-				pg = g
-			}
-		}
-		if pg == nil {
-			pg = newGroup("port", key)
-			pg.LocalPort, pg.Owner = e.Port, OwnerName("", 0)
-			pg.CountsOnly, pg.FromEvidence = true, true
-			gs.Ports = append(gs.Ports, pg)
-		}
+		pg := findOrAdd(&gs.Ports, func(g *Group) bool { return g.Key == key || g.LocalPort == e.Port }, func() *Group {
+			g := newGroup("port", key)
+			g.LocalPort, g.Owner, g.CountsOnly = e.Port, OwnerName("", 0), true
+			return g
+		})
 		raise(pg, st, int(e.N), basis, 0)
 		return
 	}
@@ -200,18 +194,11 @@ func claimWithoutRows(gs *Groups, st model.State, e *model.Evidence, basis strin
 		if e.Port > 0 {
 			key, remote = fmt.Sprintf("evidence destination :%d", e.Port), fmt.Sprintf("port %d (hosts not shown)", e.Port)
 		}
-		var dg *Group
-		for _, g := range gs.Destinations {
-			if g.Key == key {
-				dg = g
-			}
-		}
-		if dg == nil {
-			dg = newGroup("destination", key)
-			dg.Remote, dg.RemotePort, dg.Owner = remote, e.Port, OwnerName("", 0)
-			dg.CountsOnly, dg.FromEvidence = true, true
-			gs.Destinations = append(gs.Destinations, dg)
-		}
+		dg := findOrAdd(&gs.Destinations, func(g *Group) bool { return g.Key == key }, func() *Group {
+			g := newGroup("destination", key)
+			g.Remote, g.RemotePort, g.Owner, g.CountsOnly = remote, e.Port, OwnerName("", 0), true
+			return g
+		})
 		raise(dg, st, int(e.N), basis, 0)
 		return
 	}
@@ -222,23 +209,30 @@ func claimWithoutRows(gs *Groups, st model.State, e *model.Evidence, basis strin
 			return
 		}
 	}
-	pid := e.PID
-	key := OwnerName(e.Process, pid)
-	var pg *Group
-	for _, g := range gs.Processes {
-		if g.Key == key || (e.Process != "" && strings.EqualFold(g.Process, e.Process) && pid == 0) {
-			pg = g
-			break
+	key := OwnerName(e.Process, e.PID)
+	pg := findOrAdd(&gs.Processes, func(g *Group) bool {
+		return g.Key == key || (e.Process != "" && e.PID == 0 && strings.EqualFold(g.Process, e.Process))
+	}, func() *Group {
+		g := newGroup("process", key)
+		g.Owner, g.Process, g.PID, g.CountsOnly = key, e.Process, e.PID, true
+		g.OwnerKnown = e.Process != "" || e.PID != 0
+		return g
+	})
+	raise(pg, st, int(e.N), basis, 0)
+}
+
+// findOrAdd returns the first group of *list that match accepts, else
+// appends the group add makes, marked as made from the ticket's words.
+func findOrAdd(list *[]*Group, match func(*Group) bool, add func() *Group) *Group {
+	for _, g := range *list {
+		if match(g) {
+			return g
 		}
 	}
-	if pg == nil {
-		pg = newGroup("process", key)
-		pg.Owner, pg.Process, pg.PID = key, e.Process, pid
-		pg.OwnerKnown = e.Process != "" || pid != 0
-		pg.CountsOnly, pg.FromEvidence = true, true
-		gs.Processes = append(gs.Processes, pg)
-	}
-	raise(pg, st, int(e.N), basis, 0)
+	g := add()
+	g.FromEvidence = true
+	*list = append(*list, g)
+	return g
 }
 
 // raise makes g hold at least n sockets in state st.
@@ -288,98 +282,73 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 	note(gs.Snapshot)
 	switch e.Message {
 	case model.MsgEMFILE, model.MsgCloseWaitGrows:
-		var pg *Group
-		if e.Process != "" {
-			for _, g := range gs.Processes {
-				if strings.EqualFold(g.Process, e.Process) {
-					pg = g
-					break
-				}
-			}
-		}
-		if pg == nil {
-			var known []*Group
-			for _, g := range gs.Processes {
-				if g.OwnerKnown && !g.OwnerInferred {
-					known = append(known, g)
-				}
-			}
-			if len(known) == 1 && e.Process == "" {
-				pg = known[0]
-			}
-		}
-		if pg == nil {
-			key := OwnerName(e.Process, 0)
-			for _, g := range gs.Processes {
-				if g.Key == key {
-					pg = g // one group per owner, rows or words
-				}
-			}
-		}
-		if pg == nil {
-			key := OwnerName(e.Process, 0)
-			pg = newGroup("process", key)
-			pg.Owner, pg.Process, pg.OwnerKnown, pg.FromEvidence = key, e.Process, e.Process != "", true
-			pg.CountsOnly = true // no rows: ports, queues and peers unknown
-			gs.Processes = append(gs.Processes, pg)
-		}
-		note(pg)
+		note(messageProcess(gs, e))
 	case model.MsgEADDRNOTAVAIL:
-		var dg *Group
-		for _, g := range gs.Destinations {
-			if e.Remote != "" && g.Remote == e.Remote {
-				dg = g
-				break
-			}
+		key := e.Remote
+		if key == "" {
+			key = "an upstream"
 		}
-		if dg == nil {
-			key := e.Remote
-			if key == "" {
-				key = "an upstream"
-			}
-			dg = newGroup("destination", "evidence "+key)
-			dg.Remote, dg.FromEvidence = e.Remote, true
+		note(findOrAdd(&gs.Destinations, func(g *Group) bool { return e.Remote != "" && g.Remote == e.Remote }, func() *Group {
+			g := newGroup("destination", "evidence "+key)
+			g.Remote = e.Remote
 			if i := strings.LastIndexByte(e.Remote, ':'); i >= 0 {
-				dg.RemoteAddr = e.Remote[:i]
-				fmt.Sscan(e.Remote[i+1:], &dg.RemotePort)
+				g.RemoteAddr = e.Remote[:i]
+				g.RemotePort, _ = strconv.Atoi(e.Remote[i+1:])
 			}
-			gs.Destinations = append(gs.Destinations, dg)
-		}
-		note(dg)
+			return g
+		}))
 	case model.MsgEADDRINUSE:
 		if e.Port == 0 {
 			return
 		}
-		var pg *Group
-		for _, g := range gs.Ports {
-			if g.LocalPort == e.Port {
-				pg = g
-			}
-		}
-		if pg == nil {
-			pg = newGroup("port", fmt.Sprintf("evidence :%d", e.Port))
-			pg.LocalPort, pg.FromEvidence = e.Port, true
-			gs.Ports = append(gs.Ports, pg)
-		}
-		note(pg)
+		note(findOrAdd(&gs.Ports, func(g *Group) bool { return g.LocalPort == e.Port }, func() *Group {
+			g := newGroup("port", fmt.Sprintf("evidence :%d", e.Port))
+			g.LocalPort = e.Port
+			return g
+		}))
 	case model.MsgSYNFlood, model.MsgListenQueue:
-		var lg *Group
-		for _, g := range gs.Listeners {
-			if e.Port > 0 && g.LocalPort == e.Port || g.FromEvidence && g.LocalPort == e.Port {
-				lg = g
-			}
+		key := "evidence"
+		if e.Port > 0 {
+			key = fmt.Sprintf("evidence :%d", e.Port)
 		}
-		if lg == nil {
-			key := "evidence"
-			if e.Port > 0 {
-				key = fmt.Sprintf("evidence :%d", e.Port)
-			}
-			lg = newGroup("listener", key)
-			lg.LocalPort, lg.FromEvidence = e.Port, true
-			gs.Listeners = append(gs.Listeners, lg)
-		}
-		note(lg)
+		note(findOrAdd(&gs.Listeners, func(g *Group) bool {
+			return g.LocalPort == e.Port && (e.Port > 0 || g.FromEvidence)
+		}, func() *Group {
+			g := newGroup("listener", key)
+			g.LocalPort = e.Port
+			return g
+		}))
 	}
+}
+
+// messageProcess is the process a message such as "Too many open files"
+// is about: the one it names, else the only named process of the
+// listing, else a group of its own (no rows: ports, queues and peers
+// unknown).
+func messageProcess(gs *Groups, e *model.Evidence) *Group {
+	if e.Process != "" {
+		for _, g := range gs.Processes {
+			if strings.EqualFold(g.Process, e.Process) {
+				return g
+			}
+		}
+	} else {
+		var known []*Group
+		for _, g := range gs.Processes {
+			if g.OwnerKnown && !g.OwnerInferred {
+				known = append(known, g)
+			}
+		}
+		if len(known) == 1 {
+			return known[0]
+		}
+	}
+	key := OwnerName(e.Process, 0)
+	return findOrAdd(&gs.Processes, func(g *Group) bool { return g.Key == key }, func() *Group {
+		g := newGroup("process", key)
+		g.Owner, g.Process, g.OwnerKnown, g.CountsOnly = key, e.Process, e.Process != "", true
+		return g
+	})
 }
 
 // Reported reports whether the ticket holds a message of this kind about

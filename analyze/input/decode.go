@@ -67,21 +67,9 @@ func DecodeText(data []byte) ([]byte, string, error) {
 // 4 KiB; at least 8 code units and 70% of them must have the NUL on one
 // side and (almost) none on the other.
 func nulInterleave(data []byte) (le, be bool) {
-	if len(data) > 4096 {
-		data = data[:4096]
-	}
-	n := len(data) / 2
+	even, odd, n := nulCounts(data)
 	if n < 8 {
 		return false, false
-	}
-	var even, odd int // NULs at even / odd offsets
-	for i := 0; i+1 < len(data); i += 2 {
-		if data[i] == 0 {
-			even++
-		}
-		if data[i+1] == 0 {
-			odd++
-		}
 	}
 	switch {
 	case odd*10 >= n*7 && even*10 <= n:
@@ -90,6 +78,48 @@ func nulInterleave(data []byte) (le, be bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// nulCounts counts NUL bytes at even and odd offsets of the first 4 KiB;
+// n is the number of byte pairs looked at.
+func nulCounts(data []byte) (even, odd, n int) {
+	if len(data) > 4096 {
+		data = data[:4096]
+	}
+	n = len(data) / 2
+	for i := 0; i+1 < len(data); i += 2 {
+		if data[i] == 0 {
+			even++
+		}
+		if data[i+1] == 0 {
+			odd++
+		}
+	}
+	return even, odd, n
+}
+
+// LooksBinary reports a head that is no text in any encoding DecodeText
+// reads: NUL bytes on both even and odd offsets (UTF-16 has them on one
+// side only), or mostly control characters. Such input is refused from
+// its first bytes instead of being read up to the decoding limit.
+func LooksBinary(head []byte) bool {
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	if len(head) < 16 {
+		return false
+	}
+	even, odd, n := nulCounts(head)
+	if even*10 > n && odd*10 > n {
+		return true
+	}
+	ctl := 0
+	for _, c := range head {
+		if c != 0 && c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b {
+			ctl++
+		}
+	}
+	return ctl*3 > len(head)
 }
 
 func decodeWith(enc encoding.Encoding, data []byte) []byte {

@@ -194,7 +194,7 @@ func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, ski
 	br := bufio.NewReaderSize(src, 64<<10)
 	magic, _ := br.Peek(512)
 	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+	case bytes.HasPrefix(magic, gzipMagic):
 		if st.Size() > lim.MaxCompressed {
 			return fmt.Errorf("%w: %s is %s compressed (limit %s)", ErrLimit, arg, SizeString(st.Size()), SizeString(lim.MaxCompressed))
 		}
@@ -212,7 +212,7 @@ func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, ski
 		return fn(File{Rel: "", Display: arg, R: body})
 	case isTar(magic):
 		return walkTar(arg, &CapReader{br, lim.MaxTotal, arg + ": more than " + SizeString(lim.MaxTotal)}, lim, fn, skip)
-	case bytes.HasPrefix(magic, []byte("PK\x03\x04")) || bytes.HasPrefix(magic, []byte("PK\x05\x06")):
+	case bytes.HasPrefix(magic, zipMagic) || bytes.HasPrefix(magic, []byte("PK\x05\x06")):
 		return walkZip(arg, f, st.Size(), lim, fn, skip)
 	}
 	if st.Size() > lim.MaxFile {
@@ -220,6 +220,16 @@ func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, ski
 	}
 	return fn(File{Rel: "", Display: arg, R: br, Size: st.Size()})
 }
+
+// IsArchive reports gzip, zip or tar magic at the start of a file.
+func IsArchive(head []byte) bool {
+	return bytes.HasPrefix(head, gzipMagic) || bytes.HasPrefix(head, zipMagic) || isTar(head)
+}
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zipMagic  = []byte("PK\x03\x04")
+)
 
 func isTar(b []byte) bool {
 	return len(b) >= 262 && (bytes.Equal(b[257:262], []byte("ustar")))

@@ -10,14 +10,7 @@ import "testing"
 // their port. Shapes from real tickets and public captures; see
 // analyze/formats/testdata/SOURCES.md.
 func TestParseEndpointNames(t *testing.T) {
-	tests := []struct {
-		in       string
-		dot      bool
-		want     string // AddrPort.String(), or "name:port"
-		wildcard bool
-		anyPort  bool
-		bad      bool
-	}{
+	tests := []endpointCase{
 		// net-tools / ss / lsof ("host:port").
 		{in: "web01:http", want: "web01:80"},
 		{in: "my_server_ip.static.:http", want: "my_server_ip.static.:80"},
@@ -77,27 +70,7 @@ func TestParseEndpointNames(t *testing.T) {
 		{in: "web 01:http", bad: true},
 		{in: "*.sunpr", dot: true, bad: true}, // a cut service name: the BSD parser reads it
 	}
-	for _, tt := range tests {
-		e, err := ParseEndpoint([]byte(tt.in), tt.dot)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("ParseEndpoint(%q) = %+v, want error", tt.in, e)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("ParseEndpoint(%q): %v", tt.in, err)
-			continue
-		}
-		got := e.AddrPort.String()
-		if e.Name != NoName {
-			got = e.Name.String() + ":" + Itoa(int(e.AddrPort.Port()))
-		}
-		if got != tt.want || e.Wildcard != tt.wildcard || e.AnyPort != tt.anyPort {
-			t.Errorf("ParseEndpoint(%q) = %s wildcard=%v anyPort=%v, want %s %v %v",
-				tt.in, got, e.Wildcard, e.AnyPort, tt.want, tt.wildcard, tt.anyPort)
-		}
-	}
+	checkEndpoints(t, tests)
 }
 
 func TestServicePortPrefix(t *testing.T) {

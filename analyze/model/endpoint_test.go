@@ -3,14 +3,7 @@ package model
 import "testing"
 
 func TestParseEndpoint(t *testing.T) {
-	tests := []struct {
-		in       string
-		dot      bool
-		want     string // AddrPort.String(), or "name:port"
-		wildcard bool
-		anyPort  bool
-		bad      bool
-	}{
+	tests := []endpointCase{
 		{in: "192.0.2.1:443", want: "192.0.2.1:443"},
 		{in: "[2001:db8::1]:443", want: "[2001:db8::1]:443"},
 		{in: ":::22", want: "[::]:22", wildcard: true},
@@ -37,6 +30,22 @@ func TestParseEndpoint(t *testing.T) {
 		{in: "[::1]:x:y", bad: true},
 		{in: "", bad: true},
 	}
+	checkEndpoints(t, tests)
+}
+
+// endpointCase is one ParseEndpoint table row.
+type endpointCase struct {
+	in       string
+	dot      bool
+	want     string // AddrPort.String(), or "name:port"
+	wildcard bool
+	anyPort  bool
+	bad      bool
+}
+
+// checkEndpoints runs ParseEndpoint over table rows.
+func checkEndpoints(t *testing.T, tests []endpointCase) {
+	t.Helper()
 	for _, tt := range tests {
 		e, err := ParseEndpoint([]byte(tt.in), tt.dot)
 		if tt.bad {

@@ -15,7 +15,7 @@ import (
 // taken from them. Nothing is guessed: a number is taken only where the
 // text gives it.
 func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Evidence {
-	lines := splitLines(text)
+	lines := textLines(text)
 	var out []model.Evidence
 	add := func(e model.Evidence, i int) {
 		e.Path, e.Line, e.Text = path, i+1, model.Clip(strings.TrimSpace(lines[i]))
@@ -144,12 +144,6 @@ func osOfText(text []byte) string {
 		return ""
 	}
 	return found
-}
-
-func splitLines(text []byte) []string {
-	s := strings.ReplaceAll(string(text), "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.Split(s, "\n")
 }
 
 // unquote strips mail and markdown quoting and list markers.
@@ -391,28 +385,20 @@ func statedNumbers(line string) []model.Evidence {
 }
 
 // stateOfWords reads a state as people write it: CLOSE WAIT, TIMEWAIT,
-// TimeWait, TIMED_WAIT, FIN_WAIT.
+// TimeWait, TIMED_WAIT, FIN_WAIT — whole words of the stateWords table
+// with their separators dropped.
 func stateOfWords(w string) (model.State, bool) {
-	u := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
-	switch u {
-	case "CLOSEWAIT":
-		return model.CloseWait, true
-	case "TIMEWAIT", "TIMEDWAIT":
-		return model.TimeWait, true
-	case "FINWAIT", "FINWAIT2":
-		return model.FinWait2, true
-	case "FINWAIT1":
-		return model.FinWait1, true
-	case "SYNSENT":
-		return model.SynSent, true
-	case "SYNRECV", "SYNRECEIVED", "SYNRCVD":
-		return model.SynRecv, true
-	case "LASTACK":
-		return model.LastAck, true
-	case "ESTABLISHED":
-		return model.Established, true
+	u := squashState(w)
+	for _, sw := range stateWords {
+		if squashState(sw.prefix) == u {
+			return sw.state, true
+		}
 	}
 	return 0, false
+}
+
+func squashState(w string) string {
+	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
 }
 
 var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?)\b`)

@@ -228,13 +228,7 @@ type xline struct {
 
 // normalize strips quoting and classifies every line of data.
 func normalize(data []byte) []xline {
-	text := string(data)
-	text = strings.TrimPrefix(text, "\ufeff")
-	if strings.IndexByte(text, '\r') >= 0 {
-		// Lines end at \n, \r\n or a lone \r (old Mac, some paste paths).
-		text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
-	}
-	raw := strings.Split(text, "\n")
+	raw := textLines(data)
 	if len(raw) > 0 && raw[len(raw)-1] == "" {
 		raw = raw[:len(raw)-1]
 	}
@@ -643,4 +637,15 @@ func overlap(a, b map[string]bool) bool {
 		}
 	}
 	return n*2 > len(b)
+}
+
+// textLines splits a pasted text into lines: a BOM dropped, lines ending
+// at \n, \r\n or a lone \r (old Mac text, some paste paths). Extraction
+// and evidence number lines alike.
+func textLines(data []byte) []string {
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	if strings.IndexByte(text, '\r') >= 0 {
+		text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+	}
+	return strings.Split(text, "\n")
 }
