@@ -82,8 +82,12 @@ cleanup() {
 	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 # interrupted SIGNAL STATUS
+# A trap runs in whatever redirections the interrupted function call had
+# (run's stderr goes to a file), so it writes to fd 9: the script's own
+# stderr, saved before anything is redirected.
+exec 9>&2
 interrupted() {
-	echo "tcpsnap-collect: interrupted by SIG$1: no bundle written" >&2
+	echo "tcpsnap-collect: interrupted by SIG$1: no bundle written" >&9
 	exit "$2"
 }
 trap cleanup EXIT
