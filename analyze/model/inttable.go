@@ -1,26 +1,37 @@
 package model
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"sync/atomic"
+)
 
 // IntTable is a hash table keyed by integers below 1<<63, with open
 // addressing and linear probing. Aggregation counts a million sockets
 // into tables keyed by packed addresses and ports; this does one probe
 // where a Go map hashes, then matches a control group, several times
 // over. The hash is seeded per process, so crafted keys cannot make
-// every probe collide. The zero value is an empty table.
+// every probe collide. Each table has a seed of its own: copying one
+// table into another in slot order (merging two halves' tallies) would
+// otherwise fill the target's slots in probe order, a cluster that makes
+// every later probe walk it (seconds at a million keys). The zero value
+// is an empty table.
 type IntTable[V any] struct {
 	keys []uint64 // key|intUsed, or 0 for an empty slot
 	vals []V
 	n    int
+	seed uint64
 }
 
 const intUsed = 1 << 63
 
 var intSeed = maphash.Comparable(maphash.MakeSeed(), uint64(0))
 
-// intHash mixes a key with the process seed (murmur3's finalizer).
-func intHash(k uint64) uint64 {
-	k ^= intSeed
+// intTables numbers the tables made, for their seeds.
+var intTables atomic.Uint64
+
+// intHash mixes a key with a table's seed (murmur3's finalizer).
+func intHash(k, seed uint64) uint64 {
+	k ^= seed
 	k ^= k >> 33
 	k *= 0xff51afd7ed558ccd
 	k ^= k >> 33
@@ -35,7 +46,7 @@ func (t *IntTable[V]) Len() int { return t.n }
 func (t *IntTable[V]) find(k uint64) (int, bool) {
 	mask := len(t.keys) - 1
 	want := k | intUsed
-	for i := int(intHash(k)) & mask; ; i = (i + 1) & mask {
+	for i := int(intHash(k, t.seed)) & mask; ; i = (i + 1) & mask {
 		switch t.keys[i] {
 		case want:
 			return i, true
@@ -93,6 +104,9 @@ func (t *IntTable[V]) atBounded(k uint64, bound int) *V {
 
 func (t *IntTable[V]) grow() {
 	keys, vals := t.keys, t.vals
+	if keys == nil {
+		t.seed = intHash(intTables.Add(1), intSeed)
+	}
 	size := max(16, 2*len(keys))
 	t.keys, t.vals = make([]uint64, size), make([]V, size)
 	for i, k := range keys {
