@@ -237,7 +237,10 @@ server-closes-first)
 	wait_listen 8080
 	start_peer 4096 loadgen client -mode http -n 1000 -interval 3ms -addr 127.0.0.1:8080
 	wait_until "loadgen finished" 30 log_has loadgen "http connections:"
-	wait_until "950 server-side TIME-WAIT on :8080" 10 atleast 950 time-wait sport = :8080
+	# Not all 1000: a new connection whose port pair matches a TIME_WAIT the
+	# server holds takes it over (the kernel accepts the SYN), and on a busy
+	# machine the client's port choice repeats a few dozen times.
+	wait_until "900 server-side TIME-WAIT on :8080" 10 atleast 900 time-wait sport = :8080
 	;;
 port-exhaustion)
 	DESCRIPTION="P01 ephemeral-port exhaustion toward one destination: ip_local_port_range narrowed to 40000-40099 (100 ports) and tcp_tw_reuse=0 inside the namespace; batchjob holds 60 connections to cachesrv 127.0.0.1:6379 and then opens/closes short connections (client closes first) until connect() fails with EADDRNOTAVAIL."
