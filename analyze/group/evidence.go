@@ -29,9 +29,12 @@ func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
 	if len(ev) > maxEvidence {
 		ev = ev[:maxEvidence] // each claim scans the sockets: bounded work
 	}
+	var listenerFacts []*model.Evidence
 	for i := range ev {
 		e := &ev[i]
 		switch {
+		case e.Kind == model.EvStated && (e.Name == model.ListenBacklog || e.Name == model.ListenAcceptQueue):
+			listenerFacts = append(listenerFacts, e) // after the messages that name their port
 		case e.State == "" && e.N > 0 && e.Kind == model.EvStated:
 			// "about 1500 of these": the rows' state, if they share one.
 			if st, ok := onlyState(smp); ok {
@@ -44,6 +47,9 @@ func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
 		case e.Kind == model.EvMessage:
 			applyMessage(gs, e)
 		}
+	}
+	for _, e := range listenerFacts {
+		applyListenerFact(gs, e)
 	}
 	for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
 		for _, g := range list {
@@ -281,8 +287,10 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 	}
 	note(gs.Snapshot)
 	switch e.Message {
-	case model.MsgEMFILE, model.MsgCloseWaitGrows:
+	case model.MsgEMFILE, model.MsgCloseWaitGrows, model.MsgFinWait2Stays:
 		note(messageProcess(gs, e))
+	case model.MsgEstablishedStays:
+		note(messageDestination(gs, e))
 	case model.MsgEADDRNOTAVAIL:
 		key := e.Remote
 		if key == "" {
@@ -315,10 +323,86 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 			return g.LocalPort == e.Port && (e.Port > 0 || g.FromEvidence)
 		}, func() *Group {
 			g := newGroup("listener", key)
-			g.LocalPort = e.Port
+			g.LocalPort, g.Owner = e.Port, OwnerName("", 0)
 			return g
 		}))
 	}
+}
+
+// messageDestination is the destination a message about connections
+// that stay ESTABLISHED concerns: the only destination with ESTABLISHED
+// rows, else a group of its own (peers not shown) owned by the process
+// the message names or the only named process.
+func messageDestination(gs *Groups, e *model.Evidence) *Group {
+	var est []*Group
+	for _, g := range gs.Destinations {
+		if g.Established > 0 {
+			est = append(est, g)
+		}
+	}
+	if len(est) == 1 {
+		return est[0]
+	}
+	owner, process := OwnerName(e.Process, 0), e.Process
+	if process == "" {
+		var known []*Group
+		for _, g := range gs.Processes {
+			if g.OwnerKnown && !g.OwnerInferred {
+				known = append(known, g)
+			}
+		}
+		if len(known) == 1 {
+			owner, process = known[0].Owner, known[0].Process
+		}
+	}
+	return findOrAdd(&gs.Destinations, func(g *Group) bool { return g.Key == "evidence peers" }, func() *Group {
+		g := newGroup("destination", "evidence peers")
+		g.Remote, g.Owner, g.Process, g.OwnerKnown = "peers not shown", owner, process, process != ""
+		return g
+	})
+}
+
+// applyListenerFact gives a listener the backlog or accept queue the
+// reporter states: the listener on the port the sentence names, else the
+// only listener (of the rows or of a message such as "possible SYN
+// flooding on port 6987"), else one made for it. Rows win over words for
+// the backlog; a stated queue only raises the rows'. With several
+// listeners and no port the fact is about none of them in particular and
+// is dropped.
+func applyListenerFact(gs *Groups, e *model.Evidence) {
+	var g *Group
+	switch {
+	case e.Port > 0:
+		g = findOrAdd(&gs.Listeners, func(l *Group) bool { return l.LocalPort == e.Port }, func() *Group {
+			l := newGroup("listener", fmt.Sprintf("evidence :%d", e.Port))
+			l.LocalPort, l.Owner = e.Port, OwnerName("", 0)
+			return l
+		})
+	case len(gs.Listeners) == 1:
+		g = gs.Listeners[0]
+	case len(gs.Listeners) == 0:
+		g = findOrAdd(&gs.Listeners, func(*Group) bool { return false }, func() *Group {
+			l := newGroup("listener", "evidence")
+			l.Owner = OwnerName("", 0)
+			return l
+		})
+	default:
+		return
+	}
+	what := "backlog"
+	switch e.Name {
+	case model.ListenBacklog:
+		if g.BacklogKnown {
+			return
+		}
+		g.Backlog, g.BacklogKnown = int(e.N), true
+	case model.ListenAcceptQueue:
+		if int(e.N) <= g.AcceptQueue {
+			return
+		}
+		g.AcceptQueue, what = int(e.N), "accept queue"
+	}
+	addBasis(g, fmt.Sprintf("%s %d in the reporter's words (%s: %q)", what, e.N, e.Where(), e.Text))
 }
 
 // messageProcess is the process a message such as "Too many open files"
@@ -354,7 +438,8 @@ func messageProcess(gs *Groups, e *model.Evidence) *Group {
 // Reported reports whether the ticket holds a message of this kind about
 // the group ("EMFILE", "EADDRNOTAVAIL", "EADDRINUSE", "SYN_FLOOD",
 // "TW_BUCKET", "CONNTRACK", "LISTEN_QUEUE", "ENFILE", "WSAEADDRINUSE",
-// "ORPHANS", "TCP_MEMORY", "ETIMEDOUT", "ECONNRESET"); on the snapshot
+// "ORPHANS", "TCP_MEMORY", "ETIMEDOUT", "ECONNRESET", "CLOSE_WAIT_GROWS",
+// "FIN_WAIT2_STAYS", "ESTABLISHED_STAYS"); on the snapshot
 // group, anywhere in the ticket.
 func (g *Group) Reported(kind string) bool {
 	for _, m := range g.Messages {

@@ -67,6 +67,20 @@ const (
 	MsgCloseWaitGrows = "CLOSE_WAIT_GROWS" // the reporter: CLOSE_WAIT accumulates, never goes away, until a restart
 	MsgTimeout        = "ETIMEDOUT"        // connect timed out
 	MsgReset          = "ECONNRESET"       // connection reset by peer
+	// The reporter says sockets in a state the application must end stay
+	// for good: FIN_WAIT2 "permanently", ESTABLISHED "forever" after the
+	// program closed them or the clients vanished.
+	MsgFinWait2Stays    = "FIN_WAIT2_STAYS"
+	MsgEstablishedStays = "ESTABLISHED_STAYS"
+)
+
+// Names of listener facts stated in a ticket's words (Kind EvStated,
+// with N and, when the text names it, Port): the backlog a listener was
+// given ("the default backlog of listen(2) is 50") and the accept queue
+// it showed ("Recv-Q is 129" on a listener).
+const (
+	ListenBacklog     = "listen.backlog"
+	ListenAcceptQueue = "listen.accept_queue"
 )
 
 // Where says where a piece of evidence is: "ticket.txt:12".

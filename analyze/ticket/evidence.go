@@ -72,11 +72,14 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			continue
 		}
 		hypothetical := strings.HasSuffix(strings.TrimSpace(line), "?") || hypotheticalRE.MatchString(line)
+		// A link's words ("resolving-nf_conntrack-table-full-...") are
+		// a page's title, not what the host logged.
+		said := urlRE.ReplaceAllString(line, " ")
 		for _, m := range messages {
-			if hypothetical || !mayHoldMessage(line) || !m.re.MatchString(line) {
+			if hypothetical || !mayHoldMessage(said) || !m.re.MatchString(said) {
 				continue
 			}
-			if m.kind == model.MsgCloseWaitGrows && notLeakRE.MatchString(line) {
+			if persistKinds[m.kind] && notLeakRE.MatchString(line) || m.also != nil && !m.also.MatchString(said) {
 				continue
 			}
 			e := model.Evidence{Kind: model.EvMessage, Message: m.kind}
@@ -110,6 +113,12 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		for _, e := range statedNumbers(bare) {
 			add(e, i)
 		}
+		for _, e := range listenerFacts(bare) {
+			add(e, i)
+		}
+		for _, e := range settingsInWords(bare) {
+			add(e, i)
+		}
 	}
 	if os := osOfText(text); os != "" {
 		out = append(out, model.Evidence{Kind: model.EvSetting, Path: path, Line: 1, Name: "tcpsnap.os", Value: os, Text: "the ticket names " + os})
@@ -121,15 +130,18 @@ var osWordRE = map[string]*regexp.Regexp{
 	"darwin":  regexp.MustCompile(`\b(macOS|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
 	"freebsd": regexp.MustCompile(`\bFreeBSD\b`),
 	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
+	"solaris": regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
 	"linux":   regexp.MustCompile(`\b(Linux|Ubuntu|Debian|CentOS|RHEL|Red Hat|Fedora|Alpine|Amazon Linux|SUSE)\b`),
 }
 
+var solarisOnlyRE = regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS|ndd|pfiles|ipadm|dladm)\b`)
+
 // osOfText names the system a ticket speaks of when it names exactly one
-// (macOS, FreeBSD, Windows): rules then use that system's ports, timers
+// (macOS, FreeBSD, Windows, Solaris): rules then use that system's ports, timers
 // and fixes. Linux is what an unknown system is judged as anyway.
 func osOfText(text []byte) string {
 	found := ""
-	for _, os := range []string{"darwin", "freebsd", "windows", "linux"} {
+	for _, os := range []string{"darwin", "freebsd", "windows", "solaris", "linux"} {
 		if osWordRE[os].Match(text) {
 			if found != "" {
 				return ""
@@ -139,6 +151,9 @@ func osOfText(text []byte) string {
 	}
 	if found != "" && len(osWordRE[found].FindAllIndex(text, 2)) < 2 {
 		return "" // a passing mention ("locally on my macOS laptop") is no host
+	}
+	if found == "solaris" && !solarisOnlyRE.Match(text) {
+		return "" // truss alone: AIX has it too
 	}
 	if found == "linux" {
 		return ""
@@ -265,6 +280,9 @@ func settingOf(cmd string, lines []string, i int) (model.Evidence, bool) {
 		name = "ulimit -" + strings.TrimPrefix(w[1], "-")
 	case len(w) == 2 && w[0] == "cat" && strings.HasPrefix(w[1], "/proc/sys/"):
 		name = strings.ReplaceAll(strings.TrimPrefix(w[1], "/proc/sys/"), "/", ".")
+		if a, ok := sysctlAliases[name]; ok {
+			name = a
+		}
 	default:
 		return model.Evidence{}, false
 	}
@@ -300,26 +318,33 @@ type messageRule struct {
 	kind string
 	re   *regexp.Regexp
 	port *regexp.Regexp // the port the message names, if any
+	also *regexp.Regexp // a second thing the line must say, if any
 }
 
 var (
 	remoteRE  = regexp.MustCompile(`(?:dial tcp|connect(?:\(\))?(?: to)?|to)\s+\[?((?:\d{1,3}\.){3}\d{1,3}:\d{1,5})`)
 	procMsgRE = regexp.MustCompile(`^(?:\S+\s+){0,4}?(nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn)(?:\[\d+\])?:`)
 	messages  = []messageRule{
-		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil},
-		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil},
-		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil},
-		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|(?:error|errno|WSA\w*|code)\W{0,3}10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil},
-		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`)},
-		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`)},
-		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil},
-		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:\s*table full`), nil},
-		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`)},
-		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil},
-		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil},
-		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent).{0,60}CLOSE[_ -]?WAIT`), nil},
-		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil},
-		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil},
+		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil, nil},
+		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil, nil},
+		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil, nil},
+		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|(?:error|errno|WSA\w*|code)\W{0,3}10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil, nil},
+		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`), nil},
+		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`), nil},
+		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil, nil},
+		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:\s*table full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
+		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`), nil},
+		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil, nil},
+		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil, nil},
+		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent).{0,60}CLOSE[_ -]?WAIT|CLOSE[_ -]?WAIT.{0,200}\bonly (?:after|when|once)\b.{0,40}\b(?:re)?start`), nil, nil},
+		{model.MsgFinWait2Stays, regexp.MustCompile(`(?i)FIN[_ -]?WAIT[_ -]?2.{0,100}(permanent|forever|indefinite|never (go|goes|went) away|for (hours|days)|until (we|I|you|the) ?(re)?start|never (get )?(closed?|disappears?|released|times? out))|(permanent(ly)?|forever|indefinitely|pil(e|ing) up|accumulat\w*|keeps? (growing|increasing)).{0,60}FIN[_ -]?WAIT[_ -]?2`), nil, nil},
+		// ESTABLISHED for a long time is what pooled connections do: it is
+		// a report only where the sockets should have gone (closed, peer
+		// gone).
+		{model.MsgEstablishedStays, regexp.MustCompile(`(?i)ESTABLISHED.{0,60}\b(forever|permanently|indefinitely|never (go|goes|went) away)|\b(forever|permanently|indefinitely) (in|as) ESTABLISHED`),
+			nil, regexp.MustCompile(`(?i)\b(not|never|n't) (be )?closed\b|\b(already|were|was|have|had) closed\b|\bclosed them\b|\b(clients?|peers?) (are |were |have |had )?(gone|vanish\w*|disappear\w*|disconnect\w*)|\bhalf[- ]open\b`)},
+		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil, nil},
+		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil, nil},
 	}
 	counterLines = []struct {
 		name string
@@ -401,7 +426,7 @@ func squashState(w string) string {
 	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
 }
 
-var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?)\b`)
+var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?|ports? \d{2,5}|port scan\w*)\b`)
 
 // AboutTCP reports whether a text that holds no listing is a ticket about
 // TCP sockets (and so deserves a report that says what it lacks, rather
@@ -413,6 +438,7 @@ func AboutTCP(text []byte) bool {
 var toolWordRE = regexp.MustCompile(`\b(netstat|lsof) -[a-zA-Z]+|\bss -[a-zA-Z]*t|Get-NetTCPConnection`)
 
 var (
+	urlRE  = regexp.MustCompile(`\b(?:https?|ftp)://\S+`)
 	timeRE = regexp.MustCompile(`\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b`)
 	// An answer or a documentation quote talks about a message without
 	// reporting it: "you would only need to worry if you see ...".
@@ -420,8 +446,12 @@ var (
 	notLeakRE      = regexp.MustCompile(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b`)
 	messageWords   = []string{"too many", "assign", "in use", "addrinuse", "addrnotavail", "flooding", "bucket", "conntrack",
 		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
-		"wsae", "errno", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
+		"wsae", "errno", "establish", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
 )
+
+// persistKinds are the messages that say sockets stay: "not a leak" or
+// "is normal" on the line takes them back.
+var persistKinds = map[string]bool{model.MsgCloseWaitGrows: true, model.MsgFinWait2Stays: true, model.MsgEstablishedStays: true}
 
 // mayHoldMessage is a cheap test run before the message expressions:
 // most lines of a long ticket name none of them.

@@ -68,13 +68,17 @@ var (
 	// Prompts: "$ cmd", "% cmd", "user@host:~$ cmd", "[root@db1 ~]# cmd",
 	// "PS C:\Users\x> cmd", "C:\>cmd". "# cmd" only for known commands
 	// (a lone "#" is also a markdown heading or a comment).
-	promptRE    = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
-	dollarRE    = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
-	hashRE      = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
-	winPromptRE = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
-	supportRE   = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
-	ptStalkTSRE = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
-	oswZzzRE    = regexp.MustCompile(`^zzz \*{3}(.*)$`)
+	promptRE = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
+	dollarRE = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
+	hashRE   = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
+	// Themed shell prompts: starship and pure ("~/src ❯ cmd", "❯ cmd"),
+	// oh-my-zsh ("➜  ~ cmd", "➜  app git:(main) ✗ cmd").
+	arrowPromptRE = regexp.MustCompile(`^\s*(?:[~/][\w./-]{0,60}\s+)?❯\s+(\S.*)$`)
+	zshPromptRE   = regexp.MustCompile(`^\s*➜\s+(?:~\S*|[\w.-]+)(?:\s+git:\(\S+\))?(?:\s+✗)?\s+(\S.*)$`)
+	winPromptRE   = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
+	supportRE     = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
+	ptStalkTSRE   = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
+	oswZzzRE      = regexp.MustCompile(`^zzz \*{3}(.*)$`)
 	// watch(1): "Every 2.0s: ss -tn        web01: Fri Dec  4 14:35:07 2026"
 	watchRE      = regexp.MustCompile(`^Every\s+\d+(?:\.\d+)?s:\s+(.+?)(?:\s{2,}\S+:\s+(\w{3} \w{3}\s+\d.*?))?\s*$`)
 	uniqCommand  = regexp.MustCompile(`\buniq\s+-c\b`)
@@ -91,6 +95,16 @@ func PromptCommand(line string) (cmd string, win, ok bool) {
 	if strings.Contains(t, ":\\") {
 		if m := winPromptRE.FindStringSubmatch(line); m != nil {
 			return strings.TrimSpace(m[1]), true, true
+		}
+	}
+	if strings.Contains(t, "❯") {
+		if m := arrowPromptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
+		}
+	}
+	if strings.HasPrefix(t, "➜") {
+		if m := zshPromptRE.FindStringSubmatch(line); m != nil {
+			return strings.TrimSpace(m[1]), false, true
 		}
 	}
 	if t[0] == '[' || strings.IndexByte(t, '@') >= 0 {
@@ -182,12 +196,20 @@ func CommandFormats(cmd string, win bool) []*parse.Format {
 
 // NeedsExtraction reports whether a text should go through the splitter:
 // its head does not detect cleanly, or it shows pasted or collector
-// structure (quotes, fences, prompts, separators) in its first lines.
+// structure (quotes, fences, prompts, separators) or sentences in its
+// first lines.
 func NeedsExtraction(head []string, best *parse.Detection) bool {
 	if best == nil || best.Score < 90 {
 		return true
 	}
+	prose := 0
 	for i, l := range head {
+		if i < 8 && LooksProse(l) {
+			prose++ // a listing has one sentence at most (netstat's "Active Internet connections ...")
+		}
+		if prose >= 2 {
+			return true
+		}
 		if i >= 8 {
 			break
 		}
@@ -491,7 +513,11 @@ func (b *block) detect(texts []string) {
 		}
 		head := parse.HeadLines([]byte(strings.Join(texts[b.first+k:min(b.last+1, b.first+k+parse.DetectLines)], "\n")))
 		f, sc := pickFormat(head, hint)
-		if f != nil && sc > bestScore {
+		// A sentence glued above the header ("... in FIN_WAIT2 (netstat
+		// -nop):") is dropped even when the score stays: it is not a
+		// row, and its words are the ticket's. A listing's own title
+		// (netstat's "Active Internet connections (...)") stays.
+		if f != nil && (sc > bestScore || k > 0 && sc == bestScore && bestF == f && endsSentence(texts[b.first+k-1])) {
 			bestK, bestScore, bestF = k, sc, f
 		}
 	}
@@ -556,6 +582,13 @@ func LooksProse(line string) bool {
 		return true
 	}
 	return sentence && len(fs) >= 3 && lower >= 2 && digits*3 <= len(fs)
+}
+
+// endsSentence reports whether a line ends like a sentence or the
+// colon that introduces a paste.
+func endsSentence(line string) bool {
+	t := strings.TrimRight(line, " \t")
+	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, ":") || strings.HasSuffix(t, "!") || strings.HasSuffix(t, "?")
 }
 
 // splitRepeats cuts a segment where its header line comes again: a loop
