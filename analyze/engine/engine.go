@@ -37,6 +37,8 @@ type Rule struct {
 	// alone (Spec.Reported); nil when the rule has none.
 	repTitle, repExplanation *template
 	repWhen                  *vm.Program // nil: always
+	// gates: one per level (see gate.go); nil when some level has none.
+	gates []gateExpr
 }
 
 // A template is text with {expression} holes.
@@ -61,6 +63,14 @@ func Compile(specs []*rules.Spec) ([]*Rule, error) {
 				fail(lv, "severity."+lv.Name, err)
 			}
 			r.levels = append(r.levels, p)
+		}
+		for _, lv := range s.Levels {
+			g := deriveGate(lv.Src)
+			if g == nil {
+				r.gates = nil
+				break
+			}
+			r.gates = append(r.gates, g)
 		}
 		for _, ev := range s.Evidence {
 			p, err := compileExpr(ev.Src)

@@ -174,27 +174,47 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		}
 	}
 	m := &vm.VM{MemoryBudget: memoryBudget}
+	type fired struct {
+		g         *group.Group
+		sev       string
+		fromWords bool
+	}
+	var hits []fired
 	for order, r := range rs {
-		var found []Finding
+		// Severity first, over the groups the rule's gate lets through;
+		// only the findings shown are rendered (a rule may fire on
+		// 200,000 listeners and show 10).
+		hits = hits[:0]
+		gate := r.gateFor(facts)
 		for _, g := range gs.ByKind(r.Spec.For) {
-			f, err := r.eval(m, &Env{Group: g, Facts: facts})
+			if gate != nil && len(g.Messages) == 0 && !gate(g) {
+				continue
+			}
+			sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts})
 			if err != nil {
 				rep.Problems = append(rep.Problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
 				continue
 			}
-			if f != nil {
-				f.order = order
-				found = append(found, *f)
+			if sev != "" {
+				hits = append(hits, fired{g, sev, fromWords})
 			}
 		}
-		sort.SliceStable(found, func(i, j int) bool {
-			return SeverityRank(found[i].Severity) > SeverityRank(found[j].Severity)
+		sort.SliceStable(hits, func(i, j int) bool {
+			return SeverityRank(hits[i].sev) > SeverityRank(hits[j].sev)
 		})
-		if len(found) > r.Spec.Limit {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(found)-r.Spec.Limit, r.Spec.Limit))
-			found = found[:r.Spec.Limit]
+		if len(hits) > r.Spec.Limit {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(hits)-r.Spec.Limit, r.Spec.Limit))
+			hits = hits[:r.Spec.Limit]
 		}
-		rep.Findings = append(rep.Findings, found...)
+		for _, h := range hits {
+			f, err := r.render(m, &Env{Group: h.g, Facts: facts}, h.sev, h.fromWords)
+			if err != nil {
+				rep.Problems = append(rep.Problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, h.g.Key, oneLine(err))})
+				continue
+			}
+			f.order = order
+			rep.Findings = append(rep.Findings, *f)
+		}
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
 		a, b := rep.Findings[i], rep.Findings[j]
@@ -237,32 +257,43 @@ func GroupsOf(s *model.Snapshot, facts *Facts) *group.Groups {
 
 // eval runs one rule on one group: nil when no severity level holds.
 func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
-	sev := ""
+	sev, fromWords, err := r.severity(m, env)
+	if err != nil || sev == "" {
+		return nil, err
+	}
+	return r.render(m, env, sev, fromWords)
+}
+
+// severity evaluates the rule's levels (and its reported block) on a
+// group: the severity it fires at, "" when none, and whether the finding
+// rests on the ticket's words alone.
+func (r *Rule) severity(m *vm.VM, env *Env) (sev string, fromWords bool, err error) {
 	for i, p := range r.levels {
 		v, err := m.Run(p, env)
 		if err != nil {
-			return nil, err
+			return "", false, err
 		}
 		if b, _ := v.(bool); b {
 			sev = r.Spec.Levels[i].Name
 			break
 		}
 	}
-	title, explanation := r.title, r.explanation
-	fromWords := false
 	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && SeverityRank(rp.Severity) > SeverityRank(sev) && r.reportedApplies(m, env) {
 		// A message in the ticket says the failure happened.
-		if sev == "" {
-			fromWords = true
-			title = r.repTitle
-			if r.repExplanation != nil {
-				explanation = r.repExplanation
-			}
-		}
+		fromWords = sev == ""
 		sev = rp.Severity
 	}
-	if sev == "" {
-		return nil, nil
+	return sev, fromWords, nil
+}
+
+// render builds the finding a rule fired at severity sev on a group.
+func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding, error) {
+	title, explanation := r.title, r.explanation
+	if fromWords {
+		title = r.repTitle
+		if r.repExplanation != nil {
+			explanation = r.repExplanation
+		}
 	}
 	g := env.Group
 	f := &Finding{Rule: r.Spec.ID, Severity: sev, key: g.Key,

@@ -1,0 +1,409 @@
+package engine
+
+import (
+	"math"
+	"reflect"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"github.com/tcpsnap/tcpsnap/analyze/group"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// A gate is a cheap necessary condition for a rule to fire on a group,
+// derived from the rule's severity expressions: "TimeWait >= 200 ||
+// TimeWait >= 0.25 * PortRangeSize" can only hold on a group whose
+// TimeWait reaches the smaller of 200 and a quarter of the port range,
+// which one snapshot fixes. Run skips the groups a gate rejects without
+// starting the expression VM, so a rule's cost follows the groups that
+// could fire, not the million that cannot (issue 12). A gate never
+// rejects a group a level would accept (TestGatesNeverHide checks this
+// over every sample and ticket); where a level's shape is not understood
+// the rule has no gate and runs on every group.
+//
+// The derivation understands conjunctions and disjunctions of:
+//   - sub-expressions over snapshot facts alone (OS, HasListeners,
+//     Counter(...), PortRangeSize ...), evaluated once per snapshot;
+//   - comparisons "term >= x", "term > x", "term == x" (or mirrored) of a
+//     group term with a facts-only x, where a term is a numeric group
+//     field, a sum or difference of them, or CloseRate(...) (0 without
+//     TIME_WAIT);
+//   - boolean group fields;
+//   - Reported(...), false on a group without messages (groups with
+//     messages skip the gate).
+type gateExpr interface{}
+
+type (
+	gateAnd   struct{ a, b gateExpr }
+	gateOr    struct{ a, b gateExpr }
+	gateFacts struct{ prog *vm.Program } // a boolean over facts alone
+	gateBool  struct{ field int }        // a boolean group field
+	gateFalse struct{}
+	gateCmp   struct {
+		term     gateTerm
+		op       string      // ">=", ">", "=="
+		rhs      *vm.Program // facts alone; nil: rhsConst
+		rhsConst float64
+	}
+)
+
+// A gateTerm bounds a group term from above.
+type gateTerm struct {
+	plus  []int // group fields added
+	minus int   // group fields subtracted (each at least -1)
+	// zeroUnless >= 0: the term is 0 when that field is 0, else unbounded
+	// (a helper such as CloseRate).
+	zeroUnless int
+}
+
+// upper returns an upper bound of the term's value on g.
+func (t gateTerm) upper(v reflect.Value) float64 {
+	if t.zeroUnless >= 0 {
+		if fieldNum(v, t.zeroUnless) == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	sum := float64(t.minus)
+	for _, f := range t.plus {
+		sum += fieldNum(v, f)
+	}
+	return sum
+}
+
+func fieldNum(v reflect.Value, i int) float64 {
+	f := v.Field(i)
+	switch f.Kind() {
+	case reflect.Float64:
+		return f.Float()
+	case reflect.Bool:
+		if f.Bool() {
+			return 1
+		}
+		return 0
+	}
+	return float64(f.Int())
+}
+
+// The names a rule can read, by owner: the group's fields and methods,
+// and the snapshot facts'. A name both have is left alone.
+var (
+	groupType   = reflect.TypeOf(group.Group{})
+	groupFields = map[string]int{} // numeric or boolean field -> index
+	groupNames  = map[string]bool{}
+	factsNames  = map[string]bool{}
+	// zeroWithout: group helpers that return 0 when a field is 0.
+	zeroWithout = map[string]string{"CloseRate": "TimeWait", "DistinctRemotes": "Sockets"}
+)
+
+func init() {
+	for i := range groupType.NumField() {
+		f := groupType.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		groupNames[f.Name] = true
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Float64, reflect.Bool:
+			groupFields[f.Name] = i
+		}
+	}
+	gt := reflect.TypeOf(&group.Group{})
+	for i := range gt.NumMethod() {
+		groupNames[gt.Method(i).Name] = true
+	}
+	ft := reflect.TypeOf(Facts{})
+	for i := range ft.NumField() {
+		if f := ft.Field(i); f.IsExported() {
+			factsNames[f.Name] = true
+		}
+	}
+	pt := reflect.TypeOf(&Facts{})
+	for i := range pt.NumMethod() {
+		factsNames[pt.Method(i).Name] = true
+	}
+	for n := range factsNames {
+		if groupNames[n] {
+			delete(groupFields, n)
+		}
+	}
+}
+
+// deriveGate returns the gate of one severity expression, nil when its
+// shape is not understood.
+func deriveGate(src string) gateExpr {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	hasLet := false
+	ast.Walk(&tree.Node, visitor(func(n *ast.Node) {
+		if _, ok := (*n).(*ast.VariableDeclaratorNode); ok {
+			hasLet = true // a name may mean a variable, not a field
+		}
+	}))
+	if hasLet {
+		return nil
+	}
+	return gateOf(tree.Node)
+}
+
+func gateOf(n ast.Node) gateExpr {
+	if factsOnly(n) {
+		if p, err := compileExpr(n.String(), expr.AsBool()); err == nil {
+			return gateFacts{p}
+		}
+		return nil
+	}
+	switch x := n.(type) {
+	case *ast.BinaryNode:
+		switch x.Operator {
+		case "&&", "and":
+			a, b := gateOf(x.Left), gateOf(x.Right)
+			switch {
+			case a == nil:
+				return b
+			case b == nil:
+				return a
+			}
+			return gateAnd{a, b}
+		case "||", "or":
+			a, b := gateOf(x.Left), gateOf(x.Right)
+			if a == nil || b == nil {
+				return nil
+			}
+			return gateOr{a, b}
+		case ">=", ">", "==":
+			return gateCompare(x.Left, x.Operator, x.Right)
+		case "<=":
+			return gateCompare(x.Right, ">=", x.Left)
+		case "<":
+			return gateCompare(x.Right, ">", x.Left)
+		}
+	case *ast.IdentifierNode:
+		if i, ok := groupFields[x.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Bool {
+			return gateBool{i}
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "Reported" {
+			return gateFalse{}
+		}
+	}
+	return nil
+}
+
+// gateCompare is the gate of "l op r" (op one of >=, >, ==).
+func gateCompare(l ast.Node, op string, r ast.Node) gateExpr {
+	t, ok := termOf(l)
+	if !ok || !factsOnly(r) {
+		return nil
+	}
+	c := gateCmp{term: t, op: op}
+	switch v := r.(type) {
+	case *ast.IntegerNode:
+		c.rhsConst = float64(v.Value)
+	case *ast.FloatNode:
+		c.rhsConst = v.Value
+	default:
+		p, err := compileExpr(r.String())
+		if err != nil {
+			return nil
+		}
+		c.rhs = p
+	}
+	return c
+}
+
+// termOf reads a group term.
+func termOf(n ast.Node) (gateTerm, bool) {
+	switch x := n.(type) {
+	case *ast.IdentifierNode:
+		if i, ok := groupFields[x.Value]; ok {
+			return gateTerm{plus: []int{i}, zeroUnless: -1}, true
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok {
+			if f := zeroWithout[id.Value]; f != "" {
+				if i, ok := groupFields[f]; ok {
+					return gateTerm{zeroUnless: i}, true
+				}
+			}
+		}
+	case *ast.BinaryNode:
+		a, ok := termOf(x.Left)
+		if !ok || a.zeroUnless >= 0 {
+			return gateTerm{}, false
+		}
+		switch x.Operator {
+		case "+":
+			b, ok := termOf(x.Right)
+			if !ok || b.zeroUnless >= 0 {
+				return gateTerm{}, false
+			}
+			return gateTerm{plus: append(append([]int(nil), a.plus...), b.plus...), minus: a.minus + b.minus, zeroUnless: -1}, true
+		case "-":
+			b, ok := termOf(x.Right)
+			if !ok || b.zeroUnless >= 0 {
+				return gateTerm{}, false
+			}
+			// Subtracting fields of at least -1 adds at most 1 each.
+			return gateTerm{plus: a.plus, minus: a.minus + len(b.plus) - b.minus, zeroUnless: -1}, true
+		}
+	}
+	return gateTerm{}, false
+}
+
+// factsOnly reports whether an expression reads snapshot facts and
+// literals only: no group name, no closure argument (#), no predicate.
+func factsOnly(n ast.Node) bool {
+	ok := true
+	ast.Walk(&n, visitor(func(n *ast.Node) {
+		switch x := (*n).(type) {
+		case *ast.IdentifierNode:
+			if !factsNames[x.Value] || groupNames[x.Value] {
+				ok = false
+			}
+		case *ast.PointerNode, *ast.PredicateNode, *ast.VariableDeclaratorNode:
+			ok = false
+		}
+	}))
+	return ok
+}
+
+// gateFor instantiates the rule's gate for one snapshot: nil when the
+// rule must run on every group.
+func (r *Rule) gateFor(facts *Facts) func(*group.Group) bool {
+	if r.gates == nil || noGates {
+		return nil
+	}
+	m := &vm.VM{MemoryBudget: memoryBudget}
+	env := &Env{Group: &group.Group{}, Facts: facts}
+	var preds []func(reflect.Value) bool
+	for _, g := range r.gates {
+		p, ok := instantiate(g, m, env)
+		if !ok {
+			return nil // a level the gate cannot judge: run everywhere
+		}
+		preds = append(preds, p)
+	}
+	return func(g *group.Group) bool {
+		v := reflect.ValueOf(g).Elem()
+		for _, p := range preds {
+			if p(v) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// noGates turns gates off (tests compare reports with and without).
+var noGates = false
+
+// instantiate turns a gate into a predicate for one snapshot, evaluating
+// its facts-only parts once.
+func instantiate(g gateExpr, m *vm.VM, env *Env) (func(reflect.Value) bool, bool) {
+	never := func(reflect.Value) bool { return false }
+	always := func(reflect.Value) bool { return true }
+	switch x := g.(type) {
+	case gateFalse:
+		return never, true
+	case gateFacts:
+		v, err := m.Run(x.prog, env)
+		if err != nil {
+			return nil, false
+		}
+		if b, _ := v.(bool); b {
+			return always, true
+		}
+		return never, true
+	case gateBool:
+		return func(v reflect.Value) bool { return v.Field(x.field).Bool() }, true
+	case gateCmp:
+		c := x.rhsConst
+		if x.rhs != nil {
+			v, err := m.Run(x.rhs, env)
+			if err != nil {
+				return nil, false
+			}
+			switch n := v.(type) {
+			case int:
+				c = float64(n)
+			case int64:
+				c = float64(n)
+			case float64:
+				c = n
+			default:
+				return nil, false
+			}
+		}
+		if math.IsNaN(c) {
+			return nil, false
+		}
+		t := x.term
+		if x.op == ">" {
+			return func(v reflect.Value) bool { return t.upper(v) > c }, true
+		}
+		return func(v reflect.Value) bool { return t.upper(v) >= c }, true
+	case gateAnd:
+		a, ok1 := instantiate(x.a, m, env)
+		b, ok2 := instantiate(x.b, m, env)
+		switch {
+		case !ok1 && !ok2:
+			return nil, false
+		case !ok1:
+			return b, true
+		case !ok2:
+			return a, true
+		}
+		return func(v reflect.Value) bool { return a(v) && b(v) }, true
+	case gateOr:
+		a, ok1 := instantiate(x.a, m, env)
+		b, ok2 := instantiate(x.b, m, env)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		return func(v reflect.Value) bool { return a(v) || b(v) }, true
+	}
+	return nil, false
+}
+
+// GateViolations runs every rule on every group of a snapshot with and
+// without its gate and lists where the gate rejected a group some level
+// accepts ("rule on group: severity"): always none, or a gate is wrong.
+// Tests run it over every sample and ticket.
+func GateViolations(s *model.Snapshot, rs []*Rule) []string {
+	facts := NewFacts(s)
+	gs := GroupsOf(s, facts)
+	group.ApplyEvidence(gs, s.Latest(), s.Evidence)
+	m := &vm.VM{MemoryBudget: memoryBudget}
+	var out []string
+	for _, r := range rs {
+		gate := r.gateFor(facts)
+		if gate == nil {
+			continue
+		}
+		for _, g := range gs.ByKind(r.Spec.For) {
+			if len(g.Messages) > 0 || gate(g) {
+				continue
+			}
+			if sev, _, err := r.severity(m, &Env{Group: g, Facts: facts}); err == nil && sev != "" {
+				out = append(out, r.Spec.ID+" on "+g.Key+": "+sev)
+			}
+		}
+	}
+	return out
+}
+
+// Gated lists the IDs of the rules that have a gate (docs and tests).
+func Gated(rs []*Rule) []string {
+	var out []string
+	for _, r := range rs {
+		if r.gates != nil {
+			out = append(out, r.Spec.ID)
+		}
+	}
+	return out
+}

@@ -1,0 +1,54 @@
+package analyze
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/rules"
+)
+
+// TestGatesNeverHide runs every built-in rule on every group of every
+// shipped sample, ticket and format fixture with and without its gate: a
+// gate (engine/gate.go) may only skip groups no level accepts.
+func TestGatesNeverHide(t *testing.T) {
+	specs, err := rules.Load(rules.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := engine.Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gated := engine.Gated(rs)
+	if len(gated) < len(rs)/2 {
+		t.Errorf("only %d of %d rules have a gate: %v", len(gated), len(rs), gated)
+	}
+	var inputs []string
+	samples, _ := filepath.Glob("../samples/*")
+	for _, s := range samples {
+		if st, err := os.Stat(s); err == nil && st.IsDir() && !strings.HasSuffix(s, "repro") && !strings.HasSuffix(s, "tickets") {
+			inputs = append(inputs, s)
+		}
+	}
+	tickets, _ := filepath.Glob("../samples/tickets/*.txt")
+	fixtures, _ := filepath.Glob("formats/testdata/*/*")
+	inputs = append(append(inputs, tickets...), fixtures...)
+	if len(inputs) < 100 {
+		t.Fatalf("only %d inputs", len(inputs))
+	}
+	checked := 0
+	for _, in := range inputs {
+		snap, err := Load([]string{in}, Options{})
+		if err != nil {
+			continue // fixtures of broken input
+		}
+		checked++
+		for _, v := range engine.GateViolations(snap, rs) {
+			t.Errorf("%s: the gate hides %s", in, v)
+		}
+	}
+	t.Logf("%d inputs, %d of %d rules gated", checked, len(gated), len(rs))
+}
