@@ -96,6 +96,14 @@ type Group struct {
 	// Destination detail: local ports in use toward this (local address,
 	// remote address, remote port) against the ephemeral range.
 	PortsUsed int
+	// RemoteHosts counts the destinations a destination group stands for:
+	// 1, or for a group rolled up from many small destinations (a proxy
+	// talking to a million hosts) how many; then Remote reads ":443 on
+	// 312,004 hosts", TopRemotes names the largest three, and PortsUsed
+	// is the largest of any one of them. 0 for a group made from a
+	// ticket's words.
+	RemoteHosts int
+	TopRemotes  string
 
 	// Process detail from the collector's process table; -1 unknown.
 	FDs     int
@@ -938,6 +946,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *addrSet, ephLow, ephHigh int) int {
 	ports := map[int]*Group{}
 	var dests destIndex
+	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
 	maxDestPorts := 0
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
@@ -947,12 +956,8 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		case r.listener != 0:
 			listeners[r.listener-1].add(s, true, true, r.x) // the listener's own traffic
 		}
-		// A leftover of a server that no longer listens: a local port below
-		// the ephemeral range talking to an ephemeral remote port, while the
-		// listing does show listeners (pathologies.md P07).
-		leftover := s.State != model.Listen && !r.server && !li.noListeners &&
-			int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
-		if s.State == model.Listen || r.server || leftover {
+		if isServerSide(s, r, li, ephLow) {
+			leftover := s.State != model.Listen && !r.server
 			port := int(s.Local.Port())
 			pg := ports[port]
 			if pg == nil {
@@ -967,31 +972,28 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 				}
 			}
 			pg.add(s, r.server || leftover, true, r.x)
-			if s.State != model.TimeWait || s.Local.Port() != 111 || !s.Remote.IsLoopback() {
-				continue
-			}
-			// On loopback both ends are this host: a portmapper that closed
-			// first still answered a lookup a local client made. Count it
-			// toward 127.0.0.1:111 too, as the client saw it (rpc-lookup-churn).
-			m := *s
-			m.Local, m.Remote = s.Remote, s.Local
-			s = &m
 		}
-		if !s.Remote.IsValid() || s.Remote.IsUnspecified() {
-			continue // unconnected, or a name we cannot resolve
+		ds, ok := destSocket(s, r, li, ephLow)
+		if !ok {
+			continue
 		}
-		dg := dests.get(s.Local, s.Remote)
+		if dg := roll.group(i, ds, local); dg != nil {
+			dg.add(ds, false, false, r.x)
+			continue
+		}
+		dg := dests.get(ds.Local, ds.Remote)
 		if dg == nil {
-			dg = newGroup("destination", s.Local.Addr().String()+">"+s.Remote.String())
-			dg.LocalAddr = AddrString(s.Local.Addr())
-			dg.RemoteAddr, dg.RemotePort = AddrString(s.Remote.Addr()), int(s.Remote.Port())
-			dg.Remote = s.Remote.String()
-			dg.Loopback = s.Remote.IsLoopback()
-			dg.LocalPeer = local.has(s.Remote)
-			dests.put(s.Local, s.Remote, dg)
+			dg = newGroup("destination", ds.Local.Addr().String()+">"+ds.Remote.String())
+			dg.LocalAddr = AddrString(ds.Local.Addr())
+			dg.RemoteAddr, dg.RemotePort = AddrString(ds.Remote.Addr()), int(ds.Remote.Port())
+			dg.Remote = ds.Remote.String()
+			dg.RemoteHosts = 1
+			dg.Loopback = ds.Remote.IsLoopback()
+			dg.LocalPeer = local.has(ds.Remote)
+			dests.put(ds.Local, ds.Remote, dg)
 		}
-		dg.add(s, false, false, r.x) // one remote: nothing to track
-		if p := int(s.Local.Port()); p >= ephLow && p <= ephHigh {
+		dg.add(ds, false, false, r.x) // one remote: nothing to track
+		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
@@ -999,7 +1001,8 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 	for _, pg := range ports {
 		gs.Ports = append(gs.Ports, pg)
 	}
-	for _, dg := range dests.all {
+	for _, dg := range append(dests.all, roll.finish()...) {
+		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		dg.pickOwner()
 		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
 			l := li.listenerAt(pl.firstOwned)
@@ -1008,6 +1011,185 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		gs.Destinations = append(gs.Destinations, dg)
 	}
 	return maxDestPorts
+}
+
+// isServerSide reports whether a socket counts toward its local port's
+// group: a listener, a socket accepted from one, or a leftover of a
+// server that no longer listens — a local port below the ephemeral range
+// talking to an ephemeral remote port, while the listing does show
+// listeners (pathologies.md P07).
+func isServerSide(s *model.Socket, r *sockRole, li *listenerIndex, ephLow int) bool {
+	leftover := s.State != model.Listen && !r.server && !li.noListeners &&
+		int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
+	return s.State == model.Listen || r.server || leftover
+}
+
+// destSocket returns the socket as its destination group counts it, and
+// false when it belongs to no destination: client-side sockets as they
+// are, and — on loopback both ends are this host — a portmapper's
+// TIME_WAIT (local :111) turned around, as the local client that made
+// the lookup saw it (rpc-lookup-churn). Unconnected sockets and names
+// that cannot be resolved have no destination.
+func destSocket(s *model.Socket, r *sockRole, li *listenerIndex, ephLow int) (*model.Socket, bool) {
+	if isServerSide(s, r, li, ephLow) {
+		if s.State != model.TimeWait || s.Local.Port() != 111 || !s.Remote.IsLoopback() {
+			return nil, false
+		}
+		m := *s
+		m.Local, m.Remote = s.Remote, s.Local
+		s = &m
+	}
+	if !s.Remote.IsValid() || s.Remote.IsUnspecified() {
+		return nil, false
+	}
+	return s, true
+}
+
+// maxDestGroups bounds the destination groups of one sample. A proxy or
+// crawler talks to a million hosts a socket or two each; a group each
+// would cost a gigabyte and say nothing a group per service does not.
+// Past the bound the destinations with the most sockets keep their own
+// groups and the rest are rolled up per (local address, remote port):
+// one group "to :443 on 312,004 hosts" that sums their sockets, with
+// PortsUsed the largest of any one of them (Linux budgets ports per
+// destination, so a sum would invent an exhaustion).
+const maxDestGroups = 10_000
+
+// destRollup decides which destinations are rolled up, and holds the
+// rolled-up groups. Its zero value (nil) rolls up nothing.
+type destRollup struct {
+	min             uint64                  // destinations with fewer sockets are rolled up
+	counts          model.IntTable[uint64]  // PairDigest -> sockets | ephemeral<<32 | rollSeen
+	slots           []int32                 // socket -> its destination's slot in counts; -1 none
+	groups          map[rollKey]*Group      // rolled-up groups
+	top             map[*Group][]rollMember // their largest members
+	ephLow, ephHigh int
+}
+
+type rollKey struct {
+	local            model.AddrPort // port 0
+	port             uint16
+	loopback, local2 bool
+}
+
+type rollMember struct {
+	remote model.AddrPort
+	n      int
+}
+
+const rollSeen = 1 << 62
+
+// newDestRollup counts the sockets of every destination when there may be
+// more than maxDestGroups of them, and picks the smallest socket count a
+// destination needs to keep its own group: the largest maxDestGroups
+// destinations (ties at the bound are rolled up together).
+func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ephLow, ephHigh int) *destRollup {
+	if len(socks) <= maxDestGroups {
+		return nil
+	}
+	d := &destRollup{groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh,
+		slots: make([]int32, len(socks))}
+	d.counts.Reserve(len(socks)) // slots stay put
+	for i := range socks {
+		ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
+		if !ok {
+			d.slots[i] = -1
+			continue
+		}
+		slot := d.counts.Slot(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
+		d.slots[i] = int32(slot)
+		c := d.counts.Val(slot)
+		*c++
+		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
+			*c += 1 << 32
+		}
+	}
+	if d.counts.Len() <= maxDestGroups {
+		return nil
+	}
+	const buckets = 1 << 12
+	var hist [buckets + 1]int
+	d.counts.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
+	d.min = 1
+	kept := 0
+	for c := buckets; c >= 1; c-- {
+		if kept+hist[c] > maxDestGroups {
+			d.min = uint64(c) + 1
+			break
+		}
+		kept += hist[c]
+	}
+	return d
+}
+
+// group returns the rolled-up group a destination socket counts in, or
+// nil when its destination keeps its own group.
+func (d *destRollup) group(i int, s *model.Socket, local *addrSet) *Group {
+	if d == nil {
+		return nil
+	}
+	c := d.counts.Val(int(d.slots[i]))
+	n := *c & 0xffffffff &^ rollSeen
+	if n >= d.min {
+		return nil
+	}
+	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(s.Remote)}
+	g := d.groups[k]
+	if g == nil {
+		g = newGroup("destination", s.Local.Addr().String()+">*:"+fmt.Sprint(k.port))
+		g.LocalAddr = AddrString(s.Local.Addr())
+		g.RemotePort = int(k.port)
+		g.Loopback, g.LocalPeer = k.loopback, k.local2
+		d.groups[k] = g
+	}
+	if *c&rollSeen == 0 { // the destination's first socket
+		*c |= rollSeen
+		g.RemoteHosts++
+		g.PortsUsed = max(g.PortsUsed, int((*c&^rollSeen)>>32))
+		d.offer(g, rollMember{s.Remote, int(n)})
+	}
+	return g
+}
+
+// offer keeps a rolled-up group's three largest members, ties by address.
+func (d *destRollup) offer(g *Group, m rollMember) {
+	top := d.top[g]
+	before := func(a, b rollMember) bool {
+		if a.n != b.n {
+			return a.n > b.n
+		}
+		return a.remote.AddrPort().Compare(b.remote.AddrPort()) < 0
+	}
+	if len(top) == 3 && !before(m, top[2]) {
+		return
+	}
+	if len(top) < 3 {
+		top = append(top, m)
+	} else {
+		top[2] = m
+	}
+	for j := len(top) - 1; j > 0 && before(top[j], top[j-1]); j-- {
+		top[j], top[j-1] = top[j-1], top[j]
+	}
+	d.top[g] = top
+}
+
+// finish names the rolled-up groups and returns them.
+func (d *destRollup) finish() []*Group {
+	if d == nil {
+		return nil
+	}
+	var out []*Group
+	for _, g := range d.groups {
+		g.Remote = fmt.Sprintf(":%d on %s hosts", g.RemotePort, model.Thousands(g.RemoteHosts))
+		var parts []string
+		for _, m := range d.top[g] {
+			parts = append(parts, fmt.Sprintf("%s (%d)", m.remote, m.n))
+		}
+		g.TopRemotes = strings.Join(parts, ", ")
+		out = append(out, g)
+	}
+	return out
 }
 
 // destIndex finds the destination group of a (local address, remote

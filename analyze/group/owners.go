@@ -54,6 +54,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	}
 	parallel(len(socks), func(half, lo, hi int) {
 		var remotes model.ApMap[owner]
+		remotes.Reserve(hi - lo) // never grows: a million distinct peers cost one allocation
 		var listens []int
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
@@ -67,8 +68,18 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		}
 		halves[half].listens, halves[half].remotes = listens, remotes
 	})
-	remotes := &halves[0].remotes
-	halves[1].remotes.Each(func(a model.AddrPort, o owner) { note(remotes.At(a), o.pid, o.name) })
+	// The owner of a remote endpoint, from both halves' tallies (merging
+	// them would cost as much again as building them).
+	remoteOwner := func(a model.AddrPort) (owner, bool) {
+		o, ok := halves[0].remotes.Get(a)
+		if o1, ok1 := halves[1].remotes.Get(a); ok1 {
+			if !ok {
+				return o1, true
+			}
+			note(&o, o1.pid, o1.name)
+		}
+		return o, ok
+	}
 	// Owned listeners, in order; per port the first wildcard one, and per
 	// endpoint the first one on exactly it: constant-time lookups however
 	// many listeners share a port.
@@ -111,7 +122,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 				}
 				continue
 			}
-			if o, ok := remotes.Get(s.Remote); ok && o.pid != conflict {
+			if o, ok := remoteOwner(s.Remote); ok && o.pid != conflict {
 				s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 			}
 		}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -151,6 +152,9 @@ type ApMap[V any] struct {
 	other map[AddrPort]*V // IPv6 and names: rare, one allocation each
 }
 
+// Reserve sizes an empty map for n IPv4 keys.
+func (m *ApMap[V]) Reserve(n int) { m.v4.Reserve(n) }
+
 func (m *ApMap[V]) Len() int {
 	if m == nil {
 		return 0
@@ -272,3 +276,23 @@ func (a *AddrPort) SetIPv4(v uint32, port uint16) {
 // ZeroIP reports whether a's address bytes are all zero: an unspecified
 // address, or none at all (a host name netstat printed without -n).
 func (a AddrPort) ZeroIP() bool { return a.ip == [16]byte{} }
+
+// PairDigest is a deterministic 63-bit digest of two endpoints, the same
+// on every run and machine: a key for tallies of a million endpoint
+// pairs, where two pairs sharing a digest (odds about 1 in 10^7 at a
+// million pairs) are counted together.
+func PairDigest(a, b AddrPort) uint64 {
+	h := uint64(0x9e3779b97f4a7c15)
+	for _, x := range [...]uint64{
+		binary.LittleEndian.Uint64(a.ip[:8]), binary.LittleEndian.Uint64(a.ip[8:]), uint64(a.port)<<8 | uint64(a.bits),
+		binary.LittleEndian.Uint64(b.ip[:8]), binary.LittleEndian.Uint64(b.ip[8:]), uint64(b.port)<<8 | uint64(b.bits),
+	} {
+		h ^= x
+		h ^= h >> 33
+		h *= 0xff51afd7ed558ccd
+		h ^= h >> 33
+		h *= 0xc4ceb9fe1a85ec53
+		h ^= h >> 33
+	}
+	return h >> 1
+}

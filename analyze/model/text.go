@@ -1,6 +1,9 @@
 package model
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Atoi parses a non-negative decimal integer without allocating.
 func Atoi(b []byte) (int64, bool) {
@@ -25,4 +28,23 @@ func Clip[T ~string | ~[]byte](b T) string {
 		return string(b[:80]) + "..."
 	}
 	return string(b)
+}
+
+// Thousands writes n with commas between groups of three digits:
+// 312004 gives "312,004".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
