@@ -150,6 +150,9 @@ func writeShape(tb testing.TB, path string, sh shape, format string, n int) {
 		b = b[:0]
 		switch format {
 		case "ss":
+			if s.state == "LISTEN" && s.sendQ == 0 {
+				s.sendQ = 4096 // ss prints a listener's backlog as its Send-Q
+			}
 			b = append(b, s.state...)
 			b = append(b, ' ')
 			b = strconv.AppendInt(b, int64(s.recvQ), 10)

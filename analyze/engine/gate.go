@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"reflect"
+	"unsafe"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -29,7 +30,7 @@ import (
 //   - comparisons "term >= x", "term > x", "term == x" (or mirrored) of a
 //     group term with a facts-only x, where a term is a numeric group
 //     field, a sum or difference of them, or CloseRate(...) (0 without
-//     TIME_WAIT);
+//     TIME_WAIT); "field <= x" and "field < x" of a single field;
 //   - boolean group fields;
 //   - Reported(...), false on a group without messages (groups with
 //     messages skip the gate).
@@ -43,9 +44,10 @@ type (
 	gateFalse struct{}
 	gateCmp   struct {
 		term     gateTerm
-		op       string      // ">=", ">", "=="
-		rhs      *vm.Program // facts alone; nil: rhsConst
+		op       string      // ">=", ">", "=="; "<=", "<" for a single field
+		rhs      *vm.Program // facts alone; nil: rhsConst or rhsField
 		rhsConst float64
+		rhsField int // >= 0: a group field, read per group
 	}
 )
 
@@ -59,7 +61,7 @@ type gateTerm struct {
 }
 
 // upper returns an upper bound of the term's value on g.
-func (t gateTerm) upper(v reflect.Value) float64 {
+func (t gateTerm) upper(v unsafe.Pointer) float64 {
 	if t.zeroUnless >= 0 {
 		if fieldNum(v, t.zeroUnless) == 0 {
 			return 0
@@ -73,18 +75,23 @@ func (t gateTerm) upper(v reflect.Value) float64 {
 	return sum
 }
 
-func fieldNum(v reflect.Value, i int) float64 {
-	f := v.Field(i)
-	switch f.Kind() {
+// fieldNum reads group field i (by index in Group) from a *Group as a
+// number: the gate runs on every group, so it reads memory at the
+// field's offset instead of going through reflect.
+func fieldNum(g unsafe.Pointer, i int) float64 {
+	at := unsafe.Add(g, fieldOffset[i])
+	switch fieldKind[i] {
 	case reflect.Float64:
-		return f.Float()
+		return *(*float64)(at)
 	case reflect.Bool:
-		if f.Bool() {
+		if *(*bool)(at) {
 			return 1
 		}
 		return 0
+	case reflect.Int64:
+		return float64(*(*int64)(at))
 	}
-	return float64(f.Int())
+	return float64(*(*int)(at))
 }
 
 // The names a rule can read, by owner: the group's fields and methods,
@@ -93,6 +100,8 @@ var (
 	groupType   = reflect.TypeOf(group.Group{})
 	groupFields = map[string]int{} // numeric or boolean field -> index
 	groupNames  = map[string]bool{}
+	fieldOffset []uintptr      // by field index
+	fieldKind   []reflect.Kind // by field index
 	factsNames  = map[string]bool{}
 	// zeroWithout: group helpers that return 0 when a field is 0.
 	zeroWithout = map[string]string{"CloseRate": "TimeWait", "DistinctRemotes": "Sockets"}
@@ -101,6 +110,8 @@ var (
 func init() {
 	for i := range groupType.NumField() {
 		f := groupType.Field(i)
+		fieldOffset = append(fieldOffset, f.Offset)
+		fieldKind = append(fieldKind, f.Type.Kind())
 		if !f.IsExported() {
 			continue
 		}
@@ -177,10 +188,15 @@ func gateOf(n ast.Node) gateExpr {
 			return gateOr{a, b}
 		case ">=", ">", "==":
 			return gateCompare(x.Left, x.Operator, x.Right)
-		case "<=":
-			return gateCompare(x.Right, ">=", x.Left)
-		case "<":
-			return gateCompare(x.Right, ">", x.Left)
+		case "<=", "<":
+			// "Backlog <= 128": a single field is exact, so it bounds
+			// from below too; else "10 < TimeWait", mirrored.
+			if id, ok := x.Left.(*ast.IdentifierNode); ok {
+				if _, ok := groupFields[id.Value]; ok {
+					return gateCompare(x.Left, x.Operator, x.Right)
+				}
+			}
+			return gateCompare(x.Right, map[string]string{"<=": ">=", "<": ">"}[x.Operator], x.Left)
 		}
 	case *ast.IdentifierNode:
 		if i, ok := groupFields[x.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Bool {
@@ -197,10 +213,20 @@ func gateOf(n ast.Node) gateExpr {
 // gateCompare is the gate of "l op r" (op one of >=, >, ==).
 func gateCompare(l ast.Node, op string, r ast.Node) gateExpr {
 	t, ok := termOf(l)
-	if !ok || !factsOnly(r) {
+	if !ok {
 		return nil
 	}
-	c := gateCmp{term: t, op: op}
+	if id, ok := r.(*ast.IdentifierNode); ok {
+		// "AcceptQueue >= Backlog": the other side is a group field,
+		// read per group.
+		if i, ok := groupFields[id.Value]; ok && groupType.Field(i).Type.Kind() != reflect.Bool {
+			return gateCmp{term: t, op: op, rhsField: i}
+		}
+	}
+	if !factsOnly(r) {
+		return nil
+	}
+	c := gateCmp{term: t, op: op, rhsField: -1}
 	switch v := r.(type) {
 	case *ast.IntegerNode:
 		c.rhsConst = float64(v.Value)
@@ -280,7 +306,7 @@ func (r *Rule) gateFor(facts *Facts) func(*group.Group) bool {
 	}
 	m := &vm.VM{MemoryBudget: memoryBudget}
 	env := &Env{Group: &group.Group{}, Facts: facts}
-	var preds []func(reflect.Value) bool
+	var preds []func(unsafe.Pointer) bool
 	for _, g := range r.gates {
 		p, ok := instantiate(g, m, env)
 		if !ok {
@@ -289,7 +315,7 @@ func (r *Rule) gateFor(facts *Facts) func(*group.Group) bool {
 		preds = append(preds, p)
 	}
 	return func(g *group.Group) bool {
-		v := reflect.ValueOf(g).Elem()
+		v := unsafe.Pointer(g)
 		for _, p := range preds {
 			if p(v) {
 				return true
@@ -304,9 +330,9 @@ var noGates = false
 
 // instantiate turns a gate into a predicate for one snapshot, evaluating
 // its facts-only parts once.
-func instantiate(g gateExpr, m *vm.VM, env *Env) (func(reflect.Value) bool, bool) {
-	never := func(reflect.Value) bool { return false }
-	always := func(reflect.Value) bool { return true }
+func instantiate(g gateExpr, m *vm.VM, env *Env) (func(unsafe.Pointer) bool, bool) {
+	never := func(unsafe.Pointer) bool { return false }
+	always := func(unsafe.Pointer) bool { return true }
 	switch x := g.(type) {
 	case gateFalse:
 		return never, true
@@ -320,7 +346,8 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (func(reflect.Value) bool, bool
 		}
 		return never, true
 	case gateBool:
-		return func(v reflect.Value) bool { return v.Field(x.field).Bool() }, true
+		off := fieldOffset[x.field]
+		return func(v unsafe.Pointer) bool { return *(*bool)(unsafe.Add(v, off)) }, true
 	case gateCmp:
 		c := x.rhsConst
 		if x.rhs != nil {
@@ -343,10 +370,26 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (func(reflect.Value) bool, bool
 			return nil, false
 		}
 		t := x.term
-		if x.op == ">" {
-			return func(v reflect.Value) bool { return t.upper(v) > c }, true
+		if f := x.rhsField; f >= 0 {
+			switch x.op {
+			case ">":
+				return func(v unsafe.Pointer) bool { return t.upper(v) > fieldNum(v, f) }, true
+			case "<=":
+				return func(v unsafe.Pointer) bool { return t.upper(v) <= fieldNum(v, f) }, true
+			case "<":
+				return func(v unsafe.Pointer) bool { return t.upper(v) < fieldNum(v, f) }, true
+			}
+			return func(v unsafe.Pointer) bool { return t.upper(v) >= fieldNum(v, f) }, true
 		}
-		return func(v reflect.Value) bool { return t.upper(v) >= c }, true
+		switch x.op {
+		case ">":
+			return func(v unsafe.Pointer) bool { return t.upper(v) > c }, true
+		case "<=": // t is one field: upper is its value
+			return func(v unsafe.Pointer) bool { return t.upper(v) <= c }, true
+		case "<":
+			return func(v unsafe.Pointer) bool { return t.upper(v) < c }, true
+		}
+		return func(v unsafe.Pointer) bool { return t.upper(v) >= c }, true
 	case gateAnd:
 		a, ok1 := instantiate(x.a, m, env)
 		b, ok2 := instantiate(x.b, m, env)
@@ -358,14 +401,14 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (func(reflect.Value) bool, bool
 		case !ok2:
 			return a, true
 		}
-		return func(v reflect.Value) bool { return a(v) && b(v) }, true
+		return func(v unsafe.Pointer) bool { return a(v) && b(v) }, true
 	case gateOr:
 		a, ok1 := instantiate(x.a, m, env)
 		b, ok2 := instantiate(x.b, m, env)
 		if !ok1 || !ok2 {
 			return nil, false
 		}
-		return func(v reflect.Value) bool { return a(v) || b(v) }, true
+		return func(v unsafe.Pointer) bool { return a(v) || b(v) }, true
 	}
 	return nil, false
 }

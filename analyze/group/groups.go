@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -154,10 +155,10 @@ type Group struct {
 	Messages     []string
 	Basis        []string
 
-	ports   [model.NumStates]model.IntTable[int] // state -> local port -> count
-	remotes [model.NumStates]*remoteCounts       // state -> remote -> count
-	owners  ownerTally                           // owner -> sockets
-	live    ownerTally                           // owner -> sockets other than TIME_WAIT, named owners only
+	ports   model.IntTable[int]            // state<<16 | local port -> count
+	remotes [model.NumStates]*remoteCounts // state -> remote -> count
+	owners  ownerTally                     // owner -> sockets
+	live    ownerTally                     // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerTally counts sockets per owner. Most groups have one or a few
@@ -219,18 +220,24 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
-	var m *model.IntTable[int]
-	if st := stateKey(state); st < model.NumStates {
-		m = &g.ports[st]
+	st := stateKey(state)
+	n := 0
+	if st < model.NumStates {
+		g.ports.Each(func(k uint64, _ int) {
+			if model.State(k>>16) == st {
+				n++
+			}
+		})
 	}
-	if (m == nil || m.Len() == 0) && g.CountsOnly {
+	if n == 0 && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
-	if m == nil {
-		return ""
-	}
-	return topList(m.Len(), func(yield func(string, int)) {
-		m.Each(func(p uint64, n int) { yield(fmt.Sprintf(":%d", p), n) })
+	return topList(n, func(yield func(string, int)) {
+		g.ports.Each(func(k uint64, c int) {
+			if model.State(k>>16) == st {
+				yield(fmt.Sprintf(":%d", k&0xffff), c)
+			}
+		})
 	})
 }
 
@@ -513,7 +520,7 @@ func (g *Group) add(s *model.Socket, server bool, trackRemotes bool, x sockFacts
 	// Local ports only for server-side sockets: client ports are
 	// ephemeral and would make these maps as large as the socket table.
 	if server || s.State == model.Listen {
-		*g.ports[s.State].At(uint64(s.Local.Port()))++
+		*g.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
 	}
 	if trackRemotes && s.State != model.Listen {
 		rm := g.remotes[s.State]
@@ -537,11 +544,11 @@ func (g *Group) add(s *model.Socket, server bool, trackRemotes bool, x sockFacts
 func OwnerName(proc string, pid int) string {
 	switch {
 	case proc != "" && pid > 0:
-		return fmt.Sprintf("%s (pid %d)", proc, pid)
+		return proc + " (pid " + strconv.Itoa(pid) + ")"
 	case proc != "":
 		return proc
 	case pid > 0:
-		return fmt.Sprintf("pid %d", pid)
+		return "pid " + strconv.Itoa(pid)
 	}
 	return "an unknown process"
 }
@@ -798,11 +805,11 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	}
 
 	for _, list := range [][]*Group{gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].Sockets != list[j].Sockets {
-				return list[i].Sockets > list[j].Sockets
+		slices.SortFunc(list, func(a, b *Group) int {
+			if a.Sockets != b.Sockets {
+				return b.Sockets - a.Sockets
 			}
-			return list[i].Key < list[j].Key
+			return strings.Compare(a.Key, b.Key)
 		})
 	}
 	return gs
@@ -977,7 +984,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		if !ok {
 			continue
 		}
-		if dg := roll.group(i, ds, local); dg != nil {
+		if dg := roll.group(ds, local); dg != nil {
 			dg.add(ds, false, false, r.x)
 			continue
 		}
@@ -1060,7 +1067,6 @@ const maxDestGroups = 10_000
 type destRollup struct {
 	min             uint64                  // destinations with fewer sockets are rolled up
 	counts          model.IntTable[uint64]  // PairDigest -> sockets | ephemeral<<32 | rollSeen
-	slots           []int32                 // socket -> its destination's slot in counts; -1 none
 	groups          map[rollKey]*Group      // rolled-up groups
 	top             map[*Group][]rollMember // their largest members
 	ephLow, ephHigh int
@@ -1087,18 +1093,13 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	if len(socks) <= maxDestGroups {
 		return nil
 	}
-	d := &destRollup{groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh,
-		slots: make([]int32, len(socks))}
-	d.counts.Reserve(len(socks)) // slots stay put
+	d := &destRollup{groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh}
 	for i := range socks {
 		ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
 		if !ok {
-			d.slots[i] = -1
 			continue
 		}
-		slot := d.counts.Slot(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
-		d.slots[i] = int32(slot)
-		c := d.counts.Val(slot)
+		c := d.counts.At(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
 		*c++
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 			*c += 1 << 32
@@ -1124,11 +1125,11 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 
 // group returns the rolled-up group a destination socket counts in, or
 // nil when its destination keeps its own group.
-func (d *destRollup) group(i int, s *model.Socket, local *addrSet) *Group {
+func (d *destRollup) group(s *model.Socket, local *addrSet) *Group {
 	if d == nil {
 		return nil
 	}
-	c := d.counts.Val(int(d.slots[i]))
+	c := d.counts.At(model.PairDigest(s.Local.WithPort(0), s.Remote))
 	n := *c & 0xffffffff &^ rollSeen
 	if n >= d.min {
 		return nil
@@ -1136,7 +1137,18 @@ func (d *destRollup) group(i int, s *model.Socket, local *addrSet) *Group {
 	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(s.Remote)}
 	g := d.groups[k]
 	if g == nil {
-		g = newGroup("destination", s.Local.Addr().String()+">*:"+fmt.Sprint(k.port))
+		// The flags split a (local address, remote port) in up to four
+		// groups; the key tells them apart.
+		key := s.Local.Addr().String() + ">*:" + fmt.Sprint(k.port)
+		switch {
+		case k.loopback && k.local2:
+			key += " (loopback, local peer)"
+		case k.loopback:
+			key += " (loopback)"
+		case k.local2:
+			key += " (local peer)"
+		}
+		g = newGroup("destination", key)
 		g.LocalAddr = AddrString(s.Local.Addr())
 		g.RemotePort = int(k.port)
 		g.Loopback, g.LocalPeer = k.loopback, k.local2
@@ -1181,7 +1193,11 @@ func (d *destRollup) finish() []*Group {
 	}
 	var out []*Group
 	for _, g := range d.groups {
-		g.Remote = fmt.Sprintf(":%d on %s hosts", g.RemotePort, model.Thousands(g.RemoteHosts))
+		hosts := "hosts"
+		if g.RemoteHosts == 1 {
+			hosts = "host"
+		}
+		g.Remote = fmt.Sprintf(":%d on %s %s", g.RemotePort, model.Thousands(g.RemoteHosts), hosts)
 		var parts []string
 		for _, m := range d.top[g] {
 			parts = append(parts, fmt.Sprintf("%s (%d)", m.remote, m.n))

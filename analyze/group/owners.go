@@ -54,7 +54,6 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	}
 	parallel(len(socks), func(half, lo, hi int) {
 		var remotes model.ApMap[owner]
-		remotes.Reserve(hi - lo) // never grows: a million distinct peers cost one allocation
 		var listens []int
 		for i := lo; i < hi; i++ {
 			s := &socks[i]

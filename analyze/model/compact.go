@@ -152,9 +152,6 @@ type ApMap[V any] struct {
 	other map[AddrPort]*V // IPv6 and names: rare, one allocation each
 }
 
-// Reserve sizes an empty map for n IPv4 keys.
-func (m *ApMap[V]) Reserve(n int) { m.v4.Reserve(n) }
-
 func (m *ApMap[V]) Len() int {
 	if m == nil {
 		return 0

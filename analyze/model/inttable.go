@@ -72,7 +72,7 @@ func (t *IntTable[V]) get(k uint64) (V, bool) {
 
 // At returns a pointer to the value of k, adding k with the zero value
 // when it is absent. The pointer is valid until the next at.
-func (t *IntTable[V]) At(k uint64) *V { return &t.vals[t.Slot(k)] }
+func (t *IntTable[V]) At(k uint64) *V { return &t.vals[t.slot(k)] }
 
 // atBounded is at, except that it adds nothing to a table of bound or
 // more entries and returns nil for k then.
@@ -89,23 +89,8 @@ func (t *IntTable[V]) atBounded(k uint64, bound int) *V {
 	return nil
 }
 
-// Reserve sizes an empty table for n keys, so that adding them never
-// grows it (and slots stay put: see Slot).
-func (t *IntTable[V]) Reserve(n int) {
-	if t.keys != nil {
-		return
-	}
-	size := 16
-	for 3*size < 4*(n+1) {
-		size *= 2
-	}
-	t.seed = intHash(intTables.Add(1), intSeed)
-	t.keys, t.vals = make([]uint64, size), make([]V, size)
-}
-
-// Slot returns the slot of k, adding it when absent: an index for Val
-// that stays valid while the table does not grow (Reserve).
-func (t *IntTable[V]) Slot(k uint64) int {
+// slot returns the slot of k, adding it when absent.
+func (t *IntTable[V]) slot(k uint64) int {
 	if k&intUsed != 0 {
 		panic("intTable: key out of range")
 	}
@@ -119,9 +104,6 @@ func (t *IntTable[V]) Slot(k uint64) int {
 	}
 	return i
 }
-
-// Val returns a pointer to the value in a slot Slot returned.
-func (t *IntTable[V]) Val(i int) *V { return &t.vals[i] }
 
 func (t *IntTable[V]) grow() {
 	keys, vals := t.keys, t.vals
