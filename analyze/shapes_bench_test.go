@@ -76,7 +76,7 @@ var shapes = []shape{
 				s.comm, s.pid = "nginx", 3001+i%8
 			}
 			if i%1000 == 7 { // a slow worker's clients: one leak, spread over the 8 workers
-				s.state, s.comm, s.pid = "CLOSE-WAIT", "nginx", 3001+i%8
+				s.state, s.comm, s.pid = "CLOSE-WAIT", "nginx", 3001+(i/1000)%8
 			}
 			return s
 		}},

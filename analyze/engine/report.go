@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
@@ -95,8 +96,14 @@ type Finding struct {
 	// Basis says where numbers other than a listing's rows came from:
 	// count lines, the reporter's words, messages, each with its line.
 	Basis []string `json:"basis,omitempty"`
-	key   string   // group key, for ordering
-	order int      // rule order, for ordering
+	// Also lists the other subjects with the same cause, folded into
+	// this finding (workers of one program, destinations of one service,
+	// ports of one program: see mergeCauses), largest first, at most
+	// maxAlso; AlsoCount counts them all.
+	Also      []Subject `json:"also,omitempty"`
+	AlsoCount int       `json:"also_count,omitempty"`
+	key       string    // group key, for ordering
+	order     int       // rule order, for ordering
 }
 
 // Subject names what a finding is about, as far as known.
@@ -174,11 +181,6 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		}
 	}
 	m := &vm.VM{MemoryBudget: memoryBudget}
-	type fired struct {
-		g         *group.Group
-		sev       string
-		fromWords bool
-	}
 	var hits []fired
 	for order, r := range rs {
 		// Severity first, over the groups the rule's gate lets through;
@@ -196,12 +198,13 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 				continue
 			}
 			if sev != "" {
-				hits = append(hits, fired{g, sev, fromWords})
+				hits = append(hits, fired{g: g, sev: sev, fromWords: fromWords})
 			}
 		}
 		sort.SliceStable(hits, func(i, j int) bool {
 			return SeverityRank(hits[i].sev) > SeverityRank(hits[j].sev)
 		})
+		hits = mergeCauses(hits)
 		if len(hits) > r.Spec.Limit {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(hits)-r.Spec.Limit, r.Spec.Limit))
 			hits = hits[:r.Spec.Limit]
@@ -213,6 +216,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 				continue
 			}
 			f.order = order
+			foldAlso(f, h)
 			rep.Findings = append(rep.Findings, *f)
 		}
 	}
@@ -253,6 +257,108 @@ func GroupsOf(s *model.Snapshot, facts *Facts) *group.Groups {
 		first = s.First()
 	}
 	return group.Aggregate(s.Latest(), first, s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
+}
+
+// A fired is a rule's hit on a group before it is rendered; also holds
+// the groups of the same cause folded into it.
+type fired struct {
+	g         *group.Group
+	sev       string
+	fromWords bool
+	also      []*group.Group
+}
+
+// maxAlso bounds the subjects a folded finding lists.
+const maxAlso = 50
+
+// causeKey says which hits of one rule share a cause: the same program
+// at the same severity, and for destinations the same remote port, for
+// listeners the same local port. Hits of an unknown owner (but toward one
+// service port), of a group made from a ticket's words, and of the
+// snapshot stay apart.
+func causeKey(h fired) (string, bool) {
+	g := h.g
+	if g.FromEvidence || g.Kind == "snapshot" {
+		return "", false
+	}
+	if (!g.OwnerKnown || g.Process == "") && g.Kind != "destination" {
+		return "", false // unknown owners may be several programs; toward one service port they are one cause
+	}
+	k := h.sev + "\x00" + g.Kind + "\x00" + g.Owner
+	if g.PID != 0 {
+		k = h.sev + "\x00" + g.Kind + "\x00" + g.Process // the program, whatever its pid
+	}
+	switch g.Kind {
+	case "destination":
+		k += "\x00" + strconv.Itoa(g.RemotePort) + "\x00" + strconv.FormatBool(g.Loopback)
+	case "listener":
+		k += "\x00" + strconv.Itoa(g.LocalPort)
+	}
+	return k, true
+}
+
+// mergeCauses folds the hits that share a cause (causeKey) into the
+// first of them, the largest: eight nginx workers with the same leak are
+// one finding naming the program and its pids, a program listening on
+// 28,000 ports inside the ephemeral range one finding naming the ports.
+func mergeCauses(hits []fired) []fired {
+	first := map[string]int{}
+	out := hits[:0:0]
+	for _, h := range hits {
+		k, ok := causeKey(h)
+		if !ok {
+			out = append(out, h)
+			continue
+		}
+		if i, seen := first[k]; seen {
+			out[i].also = append(out[i].also, h.g)
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, h)
+	}
+	return out
+}
+
+// foldAlso records the folded subjects on a rendered finding and says so
+// in its title.
+func foldAlso(f *Finding, h fired) {
+	if len(h.also) == 0 {
+		return
+	}
+	f.AlsoCount = len(h.also)
+	var names []string
+	for i, g := range h.also {
+		if i < maxAlso {
+			f.Also = append(f.Also, findingSubject(g))
+		}
+		if i < 3 {
+			switch g.Kind {
+			case "process":
+				names = append(names, "pid "+strconv.Itoa(g.PID))
+			case "destination":
+				names = append(names, g.Remote)
+			default:
+				names = append(names, ":"+strconv.Itoa(g.LocalPort))
+			}
+		}
+	}
+	if len(h.also) > 3 {
+		names = append(names, model.Thousands(len(h.also)-3)+" more")
+	}
+	g := h.g
+	prog := g.Process
+	if prog == "" {
+		prog = g.Owner
+	}
+	what := map[string]string{"process": prog + " processes", "destination": "destinations of " + prog,
+		"listener": "listeners of " + prog, "port": "ports of " + prog}[g.Kind]
+	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(len(h.also)), what, strings.Join(names, ", "))
+}
+
+func findingSubject(g *group.Group) Subject {
+	return Subject{Kind: g.Kind, Process: g.Process, PID: g.PID, OwnerInferred: g.OwnerInferred,
+		LocalAddress: g.LocalAddr, LocalPort: g.LocalPort, Remote: g.Remote}
 }
 
 // eval runs one rule on one group: nil when no severity level holds.
@@ -296,9 +402,7 @@ func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding,
 		}
 	}
 	g := env.Group
-	f := &Finding{Rule: r.Spec.ID, Severity: sev, key: g.Key,
-		Subject: Subject{Kind: g.Kind, Process: g.Process, PID: g.PID, OwnerInferred: g.OwnerInferred,
-			LocalAddress: g.LocalAddr, LocalPort: g.LocalPort, Remote: g.Remote}}
+	f := &Finding{Rule: r.Spec.ID, Severity: sev, key: g.Key, Subject: findingSubject(g)}
 	var err error
 	if f.Title, err = title.render(m, env); err != nil {
 		return nil, fmt.Errorf("title: %w", err)

@@ -893,7 +893,9 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 	var recent [4]recentGroup
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
-		if p := int(s.Local.Port()); s.State != model.Listen && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
+		// Ephemeral ports are spent by client sockets: a server's accepted
+		// sockets share their listener's port, even one inside the range.
+		if p := int(s.Local.Port()); s.State != model.Listen && !r.server && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
