@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
 	"github.com/tcpsnap/tcpsnap/analyze/input"
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -271,4 +273,45 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A listing large enough to be mapped gives the same report as the same
+// bytes read from standard input.
+func TestMappedListingSameAsStdin(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+	b.WriteString(`LISTEN 0 128 0.0.0.0:8443 0.0.0.0:* users:(("java",pid=8166,fd=5))` + "\n")
+	for i := 0; b.Len() < 3<<20; i++ {
+		st := []string{"ESTAB", "TIME-WAIT", "CLOSE-WAIT"}[i%3]
+		fmt.Fprintf(&b, "%s 0 0 10.0.0.1:8443 192.0.2.%d:%d users:((\"java\",pid=8166,fd=%d))\n", st, 1+i%250, 20000+i%40000, 10+i)
+	}
+	path := filepath.Join(t.TempDir(), "ss.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs := builtinRulesForTest(t)
+	report := func(snap *model.Snapshot) string {
+		var out bytes.Buffer
+		if err := WriteJSON(&out, engine.Run(snap, rs)); err != nil {
+			t.Fatal(err)
+		}
+		return strings.ReplaceAll(out.String(), `\u003cstdin\u003e`, path)
+	}
+	mapped, err := Load([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := Load([]string{"-"}, Options{Stdin: strings.NewReader(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, s := report(mapped), report(streamed); a != s {
+		al, sl := strings.Split(a, "\n"), strings.Split(s, "\n")
+		for i := range min(len(al), len(sl)) {
+			if al[i] != sl[i] {
+				t.Errorf("the mapped file's report differs from stdin's at line %d:\n%s\nvs\n%s", i+1, al[i], sl[i])
+				break
+			}
+		}
+	}
 }

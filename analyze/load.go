@@ -220,18 +220,31 @@ func (ld *loader) problem(p string, line int, msg string) {
 // readListing detects and parses one listing file.
 func (ld *loader) readListing(f input.File) error {
 	ld.fromTicket = f.Rel == ""
-	br := bufio.NewReaderSize(ld.lines.Reader(f.R, f.Display), 64<<10)
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return fmt.Errorf("%s: %w", f.Display, err)
+	var br io.Reader
+	var head []byte
+	if m, ok := f.R.(*input.Mapped); ok {
+		// A mapped file: its bytes as they are, no copy.
+		data := m.Bytes()
+		if err := ld.lines.Charge(data, f.Display); err != nil {
+			return err
+		}
+		br, head = parse.NewMemText(data), data[:min(len(data), 64<<10)]
+	} else {
+		b := bufio.NewReaderSize(ld.lines.Reader(f.R, f.Display), 64<<10)
+		var err error
+		head, err = b.Peek(64 << 10)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("%s: %w", f.Display, err)
+		}
+		br = b
 	}
 	if f.Rel != "" && input.IsArchive(head) {
 		ld.addSource(model.Source{Path: f.Display, Sample: -1})
 		ld.problem(f.Display, 0, "an archive inside the archive: not opened (extract it and give it as an input of its own)")
 		return nil
 	}
-	var r io.Reader = br
-	if f.Size > 0 {
+	r := br
+	if _, mapped := br.(interface{ Bytes() []byte }); f.Size > 0 && !mapped {
 		r = parse.NewSizedReader(br, f.Size)
 	}
 	if needsDecoding(head) {

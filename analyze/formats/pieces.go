@@ -28,6 +28,9 @@ func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {
 	if f.Cut == nil || pieces < 2 {
 		return f.Parse(r, out)
 	}
+	if m, ok := r.(interface{ Bytes() []byte }); ok { // in memory already
+		return parsePieces(f, m.Bytes(), pieces, out)
+	}
 	// A read error (a truncated archive member, a size limit) is the
 	// parse's error, as it is when streaming.
 	data := make([]byte, 0, n+1)
@@ -148,12 +151,22 @@ func cutPoints(cut func([]byte) bool, data []byte, n int) []int {
 // parallelEach runs fn(0..n-1), each on its own goroutine.
 func parallelEach(n int, fn func(k int)) {
 	var wg sync.WaitGroup
+	faults := make([]any, n)
 	for k := 0; k < n; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(k)
+			// A mapped input cut short faults here: pass it to the
+			// caller's goroutine, which input.Guarded covers.
+			if f := parse.GoGuarded(func() { fn(k) }); f != nil {
+				faults[k] = f
+			}
 		}()
 	}
 	wg.Wait()
+	for _, f := range faults {
+		if f != nil {
+			panic(f)
+		}
+	}
 }

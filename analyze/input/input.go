@@ -218,6 +218,10 @@ func WalkInput(arg string, stdin io.Reader, lim Limits, fn func(File) error, ski
 	if st.Size() > lim.MaxFile {
 		return fmt.Errorf("%w: %s is %s (limit %s)", ErrLimit, arg, SizeString(st.Size()), SizeString(lim.MaxFile))
 	}
+	if m, unmap, ok := openMapped(f, st.Size()); ok {
+		defer unmap()
+		return Guarded(arg, m.b, func() error { return fn(File{Rel: "", Display: arg, R: m, Size: st.Size()}) })
+	}
 	return fn(File{Rel: "", Display: arg, R: br, Size: st.Size()})
 }
 
@@ -396,7 +400,12 @@ func walkDir(root string, lim Limits, fn func(File) error, skip func(string, str
 		if st != nil {
 			size = st.Size()
 		}
-		err = fn(File{Rel: rel, Display: filepath.ToSlash(p), R: f, Size: size})
+		if m, unmap, ok := openMapped(f, size); ok && st.Mode().IsRegular() {
+			err = Guarded(filepath.ToSlash(p), m.b, func() error { return fn(File{Rel: rel, Display: filepath.ToSlash(p), R: m, Size: size}) })
+			unmap()
+		} else {
+			err = fn(File{Rel: rel, Display: filepath.ToSlash(p), R: f, Size: size})
+		}
 		f.Close()
 		if err != nil {
 			return err
@@ -425,6 +434,15 @@ type LineBudget struct {
 // NewLineBudget returns a budget of n lines (no bound when n <= 0).
 func NewLineBudget(n int64) *LineBudget { return &LineBudget{left: n, max: n} }
 
+// Charge counts the lines of data (a mapped file, read without a Reader)
+// against the budget.
+func (b *LineBudget) Charge(data []byte, name string) error {
+	if b == nil || b.max <= 0 {
+		return nil
+	}
+	return (&lineCapReader{b: b, name: name}).count(data)
+}
+
 // Reader counts the lines read through r against the budget and fails,
 // naming the input, once it is spent.
 func (b *LineBudget) Reader(r io.Reader, name string) io.Reader {
@@ -442,13 +460,21 @@ type lineCapReader struct {
 
 func (c *lineCapReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	// A line ends at \n, \r\n or a lone \r (old Mac text: no \n at all).
-	lines := bytes.Count(p[:n], []byte{'\n'})
-	if lines == 0 {
-		lines = bytes.Count(p[:n], []byte{'\r'})
-	}
-	if c.b.left -= int64(lines); c.b.left < 0 {
-		return n, fmt.Errorf("%w: %s: more than %d lines of listings in this analysis (the memory budget of the socket tables)", ErrLimit, c.name, c.b.max)
+	if cerr := c.count(p[:n]); cerr != nil {
+		return n, cerr
 	}
 	return n, err
+}
+
+// count charges the lines in p.
+func (c *lineCapReader) count(p []byte) error {
+	// A line ends at \n, \r\n or a lone \r (old Mac text: no \n at all).
+	lines := bytes.Count(p, []byte{'\n'})
+	if lines == 0 {
+		lines = bytes.Count(p, []byte{'\r'})
+	}
+	if c.b.left -= int64(lines); c.b.left < 0 {
+		return fmt.Errorf("%w: %s: more than %d lines of listings in this analysis (the memory budget of the socket tables)", ErrLimit, c.name, c.b.max)
+	}
+	return nil
 }

@@ -88,6 +88,10 @@ func (m *memText) Read(p []byte) (int, error) {
 // Len returns the number of unread bytes.
 func (m *memText) Len() int { return len(m.b) - m.off }
 
+// Bytes returns the unread bytes without a copy (ParseFormat parses them
+// in place).
+func (m *memText) Bytes() []byte { return m.b[m.off:] }
+
 // split finds the first line in mem: its length without the line ending
 // and where the next line starts. ok is false when mem holds no whole
 // line yet (more bytes may follow, or mem is empty at the end).

@@ -1,0 +1,5 @@
+package input
+
+import "syscall"
+
+const mapPopulate = syscall.MAP_POPULATE

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package input
+
+const mapPopulate = 0
