@@ -164,7 +164,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		Schema: Schema,
 		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
 			Sockets: facts.TotalSockets},
-		Summary:  Summary{States: facts.States, Listeners: len(gs.Listeners)},
+		Summary:  Summary{States: facts.States, Listeners: listenerCount(gs)},
 		Problems: append([]model.Problem(nil), s.Problems...),
 		Findings: []Finding{},
 		Notes:    append([]string{}, s.Notes...),
@@ -257,6 +257,16 @@ func GroupsOf(s *model.Snapshot, facts *Facts) *group.Groups {
 		first = s.First()
 	}
 	return group.Aggregate(s.Latest(), first, s.Processes, facts.PortRangeLow, facts.PortRangeHigh)
+}
+
+// listenerCount counts the listeners: one a group, or the number a
+// rolled-up group stands for (its Listen).
+func listenerCount(gs *group.Groups) int {
+	n := 0
+	for _, g := range gs.Listeners {
+		n += max(1, g.Listen)
+	}
+	return n
 }
 
 // A fired is a rule's hit on a group before it is rendered; also holds

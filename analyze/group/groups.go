@@ -725,15 +725,6 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	if fw2Unknown {
 		fw2 = nil
 	}
-	for k, i := range listens {
-		s := &socks[i]
-		lg := newGroup("listener", s.Local.String())
-		lg.setOwner(s)
-		lg.LocalAddr, lg.LocalPort = AddrString(s.Local.Addr()), int(s.Local.Port())
-		listeners[k] = lg
-		gs.Listeners = append(gs.Listeners, lg)
-	}
-
 	// Pass 1: each socket's role and two-sample facts, computed once for
 	// both passes below, in two halves on two cores.
 	// It also collects the host's own addresses (local addresses of
@@ -775,6 +766,8 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 		}
 	})
 
+	makeListenerGroups(gs, socks, roles, listens, listeners)
+
 	// Pass 2, in two goroutines that touch disjoint groups: the snapshot
 	// and process groups, and the listener, port and destination groups.
 	local := locals[0]
@@ -813,6 +806,74 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 		})
 	}
 	return gs
+}
+
+// maxListenerGroups bounds the listener groups of one sample. Past it
+// (a host with 200,000 listeners), the listeners in which nothing waits —
+// an empty accept queue, no SYN_RECV, a backlog above 128 or unknown,
+// which no listener rule can fire on — are rolled up per owner into one
+// group whose Listen counts them; the others keep their own groups.
+const maxListenerGroups = 10_000
+
+// makeListenerGroups makes listeners[k], the group of the listening
+// socket socks[listens[k]]: its own, or past maxListenerGroups a
+// rolled-up one shared by the quiet listeners of its owner.
+func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, listens []int, listeners []*Group) {
+	var synRecv []int32
+	if len(listens) > maxListenerGroups {
+		synRecv = make([]int32, len(listens))
+		for i := range roles {
+			if r := &roles[i]; r.listener != 0 && socks[i].State == model.SynRecv {
+				synRecv[r.listener-1]++
+			}
+		}
+	}
+	type ownerKey struct {
+		name     model.Name
+		pid      int
+		inferred bool
+	}
+	rolled := map[ownerKey]*Group{}
+	var order []*Group
+	for k, i := range listens {
+		s := &socks[i]
+		quiet := synRecv != nil && s.RecvQ == 0 && synRecv[k] == 0 && (!s.BacklogKnown || s.SendQ > 128)
+		if quiet {
+			ok := ownerKey{s.Process, s.PID, s.OwnerInferred}
+			lg := rolled[ok]
+			if lg == nil {
+				lg = newGroup("listener", "")
+				lg.setOwner(s)
+				lg.LocalPort = int(s.Local.Port())
+				rolled[ok] = lg
+				order = append(order, lg)
+			} else if lg.LocalPort != int(s.Local.Port()) {
+				lg.LocalPort = -1 // several ports; named below
+			}
+			listeners[k] = lg
+			continue
+		}
+		lg := newGroup("listener", s.Local.String())
+		lg.setOwner(s)
+		lg.LocalAddr, lg.LocalPort = AddrString(s.Local.Addr()), int(s.Local.Port())
+		listeners[k] = lg
+		gs.Listeners = append(gs.Listeners, lg)
+	}
+	// The rolled-up groups are named once their members are counted.
+	n := map[*Group]int{}
+	for _, lg := range listeners {
+		n[lg]++
+	}
+	for _, lg := range order {
+		where := fmt.Sprintf(":%d", lg.LocalPort)
+		if lg.LocalPort < 0 {
+			lg.LocalPort = 0
+			where = "several ports"
+		}
+		lg.LocalAddr = model.Thousands(n[lg]) + " addresses"
+		lg.Key = fmt.Sprintf("%s: %s quiet listeners on %s", lg.Owner, model.Thousands(n[lg]), where)
+		gs.Listeners = append(gs.Listeners, lg)
+	}
 }
 
 // sockRole is what pass 1 of aggregate learns about one socket.
