@@ -67,6 +67,10 @@ func WriteText(w io.Writer, r *Report) error { return report.WriteText(w, r) }
 // WriteJSON writes the report as JSON (schema tcpsnap.report/v1).
 func WriteJSON(w io.Writer, r *Report) error { return report.WriteJSON(w, r) }
 
+// WriteMarkdown writes the report as Markdown for a ticket, under
+// report.MarkdownLimit bytes.
+func WriteMarkdown(w io.Writer, r *Report) error { return report.WriteMarkdown(w, r) }
+
 // Profile returns the snapshot's sockets as a pprof profile.
 func Profile(s *Snapshot) *profile.Profile { return report.Profile(s) }
 

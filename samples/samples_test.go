@@ -194,15 +194,19 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("repro/expect.txt has no line for %s", name)
 			}
 			rep := analyzeInputs(t, rs, name)
-			var text, js bytes.Buffer
+			var text, js, md bytes.Buffer
 			if err := analyze.WriteText(&text, rep); err != nil {
 				t.Fatal(err)
 			}
 			if err := analyze.WriteJSON(&js, rep); err != nil {
 				t.Fatal(err)
 			}
+			if err := analyze.WriteMarkdown(&md, rep); err != nil {
+				t.Fatal(err)
+			}
 			checkGolden(t, name+".report.txt", text.Bytes())
 			checkGolden(t, name+".report.json", js.Bytes())
+			checkGolden(t, name+".report.md", md.Bytes())
 			for _, e := range expect[name] {
 				if !e.shownBy("") {
 					continue

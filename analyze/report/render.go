@@ -21,8 +21,9 @@ func WriteJSON(w io.Writer, r *engine.Report) error {
 
 const textWidth = 80
 
-// WriteText writes the report for a terminal 80 columns wide: what was
-// read, the states by count, then the findings, most severe first.
+// WriteText writes the report for a terminal 80 columns wide: the states
+// by count, the findings, most severe first, what could not be checked,
+// then what was read.
 // Strings from the input are stripped of control characters, so a
 // hostile process name cannot drive the terminal.
 func WriteText(w io.Writer, r *engine.Report) error {
@@ -45,33 +46,6 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		about = append(about, "collected without root")
 	}
 	tw.line(strings.TrimSpace(strings.Join(about, ", ")))
-	tw.blank()
-
-	prefix := commonDir(r.Snapshot.Sources)
-	if prefix != "" {
-		tw.wrap("", "  ", "Sources (in "+clean(strings.TrimSuffix(prefix, "/"))+")")
-	} else {
-		tw.line("Sources")
-	}
-	for _, s := range r.Snapshot.Sources {
-		s.Path = strings.TrimPrefix(s.Path, prefix)
-		desc := s.Format
-		switch {
-		case desc == "":
-			desc = "not recognized, not used"
-		case s.Role == "merged":
-			desc += ", duplicate of a richer listing: fills in its gaps"
-		case s.Sockets > 0 || s.Role == "primary":
-			desc += ", " + plural(s.Sockets, "socket")
-		}
-		if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
-			desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
-		}
-		if s.Lines != "" {
-			desc += ", lines " + s.Lines
-		}
-		tw.wrap("  ", "    ", clean(s.Path)+" ("+desc+")")
-	}
 	tw.blank()
 
 	tw.line("States")
@@ -140,6 +114,32 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		for _, g := range r.CouldNotCheck {
 			tw.wrap("  ", "    ", clean(g.What)+": "+clean(g.Why)+"; run: "+clean(g.Command))
 		}
+	}
+	tw.blank()
+	prefix := commonDir(r.Snapshot.Sources)
+	if prefix != "" {
+		tw.wrap("", "  ", "Sources (in "+clean(strings.TrimSuffix(prefix, "/"))+")")
+	} else {
+		tw.line("Sources")
+	}
+	for _, s := range r.Snapshot.Sources {
+		s.Path = strings.TrimPrefix(s.Path, prefix)
+		desc := s.Format
+		switch {
+		case desc == "":
+			desc = "not recognized, not used"
+		case s.Role == "merged":
+			desc += ", duplicate of a richer listing: fills in its gaps"
+		case s.Sockets > 0 || s.Role == "primary":
+			desc += ", " + plural(s.Sockets, "socket")
+		}
+		if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
+			desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
+		}
+		if s.Lines != "" {
+			desc += ", lines " + s.Lines
+		}
+		tw.wrap("  ", "    ", clean(s.Path)+" ("+desc+")")
 	}
 	if len(r.Notes) > 0 {
 		tw.blank()
