@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/tcpsnap/tcpsnap/analyze/group"
@@ -48,6 +49,52 @@ type Report struct {
 	// CouldNotCheck says what the input cannot show that a diagnosis
 	// would need, and the command that would show it.
 	CouldNotCheck []Gap `json:"could_not_check,omitempty"`
+	// Top names the processes, local ports and destinations holding the
+	// most sockets in the latest sample, with their states (at most
+	// maxTop each).
+	Top Top `json:"top"`
+	// Timeline has each sample's sockets by state, in order, when the
+	// snapshot has more than one sample.
+	Timeline []SampleStates `json:"timeline,omitempty"`
+}
+
+// Top lists the largest groups of each kind.
+type Top struct {
+	Processes    []TopEntry `json:"processes"`
+	Ports        []TopEntry `json:"ports"`
+	Destinations []TopEntry `json:"destinations"`
+}
+
+// A TopEntry is one group: its name, sockets and sockets by state.
+type TopEntry struct {
+	Name    string         `json:"name"`
+	Sockets int            `json:"sockets"`
+	States  map[string]int `json:"states"`
+}
+
+// SampleStates is one sample's sockets by state.
+type SampleStates struct {
+	Sample int            `json:"sample"`
+	Time   string         `json:"time,omitempty"` // RFC 3339, when known
+	States map[string]int `json:"states"`
+}
+
+// maxTop bounds each list of Top.
+const maxTop = 10
+
+// topOf lists the largest groups (gs is sorted, most sockets first).
+func topOf(gs []*group.Group, name func(*group.Group) string) []TopEntry {
+	out := []TopEntry{}
+	for _, g := range gs {
+		if len(out) == maxTop {
+			break
+		}
+		if g.Sockets == 0 {
+			continue
+		}
+		out = append(out, TopEntry{Name: name(g), Sockets: g.Sockets, States: group.StateCounts(g)})
+	}
+	return out
 }
 
 // A Gap is something the input cannot show.
@@ -228,6 +275,28 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		return a.order < b.order
 	})
 	rep.CouldNotCheck = gaps(s, facts)
+	rep.Top = Top{
+		Processes: topOf(gs.Processes, func(g *group.Group) string { return g.Owner }),
+		Ports:     topOf(gs.Ports, func(g *group.Group) string { return g.Key }),
+		Destinations: topOf(gs.Destinations, func(g *group.Group) string {
+			if g.LocalAddr == "" {
+				return g.Remote
+			}
+			return g.LocalAddr + " → " + g.Remote
+		}),
+	}
+	if len(s.Samples) > 1 {
+		for i, smp := range s.Samples {
+			ss := SampleStates{Sample: i, States: group.CountStates(smp)}
+			if len(smp.Sockets) > 0 {
+				ss.States = group.Summarize(smp.Sockets).StateMap()
+			}
+			if !smp.Time.IsZero() {
+				ss.Time = smp.Time.UTC().Format(time.RFC3339)
+			}
+			rep.Timeline = append(rep.Timeline, ss)
+		}
+	}
 	switch {
 	case len(rep.Findings) > 0:
 	case facts.TotalSockets == 0:

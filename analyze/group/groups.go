@@ -248,9 +248,14 @@ func (g *Group) Remotes(state string) string {
 	if m.len() == 0 && g.CountsOnly {
 		return "unknown peers (counts only)"
 	}
-	return topList(m.len(), func(yield func(string, int)) {
+	list := topList(m.len(), func(yield func(string, int)) {
 		m.each(func(r model.AddrPort, n int) { yield(r.String(), n) })
 	})
+	if m != nil && m.full && strings.HasSuffix(list, " more") {
+		// Past maxTracked endpoints the rest were not counted.
+		list = strings.TrimSuffix(list, " more") + "+ more"
+	}
+	return list
 }
 
 // Owners names the processes owning the group's sockets, most first.
@@ -308,12 +313,17 @@ func (g *Group) remotesIn(state string) *remoteCounts {
 
 // remoteCounts counts sockets per remote endpoint, at most maxTracked
 // endpoints.
-type remoteCounts struct{ model.ApMap[int] }
+type remoteCounts struct {
+	model.ApMap[int]
+	full bool // an endpoint was dropped: there are more than counted
+}
 
 // add counts n sockets to a; a new endpoint past maxTracked is dropped.
 func (rc *remoteCounts) add(a model.AddrPort, n int) {
 	if p := rc.AtBounded(a, maxTracked); p != nil {
 		*p += n
+	} else {
+		rc.full = true
 	}
 }
 

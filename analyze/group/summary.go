@@ -62,3 +62,15 @@ func CountStates(smp *model.Sample) map[string]int {
 	}
 	return st
 }
+
+// StateCounts returns a group's non-zero socket counts by canonical state.
+// (A function, not a method: methods of Group are rule helpers.)
+func StateCounts(g *Group) map[string]int {
+	m := map[string]int{}
+	for _, st := range model.States {
+		if c := g.stateCount(st); c != nil && *c > 0 {
+			m[st.String()] = *c
+		}
+	}
+	return m
+}
