@@ -155,6 +155,12 @@ type Group struct {
 	Messages     []string
 	Basis        []string
 
+	// The local-port and peer tallies that Ports, Remotes and
+	// DistinctRemotes read are made when first asked, from src: few groups
+	// are ever asked (the ones a finding is rendered for), and counting
+	// every group's peers while aggregating cost more than the rest of it.
+	src     *tallySource
+	tallied bool
 	ports   model.IntTable[int]            // state<<16 | local port -> count
 	remotes [model.NumStates]*remoteCounts // state -> remote -> count
 	owners  ownerTally                     // owner -> sockets
@@ -220,6 +226,7 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
+	g.tally()
 	st := stateKey(state)
 	n := 0
 	if st < model.NumStates {
@@ -305,6 +312,7 @@ func (g *Group) DistinctRemotes(state string) int { return g.remotesIn(state).le
 // remotesIn returns the remote counts of a state named by a rule (nil,
 // which counts nothing, when there are none).
 func (g *Group) remotesIn(state string) *remoteCounts {
+	g.tally()
 	if st := stateKey(state); st < model.NumStates {
 		return g.remotes[st]
 	}
@@ -407,7 +415,7 @@ type sockFacts struct {
 }
 
 // add counts one socket into the group.
-func (g *Group) add(s *model.Socket, server bool, trackRemotes bool, x sockFacts) {
+func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
 	g.Sockets++
 	if x.persistent {
 		switch s.State {
@@ -526,19 +534,6 @@ func (g *Group) add(s *model.Socket, server bool, trackRemotes bool, x sockFacts
 		if s.SendQ > 0 {
 			g.SendQSockets++
 		}
-	}
-	// Local ports only for server-side sockets: client ports are
-	// ephemeral and would make these maps as large as the socket table.
-	if server || s.State == model.Listen {
-		*g.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
-	}
-	if trackRemotes && s.State != model.Listen {
-		rm := g.remotes[s.State]
-		if rm == nil {
-			rm = &remoteCounts{}
-			g.remotes[s.State] = rm
-		}
-		rm.add(s.Remote, 1)
 	}
 	// A process group has one owner; the snapshot group's owners are
 	// summed from the process groups once (see snapshotOwners).
@@ -916,47 +911,12 @@ type procKey struct {
 	port uint16
 }
 
-// snapshotRemotes fills the snapshot group's remote tallies from the
-// process groups' (each socket is in exactly one), instead of counting
-// every socket into one more map. Past maxTracked endpoints the groups
-// are merged in key order and their endpoints in address order, so the
-// endpoints kept do not depend on map order.
-func snapshotRemotes(snap *Group, procs []*Group) {
-	procs = slices.Clone(procs)
-	sort.Slice(procs, func(i, j int) bool { return procs[i].Key < procs[j].Key })
-	for st := range model.NumStates {
-		total := 0
-		for _, pg := range procs {
-			total += pg.remotes[st].len()
-		}
-		if total == 0 {
-			continue
-		}
-		rc := &remoteCounts{}
-		for _, pg := range procs {
-			if total <= maxTracked {
-				pg.remotes[st].each(func(a model.AddrPort, n int) { rc.add(a, n) })
-				continue
-			}
-			type entry struct {
-				a model.AddrPort
-				n int
-			}
-			var es []entry
-			pg.remotes[st].each(func(a model.AddrPort, n int) { es = append(es, entry{a, n}) })
-			sort.Slice(es, func(i, j int) bool { return es[i].a.AddrPort().Compare(es[j].a.AddrPort()) < 0 })
-			for _, e := range es {
-				rc.add(e.a, e.n)
-			}
-		}
-		snap.remotes[st] = rc
-	}
-}
-
 // aggregateProcesses fills the snapshot group and the process groups.
 func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	groups := map[procKey]*Group{}
+	index := map[*Group]int32{}         // group -> its number in procOf
+	procOf := make([]int32, len(socks)) // socket -> its process group's number
 	type recentGroup struct {
 		k procKey
 		g *Group
@@ -970,7 +930,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, r.server, false, r.x) // remotes: summed from the process groups below
+		gs.Snapshot.add(s, r.server, r.x)
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
@@ -1013,12 +973,20 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
-		pg.add(s, r.server, true, r.x)
+		n, ok := index[pg]
+		if !ok {
+			n = int32(len(index))
+			index[pg] = n
+		}
+		procOf[i] = n
+		pg.add(s, r.server, r.x)
 	}
 	for _, pg := range groups {
+		n := index[pg]
+		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].server, true }}
 		gs.Processes = append(gs.Processes, pg)
 	}
-	snapshotRemotes(gs.Snapshot, gs.Processes)
+	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].server, true }}
 }
 
 // aggregateServices fills the listener, port and destination groups and
@@ -1032,9 +1000,9 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		s, r := &socks[i], &roles[i]
 		switch {
 		case s.State == model.Listen:
-			listeners[sort.SearchInts(li.listens, i)].add(s, false, false, r.x)
+			listeners[sort.SearchInts(li.listens, i)].add(s, false, r.x)
 		case r.listener != 0:
-			listeners[r.listener-1].add(s, true, true, r.x) // the listener's own traffic
+			listeners[r.listener-1].add(s, true, r.x) // the listener's own traffic
 		}
 		if isServerSide(s, r, li, ephLow) {
 			leftover := s.State != model.Listen && !r.server
@@ -1051,14 +1019,14 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 					pg.setOwner(s)
 				}
 			}
-			pg.add(s, r.server || leftover, true, r.x)
+			pg.add(s, r.server || leftover, r.x)
 		}
 		ds, ok := destSocket(s, r, li, ephLow)
 		if !ok {
 			continue
 		}
 		if dg := roll.group(ds, local); dg != nil {
-			dg.add(ds, false, false, r.x)
+			dg.add(ds, false, r.x)
 			continue
 		}
 		dg := dests.get(ds.Local, ds.Remote)
@@ -1072,14 +1040,28 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			dg.LocalPeer = local.has(ds.Remote)
 			dests.put(ds.Local, ds.Remote, dg)
 		}
-		dg.add(ds, false, false, r.x) // one remote: nothing to track
+		dg.add(ds, false, r.x)
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	for _, pg := range ports {
+	for port, pg := range ports {
+		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
+			in := int(socks[i].Local.Port()) == port && isServerSide(&socks[i], &roles[i], li, ephLow)
+			return in, true, true
+		}}
 		gs.Ports = append(gs.Ports, pg)
+	}
+	for _, lg := range gs.Listeners {
+		lg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
+			if socks[i].State == model.Listen {
+				k := sort.SearchInts(li.listens, i)
+				return k < len(li.listens) && li.listens[k] == i && listeners[k] == lg, false, false
+			}
+			r := roles[i].listener
+			return r != 0 && listeners[r-1] == lg, true, true
+		}}
 	}
 	for _, dg := range append(dests.all, roll.finish()...) {
 		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
@@ -1582,4 +1564,43 @@ func snapshotOwners(gs *Groups) {
 // EachRemote calls fn for every remote address g tracked in state st,
 // with its socket count, in no particular order. (A function, not a
 // method: methods of Group are rule helpers.)
-func EachRemote(g *Group, st model.State, fn func(model.AddrPort, int)) { g.remotes[st].each(fn) }
+func EachRemote(g *Group, st model.State, fn func(model.AddrPort, int)) {
+	g.tally()
+	g.remotes[st].each(fn)
+}
+
+// A tallySource finds a group's sockets again: member says whether
+// socket i belongs to the group, whether it counts as the server side
+// (its local port is tallied) and whether its peer is tallied.
+type tallySource struct {
+	socks  []model.Socket
+	member func(i int) (in, server, peer bool)
+}
+
+// tally makes the group's port and peer tallies from its sockets, in
+// socket order (the first maxTracked distinct peers are kept, as a count
+// while aggregating would keep them).
+func (g *Group) tally() {
+	if g.tallied || g.src == nil {
+		return
+	}
+	g.tallied = true
+	for i := range g.src.socks {
+		in, server, peer := g.src.member(i)
+		if !in {
+			continue
+		}
+		s := &g.src.socks[i]
+		if server || s.State == model.Listen {
+			*g.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
+		}
+		if peer && s.State != model.Listen {
+			rm := g.remotes[s.State]
+			if rm == nil {
+				rm = &remoteCounts{}
+				g.remotes[s.State] = rm
+			}
+			rm.add(s.Remote, 1)
+		}
+	}
+}
