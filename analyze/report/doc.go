@@ -3,6 +3,11 @@
 // docs/report-schema.md), and Profile, the snapshot's sockets as a pprof
 // profile (go tool pprof -http=: socks.pb.gz).
 //
+// Compare (diff.go) compares two analyzed snapshots, before and after a
+// fix, as a Diff: states, findings new, resolved and changed (matched by
+// SameProblem), and what moved most; WriteDiffText, WriteDiffMarkdown
+// and WriteDiffJSON (schema tcpsnap.diff/v1) render it (diff_write.go).
+//
 // Imports: engine, group and model. Imported by analyze.
 //
 // Recipe — add an output: a file here with func WriteX(w io.Writer, r

@@ -6,6 +6,7 @@
 //
 //	tcpsnap collect [-o FILE]              write a snapshot bundle of this host
 //	tcpsnap analyze INPUT...               diagnose bundles, folders, listings or - (stdin)
+//	tcpsnap diff BEFORE AFTER              compare two snapshots: findings new, resolved, changed
 //	tcpsnap parse INPUT... [-f json|csv]   the normalized sockets, one record per socket
 //	tcpsnap rules list | explain ID        the built-in rules
 //	tcpsnap formats                        the listing formats it reads
@@ -39,6 +40,7 @@ const (
 // cli is the command tree; each command lives in its own file.
 type cli struct {
 	Analyze analyzeCmd       `cmd:"" help:"Diagnose snapshots: bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin."`
+	Diff    diffCmd          `cmd:"" help:"Compare two snapshots, say before and after a fix: states, findings new, resolved and changed, and what moved most."`
 	Parse   parseCmd         `cmd:"" help:"Print the normalized sockets of listings, tickets or bundles as JSON lines or CSV (data, no diagnosis)."`
 	Collect collectCmd       `cmd:"" help:"Collect this host's TCP state into a bundle to attach to a ticket."`
 	Rules   rulesCmd         `cmd:"" help:"List and explain the diagnosis rules."`
