@@ -10,6 +10,7 @@
 //	tcpsnap parse INPUT... [-f json|csv]   the normalized sockets, one record per socket
 //	tcpsnap rules list | explain ID        the built-in rules
 //	tcpsnap formats                        the listing formats it reads
+//	tcpsnap completion bash|zsh|fish       a shell completion script
 //
 // Exit codes: 0 ran fine and found nothing at or above --fail-on; 1 findings
 // at or above --fail-on; 2 the input could not be read or a rule is bad;
@@ -21,6 +22,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -39,13 +42,14 @@ const (
 
 // cli is the command tree; each command lives in its own file.
 type cli struct {
-	Analyze analyzeCmd       `cmd:"" help:"Diagnose snapshots: bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin."`
-	Diff    diffCmd          `cmd:"" help:"Compare two snapshots, say before and after a fix: states, findings new, resolved and changed, and what moved most."`
-	Parse   parseCmd         `cmd:"" help:"Print the normalized sockets of listings, tickets or bundles as JSON lines or CSV (data, no diagnosis)."`
-	Collect collectCmd       `cmd:"" help:"Collect this host's TCP state into a bundle to attach to a ticket."`
-	Rules   rulesCmd         `cmd:"" help:"List and explain the diagnosis rules."`
-	Formats formatsCmd       `cmd:"" help:"List the listing formats tcpsnap detects."`
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	Analyze    analyzeCmd       `cmd:"" help:"Diagnose snapshots: bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin."`
+	Diff       diffCmd          `cmd:"" help:"Compare two snapshots, say before and after a fix: states, findings new, resolved and changed, and what moved most."`
+	Parse      parseCmd         `cmd:"" help:"Print the normalized sockets of listings, tickets or bundles as JSON lines or CSV (data, no diagnosis)."`
+	Collect    collectCmd       `cmd:"" help:"Collect this host's TCP state into a bundle to attach to a ticket."`
+	Rules      rulesCmd         `cmd:"" help:"List and explain the diagnosis rules."`
+	Formats    formatsCmd       `cmd:"" help:"List the listing formats tcpsnap detects."`
+	Completion completionCmd    `cmd:"" help:"Print a shell completion script: tcpsnap completion bash|zsh|fish (e.g. source <(tcpsnap completion bash))."`
+	Version    kong.VersionFlag `help:"Print the version and exit."`
 }
 
 // env carries the process's I/O to the commands, so tests can run them.
@@ -53,6 +57,40 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	model  *kong.Application // the command tree, for completion
+}
+
+// versionString is what --version prints: the version, the module
+// version and the VCS revision the binary was built from, when the build
+// recorded them (go build in a clone does; go run does not).
+func versionString() string {
+	v := "tcpsnap " + version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var extra []string
+	if m := bi.Main.Version; m != "" && m != "(devel)" {
+		extra = append(extra, "module "+m)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if settings["vcs.modified"] == "true" {
+			rev += " (modified)"
+		}
+		if t := settings["vcs.time"]; t != "" {
+			rev += " " + t
+		}
+		extra = append(extra, "commit "+rev)
+	}
+	extra = append(extra, bi.GoVersion)
+	return v + " (" + strings.Join(extra, ", ") + ")"
 }
 
 // exitError carries an exit code through kong's Run.
@@ -80,7 +118,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	parser, err := kong.New(&c,
 		kong.Name("tcpsnap"),
 		kong.Description("Diagnose TCP socket-state problems (CLOSE_WAIT leaks, TIME_WAIT churn, port exhaustion, full accept queues) from ss/netstat/proc snapshots."),
-		kong.Vars{"version": "tcpsnap " + version},
+		kong.Vars{"version": versionString()},
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { exited, code = true, c; panic(kongExit{}) }),
@@ -97,6 +135,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			}
 		}
 	}()
+	if len(args) == 0 {
+		args = []string{"--help"} // tcpsnap alone: what it does and how
+	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpsnap: %v\n", err)
@@ -106,7 +147,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 		return exitError
 	}
-	kctx.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr})
+	kctx.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr, model: parser.Model})
 	if err := kctx.Run(); err != nil {
 		var ec *exitCodeError
 		if errors.As(err, &ec) {

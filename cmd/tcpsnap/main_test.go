@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +162,62 @@ func TestRulesExplainAndFormats(t *testing.T) {
 	}
 	if code != exitOK {
 		t.Errorf("formats: exit %d", code)
+	}
+}
+
+func TestCLIFinish(t *testing.T) {
+	code, out, _ := runCLI(t, "")
+	if code != exitOK || !strings.Contains(out, "Usage: tcpsnap <command>") || !strings.Contains(out, "analyze") {
+		t.Errorf("tcpsnap alone: exit %d, want help:\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		shell string
+		want  []string
+	}{
+		{"bash", []string{"complete -o filenames -F _tcpsnap tcpsnap", `"analyze")`, "--fail-on) COMPREPLY"}},
+		{"zsh", []string{"#compdef tcpsnap", "bashcompinit", "_tcpsnap"}},
+		{"fish", []string{`complete -c tcpsnap -n "__fish_use_subcommand" -f -a "analyze"`, `-l format -x -a "text json`}},
+	} {
+		code, out, errs := runCLI(t, "", "completion", tc.shell)
+		if code != exitOK {
+			t.Fatalf("completion %s: exit %d: %s", tc.shell, code, errs)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("completion %s lacks %q", tc.shell, w)
+			}
+		}
+		if tc.shell == "bash" {
+			if _, err := exec.LookPath("bash"); err == nil {
+				cmd := exec.Command("bash", "-n")
+				cmd.Stdin = strings.NewReader(out)
+				if msg, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("bash -n on the script: %v: %s", err, msg)
+				}
+			}
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		min  int // entries, for arrays
+	}{
+		{[]string{"rules", "list", "-f", "json"}, 38},
+		{[]string{"formats", "-f", "json"}, 18},
+		{[]string{"rules", "explain", "close-wait-leak", "-f", "json"}, 0},
+	} {
+		code, out, errs := runCLI(t, "", tc.args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errs)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%v: not JSON: %v", tc.args, err)
+		}
+		if list, ok := v.([]any); tc.min > 0 && (!ok || len(list) < tc.min) {
+			t.Errorf("%v: want a list of at least %d", tc.args, tc.min)
+		}
+		if strings.Contains(out, "null") {
+			t.Errorf("%v: null in the JSON", tc.args)
+		}
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tcpsnap/tcpsnap/analyze"
 	"github.com/tcpsnap/tcpsnap/rules/ruletest"
 )
 
@@ -55,13 +58,69 @@ func (c *rulesTestCmd) Run(e *env) error {
 }
 
 type rulesListCmd struct {
-	Rules string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+	Rules  string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+	Format string `short:"f" enum:"text,json" default:"text" help:"Output format: ${enum}."`
+}
+
+// ruleJSON is a rule as rules list and rules explain print it in JSON.
+type ruleJSON struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	For         string            `json:"for"`
+	File        string            `json:"file"`
+	Doc         string            `json:"doc,omitempty"`
+	Severities  []ruleLevelJSON   `json:"severities"`
+	Evidence    []ruleLevelJSON   `json:"evidence"`
+	Remedy      string            `json:"remedy,omitempty"`
+	WrongAdvice []string          `json:"wrong_advice"`
+	Reported    map[string]string `json:"reported,omitempty"`
+}
+
+type ruleLevelJSON struct {
+	Name string `json:"name"`
+	Expr string `json:"expr"`
+}
+
+func ruleToJSON(r *analyze.Rule, full bool) ruleJSON {
+	s := r.Spec
+	j := ruleJSON{ID: s.ID, Name: s.Name, For: s.For, File: s.Path, Severities: []ruleLevelJSON{}, Evidence: []ruleLevelJSON{}, WrongAdvice: []string{}}
+	for _, l := range s.Levels {
+		j.Severities = append(j.Severities, ruleLevelJSON{l.Name, l.Src})
+	}
+	if !full {
+		return j
+	}
+	j.Doc, j.Remedy = s.Doc, s.Remedy.Src
+	for _, ev := range s.Evidence {
+		j.Evidence = append(j.Evidence, ruleLevelJSON{ev.Name, ev.Src})
+	}
+	for _, wa := range s.WrongAdvice {
+		j.WrongAdvice = append(j.WrongAdvice, wa.Src)
+	}
+	if rp := s.Reported; rp != nil {
+		j.Reported = map[string]string{"message": rp.Message, "severity": rp.Severity}
+	}
+	return j
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // rule expressions keep their && and <
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func (c *rulesListCmd) Run(e *env) error {
 	rs, err := loadRules(c.Rules)
 	if err != nil {
 		return &exitCodeError{code: exitError, err: err}
+	}
+	if c.Format == "json" {
+		out := []ruleJSON{}
+		for _, r := range rs {
+			out = append(out, ruleToJSON(r, false))
+		}
+		return writeJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRUNS OVER\tSEVERITIES\tNAME")
@@ -76,8 +135,9 @@ func (c *rulesListCmd) Run(e *env) error {
 }
 
 type rulesExplainCmd struct {
-	ID    string `arg:"" help:"Rule id (see tcpsnap rules list)."`
-	Rules string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+	ID     string `arg:"" help:"Rule id (see tcpsnap rules list)."`
+	Rules  string `type:"existingdir" placeholder:"DIR" help:"Also load the rules in DIR."`
+	Format string `short:"f" enum:"text,json" default:"text" help:"Output format: ${enum}."`
 }
 
 func (c *rulesExplainCmd) Run(e *env) error {
@@ -89,6 +149,9 @@ func (c *rulesExplainCmd) Run(e *env) error {
 		s := r.Spec
 		if s.ID != c.ID {
 			continue
+		}
+		if c.Format == "json" {
+			return writeJSON(e.stdout, ruleToJSON(r, true))
 		}
 		w := e.stdout
 		fmt.Fprintf(w, "%s — %s\n\n", s.ID, s.Name)
