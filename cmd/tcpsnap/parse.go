@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
 )
@@ -19,6 +20,7 @@ type parseCmd struct {
 	Format      string   `short:"f" enum:"json,csv" default:"json" help:"Output: json (one object per line) or csv (with a header). Unknown values are null (json) or empty (csv)."`
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
 	Output      string   `short:"o" placeholder:"FILE" help:"Write to FILE instead of standard output."`
+	AllListings bool     `help:"Write every listing's rows as read, each with its source: a socket that ss and netstat both list in one bundle appears twice. Without it each socket appears once, as analyze counts it (listings of one instant merged)."`
 }
 
 // parseColumns are the fields of one record, in CSV column order.
@@ -147,17 +149,34 @@ func (c *parseCmd) Run(e *env) error {
 			return enc.Encode(newRecord(src, s))
 		}
 	}
-	// Sockets are written as each listing is parsed, not after the whole
-	// snapshot is built: every socket of every listing, with its source.
-	onListing := func(src analyze.Source, l *analyze.Listing) error {
-		for i := range l.Sockets {
-			if err := write(src, &l.Sockets[i]); err != nil {
-				return fmt.Errorf("writing: %w", err)
+	opt := analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat}
+	if c.AllListings {
+		// Sockets are written as each listing is parsed, not after the
+		// whole snapshot is built: every socket of every listing.
+		opt.OnListing = func(src analyze.Source, l *analyze.Listing) error {
+			for i := range l.Sockets {
+				if err := write(src, &l.Sockets[i]); err != nil {
+					return fmt.Errorf("writing: %w", err)
+				}
+			}
+			return nil
+		}
+	}
+	snap, err := analyze.Load(c.Inputs, opt)
+	if err == nil && !c.AllListings {
+		// The merged view: each socket once, its source the listings it
+		// was read from (the richest first).
+		for k := range snap.Samples {
+			smp := snap.Samples[k]
+			src := analyze.Source{Path: strings.Join(smp.SocketSources, "+"), Sample: k}
+			for i := range smp.Sockets {
+				if err = write(src, &smp.Sockets[i]); err != nil {
+					err = fmt.Errorf("writing: %w", err)
+					break
+				}
 			}
 		}
-		return nil
 	}
-	snap, err := analyze.Load(c.Inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, OnListing: onListing})
 	if cw != nil {
 		cw.Flush()
 	}

@@ -78,3 +78,31 @@ func TestParseUnrecognized(t *testing.T) {
 		t.Errorf("--format xml: exit %d", code)
 	}
 }
+
+// parse on a bundle writes each socket once, as analyze counts it; every
+// listing's rows only with --all-listings.
+func TestParseBundleOnce(t *testing.T) {
+	bundle := "../../samples/healthy"
+	code, merged, errs := runCLI(t, "", "parse", bundle)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, all, errs := runCLI(t, "", "parse", "--all-listings", bundle)
+	if code != exitOK {
+		t.Fatalf("--all-listings: exit %d: %s", code, errs)
+	}
+	_, report, _ := runCLI(t, "", "analyze", "-f", "json", bundle)
+	var rep struct {
+		Snapshot struct{ Sockets int } `json:"snapshot"`
+	}
+	if err := json.Unmarshal([]byte(report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(s string) int { return strings.Count(s, "\n") }
+	if lines(merged) != rep.Snapshot.Sockets {
+		t.Errorf("parse wrote %d sockets, analyze counts %d", lines(merged), rep.Snapshot.Sockets)
+	}
+	if lines(all) <= lines(merged) {
+		t.Errorf("--all-listings wrote %d rows, not more than the merged %d", lines(all), lines(merged))
+	}
+}
