@@ -71,6 +71,10 @@ func WriteJSON(w io.Writer, r *Report) error { return report.WriteJSON(w, r) }
 // report.MarkdownLimit bytes.
 func WriteMarkdown(w io.Writer, r *Report) error { return report.WriteMarkdown(w, r) }
 
+// WriteHTML writes the report as one self-contained HTML page: inline
+// CSS and SVG charts, nothing loaded from anywhere.
+func WriteHTML(w io.Writer, r *Report) error { return report.WriteHTML(w, r) }
+
 // Profile returns the snapshot's sockets as a pprof profile.
 func Profile(s *Snapshot) *profile.Profile { return report.Profile(s) }
 

@@ -1,7 +1,7 @@
 // Package samples_test runs tcpsnap end to end on the captures of real
 // reproductions in this folder: each samples/<name>/ is one capture (made
-// by repro/run.sh inside a network namespace), <name>.report.txt and
-// <name>.report.json its expected reports, and repro/expect.txt what a
+// by repro/run.sh inside a network namespace), <name>.report.txt, .json,
+// .md and .html its expected reports, and repro/expect.txt what a
 // correct diagnosis must say. The same expectations are checked against
 // each socket listing of a capture on its own, and — as root, with
 // iproute2 and net-tools — against fresh reproductions.
@@ -194,7 +194,7 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("repro/expect.txt has no line for %s", name)
 			}
 			rep := analyzeInputs(t, rs, name)
-			var text, js, md bytes.Buffer
+			var text, js, md, page bytes.Buffer
 			if err := analyze.WriteText(&text, rep); err != nil {
 				t.Fatal(err)
 			}
@@ -204,9 +204,13 @@ func TestSamples(t *testing.T) {
 			if err := analyze.WriteMarkdown(&md, rep); err != nil {
 				t.Fatal(err)
 			}
+			if err := analyze.WriteHTML(&page, rep); err != nil {
+				t.Fatal(err)
+			}
 			checkGolden(t, name+".report.txt", text.Bytes())
 			checkGolden(t, name+".report.json", js.Bytes())
 			checkGolden(t, name+".report.md", md.Bytes())
+			checkGolden(t, name+".report.html", page.Bytes())
 			for _, e := range expect[name] {
 				if !e.shownBy("") {
 					continue

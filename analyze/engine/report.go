@@ -212,7 +212,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		Snapshot: SnapshotInfo{Host: s.Host, Sources: s.Sources, Samples: len(s.Samples),
 			Sockets: facts.TotalSockets},
 		Summary:  Summary{States: facts.States, Listeners: listenerCount(gs)},
-		Problems: append([]model.Problem(nil), s.Problems...),
+		Problems: append([]model.Problem{}, s.Problems...),
 		Findings: []Finding{},
 		Notes:    append([]string{}, s.Notes...),
 	}

@@ -19,7 +19,7 @@ import (
 // analyzeCmd is `tcpsnap analyze`.
 type analyzeCmd struct {
 	Inputs      []string `arg:"" optional:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin. Several inputs are one snapshot of one host. None with --live."`
-	Format      string   `short:"f" enum:"text,json,markdown,md" default:"text" help:"Report format: text (a terminal), json (tools, schema tcpsnap.report/v1), markdown or md (a ticket or an issue, at most 30,000 characters)."`
+	Format      string   `short:"f" enum:"text,json,markdown,md,html" default:"text" help:"Report format: text (a terminal), json (tools, schema tcpsnap.report/v1), markdown or md (a ticket or an issue, at most 30,000 characters), html (one self-contained page with charts, for a browser or print; write it with -o report.html)."`
 	FailOn      string   `enum:"critical,warning,info,never" default:"critical" help:"Exit with 1 when a finding is at or above this severity (${enum})."`
 	Rules       string   `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
@@ -116,6 +116,8 @@ func (c *analyzeCmd) Run(e *env) error {
 		err = analyze.WriteMarkdown(out, rep)
 	case "json":
 		err = analyze.WriteJSON(out, rep)
+	case "html":
+		err = analyze.WriteHTML(out, rep)
 	default:
 		err = analyze.WriteText(out, rep)
 	}
