@@ -1,5 +1,7 @@
 // Package report renders an engine.Report: WriteText for an 80-column
-// terminal, WriteJSON for tools (schema tcpsnap.report/v1, documented in
+// terminal, WriteMarkdown for a ticket (under MarkdownLimit bytes),
+// WriteHTML for one self-contained page with inline SVG charts, WriteJSON
+// for tools (schema tcpsnap.report/v1, documented in
 // docs/report-schema.md), and Profile, the snapshot's sockets as a pprof
 // profile (go tool pprof -http=: socks.pb.gz).
 //
