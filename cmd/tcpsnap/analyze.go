@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/tcpsnap/tcpsnap/analyze"
 	"github.com/tcpsnap/tcpsnap/collect"
 	"github.com/tcpsnap/tcpsnap/rules"
@@ -23,7 +24,9 @@ type analyzeCmd struct {
 	FailOn      string   `enum:"critical,warning,info,never" default:"critical" help:"Exit with 1 when a finding is at or above this severity (${enum})."`
 	Rules       string   `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
-	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output."`
+	Output      string   `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of standard output (never over an existing file without --force)."`
+	Force       bool     `help:"Let -o and --profile overwrite an existing file."`
+	Color       string   `enum:"auto,always,never" default:"auto" help:"Colour the severities of the text report: auto (on a terminal, unless NO_COLOR is set), always, never."`
 	Profile     string   `placeholder:"FILE" help:"Also write a socket profile (gzipped pprof) to FILE: go tool pprof -http=: FILE shows which states, processes, ports and peers hold the sockets."`
 	MaxLines    int64    `default:"4000000" placeholder:"N" help:"Read at most N lines of listings in all (the memory budget: about 500 bytes a line at worst); more fails with an error naming the input."`
 	Explain     string   `placeholder:"RULE" help:"Instead of a report, show what rule RULE saw in each group it ran over (the 20 largest and every one it fired on): each severity expression's result, each evidence value, and why it fired or stayed quiet."`
@@ -35,7 +38,33 @@ type analyzeCmd struct {
 	Redact   bool          `help:"With --live: pseudonymise addresses, host names and command lines in the bundle."`
 }
 
-func (c *analyzeCmd) Run(e *env) error {
+// checkModes rejects options that would do nothing in the mode chosen.
+func (c *analyzeCmd) checkModes(kctx *kong.Context) error {
+	// Given on the command line (a default counts as set for kong).
+	set := map[string]bool{}
+	for _, a := range kctx.Args {
+		if name, ok := strings.CutPrefix(a, "--"); ok {
+			name, _, _ = strings.Cut(name, "=")
+			set[name] = true
+		}
+	}
+	switch {
+	case c.Explain != "" && (c.Profile != "" || c.Format == "markdown" || c.Format == "md" || c.Format == "html"):
+		return errors.New("--explain prints what one rule saw, as text or -f json: --profile and -f markdown/html do not apply")
+	case c.Force && c.Output == "" && c.Profile == "":
+		return errors.New("--force lets -o or --profile overwrite a file: give one of them")
+	case set["color"] && c.Format != "text":
+		return errors.New("--color colours the text report: it does nothing with -f " + c.Format)
+	case !c.Live && (set["samples"] || set["interval"]):
+		return errors.New("--samples and --interval set how --live collects: they need --live")
+	}
+	return nil
+}
+
+func (c *analyzeCmd) Run(e *env, kctx *kong.Context) error {
+	if err := c.checkModes(kctx); err != nil {
+		return &exitCodeError{exitUsage, err}
+	}
 	// Compile the rules while the inputs load (a core is often idle then);
 	// a bad rule still fails before anything is reported.
 	type compiledRules struct {
@@ -80,6 +109,9 @@ func (c *analyzeCmd) Run(e *env) error {
 	}
 	lim := analyze.DefaultLimits
 	lim.MaxLines = c.MaxLines
+	if err := refuseManyHosts(inputs, lim); err != nil {
+		return err
+	}
 	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, Limits: lim})
 	if rerr := waitRules(); rerr != nil {
 		return rerr
@@ -90,7 +122,11 @@ func (c *analyzeCmd) Run(e *env) error {
 	if c.Explain != "" {
 		for _, r := range compiled {
 			if r.Spec.ID == c.Explain {
-				writeExplanation(e.stdout, analyze.Explain(snap, r))
+				ex := analyze.Explain(snap, r)
+				if c.Format == "json" {
+					return writeJSON(e.stdout, ex)
+				}
+				writeExplanation(e.stdout, ex)
 				return nil
 			}
 		}
@@ -98,18 +134,23 @@ func (c *analyzeCmd) Run(e *env) error {
 	}
 	rep := analyze.Run(snap, compiled)
 	if c.Profile != "" {
-		if err := writeProfile(c.Profile, snap); err != nil {
+		if err := writeProfile(c.Profile, snap, c.Force); err != nil {
 			return &exitCodeError{code: exitError, err: err}
 		}
 	}
 	out := e.stdout
 	if c.Output != "" {
-		f, err := os.Create(c.Output)
+		f, err := createOutput(c.Output, c.Force)
 		if err != nil {
 			return &exitCodeError{code: exitError, err: err}
 		}
 		defer f.Close()
 		out = f
+	}
+	if c.Format == "text" && useColor(c.Color, out) {
+		cw := &colorWriter{w: out}
+		defer cw.Flush()
+		out = cw
 	}
 	switch c.Format {
 	case "markdown", "md":
@@ -254,12 +295,12 @@ func loadRules(dir string) ([]*analyze.Rule, error) {
 	return compiled, nil
 }
 
-func writeProfile(path string, snap *analyze.Snapshot) error {
+func writeProfile(path string, snap *analyze.Snapshot, force bool) error {
 	p := analyze.Profile(snap)
 	if err := p.CheckValid(); err != nil {
 		return fmt.Errorf("building profile: %w", err)
 	}
-	f, err := os.Create(path)
+	f, err := createOutput(path, force)
 	if err != nil {
 		return err
 	}

@@ -81,14 +81,7 @@ func (c *diffCmd) write(e *env, data []byte) error {
 		_, err := e.stdout.Write(data)
 		return err
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if c.Force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(c.Output, flags, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%s exists: use --force to overwrite it", c.Output)
-	}
+	f, err := createOutput(c.Output, c.Force)
 	if err != nil {
 		return err
 	}

@@ -221,3 +221,42 @@ func TestCLIFinish(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyzeOptions(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "report.txt")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout or stderr
+	}{
+		{"-o refuses an existing file", []string{"analyze", "-o", existing, sample}, exitError, "exists: use --force"},
+		{"--force without -o", []string{"analyze", "--force", sample}, exitUsage, "--force lets -o"},
+		{"--color with json", []string{"analyze", "--color", "always", "-f", "json", sample}, exitUsage, "does nothing with -f json"},
+		{"--samples without --live", []string{"analyze", "--samples", "3", sample}, exitUsage, "need --live"},
+		{"--explain with --profile", []string{"analyze", "--explain", "close-wait-leak", "--profile", filepath.Join(dir, "p.pb.gz"), sample}, exitUsage, "--explain"},
+		{"--color always", []string{"analyze", "--color", "always", sample}, exitFindings, "\x1b[1;31m[CRITICAL]\x1b[0m leaky-server"},
+		{"no colour in a pipe", []string{"analyze", sample}, exitFindings, "\n[CRITICAL] leaky-server"},
+		{"--explain -f json", []string{"analyze", "--explain", "close-wait-leak", "-f", "json", sample}, exitOK, `"Rule": "close-wait-leak"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Errorf("exit %d (want %d); want %q in:\n%s%s", code, tc.code, tc.want, out, errs)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(existing); string(data) != "keep me" {
+		t.Errorf("the existing file was overwritten: %q", data)
+	}
+	if code, _, errs := runCLI(t, "", "analyze", "--force", "-o", existing, "--fail-on", "never", sample); code != exitOK {
+		t.Errorf("--force -o: exit %d: %s", code, errs)
+	}
+	if data, _ := os.ReadFile(existing); !strings.Contains(string(data), "close-wait-leak") {
+		t.Errorf("--force did not write the report")
+	}
+}

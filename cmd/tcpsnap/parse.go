@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -19,7 +19,8 @@ type parseCmd struct {
 	Inputs      []string `arg:"" name:"input" help:"Bundles, folders, listing files (pasted tickets too), or - for stdin."`
 	Format      string   `short:"f" enum:"json,csv" default:"json" help:"Output: json (one object per line) or csv (with a header). Unknown values are null (json) or empty (csv)."`
 	InputFormat string   `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
-	Output      string   `short:"o" placeholder:"FILE" help:"Write to FILE instead of standard output."`
+	Output      string   `short:"o" placeholder:"FILE" help:"Write to FILE instead of standard output (never over an existing file without --force)."`
+	Force       bool     `help:"Let -o overwrite an existing file."`
 	AllListings bool     `help:"Write every listing's rows as read, each with its source: a socket that ss and netstat both list in one bundle appears twice. Without it each socket appears once, as analyze counts it (listings of one instant merged)."`
 }
 
@@ -120,8 +121,11 @@ func (r *socketRecord) csvRow(row []string) []string {
 
 func (c *parseCmd) Run(e *env) error {
 	var out io.Writer = e.stdout
+	if c.Force && c.Output == "" {
+		return &exitCodeError{exitUsage, errors.New("--force lets -o overwrite a file: give -o")}
+	}
 	if c.Output != "" {
-		f, err := os.Create(c.Output)
+		f, err := createOutput(c.Output, c.Force)
 		if err != nil {
 			return &exitCodeError{code: exitError, err: err}
 		}
