@@ -112,7 +112,10 @@ func (c *analyzeCmd) Run(e *env, kctx *kong.Context) error {
 	if err := refuseManyHosts(inputs, lim); err != nil {
 		return err
 	}
+	prog := startProgress(e.stderr, "reading "+strings.Join(inputs, ", "))
+	defer prog.End()
 	snap, err := analyze.Load(inputs, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, Limits: lim})
+	prog.Phase("running the rules")
 	if rerr := waitRules(); rerr != nil {
 		return rerr
 	}
@@ -133,6 +136,7 @@ func (c *analyzeCmd) Run(e *env, kctx *kong.Context) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("no rule %q (see tcpsnap rules list)", c.Explain)}
 	}
 	rep := analyze.Run(snap, compiled)
+	prog.End()
 	if c.Profile != "" {
 		if err := writeProfile(c.Profile, snap, c.Force); err != nil {
 			return &exitCodeError{code: exitError, err: err}
