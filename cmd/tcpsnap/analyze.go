@@ -212,6 +212,8 @@ func (c *analyzeCmd) collectLive(e *env) (string, func(), error) {
 	if interval == 0 {
 		interval = -1 // no pause
 	}
+	prog := startProgress(e.stderr, fmt.Sprintf("collecting %d samples of this host, %v apart", c.Samples, c.Interval))
+	defer prog.End()
 	m, err := collect.CollectFile(ctx, name, collect.Options{
 		Samples: c.Samples, Interval: interval, Redact: c.Redact,
 		Version: version, Prefix: "tcpsnap-live",

@@ -63,11 +63,13 @@ func (c *collectCmd) Run(e *env) error {
 	if maxFile > collect.DefaultMaxFileBytes {
 		maxFile = collect.DefaultMaxFileBytes
 	}
+	prog := startProgress(e.stderr, fmt.Sprintf("collecting %d samples, %v apart, into %s", c.Samples, c.Interval, out))
 	m, err := collect.CollectFile(ctx, out, collect.Options{
 		Samples: c.Samples, Interval: interval, Redact: c.Redact,
 		CommandTimeout: c.Timeout, MaxBytes: c.MaxBytes, MaxFileBytes: maxFile,
 		Version: version, Prefix: base,
 	})
+	prog.End()
 	if err != nil {
 		return &exitCodeError{exitError, fmt.Errorf("%w; no bundle written", err)}
 	}
