@@ -75,6 +75,7 @@ func parsePieces(f *parse.Format, data []byte, n int, out *model.Listing) error 
 	// One table for all: piece k fills its own window, and joining moves
 	// each piece down over the gaps its lines without sockets left.
 	table := make([]model.Socket, 0, total)
+	model.AdviseHugePages(table)
 	parts := make([]model.Listing, len(starts))
 	errs := make([]error, len(starts))
 	at := 0

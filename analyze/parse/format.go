@@ -87,6 +87,7 @@ func PresizeSockets(r io.Reader, out *model.Listing, bytesPerRow int) {
 	}
 	if n := SizeOf(r); n > 0 {
 		out.Sockets = make([]model.Socket, 0, min(n/bytesPerRow+16, 1<<24))
+		model.AdviseHugePages(out.Sockets)
 	}
 }
 

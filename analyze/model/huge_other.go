@@ -1,0 +1,6 @@
+//go:build !linux
+
+package model
+
+// AdviseHugePages does nothing here: transparent huge pages are Linux's.
+func AdviseHugePages[T any](s []T) {}
