@@ -735,6 +735,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	// It also collects the host's own addresses (local addresses of
 	// connected sockets) for the destination groups.
 	roles := make([]sockRole, len(socks))
+	model.AdviseHugePages(roles)
 	var locals [2]*addrSet
 	parallel(len(socks), func(half, lo, hi int) {
 		local := &addrSet{}
