@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -26,15 +27,7 @@ func writeListing(tb testing.TB, path, format string, n int) {
 		tb.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	switch format {
-	case "ss":
-		fmt.Fprintln(w, "State      Recv-Q Send-Q     Local Address:Port       Peer Address:Port Process")
-	case "proc":
-		fmt.Fprintln(w, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
-	default:
-		fmt.Fprintln(w, "Active Internet connections (servers and established)")
-		fmt.Fprintln(w, "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name")
-	}
+	writeHeader(w, format)
 	states := []struct{ ss, netstat string }{
 		{"ESTAB", "ESTABLISHED"}, {"TIME-WAIT", "TIME_WAIT"}, {"CLOSE-WAIT", "CLOSE_WAIT"},
 		{"TIME-WAIT", "TIME_WAIT"}, {"ESTAB", "ESTABLISHED"}, {"FIN-WAIT-2", "FIN_WAIT2"},
@@ -83,6 +76,19 @@ func writeListing(tb testing.TB, path, format string, n int) {
 	}
 	if err := f.Close(); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// writeHeader writes a generated listing's header lines.
+func writeHeader(w io.Writer, format string) {
+	switch format {
+	case "ss":
+		fmt.Fprintln(w, "State      Recv-Q Send-Q     Local Address:Port       Peer Address:Port Process")
+	case "proc":
+		fmt.Fprintln(w, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
+	default:
+		fmt.Fprintln(w, "Active Internet connections (servers and established)")
+		fmt.Fprintln(w, "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name")
 	}
 }
 

@@ -8,20 +8,12 @@ import (
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
-	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestOneFindingPerCause: workers of one program with the same problem
 // are one finding naming the others; different programs stay apart.
 func TestOneFindingPerCause(t *testing.T) {
-	specs, err := rules.Load(rules.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := engine.Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := builtinRulesForTest(t)
 	listing := func(progs ...string) string {
 		var b strings.Builder
 		b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")

@@ -7,21 +7,13 @@ import (
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
-	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestGatesNeverHide runs every built-in rule on every group of every
 // shipped sample, ticket and format fixture with and without its gate: a
 // gate (engine/gate.go) may only skip groups no level accepts.
 func TestGatesNeverHide(t *testing.T) {
-	specs, err := rules.Load(rules.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := engine.Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := builtinRulesForTest(t)
 	gated := engine.Gated(rs)
 	if len(gated) < len(rs)/2 {
 		t.Errorf("only %d of %d rules have a gate: %v", len(gated), len(rs), gated)

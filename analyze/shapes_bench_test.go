@@ -135,15 +135,7 @@ func writeShape(tb testing.TB, path string, sh shape, format string, n int) {
 		tb.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	switch format {
-	case "ss":
-		fmt.Fprintln(w, "State      Recv-Q Send-Q     Local Address:Port       Peer Address:Port Process")
-	case "proc":
-		fmt.Fprintln(w, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
-	default:
-		fmt.Fprintln(w, "Active Internet connections (servers and established)")
-		fmt.Fprintln(w, "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name")
-	}
+	writeHeader(w, format)
 	var b []byte
 	for i := 0; i < n; i++ {
 		s := sh.row(i, n)

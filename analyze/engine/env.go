@@ -75,6 +75,20 @@ type Facts struct {
 	snap *model.Snapshot
 }
 
+// number converts an expression's numeric result (expr gives int, int64
+// or float64) to a float64.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
 // SysctlIntAt returns the i-th number (from 0) of a setting with several
 // ("tcp_mem" = "188316 251088 376632"), or -1 when absent.
 func (f *Facts) SysctlIntAt(name string, i int) int {
@@ -422,15 +436,8 @@ func (f *Facts) timeWait() {
 // It takes any number (int, int64 or float64): expr type-checks integer
 // kinds as interchangeable but does not convert them in calls.
 func (f *Facts) Bytes(v any) string {
-	var n float64
-	switch x := v.(type) {
-	case int:
-		n = float64(x)
-	case int64:
-		n = float64(x)
-	case float64:
-		n = x
-	default:
+	n, ok := number(v)
+	if !ok {
 		return fmt.Sprint(v)
 	}
 	switch {

@@ -355,16 +355,11 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (func(unsafe.Pointer) bool, boo
 			if err != nil {
 				return nil, false
 			}
-			switch n := v.(type) {
-			case int:
-				c = float64(n)
-			case int64:
-				c = float64(n)
-			case float64:
-				c = n
-			default:
+			n, ok := number(v)
+			if !ok {
 				return nil, false
 			}
+			c = n
 		}
 		if math.IsNaN(c) {
 			return nil, false

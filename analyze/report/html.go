@@ -318,21 +318,7 @@ func subjectText(s engine.Subject) string {
 }
 
 func sourceDesc(s model.Source) string {
-	desc := s.Format
-	switch {
-	case desc == "":
-		desc = "not recognized, not used"
-	case s.Role == "merged":
-		desc += ", duplicate of a richer listing: fills in its gaps"
-	case s.Sockets > 0 || s.Role == "primary":
-		desc += ", " + pluralK(s.Sockets, "socket")
-	}
-	if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
-		desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
-	}
-	if s.Lines != "" {
-		desc += ", lines " + s.Lines
-	}
+	desc := sourceSummary(s, pluralK)
 	if s.Command != "" {
 		desc += ", from " + s.Command
 	}

@@ -124,22 +124,7 @@ func WriteText(w io.Writer, r *engine.Report) error {
 	}
 	for _, s := range r.Snapshot.Sources {
 		s.Path = strings.TrimPrefix(s.Path, prefix)
-		desc := s.Format
-		switch {
-		case desc == "":
-			desc = "not recognized, not used"
-		case s.Role == "merged":
-			desc += ", duplicate of a richer listing: fills in its gaps"
-		case s.Sockets > 0 || s.Role == "primary":
-			desc += ", " + plural(s.Sockets, "socket")
-		}
-		if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
-			desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
-		}
-		if s.Lines != "" {
-			desc += ", lines " + s.Lines
-		}
-		tw.wrap("  ", "    ", clean(s.Path)+" ("+desc+")")
+		tw.wrap("  ", "    ", clean(s.Path)+" ("+sourceSummary(s, plural)+")")
 	}
 	if len(r.Notes) > 0 {
 		tw.blank()
@@ -156,6 +141,27 @@ func WriteText(w io.Writer, r *engine.Report) error {
 		}
 	}
 	return tw.err
+}
+
+// sourceSummary describes a source for people: its format and what was
+// used of it ("ss, 801 sockets", "not recognized, not used").
+func sourceSummary(s model.Source, plural func(int, string) string) string {
+	desc := s.Format
+	switch {
+	case desc == "":
+		desc = "not recognized, not used"
+	case s.Role == "merged":
+		desc += ", duplicate of a richer listing: fills in its gaps"
+	case s.Sockets > 0 || s.Role == "primary":
+		desc += ", " + plural(s.Sockets, "socket")
+	}
+	if s.Format != "" && s.Confidence > 0 && s.Confidence < 90 {
+		desc += fmt.Sprintf(", detected with confidence %d", s.Confidence)
+	}
+	if s.Lines != "" {
+		desc += ", lines " + s.Lines
+	}
+	return desc
 }
 
 func sortedStates(m map[string]int) []string {
