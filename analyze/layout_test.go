@@ -28,6 +28,7 @@ var rooms = map[string][]string{
 	"group":           {"model"},
 	"engine":          {"model", "group", "/rules"},
 	"report":          {"model", "group", "engine"},
+	"fleet":           {"model", "engine"},
 }
 
 const module = "github.com/tcpsnap/tcpsnap/"

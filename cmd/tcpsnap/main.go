@@ -7,6 +7,7 @@
 //	tcpsnap collect [-o FILE]              write a snapshot bundle of this host
 //	tcpsnap analyze INPUT...               diagnose bundles, folders, listings or - (stdin)
 //	tcpsnap diff BEFORE AFTER              compare two snapshots: findings new, resolved, changed
+//	tcpsnap fleet INPUT... [--out DIR]     many hosts at once: findings per rule, both ends matched, Parquet
 //	tcpsnap parse INPUT... [-f json|csv]   the normalized sockets, one record per socket
 //	tcpsnap rules list | explain ID        the built-in rules
 //	tcpsnap formats                        the listing formats it reads
@@ -44,6 +45,7 @@ const (
 type cli struct {
 	Analyze    analyzeCmd       `cmd:"" help:"Diagnose snapshots: bundles (.tar.gz, .tgz, .tar, .zip), folders, listing files, or - for stdin."`
 	Diff       diffCmd          `cmd:"" help:"Compare two snapshots, say before and after a fix: states, findings new, resolved and changed, and what moved most."`
+	Fleet      fleetCmd         `cmd:"" help:"Analyze many hosts at once (bundles, folders of them, globs, - for a list): findings per rule across hosts, both ends of connections matched, --out DIR for NDJSON and Parquet."`
 	Parse      parseCmd         `cmd:"" help:"Print the normalized sockets of listings, tickets or bundles as JSON lines or CSV (data, no diagnosis)."`
 	Collect    collectCmd       `cmd:"" help:"Collect this host's TCP state into a bundle to attach to a ticket."`
 	Rules      rulesCmd         `cmd:"" help:"List and explain the diagnosis rules."`

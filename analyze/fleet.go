@@ -1,0 +1,151 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/fleet"
+	"github.com/tcpsnap/tcpsnap/analyze/input"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/collect"
+)
+
+// Fleet analysis (tcpsnap fleet): the analyze/fleet room's types.
+type (
+	Fleet        = fleet.Fleet   // every host of a fleet run, sorted by host name then path
+	FleetHost    = fleet.Host    // what a fleet keeps of one host
+	FleetJob     = fleet.Job     // one host to analyze
+	FleetSummary = fleet.Summary // the fleet's findings per rule, failures, correlations (tcpsnap.fleet/v1)
+)
+
+// FleetOptions control RunFleet.
+type FleetOptions struct {
+	Rules       []*Rule
+	Limits      Limits // per host; zero value means DefaultLimits
+	InputFormat string
+	Workers     int           // hosts analyzed at once; 0 means runtime.NumCPU()
+	Timeout     time.Duration // per host; 0 means none
+	// Spill, when set, receives every host's JSON report (see
+	// fleet.Options.Spill); WriteFleetDir copies them to hosts.ndjson.
+	Spill    io.WriterAt
+	Progress func(done, total int)
+}
+
+// ExpandFleet turns arguments (bundles, folders, globs, "-" for a list
+// of paths on stdin) into one job per host.
+func ExpandFleet(args []string, stdin io.Reader) ([]FleetJob, error) {
+	return fleet.Expand(args, stdin)
+}
+
+// RunFleet analyzes every job as Load and Run would analyze it alone,
+// in parallel and in isolation: a host that fails is a row with its
+// error. Load cannot be interrupted inside a listing; the time limit
+// stops it at the next listing it parses.
+func RunFleet(ctx context.Context, jobs []FleetJob, opt FleetOptions) (*Fleet, error) {
+	lim := opt.Limits
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	one := func(ctx context.Context, path string) (*model.Snapshot, *engine.Report, error) {
+		snap, err := Load([]string{path}, Options{Limits: lim, InputFormat: opt.InputFormat,
+			OnListing: func(model.Source, *model.Listing) error { return ctx.Err() }})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		return snap, Run(snap, opt.Rules), nil
+	}
+	return fleet.Run(ctx, jobs, fleet.Options{Analyze: one, Workers: opt.Workers, Timeout: opt.Timeout,
+		Spill: opt.Spill, Progress: opt.Progress})
+}
+
+// SummarizeFleet counts the fleet's findings per rule, what the affected
+// hosts share, the failures, and the connections whose both ends are in
+// the fleet.
+func SummarizeFleet(f *Fleet) *FleetSummary { return fleet.Summarize(f) }
+
+// WriteFleetText writes a fleet summary for a terminal.
+func WriteFleetText(w io.Writer, s *FleetSummary) error { return fleet.WriteText(w, s) }
+
+// WriteFleetMarkdown writes a fleet summary as Markdown.
+func WriteFleetMarkdown(w io.Writer, s *FleetSummary) error { return fleet.WriteMarkdown(w, s) }
+
+// WriteFleetJSON writes a fleet summary as JSON (schema tcpsnap.fleet/v1).
+func WriteFleetJSON(w io.Writer, s *FleetSummary) error { return fleet.WriteJSON(w, s) }
+
+// WriteFleetDir writes hosts.ndjson (from spill, when not nil),
+// summary.json, hosts.parquet and findings.parquet into dir.
+func WriteFleetDir(dir string, f *Fleet, s *FleetSummary, spill io.ReaderAt) error {
+	return fleet.WriteDir(dir, f, s, spill)
+}
+
+// NewFleetSpill creates a temporary file for the hosts' reports in dir
+// ("" for the system's temporary folder); the caller removes it.
+var NewFleetSpill = fleet.NewSpill
+
+// errManifestFound stops InputHosts' walk of an input at its manifest.
+var errManifestFound = errors.New("manifest found")
+
+// InputHosts returns, for each input, the host name its tcpsnap
+// manifest names ("" when it has none, or for "-"). It reads only
+// manifests: a bundle is walked until its manifest.json.
+func InputHosts(args []string, lim Limits) []string {
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	names := make([]string, len(args))
+	for i, arg := range args {
+		if arg == "-" {
+			continue
+		}
+		_ = input.WalkInput(arg, nil, lim, func(f input.File) error {
+			if path.Base(f.Rel) != collect.ManifestPath || depth(f.Rel) > 1 {
+				return nil
+			}
+			if m, err := collect.ReadManifest(f.R); err == nil {
+				names[i] = m.Host.Hostname
+				return errManifestFound
+			}
+			return nil
+		}, func(string, string) {})
+	}
+	return names
+}
+
+// CheckOneHost fails when the inputs' manifests name more than one host:
+// analyze merges its inputs as one snapshot of one host, which would mix
+// machines. The error names the hosts and points to fleet and diff.
+func CheckOneHost(args []string, lim Limits) error {
+	if len(args) < 2 {
+		return nil
+	}
+	names := InputHosts(args, lim)
+	byHost := map[string][]string{}
+	var order []string
+	for i, n := range names {
+		if n == "" {
+			continue
+		}
+		if _, ok := byHost[n]; !ok {
+			order = append(order, n)
+		}
+		byHost[n] = append(byHost[n], args[i])
+	}
+	if len(order) < 2 {
+		return nil
+	}
+	var parts []string
+	for _, n := range order {
+		parts = append(parts, fmt.Sprintf("%s (%s)", n, strings.Join(byHost[n], ", ")))
+	}
+	return fmt.Errorf("the inputs come from %d different hosts: %s; analyze reads its inputs as one snapshot of one host: "+
+		"use tcpsnap fleet for many hosts, or tcpsnap diff to compare one host at two times", len(order), strings.Join(parts, ", "))
+}
