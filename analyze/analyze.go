@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"fmt"
 	"io"
+	"os"
 
 	"github.com/google/pprof/profile"
 
@@ -80,3 +82,38 @@ func Profile(s *Snapshot) *profile.Profile { return report.Profile(s) }
 
 // Formats lists every input format tcpsnap detects, in detection order.
 func Formats() []*Format { return formats.Formats() }
+
+// LoadRules compiles the built-in rules plus the *.yaml rules in dir
+// ("" for none), which replace built-in rules with the same id.
+func LoadRules(dir string) ([]*Rule, error) {
+	specs, err := rules.Load(rules.Builtin())
+	if err != nil {
+		return nil, fmt.Errorf("built-in rules: %w", err)
+	}
+	if dir != "" {
+		user, err := rules.Load(os.DirFS(dir))
+		if err != nil {
+			return nil, fmt.Errorf("rules in %s: %w", dir, err)
+		}
+		if len(user) == 0 {
+			return nil, fmt.Errorf("rules in %s: no *.yaml files", dir)
+		}
+		byID := map[string]int{}
+		for i, s := range specs {
+			byID[s.ID] = i
+		}
+		for _, s := range user {
+			s.Path = dir + "/" + s.Path
+			if i, ok := byID[s.ID]; ok {
+				specs[i] = s
+			} else {
+				specs = append(specs, s)
+			}
+		}
+	}
+	compiled, err := Compile(specs)
+	if err != nil {
+		return nil, fmt.Errorf("compiling rules:\n%w", err)
+	}
+	return compiled, nil
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
@@ -22,6 +23,7 @@ type (
 	FleetHost    = fleet.Host    // what a fleet keeps of one host
 	FleetJob     = fleet.Job     // one host to analyze
 	FleetSummary = fleet.Summary // the fleet's findings per rule, failures, correlations (tcpsnap.fleet/v1)
+	FleetConns   = fleet.Conns   // a host's bounded digest of its connections, for correlation
 )
 
 // FleetOptions control RunFleet.
@@ -85,6 +87,53 @@ func WriteFleetJSON(w io.Writer, s *FleetSummary) error { return fleet.WriteJSON
 // summary.json, hosts.parquet and findings.parquet into dir.
 func WriteFleetDir(dir string, f *Fleet, s *FleetSummary, spill io.ReaderAt) error {
 	return fleet.WriteDir(dir, f, s, spill)
+}
+
+// AnalyzeFleetInput analyzes one input of a fleet (expanded as
+// ExpandFleet expands it: a folder of bundles is several hosts) as
+// RunFleet does, and returns what the fleet keeps of each host (with its
+// connection digest) and each host's full JSON report, one line ("" for
+// a host that failed): for pipelines that analyze the inputs elsewhere
+// and gather them after (the Apache Beam pipeline, cmd/tcpsnap-beam).
+func AnalyzeFleetInput(ctx context.Context, arg string, opt FleetOptions) ([]*FleetHost, []string, error) {
+	jobs, err := ExpandFleet([]string{arg}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	spill := &memSpill{}
+	opt.Workers, opt.Spill, opt.Progress = 1, spill, nil
+	f, err := RunFleet(ctx, jobs, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	reports := make([]string, len(f.Hosts))
+	for i, h := range f.Hosts {
+		if h.ReportLen > 0 {
+			reports[i] = string(spill.b[h.ReportAt : h.ReportAt+h.ReportLen])
+		}
+		h.ReportAt, h.ReportLen = 0, 0
+	}
+	return f.Hosts, reports, nil
+}
+
+// SortFleetHosts puts hosts gathered from elsewhere in the order RunFleet
+// gives them: by host name, then path.
+func SortFleetHosts(hosts []*FleetHost) { fleet.SortHosts(hosts) }
+
+// memSpill is an in-memory io.WriterAt.
+type memSpill struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (m *memSpill) WriteAt(p []byte, off int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if end := int(off) + len(p); end > len(m.b) {
+		m.b = append(m.b, make([]byte, end-len(m.b))...)
+	}
+	copy(m.b[off:], p)
+	return len(p), nil
 }
 
 // NewFleetSpill creates a temporary file for the hosts' reports in dir

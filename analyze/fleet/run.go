@@ -159,13 +159,18 @@ feed:
 	if spillErr != nil {
 		return nil, spillErr
 	}
+	SortHosts(hosts)
+	return &Fleet{Hosts: hosts}, nil
+}
+
+// SortHosts puts hosts in a fleet's order: by host name, then path.
+func SortHosts(hosts []*Host) {
 	sort.SliceStable(hosts, func(i, j int) bool {
 		if hosts[i].Host != hosts[j].Host {
 			return hosts[i].Host < hosts[j].Host
 		}
 		return hosts[i].Path < hosts[j].Path
 	})
-	return &Fleet{Hosts: hosts}, nil
 }
 
 // analyzeOne analyzes one job in isolation: errors, panics and the time

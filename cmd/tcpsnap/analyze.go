@@ -14,7 +14,6 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/tcpsnap/tcpsnap/analyze"
 	"github.com/tcpsnap/tcpsnap/collect"
-	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // analyzeCmd is `tcpsnap analyze`.
@@ -268,38 +267,7 @@ func errSuffix(err string) string {
 
 // loadRules compiles the built-in rules plus those of dir (which replace
 // built-in rules with the same id).
-func loadRules(dir string) ([]*analyze.Rule, error) {
-	specs, err := rules.Load(rules.Builtin())
-	if err != nil {
-		return nil, fmt.Errorf("built-in rules: %w", err)
-	}
-	if dir != "" {
-		user, err := rules.Load(os.DirFS(dir))
-		if err != nil {
-			return nil, fmt.Errorf("rules in %s: %w", dir, err)
-		}
-		if len(user) == 0 {
-			return nil, fmt.Errorf("rules in %s: no *.yaml files", dir)
-		}
-		byID := map[string]int{}
-		for i, s := range specs {
-			byID[s.ID] = i
-		}
-		for _, s := range user {
-			s.Path = dir + "/" + s.Path
-			if i, ok := byID[s.ID]; ok {
-				specs[i] = s
-			} else {
-				specs = append(specs, s)
-			}
-		}
-	}
-	compiled, err := analyze.Compile(specs)
-	if err != nil {
-		return nil, fmt.Errorf("compiling rules:\n%w", err)
-	}
-	return compiled, nil
-}
+func loadRules(dir string) ([]*analyze.Rule, error) { return analyze.LoadRules(dir) }
 
 func writeProfile(path string, snap *analyze.Snapshot, force bool) error {
 	p := analyze.Profile(snap)
