@@ -419,14 +419,14 @@ func correlationText(c Correlation, svc netip.AddrPort) string {
 		fmt.Fprintf(&b, " serves :%d", svc.Port())
 	}
 	n := c.Clients.Hosts
-	noun := "clients"
+	noun, verb := "clients", "hold"
 	if n == 1 {
-		noun = "client"
+		noun, verb = "client", "holds"
 	}
 	if len(c.Server.States) > 0 {
-		fmt.Fprintf(&b, "; %d %s in this fleet hold the other ends in %s", n, noun, statesText(c.Clients.States))
+		fmt.Fprintf(&b, "; %d %s in this fleet %s the other ends in %s", n, noun, verb, statesText(c.Clients.States))
 	} else {
-		fmt.Fprintf(&b, "; %d %s in this fleet hold %s toward it", n, noun, statesText(c.Clients.States))
+		fmt.Fprintf(&b, "; %d %s in this fleet %s %s toward it", n, noun, verb, statesText(c.Clients.States))
 	}
 	return b.String()
 }
