@@ -1,11 +1,19 @@
 package analyze
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -197,4 +205,131 @@ func CheckOneHost(args []string, lim Limits) error {
 	}
 	return fmt.Errorf("the inputs come from %d different hosts: %s; analyze reads its inputs as one snapshot of one host: "+
 		"use tcpsnap fleet for many hosts, or tcpsnap diff to compare one host at two times", len(order), strings.Join(parts, ", "))
+}
+
+// ShardFleet keeps the jobs of shard i of n (1 <= i <= n): those whose
+// path hashes to it (FNV-1a), so that n processes can split a fleet and
+// their outputs concatenate.
+func ShardFleet(jobs []FleetJob, i, n int) []FleetJob {
+	var out []FleetJob
+	for _, j := range jobs {
+		h := fnv.New64a()
+		h.Write([]byte(j.Path))
+		if int(h.Sum64()%uint64(n)) == i-1 {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// FleetInputHash is the SHA-256 of an input's content: a file's bytes,
+// or for a folder every regular file's path and bytes in name order. A
+// rerun skips inputs whose hash already has a result.
+func FleetInputHash(path string) (string, error) {
+	h := sha256.New()
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !st.IsDir() {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(path, p)
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(h, f)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// A FleetIndexEntry is one analyzed input as a fleet's --out folder
+// remembers it (fleet-index.ndjson): its content hash, what the fleet
+// keeps of its host, and where its report is in hosts.ndjson.
+type FleetIndexEntry struct {
+	Hash      string     `json:"hash"`
+	Host      *FleetHost `json:"host"`
+	Conns     FleetConns `json:"conns"`
+	ReportAt  int64      `json:"report_at"`
+	ReportLen int64      `json:"report_len"`
+}
+
+// FleetIndexName is the index file in a fleet's --out folder.
+const FleetIndexName = "fleet-index.ndjson"
+
+// ReadFleetIndex reads the index of a --out folder: content hash ->
+// entry. A missing or unreadable index is an empty one (everything is
+// analyzed again).
+func ReadFleetIndex(dir string) map[string]FleetIndexEntry {
+	out := map[string]FleetIndexEntry{}
+	f, err := os.Open(filepath.Join(dir, FleetIndexName))
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var e FleetIndexEntry
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Host == nil || e.Hash == "" {
+			return map[string]FleetIndexEntry{} // a damaged index: start over
+		}
+		e.Host.Conns = e.Conns
+		out[e.Hash] = e
+	}
+	return out
+}
+
+// WriteFleetIndex writes the index for the hosts of f as WriteFleetDir
+// laid out their reports in hosts.ndjson (in order, one line each);
+// hashes maps a host's path to its content hash (hosts without one are
+// left out: they are analyzed again next time).
+func WriteFleetIndex(dir string, f *Fleet, hashes map[string]string) error {
+	tmp, err := os.CreateTemp(dir, "."+FleetIndexName+".*")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(tmp)
+	enc := json.NewEncoder(bw)
+	var at int64
+	for _, h := range f.Hosts {
+		e := FleetIndexEntry{Hash: hashes[h.Path], Host: h, Conns: h.Conns, ReportAt: at, ReportLen: h.ReportLen}
+		at += h.ReportLen
+		if e.Hash == "" || h.Error != "" {
+			continue // failures are tried again
+		}
+		if err = enc.Encode(e); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, FleetIndexName))
 }

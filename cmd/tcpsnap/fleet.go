@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
@@ -15,7 +17,9 @@ import (
 type fleetCmd struct {
 	Inputs      []string      `arg:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), capture folders, folders of bundles or host folders, glob patterns, or - for a list of paths (one a line) on stdin. Each bundle or capture folder is one host."`
 	Format      string        `short:"f" enum:"text,markdown,md,json" default:"text" help:"Summary format: text, markdown (or md), json (schema tcpsnap.fleet/v1)."`
-	Out         string        `placeholder:"DIR" help:"Also write hosts.ndjson (one JSON report per host), summary.json, hosts.parquet and findings.parquet into DIR."`
+	Out         string        `placeholder:"DIR" help:"Also write hosts.ndjson (one JSON report per host), summary.json, hosts.parquet and findings.parquet into DIR. A rerun into the same DIR reuses the results of inputs whose content has not changed (fleet-index.ndjson)."`
+	Force       bool          `help:"With --out: analyze every input again, even those DIR already has results for."`
+	Shard       string        `placeholder:"I/N" help:"Take only shard I of N (1 <= I <= N): the inputs whose path hashes to it, so N processes can split a fleet (give each its own --out)."`
 	Jobs        int           `short:"j" default:"0" placeholder:"N" help:"Hosts analyzed at once (default: the number of cores); memory is bounded by this, not by the fleet's size."`
 	Rules       string        `type:"existingdir" placeholder:"DIR" help:"Also load the *.yaml rules in DIR; a rule with a built-in rule's id replaces it."`
 	InputFormat string        `placeholder:"NAME" help:"Parse every listing as this format instead of detecting it (see tcpsnap formats)."`
@@ -37,8 +41,53 @@ func (c *fleetCmd) Run(e *env) error {
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
+	if c.Shard != "" {
+		var i, n int
+		if _, err := fmt.Sscanf(c.Shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 1 || i > n {
+			return &exitCodeError{exitUsage, fmt.Errorf("--shard %q: want I/N with 1 <= I <= N", c.Shard)}
+		}
+		jobs = analyze.ShardFleet(jobs, i, n)
+	}
+	if c.Force && c.Out == "" {
+		return &exitCodeError{exitUsage, errors.New("--force analyzes again what --out DIR holds: give --out")}
+	}
 	if len(jobs) == 0 {
 		return &exitCodeError{exitError, errors.New("no hosts: the inputs hold no bundle or capture folder")}
+	}
+	// With --out, inputs whose content an earlier run into DIR analyzed
+	// are taken from its index, not analyzed again.
+	hashes := map[string]string{}
+	var reused []*analyze.FleetHost
+	var oldReports *os.File
+	if c.Out != "" {
+		idx := map[string]analyze.FleetIndexEntry{}
+		if !c.Force {
+			idx = analyze.ReadFleetIndex(c.Out)
+			if len(idx) > 0 {
+				if oldReports, err = os.Open(filepath.Join(c.Out, "hosts.ndjson")); err != nil {
+					idx = map[string]analyze.FleetIndexEntry{}
+				} else {
+					defer oldReports.Close()
+				}
+			}
+		}
+		var todo []analyze.FleetJob
+		for _, j := range jobs {
+			h, err := analyze.FleetInputHash(j.Path)
+			if err != nil || j.Err != "" {
+				todo = append(todo, j)
+				continue
+			}
+			hashes[j.Path] = h
+			if e, ok := idx[h]; ok {
+				e.Host.Path = j.Path
+				e.Host.ReportAt, e.Host.ReportLen = e.ReportAt, e.ReportLen // in the old hosts.ndjson, for now
+				reused = append(reused, e.Host)
+				continue
+			}
+			todo = append(todo, j)
+		}
+		jobs = todo
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
@@ -78,9 +127,34 @@ func (c *fleetCmd) Run(e *env) error {
 	if err != nil {
 		return &exitCodeError{exitError, err}
 	}
+	if len(reused) > 0 {
+		// Their reports go after the new ones in the spill.
+		end, err := spill.Seek(0, io.SeekEnd)
+		if err != nil {
+			return &exitCodeError{exitError, err}
+		}
+		for _, h := range reused {
+			if h.ReportLen > 0 {
+				n, err := io.Copy(spill, io.NewSectionReader(oldReports, h.ReportAt, h.ReportLen))
+				if err != nil {
+					return &exitCodeError{exitError, fmt.Errorf("reusing the report of %s: %w", h.Path, err)}
+				}
+				h.ReportAt, h.ReportLen = end, n
+				end += n
+			}
+		}
+		f.Hosts = append(f.Hosts, reused...)
+		analyze.SortFleetHosts(f.Hosts)
+		if c.Progress {
+			fmt.Fprintf(e.stderr, "tcpsnap fleet: %d hosts reused from %s, %d analyzed\n", len(reused), c.Out, len(jobs))
+		}
+	}
 	sum := analyze.SummarizeFleet(f)
 	if c.Out != "" {
 		if err := analyze.WriteFleetDir(c.Out, f, sum, spill); err != nil {
+			return &exitCodeError{exitError, err}
+		}
+		if err := analyze.WriteFleetIndex(c.Out, f, hashes); err != nil {
 			return &exitCodeError{exitError, err}
 		}
 	}
