@@ -391,7 +391,10 @@ func netstatNote(line []byte) bool {
 }
 
 // netstatEndpoint parses an address token of a tcp/tcp6 row. A "*" host
-// in a tcp6 row (old net-tools) is the IPv6 wildcard.
+// in a tcp6 row (old net-tools) is the IPv6 wildcard, and a loopback name
+// in a tcp6 row ("localhost:smtp", "ip6-localhost:smtp": the resolver
+// names ::1 so where /etc/hosts lists it under localhost) is ::1, not the
+// 127.0.0.1 ParseEndpoint gives those names.
 func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache model.EndpointCache) (model.Name, bool) {
 	if model.ParseIPv4PortTo(dst, tok) {
 		return model.NoName, true
@@ -403,7 +406,8 @@ func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache model.End
 	switch {
 	case e.Wildcard && proto == 6 && tok[0] == '*':
 		e.AddrPort = model.AddrPortFrom(netip.IPv6Unspecified(), e.AddrPort.Port())
-	case proto == 6 && bytes.HasPrefix(tok, []byte("ip6-localhost:")):
+	case proto == 6 && e.Name == model.NoName && e.AddrPort.Addr().Is4() &&
+		(bytes.HasPrefix(tok, []byte("localhost")) || bytes.HasPrefix(tok, []byte("ip6-localhost"))):
 		e.AddrPort = model.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
 	}
 	*dst = e.AddrPort

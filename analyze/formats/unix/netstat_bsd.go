@@ -600,6 +600,7 @@ func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names model.Interner) (
 	if err != nil {
 		return nil, false, "bad foreign address " + model.Clip(string(f[j+1]))
 	}
+	le, re = loopback6(le, f[j], famHint), loopback6(re, f[j+1], famHint)
 	setSocketEndpoints(&s, le, re, famHint)
 	msg := ltrunc
 	if msg == "" {
@@ -773,8 +774,20 @@ func listenRow(f [][]byte) (lr listenFields, ok bool) {
 	if err != nil {
 		return lr, false
 	}
-	lr.local = e
+	lr.local = loopback6(e, f[1], lr.fam)
 	return lr, true
+}
+
+// loopback6 gives a loopback host name on a v6 socket ("tcp6 ...
+// localhost.ipp": the resolver names ::1 so) the address ::1.
+// ParseEndpoint maps the names localhost, localhost.localdomain and
+// ip6-localhost to 127.0.0.1, right only on a v4 socket.
+func loopback6(e model.Endpoint, tok []byte, fam int) model.Endpoint {
+	if fam == 6 && e.Name == model.NoName && e.AddrPort.Addr().Is4() &&
+		(bytes.HasPrefix(tok, []byte("localhost")) || bytes.HasPrefix(tok, []byte("ip6-localhost"))) {
+		e.AddrPort = model.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
+	}
+	return e
 }
 
 type listenFields struct {
