@@ -258,6 +258,7 @@ const { DuckDBInstance } = require('@duckdb/node-api');
     rules: await q("select rule, count(distinct path)::INTEGER as hosts from read_parquet('" + dir + "/findings.parquet') group by rule order by rule"),
     evidence: await q("select count(*)::INTEGER as n from read_parquet('" + dir + "/findings.parquet') where json_valid(evidence)"),
     columns: await q("select column_name from (describe select * from read_parquet('" + dir + "/hosts.parquet'))"),
+    typed: await q("select count(*) filter (where json_extract(evidence, '$.close_wait') is not null)::INTEGER as with_json, count(*) filter (where close_wait is not null and close_wait = cast(json_extract(evidence, '$.close_wait') as BIGINT))::INTEGER as typed_equal from read_parquet('" + dir + "/findings.parquet')"),
   };
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });
@@ -314,7 +315,11 @@ func TestFleetParquetDuckDB(t *testing.T) {
 			Hosts int
 		}
 		Evidence []struct{ N int }
-		Columns  []struct {
+		Typed    []struct {
+			WithJSON   int `json:"with_json"`
+			TypedEqual int `json:"typed_equal"`
+		}
+		Columns []struct {
 			ColumnName string `json:"column_name"`
 		}
 	}
@@ -343,6 +348,9 @@ func TestFleetParquetDuckDB(t *testing.T) {
 		if rs := sum.Rules[r.Rule]; rs == nil || rs.Hosts != r.Hosts {
 			t.Errorf("rule %s: duckdb counts %d hosts, the summary %+v", r.Rule, r.Hosts, rs)
 		}
+	}
+	if len(got.Typed) != 1 || got.Typed[0].WithJSON == 0 || got.Typed[0].TypedEqual != got.Typed[0].WithJSON {
+		t.Errorf("duckdb: the typed close_wait column agrees with the evidence JSON in %+v (want all, and some)", got.Typed)
 	}
 	if len(got.Evidence) != 1 || got.Evidence[0].N != findings {
 		t.Errorf("duckdb finds %v findings with valid JSON evidence, want %d", got.Evidence, findings)

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,36 @@ type FindingRow struct {
 	Remote       string `parquet:"remote"`
 	Sockets      int64  `parquet:"sockets"`
 	Evidence     string `parquet:"evidence"` // the evidence object as JSON text
+	// The evidence values most rules give, as typed columns (null when the
+	// rule gives none, or -1: unknown); the rest stay in Evidence.
+	Established *int64 `parquet:"established,optional"`
+	TimeWait    *int64 `parquet:"time_wait,optional"`
+	CloseWait   *int64 `parquet:"close_wait,optional"`
+	FinWait2    *int64 `parquet:"fin_wait2,optional"`
+	SynSent     *int64 `parquet:"syn_sent,optional"`
+	SynRecv     *int64 `parquet:"syn_recv,optional"`
+	AcceptQueue *int64 `parquet:"accept_queue,optional"`
+	Backlog     *int64 `parquet:"backlog,optional"`
+	PortsUsed   *int64 `parquet:"ports_used,optional"`
+	PortRange   *int64 `parquet:"port_range,optional"`
+}
+
+// typedEvidence fills the typed evidence columns from the evidence JSON.
+func (r *FindingRow) typedEvidence() {
+	var ev map[string]any
+	if json.Unmarshal([]byte(r.Evidence), &ev) != nil {
+		return
+	}
+	for name, dst := range map[string]**int64{
+		"established": &r.Established, "time_wait": &r.TimeWait, "close_wait": &r.CloseWait,
+		"fin_wait2": &r.FinWait2, "syn_sent": &r.SynSent, "syn_recv": &r.SynRecv,
+		"accept_queue": &r.AcceptQueue, "backlog": &r.Backlog, "ports_used": &r.PortsUsed, "port_range": &r.PortRange,
+	} {
+		if v, ok := ev[name].(float64); ok && v >= 0 && v == float64(int64(v)) {
+			n := int64(v)
+			*dst = &n
+		}
+	}
 }
 
 // HostRowOf is a host's row.
@@ -100,9 +131,11 @@ func (f *Fleet) WriteFindingsParquet(w io.Writer) error {
 	for _, h := range f.Hosts {
 		for _, fd := range h.Findings {
 			s := fd.Subject
-			batch = append(batch, FindingRow{Host: h.Host, Path: h.Path, Rule: fd.Rule, Severity: fd.Severity, Title: fd.Title,
+			row := FindingRow{Host: h.Host, Path: h.Path, Rule: fd.Rule, Severity: fd.Severity, Title: fd.Title,
 				Kind: s.Kind, Process: s.Process, PID: int64(s.PID), LocalAddress: s.LocalAddress, LocalPort: int64(s.LocalPort),
-				Remote: s.Remote, Sockets: fd.Sockets, Evidence: fd.Evidence})
+				Remote: s.Remote, Sockets: fd.Sockets, Evidence: fd.Evidence}
+			row.typedEvidence()
+			batch = append(batch, row)
 			if len(batch) == parquetBatch {
 				if _, err := pw.Write(batch); err != nil {
 					return fmt.Errorf("writing findings.parquet: %w", err)
