@@ -85,6 +85,9 @@ func SummarizeFleet(f *Fleet) *FleetSummary { return fleet.Summarize(f) }
 // WriteFleetText writes a fleet summary for a terminal.
 func WriteFleetText(w io.Writer, s *FleetSummary) error { return fleet.WriteText(w, s) }
 
+// WriteFleetHTML writes a fleet summary as one self-contained page.
+func WriteFleetHTML(w io.Writer, s *FleetSummary) error { return fleet.WriteHTML(w, s) }
+
 // WriteFleetMarkdown writes a fleet summary as Markdown.
 func WriteFleetMarkdown(w io.Writer, s *FleetSummary) error { return fleet.WriteMarkdown(w, s) }
 

@@ -387,3 +387,28 @@ func BenchmarkFleet(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "hosts/s")
 }
+
+// The fleet's HTML page draws a bar per rule and severity, escapes what
+// the inputs say and loads nothing.
+func TestFleetHTML(t *testing.T) {
+	s := &FleetSummary{Hosts: 3, Failed: 1, RuleOrder: []string{"close-wait-leak"},
+		Rules: map[string]*fleet.RuleSummary{"close-wait-leak": {Hosts: 2, Critical: 1, Warning: 1,
+			Top: []fleet.TopHost{{Host: `<img src=x onerror=alert(1)>`, Severity: "critical", Title: "</svg><script>alert(2)</script>"}}}},
+		FailedHosts: []fleet.FailedHost{{Path: "https://evil.example/x.tgz", Error: "<b>bad</b>"}}}
+	var b bytes.Buffer
+	if err := WriteFleetHTML(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, bad := range []string{"<img", "<script", "<b>", `src="http`, `href="http`} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the page holds %q", bad)
+		}
+	}
+	if n := strings.Count(out, "<rect data-bar"); n != 3 {
+		t.Errorf("%d bars, want 3 (one rule, three severities)", n)
+	}
+	if !strings.Contains(out, "&lt;img src=x onerror=alert(1)&gt;") {
+		t.Error("the hostile host name is not shown as text")
+	}
+}

@@ -16,7 +16,7 @@ import (
 // fleetCmd is `tcpsnap fleet`.
 type fleetCmd struct {
 	Inputs      []string      `arg:"" name:"input" help:"Bundles (.tar.gz, .tgz, .tar, .zip), capture folders, folders of bundles or host folders, glob patterns, or - for a list of paths (one a line) on stdin. Each bundle or capture folder is one host."`
-	Format      string        `short:"f" enum:"text,markdown,md,json" default:"text" help:"Summary format: text, markdown (or md), json (schema tcpsnap.fleet/v1)."`
+	Format      string        `short:"f" enum:"text,markdown,md,html,json" default:"text" help:"Summary format: text, markdown (or md), html (one self-contained page), json (schema tcpsnap.fleet/v1)."`
 	Out         string        `placeholder:"DIR" help:"Also write hosts.ndjson (one JSON report per host), summary.json, hosts.parquet and findings.parquet into DIR. A rerun into the same DIR reuses the results of inputs whose content has not changed (fleet-index.ndjson)."`
 	Force       bool          `help:"With --out: analyze every input again, even those DIR already has results for."`
 	Shard       string        `placeholder:"I/N" help:"Take only shard I of N (1 <= I <= N): the inputs whose path hashes to it, so N processes can split a fleet (give each its own --out)."`
@@ -163,6 +163,8 @@ func (c *fleetCmd) Run(e *env) error {
 		err = analyze.WriteFleetJSON(e.stdout, sum)
 	case "markdown", "md":
 		err = analyze.WriteFleetMarkdown(e.stdout, sum)
+	case "html":
+		err = analyze.WriteFleetHTML(e.stdout, sum)
 	default:
 		err = analyze.WriteFleetText(e.stdout, sum)
 	}
