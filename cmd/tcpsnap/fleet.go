@@ -26,7 +26,7 @@ type fleetCmd struct {
 	MaxLines    int64         `default:"1000000" placeholder:"N" help:"Read at most N lines of listings per host (its memory budget: about 500 bytes a line at worst); a host over it is an error row."`
 	Timeout     time.Duration `default:"2m" help:"Give up on one host after this long (checked between listings); it becomes an error row. 0 for no limit."`
 	FailOn      string        `enum:"critical,warning,info,never" default:"never" help:"Exit with 1 when any host has a finding at or above this severity (${enum})."`
-	Progress    bool          `help:"Print progress (hosts done, rate, time left) to standard error."`
+	Progress    bool          `help:"Print progress (hosts done, rate, time left) to standard error even when it is not a terminal (on a terminal it always shows)."`
 }
 
 func (c *fleetCmd) Run(e *env) error {
@@ -105,7 +105,7 @@ func (c *fleetCmd) Run(e *env) error {
 		defer func() { spill.Close(); os.Remove(spill.Name()) }()
 		opt.Spill = spill
 	}
-	if c.Progress {
+	if c.Progress || isTerminal(e.stderr) {
 		start := time.Now()
 		last := time.Time{}
 		opt.Progress = func(done, total int) {
