@@ -284,12 +284,7 @@ func PairDigest(a, b AddrPort) uint64 {
 		binary.LittleEndian.Uint64(a.ip[:8]), binary.LittleEndian.Uint64(a.ip[8:]), uint64(a.port)<<8 | uint64(a.bits),
 		binary.LittleEndian.Uint64(b.ip[:8]), binary.LittleEndian.Uint64(b.ip[8:]), uint64(b.port)<<8 | uint64(b.bits),
 	} {
-		h ^= x
-		h ^= h >> 33
-		h *= 0xff51afd7ed558ccd
-		h ^= h >> 33
-		h *= 0xc4ceb9fe1a85ec53
-		h ^= h >> 33
+		h = mix64(h ^ x)
 	}
 	return h >> 1
 }

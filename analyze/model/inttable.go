@@ -30,8 +30,11 @@ var intSeed = maphash.Comparable(maphash.MakeSeed(), uint64(0))
 var intTables atomic.Uint64
 
 // intHash mixes a key with a table's seed (murmur3's finalizer).
-func intHash(k, seed uint64) uint64 {
-	k ^= seed
+func intHash(k, seed uint64) uint64 { return mix64(k ^ seed) }
+
+// mix64 is murmur3's 64-bit finalizer: every input bit moves every
+// output bit.
+func mix64(k uint64) uint64 {
 	k ^= k >> 33
 	k *= 0xff51afd7ed558ccd
 	k ^= k >> 33
