@@ -993,10 +993,16 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 // aggregateServices fills the listener, port and destination groups and
 // returns the largest destination's PortsUsed.
 func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *addrSet, ephLow, ephHigh int) int {
-	ports := map[int]*Group{}
-	var dests destIndex
-	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
+	// Destinations on a core of their own: they touch no listener or port
+	// group, and with a million peers they are the longest pass.
+	var dests []*Group
 	maxDestPorts := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dests, maxDestPorts = aggregateDestinations(socks, roles, li, local, ephLow, ephHigh)
+	}()
+	ports := map[int]*Group{}
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
 		switch {
@@ -1022,6 +1028,45 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			}
 			pg.add(s, r.server || leftover, r.x)
 		}
+	}
+	for port, pg := range ports {
+		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
+			in := int(socks[i].Local.Port()) == port && isServerSide(&socks[i], &roles[i], li, ephLow)
+			return in, true, true
+		}}
+		gs.Ports = append(gs.Ports, pg)
+	}
+	for _, lg := range gs.Listeners {
+		lg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
+			if socks[i].State == model.Listen {
+				k := sort.SearchInts(li.listens, i)
+				return k < len(li.listens) && li.listens[k] == i && listeners[k] == lg, false, false
+			}
+			r := roles[i].listener
+			return r != 0 && listeners[r-1] == lg, true, true
+		}}
+	}
+	<-done
+	for _, dg := range dests {
+		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
+		dg.pickOwner()
+		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
+			l := li.listenerAt(pl.firstOwned)
+			dg.RemoteOwner = OwnerName(l.Process.String(), l.PID)
+		}
+		gs.Destinations = append(gs.Destinations, dg)
+	}
+	return maxDestPorts
+}
+
+// aggregateDestinations makes the destination groups (individual, then
+// rolled up) and returns them with the largest PortsUsed counted.
+func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int) ([]*Group, int) {
+	var dests destIndex
+	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
+	maxDestPorts := 0
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
 		ds, ok := destSocket(s, r, li, ephLow)
 		if !ok {
 			continue
@@ -1047,33 +1092,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	for port, pg := range ports {
-		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
-			in := int(socks[i].Local.Port()) == port && isServerSide(&socks[i], &roles[i], li, ephLow)
-			return in, true, true
-		}}
-		gs.Ports = append(gs.Ports, pg)
-	}
-	for _, lg := range gs.Listeners {
-		lg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
-			if socks[i].State == model.Listen {
-				k := sort.SearchInts(li.listens, i)
-				return k < len(li.listens) && li.listens[k] == i && listeners[k] == lg, false, false
-			}
-			r := roles[i].listener
-			return r != 0 && listeners[r-1] == lg, true, true
-		}}
-	}
-	for _, dg := range append(dests.all, roll.finish()...) {
-		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
-		dg.pickOwner()
-		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
-			l := li.listenerAt(pl.firstOwned)
-			dg.RemoteOwner = OwnerName(l.Process.String(), l.PID)
-		}
-		gs.Destinations = append(gs.Destinations, dg)
-	}
-	return maxDestPorts
+	return append(dests.all, roll.finish()...), maxDestPorts
 }
 
 // isServerSide reports whether a socket counts toward its local port's
