@@ -41,13 +41,17 @@ func (c *diffCmd) Run(e *env) error {
 	lim := analyze.DefaultLimits
 	lim.MaxLines = c.MaxLines
 	sides := make([]analyze.DiffInput, 2)
+	prog := startProgress(e.stderr, "reading "+c.Before)
+	defer prog.End()
 	for i, in := range []string{c.Before, c.After} {
+		prog.Phase("reading and analyzing " + in)
 		snap, err := analyze.Load([]string{in}, analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, Limits: lim})
 		if err != nil {
 			return &exitCodeError{exitError, fmt.Errorf("%s: %w", []string{"before", "after"}[i], err)}
 		}
 		sides[i] = analyze.DiffInput{Input: in, Snapshot: snap, Report: analyze.Run(snap, rs)}
 	}
+	prog.End()
 	d := analyze.Compare(sides[0], sides[1])
 
 	var buf bytes.Buffer

@@ -166,7 +166,9 @@ func (c *parseCmd) Run(e *env) error {
 			return nil
 		}
 	}
+	prog := startProgress(e.stderr, "reading "+strings.Join(c.Inputs, ", "))
 	snap, err := analyze.Load(c.Inputs, opt)
+	prog.End()
 	if err == nil && !c.AllListings {
 		// The merged view: each socket once, its source the listings it
 		// was read from (the richest first).
