@@ -20,6 +20,7 @@ func WriteHTML(w io.Writer, s *Summary) error {
 		CritW, WarnW, InfoW, Y          float64
 		Top                             []TopHost
 		Programs, Ports, Dests, Kernels string
+		Settings                        string
 	}
 	most := 1
 	for _, r := range s.Rules {
@@ -32,7 +33,7 @@ func WriteHTML(w io.Writer, s *Summary) error {
 		bars = append(bars, bar{Rule: id, Hosts: r.Hosts, Critical: r.Critical, Warning: r.Warning, Info: r.Info,
 			CritW: float64(r.Critical) * scale, WarnW: float64(r.Warning) * scale, InfoW: float64(r.Info) * scale,
 			Y: float64(i) * 24, Top: r.Top,
-			Programs: counts(r.Shared.Programs), Ports: counts(r.Shared.Ports), Dests: counts(r.Shared.Destinations), Kernels: counts(r.Shared.Kernels)})
+			Programs: counts(r.Shared.Programs), Ports: counts(r.Shared.Ports), Dests: counts(r.Shared.Destinations), Kernels: counts(r.Shared.Kernels), Settings: counts(r.Shared.Settings)})
 	}
 	return fleetPage.Execute(w, map[string]any{"S": s, "Bars": bars, "ChartH": len(bars)*24 + 4})
 }
@@ -80,7 +81,7 @@ svg{width:100%;height:auto}.sev{font-weight:700}
 {{range .Bars}}<h2 id="r-{{.Rule}}">{{.Rule}}: {{.Hosts}} hosts</h2>
 <table>{{range .Top}}<tr><td class="sev {{if eq .Severity "critical"}}crit{{else if eq .Severity "warning"}}warn{{else}}info{{end}}">{{.Severity}}</td><td>{{.Host}}</td><td>{{.Title}}</td></tr>
 {{end}}</table>
-{{if .Programs}}<p>programs: {{.Programs}}</p>{{end}}{{if .Ports}}<p>local ports: {{.Ports}}</p>{{end}}{{if .Dests}}<p>destinations: {{.Dests}}</p>{{end}}{{if .Kernels}}<p>kernels: {{.Kernels}}</p>{{end}}
+{{if .Programs}}<p>programs: {{.Programs}}</p>{{end}}{{if .Ports}}<p>local ports: {{.Ports}}</p>{{end}}{{if .Dests}}<p>destinations: {{.Dests}}</p>{{end}}{{if .Kernels}}<p>kernels: {{.Kernels}}</p>{{end}}{{if .Settings}}<p>settings: {{.Settings}}</p>{{end}}
 {{end}}{{else}}<p>No rule fired on any host.</p>{{end}}
 {{if .S.Correlations}}<h2 id="ends">Both ends in this fleet</h2>
 <ul>{{range .S.Correlations}}<li>{{.Text}}</li>{{end}}</ul>{{end}}

@@ -45,18 +45,21 @@ type Options struct {
 // A Host is what the fleet keeps of one analyzed host: bounded whatever
 // the size of its snapshot.
 type Host struct {
-	Host     string         `json:"host"` // manifest host name, else Path
-	Path     string         `json:"path"`
-	OS       string         `json:"os,omitempty"`
-	Kernel   string         `json:"kernel,omitempty"`
-	Sockets  int            `json:"sockets"`
-	States   map[string]int `json:"states"`
-	Critical int            `json:"critical"`
-	Warning  int            `json:"warning"`
-	Info     int            `json:"info"`
-	Error    string         `json:"error,omitempty"`
-	Findings []Finding      `json:"findings"`
-	Conns    Conns          `json:"-"`
+	Host   string `json:"host"` // manifest host name, else Path
+	Path   string `json:"path"`
+	OS     string `json:"os,omitempty"`
+	Kernel string `json:"kernel,omitempty"`
+	// Settings holds the host's values of the settings fleets are most
+	// often split by (sharedSettings), when its snapshot has them.
+	Settings map[string]string `json:"settings,omitempty"`
+	Sockets  int               `json:"sockets"`
+	States   map[string]int    `json:"states"`
+	Critical int               `json:"critical"`
+	Warning  int               `json:"warning"`
+	Info     int               `json:"info"`
+	Error    string            `json:"error,omitempty"`
+	Findings []Finding         `json:"findings"`
+	Conns    Conns             `json:"-"`
 
 	ReportAt  int64 `json:"-"` // offset of the report in Options.Spill
 	ReportLen int64 `json:"-"` // its length with the newline; 0 when none
@@ -208,12 +211,28 @@ func analyzeOne(ctx context.Context, j Job, opt Options) (h *Host, rep *engine.R
 	return h, rep
 }
 
+// sharedSettings are the settings a fleet summary compares across the
+// hosts a rule fired on: the ones its advice is about.
+var sharedSettings = []string{
+	"net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_fin_timeout", "net.ipv4.ip_local_port_range",
+	"net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_syncookies",
+	"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_max_tw_buckets", "net.netfilter.nf_conntrack_max",
+}
+
 // fill keeps the bounded part of a report and snapshot.
 func fill(h *Host, snap *model.Snapshot, rep *engine.Report) {
 	if n := rep.Snapshot.Host.Name; n != "" {
 		h.Host = n
 	}
 	h.OS, h.Kernel = rep.Snapshot.Host.OS, rep.Snapshot.Host.Kernel
+	for _, name := range sharedSettings {
+		if v, ok := snap.Sysctls[name]; ok {
+			if h.Settings == nil {
+				h.Settings = map[string]string{}
+			}
+			h.Settings[name] = strings.Join(strings.Fields(v), " ")
+		}
+	}
 	h.Sockets = rep.Snapshot.Sockets
 	for k, v := range rep.Summary.States {
 		h.States[k] = v

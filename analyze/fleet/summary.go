@@ -59,6 +59,7 @@ type Shared struct {
 	Ports        []Count `json:"ports"`
 	Destinations []Count `json:"destinations"`
 	Kernels      []Count `json:"kernels"`
+	Settings     []Count `json:"settings"` // "net.ipv4.tcp_tw_reuse=0"
 }
 
 // A Count is a value and the number of hosts that have it.
@@ -112,7 +113,7 @@ type ClientHost struct {
 func Summarize(f *Fleet) *Summary {
 	s := &Summary{Schema: Schema, Hosts: len(f.Hosts), Rules: map[string]*RuleSummary{},
 		FailedHosts: []FailedHost{}, Correlations: []Correlation{}}
-	type shared struct{ programs, ports, dests, kernels map[string]int }
+	type shared struct{ programs, ports, dests, kernels, settings map[string]int }
 	sh := map[string]*shared{}
 	for _, h := range f.Hosts {
 		if h.Error != "" {
@@ -133,7 +134,7 @@ func Summarize(f *Fleet) *Summary {
 			if rs == nil {
 				rs = &RuleSummary{Top: []TopHost{}}
 				s.Rules[rule] = rs
-				sh[rule] = &shared{map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}}
+				sh[rule] = &shared{map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}}
 			}
 			rs.Hosts++
 			switch fd.Severity {
@@ -172,6 +173,9 @@ func Summarize(f *Fleet) *Summary {
 			if h.Kernel != "" {
 				sh[rule].kernels[h.Kernel]++
 			}
+			for k, v := range h.Settings {
+				sh[rule].settings[k+"="+v]++
+			}
 		}
 	}
 	for rule, rs := range s.Rules {
@@ -181,7 +185,7 @@ func Summarize(f *Fleet) *Summary {
 		}
 		x := sh[rule]
 		rs.Shared = Shared{Programs: topCounts(x.programs), Ports: topCounts(x.ports),
-			Destinations: topCounts(x.dests), Kernels: topCounts(x.kernels)}
+			Destinations: topCounts(x.dests), Kernels: topCounts(x.kernels), Settings: topCounts(x.settings)}
 		s.RuleOrder = append(s.RuleOrder, rule)
 	}
 	sort.Slice(s.RuleOrder, func(i, j int) bool {

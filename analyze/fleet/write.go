@@ -111,7 +111,7 @@ func sharedText(sh Shared, hosts int) string {
 	for _, g := range []struct {
 		what string
 		l    []Count
-	}{{"program", sh.Programs}, {"port", sh.Ports}, {"destination", sh.Destinations}, {"kernel", sh.Kernels}} {
+	}{{"program", sh.Programs}, {"port", sh.Ports}, {"destination", sh.Destinations}, {"kernel", sh.Kernels}, {"setting", sh.Settings}} {
 		for i, c := range g.l {
 			if i == 2 || c.Hosts < 2 {
 				break
