@@ -743,15 +743,17 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			r := &roles[i]
-			if a := s.Local; a.IsValid() && !a.IsUnspecified() {
-				local.add(a)
-			}
+			exact := false // accepted from a listener on exactly its address, which is in the set already
 			if s.State != model.Listen {
 				if k := li.listener(s); k >= 0 {
 					r.listener, r.server = int32(k)+1, true
+					exact = li.listenerAt(k).Local == s.Local
 				} else if li.noListeners {
 					r.server = li.Server(s)
 				}
+			}
+			if a := s.Local; !exact && a.IsValid() && !a.IsUnspecified() {
+				local.add(a)
 			}
 			if prev != nil {
 				r.x = prev.facts(s)
