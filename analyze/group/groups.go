@@ -161,6 +161,7 @@ type Group struct {
 	// every group's peers while aggregating cost more than the rest of it.
 	src     *tallySource
 	tallied bool
+	procNum int32                          // process groups: the group's number in aggregateProcesses' socket map
 	ports   model.IntTable[int]            // state<<16 | local port -> count
 	remotes [model.NumStates]*remoteCounts // state -> remote -> count
 	owners  ownerTally                     // owner -> sockets
@@ -918,7 +919,7 @@ type procKey struct {
 func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	groups := map[procKey]*Group{}
-	index := map[*Group]int32{}         // group -> its number in procOf
+	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
 	procOf := make([]int32, len(socks)) // socket -> its process group's number
 	type recentGroup struct {
 		k procKey
@@ -969,6 +970,8 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 					pg.Process = p.Name
 				}
 			}
+			pg.procNum = nprocs
+			nprocs++
 			groups[k] = pg
 		}
 		copy(recent[1:hit+1], recent[:hit]) // move to the front
@@ -976,16 +979,11 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
-		n, ok := index[pg]
-		if !ok {
-			n = int32(len(index))
-			index[pg] = n
-		}
-		procOf[i] = n
+		procOf[i] = pg.procNum
 		pg.add(s, r.server, r.x)
 	}
 	for _, pg := range groups {
-		n := index[pg]
+		n := pg.procNum
 		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].server, true }}
 		gs.Processes = append(gs.Processes, pg)
 	}
