@@ -473,12 +473,7 @@ func (f *Facts) TwReuse(loopback bool) bool {
 
 // Plural writes a count with its noun: "1 socket", "2 sockets". Rules
 // write counts that can be 1 with it.
-func (f *Facts) Plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
+func (f *Facts) Plural(n int, noun string) string { return model.Plural(n, noun) }
 
 // Num renders a number for text the way reports show evidence: whole
 // numbers without decimals, others rounded ("32.80", "197"). Use it

@@ -440,15 +440,6 @@ func findingSubject(g *group.Group) Subject {
 		LocalAddress: g.LocalAddr, LocalPort: g.LocalPort, Remote: g.Remote}
 }
 
-// eval runs one rule on one group: nil when no severity level holds.
-func (r *Rule) eval(m *vm.VM, env *Env) (*Finding, error) {
-	sev, fromWords, err := r.severity(m, env)
-	if err != nil || sev == "" {
-		return nil, err
-	}
-	return r.render(m, env, sev, fromWords)
-}
-
 // severity evaluates the rule's levels (and its reported block) on a
 // group: the severity it fires at, "" when none, and whether the finding
 // rests on the ticket's words alone.

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
 // WriteJSON writes the summary as JSON (schema tcpsnap.fleet/v1).
@@ -130,17 +131,7 @@ func plural(n int, one, many string) string {
 }
 
 // clean drops control characters from input strings.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return model.CleanText(s) }
 
-// md escapes the Markdown characters that would change a line's layout.
-func md(s string) string {
-	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;", "[", `\[`)
-	return r.Replace(clean(s))
-}
+// md escapes input text for Markdown.
+func md(s string) string { return model.MarkdownText(s) }

@@ -3,6 +3,7 @@ package model
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Atoi parses a non-negative decimal integer without allocating.
@@ -45,6 +46,62 @@ func Thousands(n int) string {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Plural writes a count with its noun: "1 socket", "2 sockets".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// CleanText makes text from an input safe to print: line breaks and tabs
+// become spaces, other control characters (ANSI escapes, NULs) go, so a
+// hostile process name cannot drive a terminal or break a layout.
+func CleanText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return ' '
+		}
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// MarkdownText escapes text from an input for Markdown prose or a table
+// cell: it is cleaned (CleanText), runs of spaces are one, and every
+// character Markdown or HTML could read as markup is escaped — except an
+// underscore inside a word (CLOSE_WAIT), which is no emphasis.
+func MarkdownText(s string) string {
+	rs := []rune(strings.Join(strings.Fields(CleanText(s)), " "))
+	word := func(i int) bool {
+		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
+	}
+	var b strings.Builder
+	for i, r := range rs {
+		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '_':
+			if !word(i-1) || !word(i+1) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case '\\', '`', '*', '[', ']', '#', '|', '~', '!':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
 	}
 	return b.String()
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
 // MarkdownLimit is the most bytes WriteMarkdown writes: under the
@@ -209,38 +209,8 @@ func severityBadge(sev string) string {
 	return "🔵 INFO:"
 }
 
-// mdInline escapes text from the input for Markdown prose: control
-// characters go, and every character Markdown or HTML could read as
-// markup is escaped.
-func mdInline(s string) string {
-	rs := []rune(strings.Join(strings.Fields(clean(s)), " "))
-	word := func(i int) bool {
-		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
-	}
-	var b strings.Builder
-	for i, r := range rs {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '_':
-			// Inside a word (CLOSE_WAIT) an underscore is no emphasis.
-			if !word(i-1) || !word(i+1) {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		case '\\', '`', '*', '[', ']', '#', '|', '~', '!':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// mdInline escapes text from the input for Markdown prose and cells.
+func mdInline(s string) string { return model.MarkdownText(s) }
 
 // mdCode makes text safe inside a `code span`: backticks would end it.
 func mdCode(s string) string { return strings.ReplaceAll(clean(s), "`", "'") }

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -180,25 +178,10 @@ func sortedStates(m map[string]int) []string {
 	return out
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
+func plural(n int, word string) string { return model.Plural(n, word) }
 
 // clean removes control characters (ANSI escapes, NULs) from input text.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return ' '
-		}
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return model.CleanText(s) }
 
 type textWriter struct {
 	w   io.Writer

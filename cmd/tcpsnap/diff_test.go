@@ -62,12 +62,7 @@ func TestDiffExitCodes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(badRules, "bad.yaml"), []byte("id: bad\nfor: process\nseverity:\n  critical: NoSuchField > 1\ntitle: x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string // in stdout or stderr
-	}{
+	tests := []cliCase{
 		{"fixed", []string{"diff", sample, healthy}, exitOK, "Resolved (2)"},
 		{"regression", []string{"diff", healthy, sample}, exitFindings, "New (2)"},
 		{"regression, fail-on never", []string{"diff", "--fail-on", "never", healthy, sample}, exitOK, "New (2)"},
@@ -84,17 +79,7 @@ func TestDiffExitCodes(t *testing.T) {
 		{"bad fail-on", []string{"diff", "--fail-on", "sometimes", sample, healthy}, exitUsage, "sometimes"},
 		{"force without -o", []string{"diff", "--force", sample, healthy}, exitUsage, "--force needs -o"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, "", tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
-			}
-			if !strings.Contains(out+errs, tt.want) {
-				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tt.want, out, errs)
-			}
-		})
-	}
+	runCLICases(t, tests)
 }
 
 func TestDiffStdinAndOutput(t *testing.T) {

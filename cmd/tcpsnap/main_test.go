@@ -22,25 +22,19 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 
 const sample = "../../samples/closewait-leak"
 
-func TestAnalyzeExitCodes(t *testing.T) {
-	healthy := "../../samples/healthy"
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string // in stdout or stderr
-	}{
-		{"critical finding fails by default", []string{"analyze", sample}, exitFindings, "[CRITICAL] leaky-server (pid 25239) holds 400 CLOSE_WAIT"},
-		{"fail-on never", []string{"analyze", "--fail-on", "never", sample}, exitOK, "close-wait-leak"},
-		{"healthy host", []string{"analyze", healthy}, exitOK, "TCP sockets"},
-		{"healthy host, fail on warning", []string{"analyze", "--fail-on", "warning", healthy}, exitOK, "States"},
-		{"missing input", []string{"analyze", "no/such/file"}, exitError, "no/such/file"},
-		{"bad format flag", []string{"analyze", "-f", "yaml", sample}, exitUsage, "yaml"},
-		{"unknown command", []string{"frobnicate"}, exitUsage, "frobnicate"},
-		{"unknown input format", []string{"analyze", "--input-format", "nope", sample}, exitError, "unknown input format"},
-		{"version", []string{"--version"}, exitOK, "tcpsnap "},
-	}
-	for _, tt := range tests {
+// A cliCase is a command line, the exit code it must give and a text its
+// output (stdout or stderr) must hold.
+type cliCase struct {
+	name string
+	args []string
+	code int
+	want string
+}
+
+// runCLICases runs each case as a subtest.
+func runCLICases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", tt.args...)
 			if code != tt.code {
@@ -51,6 +45,22 @@ func TestAnalyzeExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAnalyzeExitCodes(t *testing.T) {
+	healthy := "../../samples/healthy"
+	tests := []cliCase{
+		{"critical finding fails by default", []string{"analyze", sample}, exitFindings, "[CRITICAL] leaky-server (pid 25239) holds 400 CLOSE_WAIT"},
+		{"fail-on never", []string{"analyze", "--fail-on", "never", sample}, exitOK, "close-wait-leak"},
+		{"healthy host", []string{"analyze", healthy}, exitOK, "TCP sockets"},
+		{"healthy host, fail on warning", []string{"analyze", "--fail-on", "warning", healthy}, exitOK, "States"},
+		{"missing input", []string{"analyze", "no/such/file"}, exitError, "no/such/file"},
+		{"bad format flag", []string{"analyze", "-f", "yaml", sample}, exitUsage, "yaml"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, "frobnicate"},
+		{"unknown input format", []string{"analyze", "--input-format", "nope", sample}, exitError, "unknown input format"},
+		{"version", []string{"--version"}, exitOK, "tcpsnap "},
+	}
+	runCLICases(t, tests)
 }
 
 func TestAnalyzeJSONFromStdin(t *testing.T) {
@@ -228,12 +238,7 @@ func TestAnalyzeOptions(t *testing.T) {
 	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		want string // in stdout or stderr
-	}{
+	runCLICases(t, []cliCase{
 		{"-o refuses an existing file", []string{"analyze", "-o", existing, sample}, exitError, "exists: use --force"},
 		{"--force without -o", []string{"analyze", "--force", sample}, exitUsage, "--force lets -o"},
 		{"--color with json", []string{"analyze", "--color", "always", "-f", "json", sample}, exitUsage, "does nothing with -f json"},
@@ -242,14 +247,7 @@ func TestAnalyzeOptions(t *testing.T) {
 		{"--color always", []string{"analyze", "--color", "always", sample}, exitFindings, "\x1b[1;31m[CRITICAL]\x1b[0m leaky-server"},
 		{"no colour in a pipe", []string{"analyze", sample}, exitFindings, "\n[CRITICAL] leaky-server"},
 		{"--explain -f json", []string{"analyze", "--explain", "close-wait-leak", "-f", "json", sample}, exitOK, `"Rule": "close-wait-leak"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, "", tc.args...)
-			if code != tc.code || !strings.Contains(out+errs, tc.want) {
-				t.Errorf("exit %d (want %d); want %q in:\n%s%s", code, tc.code, tc.want, out, errs)
-			}
-		})
-	}
+	})
 	if data, _ := os.ReadFile(existing); string(data) != "keep me" {
 		t.Errorf("the existing file was overwritten: %q", data)
 	}
