@@ -6,9 +6,11 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -129,11 +131,28 @@ func oneLine(err error) string {
 	return msg
 }
 
+var (
+	compileMu sync.Mutex
+	envConfig *conf.Config // the environment's description, shared by compiles
+)
+
 func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
 	if err := checkShape(src); err != nil {
 		return nil, err
 	}
-	opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(maxExprNodes),
+	// The rules' environment is described once, and every expression
+	// checked against that description: describing it per expression
+	// (expr.Env) was most of compiling 38 rules (0.1 s, on the critical
+	// path of an analysis). The description caches what it learns as
+	// expressions ask, so compiles take turns.
+	compileMu.Lock()
+	defer compileMu.Unlock()
+	if envConfig == nil {
+		envConfig = conf.New(Env{})
+	}
+	opts = append([]expr.Option{func(c *conf.Config) {
+		c.EnvObject, c.Env, c.Strict, c.NtCache = envConfig.EnvObject, envConfig.Env, envConfig.Strict, envConfig.NtCache
+	}, expr.MaxNodes(maxExprNodes),
 		// No clock (a report must not depend on when it ran) and no
 		// builtin that makes a string or list as large as its argument.
 		expr.DisableBuiltin("now"), expr.DisableBuiltin("date"), expr.DisableBuiltin("timezone"),

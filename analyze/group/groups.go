@@ -171,8 +171,9 @@ type Group struct {
 // ownerTally counts sockets per owner. Most groups have one or a few
 // owners, searched in a short slice; past ownerFew they move to a map.
 type ownerTally struct {
-	few  []ownerCount
-	many map[ownerID]int
+	few    []ownerCount
+	inline [1]ownerCount // few's first memory: most groups have one owner
+	many   map[ownerID]int
 }
 
 type ownerCount struct {
@@ -192,6 +193,9 @@ func (t *ownerTally) add(o ownerID, n, bound int) {
 			}
 		}
 		if len(t.few) < ownerFew {
+			if t.few == nil {
+				t.few = t.inline[:0]
+			}
 			t.few = append(t.few, ownerCount{o, n})
 			return
 		}
@@ -399,8 +403,37 @@ func topList(n int, each func(func(string, int))) string {
 const maxTracked = 10000
 
 func newGroup(kind, key string) *Group {
-	return &Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
+	g := new(Group)
+	g.init(kind, key)
+	return g
+}
+
+func (g *Group) init(kind, key string) {
+	*g = Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
 		CloseWaitIdleMS: -1, IdleMaxMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+}
+
+// A groupSlab hands out groups from chunks, for a pass that may make tens
+// of thousands of them (a listener or port group each of 60,000 ports):
+// a group is close to a kilobyte, and the chunks past a few thousand
+// groups go onto huge pages, where separate allocations would each take
+// page faults on fresh memory. One goroutine uses a slab.
+type groupSlab struct {
+	free []Group
+	made int
+}
+
+func (a *groupSlab) new(kind, key string) *Group {
+	if len(a.free) == 0 {
+		n := min(max(a.made, 16), 8192)
+		a.free = make([]Group, n)
+		model.AdviseHugePages(a.free)
+	}
+	g := &a.free[0]
+	a.free = a.free[1:]
+	a.made++
+	g.init(kind, key)
+	return g
 }
 
 // sockFacts are per-socket facts computed once in aggregate and counted
@@ -844,6 +877,7 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 	}
 	rolled := map[ownerKey]*Group{}
 	var order []*Group
+	var slab groupSlab
 	for k, i := range listens {
 		s := &socks[i]
 		quiet := synRecv != nil && s.RecvQ == 0 && synRecv[k] == 0 && (!s.BacklogKnown || s.SendQ > 128)
@@ -862,7 +896,7 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 			listeners[k] = lg
 			continue
 		}
-		lg := newGroup("listener", s.Local.String())
+		lg := slab.new("listener", s.Local.String())
 		lg.setOwner(s)
 		lg.LocalAddr, lg.LocalPort = AddrString(s.Local.Addr()), int(s.Local.Port())
 		listeners[k] = lg
@@ -918,6 +952,7 @@ type procKey struct {
 // aggregateProcesses fills the snapshot group and the process groups.
 func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
+	var slab groupSlab
 	groups := map[procKey]*Group{}
 	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
 	procOf := make([]int32, len(socks)) // socket -> its process group's number
@@ -960,7 +995,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			if k.port != 0 {
 				name = fmt.Sprintf("an unknown process on :%d", k.port)
 			}
-			pg = newGroup("process", name)
+			pg = slab.new("process", name)
 			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
 			pg.LocalPort = int(k.port) // the subject of an unknown owner is its port
 			pg.OwnerKnown = s.Process != model.NoName || s.PID != 0
@@ -1002,7 +1037,8 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		defer close(done)
 		dests, maxDestPorts = aggregateDestinations(socks, roles, li, local, ephLow, ephHigh)
 	}()
-	ports := map[int]*Group{}
+	var ports [65536]*Group
+	var slab groupSlab
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
 		switch {
@@ -1016,7 +1052,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			port := int(s.Local.Port())
 			pg := ports[port]
 			if pg == nil {
-				pg = newGroup("port", fmt.Sprintf(":%d", port))
+				pg = slab.new("port", ":"+strconv.Itoa(port))
 				pg.LocalPort = port
 				ports[port] = pg
 			}
@@ -1030,6 +1066,9 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		}
 	}
 	for port, pg := range ports {
+		if pg == nil {
+			continue
+		}
 		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
 			in := int(socks[i].Local.Port()) == port && isServerSide(&socks[i], &roles[i], li, ephLow)
 			return in, true, true
@@ -1063,6 +1102,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 // rolled up) and returns them with the largest PortsUsed counted.
 func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int) ([]*Group, int) {
 	var dests destIndex
+	var slab groupSlab
 	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
 	maxDestPorts := 0
 	for i := range socks {
@@ -1071,13 +1111,13 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 		if !ok {
 			continue
 		}
-		if dg := roll.group(ds, local); dg != nil {
+		if dg := roll.group(ds, i, local); dg != nil {
 			dg.add(ds, false, r.x)
 			continue
 		}
 		dg := dests.get(ds.Local, ds.Remote)
 		if dg == nil {
-			dg = newGroup("destination", ds.Local.Addr().String()+">"+ds.Remote.String())
+			dg = slab.new("destination", ds.Local.Addr().String()+">"+ds.Remote.String())
 			dg.LocalAddr = AddrString(ds.Local.Addr())
 			dg.RemoteAddr, dg.RemotePort = AddrString(ds.Remote.Addr()), int(ds.Remote.Port())
 			dg.Remote = ds.Remote.String()
@@ -1141,7 +1181,7 @@ const maxDestGroups = 10_000
 // rolled-up groups. Its zero value (nil) rolls up nothing.
 type destRollup struct {
 	min             uint64                  // destinations with fewer sockets are rolled up
-	counts          model.IntTable[uint64]  // PairDigest -> sockets | ephemeral<<32 | rollSeen
+	info            []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
 	groups          map[rollKey]*Group      // rolled-up groups
 	top             map[*Group][]rollMember // their largest members
 	ephLow, ephHigh int
@@ -1158,34 +1198,82 @@ type rollMember struct {
 	n      int
 }
 
-const rollSeen = 1 << 62
+const (
+	rollFirst = 1 << 62 // in info: the destination's first socket
+	rollMask  = 1<<62 - 1
+)
 
 // newDestRollup counts the sockets of every destination when there may be
 // more than maxDestGroups of them, and picks the smallest socket count a
 // destination needs to keep its own group: the largest maxDestGroups
 // destinations (ties at the bound are rolled up together).
+//
+// A million distinct destinations do not fit a cache: a hash table of
+// them costs a cache and TLB miss a socket, twice (counting, then
+// grouping), which on a virtual machine was 0.9 s. So the sockets are
+// first partitioned by their destination's digest, in socket order, and
+// each partition — a few thousand destinations — is counted in a table
+// that stays in cache. Each socket gets its destination's counts.
 func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ephLow, ephHigh int) *destRollup {
 	if len(socks) <= maxDestGroups {
 		return nil
 	}
-	d := &destRollup{groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh}
+	// Each destination socket's digest (62 bits), whether its local port
+	// is ephemeral, and a mark that it is one: 0 for other sockets.
+	const (
+		present = 1 << 63
+		eph     = 1 << 62
+	)
+	info := make([]uint64, len(socks))
+	model.AdviseHugePages(info)
+	n := 0
 	for i := range socks {
 		ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
 		if !ok {
 			continue
 		}
-		c := d.counts.At(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
-		*c++
+		v := present | model.PairDigest(ds.Local.WithPort(0), ds.Remote)>>1
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
-			*c += 1 << 32
+			v |= eph
 		}
+		info[i] = v
+		n++
 	}
-	if d.counts.Len() <= maxDestGroups {
+	if n <= maxDestGroups {
 		return nil
 	}
+	order, start := partitions(info, n, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
 	const buckets = 1 << 12
 	var hist [buckets + 1]int
-	d.counts.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
+	distinct := 0
+	var t model.IntTable[uint64] // sockets | ephemeral<<32 | 1<<63 once its first socket is seen
+	for p := 0; p+1 < len(start); p++ {
+		part := order[start[p]:start[p+1]]
+		t.Clear()
+		t.Reserve(len(part))
+		for _, i := range part {
+			c := t.At(info[i] & rollMask)
+			*c++
+			if info[i]&eph != 0 {
+				*c += 1 << 32
+			}
+		}
+		distinct += t.Len()
+		t.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
+		for _, i := range part {
+			c := t.At(info[i] & rollMask)
+			v := *c & rollMask
+			if *c&present == 0 {
+				*c |= present
+				v |= rollFirst
+			}
+			info[i] = v
+		}
+	}
+	if distinct <= maxDestGroups {
+		return nil
+	}
+	d := &destRollup{info: info, groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh}
 	d.min = 1
 	kept := 0
 	for c := buckets; c >= 1; c-- {
@@ -1198,14 +1286,15 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	return d
 }
 
-// group returns the rolled-up group a destination socket counts in, or
-// nil when its destination keeps its own group.
-func (d *destRollup) group(s *model.Socket, local *addrSet) *Group {
+// group returns the rolled-up group a destination socket (socks[i], or
+// its portmapper mirror s) counts in, or nil when its destination keeps
+// its own group.
+func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 	if d == nil {
 		return nil
 	}
-	c := d.counts.At(model.PairDigest(s.Local.WithPort(0), s.Remote))
-	n := *c & 0xffffffff &^ rollSeen
+	info := d.info[i]
+	n := info & 0xffffffff
 	if n >= d.min {
 		return nil
 	}
@@ -1229,10 +1318,9 @@ func (d *destRollup) group(s *model.Socket, local *addrSet) *Group {
 		g.Loopback, g.LocalPeer = k.loopback, k.local2
 		d.groups[k] = g
 	}
-	if *c&rollSeen == 0 { // the destination's first socket
-		*c |= rollSeen
+	if info&rollFirst != 0 { // the destination's first socket
 		g.RemoteHosts++
-		g.PortsUsed = max(g.PortsUsed, int((*c&^rollSeen)>>32))
+		g.PortsUsed = max(g.PortsUsed, int(info&^rollFirst>>32))
 		d.offer(g, rollMember{s.Remote, int(n)})
 	}
 	return g

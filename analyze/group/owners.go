@@ -35,9 +35,8 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		pid  int
 		name model.Name
 	}
-	// The owners of listening sockets by port, and the owner of each
-	// remote endpoint, or conflict when several processes talk to it:
-	// each half of the table on its own core, then merged. (The zero
+	// The owners of listening sockets by port, and whether any socket
+	// needs an owner: each half of the table on its own core. (The zero
 	// value, no pid and no name, is never an owner.)
 	const conflict = -1
 	note := func(o *owner, pid int, name model.Name) {
@@ -50,34 +49,24 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	}
 	var halves [2]struct {
 		listens []int
-		remotes model.ApMap[owner]
+		unowned bool
 	}
 	parallel(len(socks), func(half, lo, hi int) {
-		var remotes model.ApMap[owner]
 		var listens []int
+		unowned := false
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			switch {
 			case s.PID == 0 && s.Process == model.NoName:
+				unowned = unowned || s.State != model.Listen
 			case s.State == model.Listen:
 				listens = append(listens, i)
-			case !s.OwnerInferred:
-				note(remotes.At(s.Remote), s.PID, s.Process)
 			}
 		}
-		halves[half].listens, halves[half].remotes = listens, remotes
+		halves[half].listens, halves[half].unowned = listens, unowned
 	})
-	// The owner of a remote endpoint, from both halves' tallies (merging
-	// them would cost as much again as building them).
-	remoteOwner := func(a model.AddrPort) (owner, bool) {
-		o, ok := halves[0].remotes.Get(a)
-		if o1, ok1 := halves[1].remotes.Get(a); ok1 {
-			if !ok {
-				return o1, true
-			}
-			note(&o, o1.pid, o1.name)
-		}
-		return o, ok
+	if !halves[0].unowned && !halves[1].unowned {
+		return
 	}
 	// Owned listeners, in order; per port the first wildcard one, and per
 	// endpoint the first one on exactly it: constant-time lookups however
@@ -101,29 +90,73 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			*at = k + 1
 		}
 	}
-	// The maps are only read from here: each half of the table on its own
-	// core.
-	parallel(len(socks), func(_, lo, hi int) {
+	// A server-side socket gets its listener's owner. The others are
+	// keyed by their remote endpoint, as are the sockets whose owners
+	// they may get: needOwner marks the first; 0 is neither.
+	const needOwner = 1 << 62
+	keys := make([]uint64, len(socks))
+	model.AdviseHugePages(keys)
+	var counts [2]struct{ need, owned int }
+	parallel(len(socks), func(half, lo, hi int) {
+		c := &counts[half]
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
-			if s.PID != 0 || s.Process != model.NoName || s.State == model.Listen {
-				continue
-			}
-			if w, ok := firstWild[s.Local.Port()]; ok {
-				// The first listener that is a wildcard or on this address.
-				k := w
-				if e, ok := firstExact.Get(s.Local); ok && (k == 0 || e < k) {
-					k = e
+			switch {
+			case s.State == model.Listen:
+			case s.PID != 0 || s.Process != model.NoName:
+				if !s.OwnerInferred {
+					if k := endpointKey(s); k != 0 {
+						keys[i] = k
+						c.owned++
+					}
 				}
-				if k > 0 {
-					l := listeners[k-1]
-					s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+			default:
+				if w, ok := firstWild[s.Local.Port()]; ok {
+					// The first listener that is a wildcard or on this address.
+					k := w
+					if e, ok := firstExact.Get(s.Local); ok && (k == 0 || e < k) {
+						k = e
+					}
+					if k > 0 {
+						l := listeners[k-1]
+						s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+					}
+					continue
 				}
-				continue
-			}
-			if o, ok := remoteOwner(s.Remote); ok && o.pid != conflict {
-				s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
+				if k := endpointKey(s); k != 0 {
+					keys[i] = k | needOwner
+					c.need++
+				}
 			}
 		}
 	})
+	need, owned := counts[0].need+counts[1].need, counts[0].owned+counts[1].owned
+	if need == 0 || owned == 0 {
+		return
+	}
+	// Each remote endpoint's owner, or conflict when several processes
+	// talk to it, partition by partition.
+	order, start := partitions(keys, need+owned, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
+	var t model.IntTable[owner]
+	for p := 0; p+1 < len(start); p++ {
+		part := order[start[p]:start[p+1]]
+		t.Clear()
+		for _, i := range part {
+			if k := keys[i]; k&needOwner == 0 {
+				s := &socks[i]
+				note(t.At(k), s.PID, s.Process)
+			}
+		}
+		if t.Len() == 0 {
+			continue
+		}
+		for _, i := range part {
+			if k := keys[i]; k&needOwner != 0 {
+				if o, ok := t.Get(k &^ needOwner); ok && o.pid != conflict {
+					s := &socks[i]
+					s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
+				}
+			}
+		}
+	}
 }

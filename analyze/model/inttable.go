@@ -16,10 +16,15 @@ import (
 // every later probe walk it (seconds at a million keys). The zero value
 // is an empty table.
 type IntTable[V any] struct {
-	keys []uint64 // key|intUsed, or 0 for an empty slot
-	vals []V
-	n    int
-	seed uint64
+	slots []intSlot[V] // key and value side by side: one cache miss a probe
+	n     int
+	seed  uint64
+}
+
+// An intSlot is a key|intUsed, or 0 for an empty slot, and its value.
+type intSlot[V any] struct {
+	key uint64
+	val V
 }
 
 const intUsed = 1 << 63
@@ -47,10 +52,10 @@ func (t *IntTable[V]) Len() int { return t.n }
 
 // find returns the slot of k, or of the empty slot where k would go.
 func (t *IntTable[V]) find(k uint64) (int, bool) {
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	want := k | intUsed
 	for i := int(intHash(k, t.seed)) & mask; ; i = (i + 1) & mask {
-		switch t.keys[i] {
+		switch t.slots[i].key {
 		case want:
 			return i, true
 		case 0:
@@ -58,6 +63,14 @@ func (t *IntTable[V]) find(k uint64) (int, bool) {
 		}
 	}
 }
+
+// Get returns the value of k and whether k is present.
+func (t *IntTable[V]) Get(k uint64) (V, bool) { return t.get(k) }
+
+// Mix64 scrambles a key so that each of its bits moves every bit of the
+// result (murmur3's finalizer, unseeded): for picking a partition by the
+// top bits of keys that are not hashes themselves.
+func Mix64(k uint64) uint64 { return mix64(k) }
 
 // get returns the value of k and whether k is present.
 func (t *IntTable[V]) get(k uint64) (V, bool) {
@@ -70,12 +83,12 @@ func (t *IntTable[V]) get(k uint64) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	return t.vals[i], true
+	return t.slots[i].val, true
 }
 
 // At returns a pointer to the value of k, adding k with the zero value
 // when it is absent. The pointer is valid until the next at.
-func (t *IntTable[V]) At(k uint64) *V { return &t.vals[t.slot(k)] }
+func (t *IntTable[V]) At(k uint64) *V { return &t.slots[t.slot(k)].val }
 
 // atBounded is at, except that it adds nothing to a table of bound or
 // more entries and returns nil for k then.
@@ -87,7 +100,7 @@ func (t *IntTable[V]) atBounded(k uint64, bound int) *V {
 		return nil
 	}
 	if i, ok := t.find(k); ok {
-		return &t.vals[i]
+		return &t.slots[i].val
 	}
 	return nil
 }
@@ -97,37 +110,61 @@ func (t *IntTable[V]) slot(k uint64) int {
 	if k&intUsed != 0 {
 		panic("intTable: key out of range")
 	}
-	if 4*(t.n+1) > 3*len(t.keys) { // at most 3/4 full
-		t.grow()
+	if 4*(t.n+1) > 3*len(t.slots) { // at most 3/4 full
+		t.grow(max(16, 2*len(t.slots)))
 	}
 	i, ok := t.find(k)
 	if !ok {
-		t.keys[i] = k | intUsed
+		t.slots[i].key = k | intUsed
 		t.n++
 	}
 	return i
 }
 
-func (t *IntTable[V]) grow() {
-	keys, vals := t.keys, t.vals
-	if keys == nil {
+// Clear empties the table and keeps its memory, for the next use.
+func (t *IntTable[V]) Clear() {
+	clear(t.slots)
+	t.n = 0
+}
+
+// Reserve makes room for n entries in all, so that adding them grows the
+// table at most once (now): a table counting a million sockets' keys
+// skips the copies from 16 slots up, and the memory of those.
+func (t *IntTable[V]) Reserve(n int) {
+	size := 16
+	for 3*size < 4*n {
+		size *= 2
+	}
+	if size > len(t.slots) {
+		t.grow(size)
+	}
+}
+
+// grow moves the entries to a table of size slots (a power of two). A
+// big table is advised onto huge pages before it is touched: its probes
+// land anywhere in it, and on 4 KiB pages every one misses the TLB (and,
+// on a virtual machine, pays a nested page walk) besides the fault that
+// first touches each page.
+func (t *IntTable[V]) grow(size int) {
+	old := t.slots
+	if old == nil {
 		t.seed = intHash(intTables.Add(1), intSeed)
 	}
-	size := max(16, 2*len(keys))
-	t.keys, t.vals = make([]uint64, size), make([]V, size)
-	for i, k := range keys {
-		if k != 0 {
-			j, _ := t.find(k &^ intUsed)
-			t.keys[j], t.vals[j] = k, vals[i]
+	t.slots = make([]intSlot[V], size)
+	AdviseHugePages(t.slots)
+	for _, e := range old {
+		if e.key != 0 {
+			j, _ := t.find(e.key &^ intUsed)
+			t.slots[j] = e
 		}
 	}
 }
 
 // Each calls fn for every entry, in no particular order.
 func (t *IntTable[V]) Each(fn func(uint64, V)) {
-	for i, k := range t.keys {
-		if k != 0 {
-			fn(k&^intUsed, t.vals[i])
+	for _, e := range t.slots {
+		if e.key != 0 {
+			fn(e.key&^intUsed, e.val)
 		}
 	}
 }

@@ -86,3 +86,33 @@ func TestIntTableAtBounded(t *testing.T) {
 		t.Fatalf("apMap: a known IPv6 key past the bound: %v", p)
 	}
 }
+
+// Reserve grows a table once for what it will hold; Clear empties it
+// and keeps its memory; neither loses or invents an entry.
+func TestIntTableReserveClear(t *testing.T) {
+	var tb IntTable[int]
+	tb.Reserve(1000)
+	size := len(tb.slots)
+	for k := uint64(1); k <= 1000; k++ {
+		*tb.At(k * 7919) += int(k)
+	}
+	if len(tb.slots) != size || tb.Len() != 1000 {
+		t.Fatalf("after 1000 adds: %d slots (reserved %d), %d entries", len(tb.slots), size, tb.Len())
+	}
+	for k := uint64(1); k <= 1000; k++ {
+		if v, ok := tb.Get(k * 7919); !ok || v != int(k) {
+			t.Fatalf("key %d: %d %v", k*7919, v, ok)
+		}
+	}
+	tb.Clear()
+	if tb.Len() != 0 || len(tb.slots) != size {
+		t.Fatalf("after Clear: %d entries, %d slots", tb.Len(), len(tb.slots))
+	}
+	if _, ok := tb.Get(7919); ok {
+		t.Fatal("a cleared table still has a key")
+	}
+	*tb.At(5) = 1
+	if v, _ := tb.Get(5); v != 1 || tb.Len() != 1 {
+		t.Fatal("a cleared table does not take new keys")
+	}
+}

@@ -110,7 +110,10 @@ func (e *exitCodeError) Error() string {
 func (e *exitCodeError) Unwrap() error { return e.err }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stop := startDevProfile()
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run parses args and runs the chosen command; it returns the exit code.

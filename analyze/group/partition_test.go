@@ -1,0 +1,190 @@
+package group
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// partitions keeps every marked index once, each partition in index
+// order, and sends equal keys to the same partition.
+func TestPartitions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 100, 5000, 40000} {
+		keys := make([]uint64, n)
+		marked := 0
+		for i := range keys {
+			if r.IntN(4) != 0 {
+				keys[i] = 1 + uint64(r.IntN(n/3+1))
+				marked++
+			}
+		}
+		order, start := partitions(keys, marked, model.Mix64)
+		if len(order) != marked || start[len(start)-1] != marked {
+			t.Fatalf("n=%d: %d indices in order, %d marked", n, len(order), marked)
+		}
+		where := map[uint64]int{}
+		seen := map[uint32]bool{}
+		for p := 0; p+1 < len(start); p++ {
+			part := order[start[p]:start[p+1]]
+			for j, i := range part {
+				if seen[i] || keys[i] == 0 {
+					t.Fatalf("n=%d: index %d twice or unmarked", n, i)
+				}
+				seen[i] = true
+				if j > 0 && part[j-1] >= i {
+					t.Fatalf("n=%d: partition %d out of index order", n, p)
+				}
+				if q, ok := where[keys[i]]; ok && q != p {
+					t.Fatalf("n=%d: key %d in partitions %d and %d", n, keys[i], q, p)
+				}
+				where[keys[i]] = p
+			}
+		}
+		if n > 2*partSize && len(start) < 3 {
+			t.Errorf("n=%d: %d partitions", n, len(start)-1)
+		}
+	}
+}
+
+// refInferRemote is the plain form of the remote-endpoint inference: an
+// unowned client socket gets the one process that holds owned sockets to
+// the same remote endpoint (name and port for a host name).
+func refInferRemote(socks []model.Socket) []int {
+	type ep struct {
+		a    model.AddrPort
+		name model.Name
+	}
+	key := func(s *model.Socket) (ep, bool) {
+		if s.Remote.IsValid() {
+			return ep{a: s.Remote}, true
+		}
+		if s.RemoteName != model.NoName {
+			return ep{a: s.Remote, name: s.RemoteName}, true
+		}
+		return ep{}, false
+	}
+	owners := map[ep]int{} // pid, or -1 for several
+	for i := range socks {
+		s := &socks[i]
+		if s.State == model.Listen || s.PID == 0 {
+			continue
+		}
+		if k, ok := key(s); ok {
+			if p, seen := owners[k]; !seen {
+				owners[k] = s.PID
+			} else if p != s.PID {
+				owners[k] = -1
+			}
+		}
+	}
+	out := make([]int, len(socks))
+	for i := range socks {
+		s := &socks[i]
+		out[i] = s.PID
+		if s.PID != 0 || s.State == model.Listen {
+			continue
+		}
+		if k, ok := key(s); ok {
+			if p := owners[k]; p > 0 {
+				out[i] = p
+			}
+		}
+	}
+	return out
+}
+
+// The partitioned join infers the owners the plain map does, across
+// partitions, IPv4, IPv6 and host names, and conflicts.
+func TestInferOwnersRemoteMatchesMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{50, 3000, 60000} {
+		socks := make([]model.Socket, n)
+		names := []model.Name{model.Intern("web01"), model.Intern("db02.example.org")}
+		for i := range socks {
+			s := model.NewSocket()
+			s.State = model.Established
+			s.Local = model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 40000+i%20000))
+			peer := r.IntN(n/4 + 1)
+			switch r.IntN(6) {
+			case 0:
+				s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", peer)), 443))
+			case 1:
+				s.Remote = model.AddrPortFrom(netip.Addr{}, uint16(80+peer%3))
+				s.RemoteName = names[peer%2]
+			default:
+				s.Remote = model.MustParseAddrPort(fmt.Sprintf("192.0.2.%d:%d", peer%250+1, 5000+peer/250))
+			}
+			switch r.IntN(3) {
+			case 0:
+				s.State = model.TimeWait
+			default:
+				s.PID = 100 + r.IntN(3)
+				if r.IntN(2) == 0 {
+					s.PID = 100 + peer%7 // mostly one owner per peer
+				}
+				s.Process = model.Intern(fmt.Sprintf("p%d", s.PID))
+			}
+			socks[i] = s
+		}
+		want := refInferRemote(socks)
+		InferOwners(socks, nil)
+		inferred := 0
+		for i := range socks {
+			if socks[i].PID != want[i] {
+				t.Fatalf("n=%d: socket %d (%v -> %v %s) got pid %d, the map says %d", n, i, socks[i].Local, socks[i].Remote, socks[i].RemoteName, socks[i].PID, want[i])
+			}
+			if socks[i].OwnerInferred {
+				inferred++
+			}
+		}
+		if inferred == 0 {
+			t.Errorf("n=%d: nothing inferred; the test proves nothing", n)
+		}
+	}
+}
+
+// Each destination socket carries its destination's socket count, its
+// ephemeral-port count and, at its first socket, the first mark — as a
+// plain map counts them — across many partitions.
+func TestDestRollupCountsMatchMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 60000
+	socks := make([]model.Socket, n)
+	for i := range socks {
+		s := model.NewSocket()
+		s.State = model.Established
+		s.Local = model.MustParseAddrPort(fmt.Sprintf("10.0.%d.1:%d", r.IntN(2), 20000+r.IntN(40000)))
+		peer := r.IntN(30000)
+		s.Remote = model.MustParseAddrPort(fmt.Sprintf("198.51.%d.%d:%d", peer%200, peer/200%250+1, 443+peer%2))
+		socks[i] = s
+	}
+	roles := make([]sockRole, n)
+	li := NewListenerIndex(socks, nil, 32768)
+	d := newDestRollup(socks, roles, li, 32768, 60999)
+	if d == nil {
+		t.Fatal("no roll-up for 30,000 destinations")
+	}
+	type dest struct{ local, remote model.AddrPort }
+	count, eph := map[dest]uint64{}, map[dest]uint64{}
+	for i := range socks {
+		k := dest{socks[i].Local.WithPort(0), socks[i].Remote}
+		count[k]++
+		if p := socks[i].Local.Port(); p >= 32768 && p <= 60999 {
+			eph[k]++
+		}
+	}
+	first := map[dest]bool{}
+	for i := range socks {
+		k := dest{socks[i].Local.WithPort(0), socks[i].Remote}
+		v := d.info[i]
+		wantFirst := !first[k]
+		first[k] = true
+		if v&0xffffffff != count[k] || v&^rollFirst>>32 != eph[k] || (v&rollFirst != 0) != wantFirst {
+			t.Fatalf("socket %d: info %#x, want %d sockets, %d ephemeral, first %v", i, v, count[k], eph[k], wantFirst)
+		}
+	}
+}
