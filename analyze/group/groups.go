@@ -1226,7 +1226,19 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	)
 	info := make([]uint64, len(socks))
 	model.AdviseHugePages(info)
+	// Counted straight into one table while it stays small (a few hundred
+	// peers, the usual host); partitioned once it grows past what a cache
+	// holds.
+	const direct = 1 << 15
+	var t model.IntTable[uint64] // sockets | ephemeral<<32 | 1<<63 once its first socket is seen
+	count := func(c *uint64, v uint64) {
+		*c++
+		if v&eph != 0 {
+			*c += 1 << 32
+		}
+	}
 	n := 0
+	overflow := false
 	for i := range socks {
 		ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
 		if !ok {
@@ -1238,36 +1250,53 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		}
 		info[i] = v
 		n++
-	}
-	if n <= maxDestGroups {
-		return nil
-	}
-	order, start := partitions(info, n, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
-	const buckets = 1 << 12
-	var hist [buckets + 1]int
-	distinct := 0
-	var t model.IntTable[uint64] // sockets | ephemeral<<32 | 1<<63 once its first socket is seen
-	for p := 0; p+1 < len(start); p++ {
-		part := order[start[p]:start[p+1]]
-		t.Clear()
-		t.Reserve(len(part))
-		for _, i := range part {
-			c := t.At(info[i] & rollMask)
-			*c++
-			if info[i]&eph != 0 {
-				*c += 1 << 32
+		if !overflow {
+			if t.Len() >= direct {
+				overflow = true
+			} else {
+				count(t.At(v&rollMask), v)
 			}
 		}
-		distinct += t.Len()
+	}
+	if n <= maxDestGroups || !overflow && t.Len() <= maxDestGroups {
+		return nil
+	}
+	const buckets = 1 << 12
+	var hist [buckets + 1]int
+	// first gives each socket its destination's counts, and the first
+	// mark at the destination's first socket.
+	first := func(i int) {
+		c := t.At(info[i] & rollMask)
+		v := *c & rollMask
+		if *c&present == 0 {
+			*c |= present
+			v |= rollFirst
+		}
+		info[i] = v
+	}
+	distinct := t.Len()
+	if !overflow {
 		t.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
-		for _, i := range part {
-			c := t.At(info[i] & rollMask)
-			v := *c & rollMask
-			if *c&present == 0 {
-				*c |= present
-				v |= rollFirst
+		for i, v := range info {
+			if v != 0 {
+				first(i)
 			}
-			info[i] = v
+		}
+	} else {
+		order, start := partitions(info, n, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
+		distinct = 0
+		for p := 0; p+1 < len(start); p++ {
+			part := order[start[p]:start[p+1]]
+			t.Clear()
+			t.Reserve(len(part))
+			for _, i := range part {
+				count(t.At(info[i]&rollMask), info[i])
+			}
+			distinct += t.Len()
+			t.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
+			for _, i := range part {
+				first(int(i))
+			}
 		}
 	}
 	if distinct <= maxDestGroups {

@@ -135,27 +135,49 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		return
 	}
 	// Each remote endpoint's owner, or conflict when several processes
-	// talk to it, partition by partition.
-	order, start := partitions(keys, need+owned, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
+	// talk to it: in one table while it stays small, else partition by
+	// partition.
 	var t model.IntTable[owner]
+	resolve := func(i int) {
+		if o, ok := t.Get(keys[i] &^ needOwner); ok && o.pid != conflict {
+			s := &socks[i]
+			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
+		}
+	}
+	const direct = 1 << 15
+	overflow := false
+	for i, k := range keys {
+		if k != 0 && k&needOwner == 0 {
+			if t.Len() >= direct {
+				overflow = true
+				break
+			}
+			note(t.At(k), socks[i].PID, socks[i].Process)
+		}
+	}
+	if !overflow {
+		for i, k := range keys {
+			if k&needOwner != 0 {
+				resolve(i)
+			}
+		}
+		return
+	}
+	order, start := partitions(keys, need+owned, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
 	for p := 0; p+1 < len(start); p++ {
 		part := order[start[p]:start[p+1]]
 		t.Clear()
 		for _, i := range part {
 			if k := keys[i]; k&needOwner == 0 {
-				s := &socks[i]
-				note(t.At(k), s.PID, s.Process)
+				note(t.At(k), socks[i].PID, socks[i].Process)
 			}
 		}
 		if t.Len() == 0 {
 			continue
 		}
 		for _, i := range part {
-			if k := keys[i]; k&needOwner != 0 {
-				if o, ok := t.Get(k &^ needOwner); ok && o.pid != conflict {
-					s := &socks[i]
-					s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
-				}
+			if keys[i]&needOwner != 0 {
+				resolve(int(i))
 			}
 		}
 	}

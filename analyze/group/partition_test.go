@@ -101,7 +101,7 @@ func refInferRemote(socks []model.Socket) []int {
 // partitions, IPv4, IPv6 and host names, and conflicts.
 func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{50, 3000, 60000} {
+	for _, n := range []int{50, 3000, 60000, 200000} { // the last partitioned
 		socks := make([]model.Socket, n)
 		names := []model.Name{model.Intern("web01"), model.Intern("db02.example.org")}
 		for i := range socks {
@@ -151,22 +151,28 @@ func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 // ephemeral-port count and, at its first socket, the first mark — as a
 // plain map counts them — across many partitions.
 func TestDestRollupCountsMatchMap(t *testing.T) {
+	for _, peers := range []int{30000, 100000} { // counted directly; partitioned
+		t.Run(fmt.Sprint(peers), func(t *testing.T) { testDestRollupCounts(t, peers) })
+	}
+}
+
+func testDestRollupCounts(t *testing.T, peers int) {
 	r := rand.New(rand.NewPCG(7, 8))
-	const n = 60000
+	n := 2 * peers
 	socks := make([]model.Socket, n)
 	for i := range socks {
 		s := model.NewSocket()
 		s.State = model.Established
 		s.Local = model.MustParseAddrPort(fmt.Sprintf("10.0.%d.1:%d", r.IntN(2), 20000+r.IntN(40000)))
-		peer := r.IntN(30000)
-		s.Remote = model.MustParseAddrPort(fmt.Sprintf("198.51.%d.%d:%d", peer%200, peer/200%250+1, 443+peer%2))
+		peer := r.IntN(peers)
+		s.Remote = model.MustParseAddrPort(fmt.Sprintf("198.%d.%d.%d:%d", 51+peer/50000, peer%200, peer/200%250+1, 443+peer%2))
 		socks[i] = s
 	}
 	roles := make([]sockRole, n)
 	li := NewListenerIndex(socks, nil, 32768)
 	d := newDestRollup(socks, roles, li, 32768, 60999)
 	if d == nil {
-		t.Fatal("no roll-up for 30,000 destinations")
+		t.Fatalf("no roll-up for %d destinations", peers)
 	}
 	type dest struct{ local, remote model.AddrPort }
 	count, eph := map[dest]uint64{}, map[dest]uint64{}
