@@ -625,6 +625,10 @@ type listenerIndex struct {
 	exact   model.ApMap[int]       // local endpoint -> 1 + first position in listens
 	byPort  map[uint16]*portListen // what the listeners on a port need in common
 	ports   [65536 / 64]uint64     // the keys of byPort as a bitmap, a quicker "no"
+	// one holds, by port, the port's only listener, when the listing
+	// listens on many ports (60,000 ports: one lookup a socket instead of
+	// two hash probes that miss the cache); nil otherwise.
+	one []portOne
 	// fallbackBelow: when the listing has no listeners at all (netstat
 	// without -a), a local port below the ephemeral range counts as a
 	// server port.
@@ -698,7 +702,28 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		}
 	}
 	li.noListeners = len(li.byPort) == 0
+	if len(li.byPort) > manyPorts {
+		li.one = make([]portOne, 65536)
+		for k, i := range listens {
+			o := &li.one[socks[i].Local.Port()]
+			if o.n == 0 {
+				o.local, o.k = socks[i].Local, int32(k)
+			}
+			o.n = min(o.n+1, 2)
+		}
+	}
 	return li
+}
+
+// manyPorts is the number of listening ports past which a listener index
+// keeps a table by port.
+const manyPorts = 256
+
+// portOne is a port's first listener and how many there are (2: several).
+type portOne struct {
+	local model.AddrPort
+	n     uint8
+	k     int32
 }
 
 // listener returns the position in li.listens of the listening socket a
@@ -709,6 +734,16 @@ func (li *listenerIndex) listener(s *model.Socket) int {
 	p := s.Local.Port()
 	if li.ports[p/64]&(1<<(p%64)) == 0 {
 		return -1
+	}
+	if li.one != nil {
+		// A port's only listener takes what is on exactly its address,
+		// or anything when it is a wildcard one.
+		if o := &li.one[p]; o.n == 1 {
+			if o.local == s.Local || o.local.ZeroIP() {
+				return int(o.k)
+			}
+			return -1
+		}
 	}
 	if k, ok := li.exact.Get(s.Local); ok {
 		return k - 1

@@ -41,9 +41,15 @@ func TestListenerIndexMatchesScan(t *testing.T) {
 	for round := 0; round < 300; round++ {
 		var socks []model.Socket
 		var listens []int
-		for i := 0; i < 2+r.IntN(12); i++ {
+		// Every tenth round listens on more than manyPorts ports, where
+		// the index keeps a table by port.
+		nl, spread := 2+r.IntN(12), 3
+		if round%10 == 0 {
+			nl, spread = 3*manyPorts, 2*manyPorts
+		}
+		for i := 0; i < nl; i++ {
 			a := addrs[r.IntN(len(addrs))]
-			a = a.WithPort(uint16(80 + r.IntN(3)))
+			a = a.WithPort(uint16(80 + r.IntN(spread)))
 			s := model.NewSocket()
 			s.State, s.Local = model.Listen, a
 			if r.IntN(2) == 0 {
@@ -53,9 +59,12 @@ func TestListenerIndexMatchesScan(t *testing.T) {
 			socks = append(socks, s)
 		}
 		li := NewListenerIndex(socks, listens, 32768)
-		for q := 0; q < 40; q++ {
+		if (li.one != nil) != (round%10 == 0) {
+			t.Fatalf("round %d: %d listening ports, table by port %v", round, len(li.byPort), li.one != nil)
+		}
+		for q := 0; q < 40+4*nl; q++ {
 			a := addrs[r.IntN(len(addrs))]
-			a = a.WithPort(uint16(79 + r.IntN(5)))
+			a = a.WithPort(uint16(79 + r.IntN(spread+2)))
 			s := model.NewSocket()
 			s.State, s.Local = model.Established, a
 			if got, want := li.listener(&s), refListener(socks, listens, &s); got != want {
@@ -74,20 +83,25 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 		model.MustParseAddrPort("10.0.0.1:0"), model.MustParseAddrPort("10.0.0.2:0")}
 	for round := 0; round < 300; round++ {
 		var socks []model.Socket
-		for i := 0; i < 1+r.IntN(10); i++ {
+		// Every tenth round listens on more than manyPorts ports.
+		nl, spread := 1+r.IntN(10), 2
+		if round%10 == 0 {
+			nl, spread = 4*manyPorts, 2*manyPorts
+		}
+		for i := 0; i < nl; i++ {
 			s := model.NewSocket()
 			s.State, s.Local = model.Listen, addrs[r.IntN(len(addrs))]
-			s.Local = s.Local.WithPort(uint16(80 + r.IntN(2)))
+			s.Local = s.Local.WithPort(uint16(80 + r.IntN(spread)))
 			if r.IntN(3) > 0 {
 				s.PID, s.Process = 100+i, model.Intern(fmt.Sprint("srv", i))
 			}
 			socks = append(socks, s)
 		}
-		nl := len(socks)
-		for q := 0; q < 20; q++ {
+		nl = len(socks)
+		for q := 0; q < 20+nl; q++ {
 			s := model.NewSocket()
 			s.State, s.Local = model.Established, addrs[3+r.IntN(2)]
-			s.Local = s.Local.WithPort(uint16(80 + r.IntN(2)))
+			s.Local = s.Local.WithPort(uint16(80 + r.IntN(spread)))
 			socks = append(socks, s)
 		}
 		want := make([]int, len(socks))

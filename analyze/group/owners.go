@@ -90,6 +90,25 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			*at = k + 1
 		}
 	}
+	// By port, a port's only owned listener, when there are many ports.
+	var one []portOne
+	if len(firstWild) > manyPorts {
+		one = make([]portOne, 65536)
+		for _, i := range append(halves[0].listens, halves[1].listens...) {
+			o := &one[socks[i].Local.Port()]
+			if o.n == 0 {
+				o.local = socks[i].Local
+			}
+			o.n = min(o.n+1, 2)
+		}
+		k := 0
+		for _, i := range append(halves[0].listens, halves[1].listens...) {
+			if o := &one[socks[i].Local.Port()]; o.n == 1 {
+				o.k = int32(k)
+			}
+			k++
+		}
+	}
 	// A server-side socket gets its listener's owner. The others are
 	// keyed by their remote endpoint, as are the sockets whose owners
 	// they may get: needOwner marks the first; 0 is neither.
@@ -111,6 +130,15 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 					}
 				}
 			default:
+				if one != nil {
+					if o := &one[s.Local.Port()]; o.n == 1 {
+						if o.local == s.Local || o.local.ZeroIP() {
+							l := listeners[o.k]
+							s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+						}
+						continue
+					}
+				}
 				if w, ok := firstWild[s.Local.Port()]; ok {
 					// The first listener that is a wildcard or on this address.
 					k := w
