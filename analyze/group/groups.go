@@ -1136,9 +1136,22 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 // aggregateDestinations makes the destination groups (individual, then
 // rolled up) and returns them with the largest PortsUsed counted.
 func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int) ([]*Group, int) {
+	// A group per destination, while there are at most maxDestGroups of
+	// them (nearly every host); past that, over again with the roll-up,
+	// whose counting pass the usual host then never pays for.
+	if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil); ok {
+		return gs, maxPorts
+	}
+	gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, newDestRollup(socks, roles, li, ephLow, ephHigh))
+	return gs, maxPorts
+}
+
+// destGroups counts the destination sockets into their groups, rolled up
+// by roll. Without a roll-up it gives up (false) past maxDestGroups
+// groups.
+func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
-	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
 	maxDestPorts := 0
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
@@ -1152,6 +1165,9 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 		}
 		dg := dests.get(ds.Local, ds.Remote)
 		if dg == nil {
+			if roll == nil && len(dests.all) == maxDestGroups {
+				return nil, 0, false
+			}
 			dg = slab.new("destination", ds.Local.Addr().String()+">"+ds.Remote.String())
 			dg.LocalAddr = AddrString(ds.Local.Addr())
 			dg.RemoteAddr, dg.RemotePort = AddrString(ds.Remote.Addr()), int(ds.Remote.Port())
@@ -1167,7 +1183,7 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	return append(dests.all, roll.finish()...), maxDestPorts
+	return append(dests.all, roll.finish()...), maxDestPorts, true
 }
 
 // isServerSide reports whether a socket counts toward its local port's

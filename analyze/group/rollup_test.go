@@ -475,6 +475,8 @@ var rollShapes = []struct {
 		rollShape{fams: []rollAddrs{rollV4, rollV6}, hot: 20, tie: 10000, tieN: 5, crowd: 10000}, true},
 	{"12,345 hosts on :443",
 		rollShape{fams: []rollAddrs{rollV4}, hot: 5, crowd443: 12345}, true},
+	{"50,000 destinations of both families: counted in partitions",
+		rollShape{fams: []rollAddrs{rollV4, rollV6}, hot: 40, mid: 9000, crowd: 41000}, true},
 }
 
 func TestDestinationRollup(t *testing.T) {
