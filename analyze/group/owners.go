@@ -109,12 +109,12 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			k++
 		}
 	}
-	// A server-side socket gets its listener's owner. The others are
-	// keyed by their remote endpoint, as are the sockets whose owners
-	// they may get: needOwner marks the first; 0 is neither.
-	const needOwner = 1 << 62
-	keys := make([]uint64, len(socks))
-	model.AdviseHugePages(keys)
+	// A server-side socket gets its listener's owner; the others may get
+	// the owner of their remote endpoint, below.
+	var ownedPorts [65536 / 64]uint64 // ports with an owned listener
+	for p := range firstWild {
+		ownedPorts[p/64] |= 1 << (p % 64)
+	}
 	var counts [2]struct{ need, owned int }
 	parallel(len(socks), func(half, lo, hi int) {
 		c := &counts[half]
@@ -124,21 +124,14 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			case s.State == model.Listen:
 			case s.PID != 0 || s.Process != model.NoName:
 				if !s.OwnerInferred {
-					if k := endpointKey(s); k != 0 {
-						keys[i] = k
-						c.owned++
-					}
+					c.owned++
+				}
+			case one != nil && one[s.Local.Port()].n == 1:
+				if o := &one[s.Local.Port()]; o.local == s.Local || o.local.ZeroIP() {
+					l := listeners[o.k]
+					s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
 				}
 			default:
-				if one != nil {
-					if o := &one[s.Local.Port()]; o.n == 1 {
-						if o.local == s.Local || o.local.ZeroIP() {
-							l := listeners[o.k]
-							s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
-						}
-						continue
-					}
-				}
 				if w, ok := firstWild[s.Local.Port()]; ok {
 					// The first listener that is a wildcard or on this address.
 					k := w
@@ -151,10 +144,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 					}
 					continue
 				}
-				if k := endpointKey(s); k != 0 {
-					keys[i] = k | needOwner
-					c.need++
-				}
+				c.need++
 			}
 		}
 	})
@@ -162,36 +152,69 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	if need == 0 || owned == 0 {
 		return
 	}
+	// The sockets whose owners may come from their remote endpoint:
+	// unowned, not on a port an owned process listens on.
+	needs := func(s *model.Socket) bool {
+		p := s.Local.Port()
+		return s.PID == 0 && s.Process == model.NoName && s.State != model.Listen && ownedPorts[p/64]&(1<<(p%64)) == 0
+	}
+	// The sockets that tell it: owned, and listed so.
+	tells := func(s *model.Socket) bool {
+		return (s.PID != 0 || s.Process != model.NoName) && !s.OwnerInferred && s.State != model.Listen
+	}
 	// Each remote endpoint's owner, or conflict when several processes
 	// talk to it: in one table while it stays small, else partition by
 	// partition.
 	var t model.IntTable[owner]
-	resolve := func(i int) {
-		if o, ok := t.Get(keys[i] &^ needOwner); ok && o.pid != conflict {
-			s := &socks[i]
+	resolve := func(s *model.Socket, k uint64) {
+		if o, ok := t.Get(k); ok && o.pid != conflict {
 			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 		}
 	}
 	const direct = 1 << 15
 	overflow := false
-	for i, k := range keys {
-		if k != 0 && k&needOwner == 0 {
-			if t.Len() >= direct {
-				overflow = true
-				break
+	for i := range socks {
+		if s := &socks[i]; tells(s) {
+			if k := endpointKey(s); k != 0 {
+				if t.Len() >= direct {
+					overflow = true
+					break
+				}
+				note(t.At(k), s.PID, s.Process)
 			}
-			note(t.At(k), socks[i].PID, socks[i].Process)
 		}
 	}
 	if !overflow {
-		for i, k := range keys {
-			if k&needOwner != 0 {
-				resolve(i)
+		for i := range socks {
+			if s := &socks[i]; needs(s) {
+				if k := endpointKey(s); k != 0 {
+					resolve(s, k)
+				}
 			}
 		}
 		return
 	}
-	order, start := partitions(keys, need+owned, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
+	// Partitioned: each socket's key, needOwner marking the sockets that
+	// need one; 0 is neither.
+	const needOwner = 1 << 62
+	keys := make([]uint64, len(socks))
+	model.AdviseHugePages(keys)
+	n := 0
+	for i := range socks {
+		s := &socks[i]
+		switch {
+		case tells(s):
+			keys[i] = endpointKey(s)
+		case needs(s):
+			if k := endpointKey(s); k != 0 {
+				keys[i] = k | needOwner
+			}
+		}
+		if keys[i] != 0 {
+			n++
+		}
+	}
+	order, start := partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
 	for p := 0; p+1 < len(start); p++ {
 		part := order[start[p]:start[p+1]]
 		t.Clear()
@@ -204,8 +227,8 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			continue
 		}
 		for _, i := range part {
-			if keys[i]&needOwner != 0 {
-				resolve(int(i))
+			if k := keys[i]; k&needOwner != 0 {
+				resolve(&socks[i], k&^needOwner)
 			}
 		}
 	}
