@@ -467,9 +467,21 @@ func (c *lineCapReader) Read(p []byte) (int, error) {
 }
 
 // count charges the lines in p.
+// countNewlines counts the '\n' in p, a big p in two halves at once (a
+// mapped listing of 100 MB is counted before it is parsed).
+func countNewlines(p []byte) int {
+	if len(p) < 8<<20 {
+		return bytes.Count(p, []byte{'\n'})
+	}
+	half := make(chan int, 1)
+	go func() { half <- bytes.Count(p[:len(p)/2], []byte{'\n'}) }()
+	n := bytes.Count(p[len(p)/2:], []byte{'\n'})
+	return n + <-half
+}
+
 func (c *lineCapReader) count(p []byte) error {
 	// A line ends at \n, \r\n or a lone \r (old Mac text: no \n at all).
-	lines := bytes.Count(p, []byte{'\n'})
+	lines := countNewlines(p)
 	if lines == 0 {
 		lines = bytes.Count(p, []byte{'\r'})
 	}

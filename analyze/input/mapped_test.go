@@ -66,3 +66,21 @@ func TestMappedTruncatedIsAnError(t *testing.T) {
 		t.Fatalf("err = %v, want ErrChanged", err)
 	}
 }
+
+// countNewlines counts a big text in two halves: a newline on either side
+// of the middle, or at its very ends, counts once.
+func TestCountNewlinesHalves(t *testing.T) {
+	for _, size := range []int{0, 1, 100, 8<<20 - 1, 8 << 20, 8<<20 + 1, 9<<20 + 7} {
+		p := make([]byte, size)
+		want := 0
+		for _, at := range []int{0, size/2 - 1, size / 2, size/2 + 1, size - 1, size / 3} {
+			if at >= 0 && at < size && p[at] != '\n' {
+				p[at] = '\n'
+				want++
+			}
+		}
+		if got := countNewlines(p); got != want {
+			t.Errorf("size %d: %d newlines, want %d", size, got, want)
+		}
+	}
+}
