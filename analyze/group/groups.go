@@ -1288,25 +1288,30 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 			*c += 1 << 32
 		}
 	}
-	n := 0
+	var ns [2]int
+	parallel(len(socks), func(half, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
+			if !ok {
+				continue
+			}
+			v := present | model.PairDigest(ds.Local.WithPort(0), ds.Remote)>>1
+			if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
+				v |= eph
+			}
+			info[i] = v
+			ns[half]++
+		}
+	})
+	n := ns[0] + ns[1]
 	overflow := false
-	for i := range socks {
-		ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
-		if !ok {
-			continue
-		}
-		v := present | model.PairDigest(ds.Local.WithPort(0), ds.Remote)>>1
-		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
-			v |= eph
-		}
-		info[i] = v
-		n++
-		if !overflow {
+	for _, v := range info {
+		if v != 0 {
 			if t.Len() >= direct {
 				overflow = true
-			} else {
-				count(t.At(v&rollMask), v)
+				break
 			}
+			count(t.At(v&rollMask), v)
 		}
 	}
 	if n <= maxDestGroups || !overflow && t.Len() <= maxDestGroups {
@@ -1316,7 +1321,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	var hist [buckets + 1]int
 	// first gives each socket its destination's counts, and the first
 	// mark at the destination's first socket.
-	first := func(i int) {
+	first := func(t *model.IntTable[uint64], i int) {
 		c := t.At(info[i] & rollMask)
 		v := *c & rollMask
 		if *c&present == 0 {
@@ -1330,24 +1335,35 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		t.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
 		for i, v := range info {
 			if v != 0 {
-				first(i)
+				first(&t, i)
 			}
 		}
 	} else {
 		order, start := partitions(info, n, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
-		distinct = 0
-		for p := 0; p+1 < len(start); p++ {
-			part := order[start[p]:start[p+1]]
-			t.Clear()
-			t.Reserve(len(part))
-			for _, i := range part {
-				count(t.At(info[i]&rollMask), info[i])
+		var halves [2]struct {
+			hist     [buckets + 1]int
+			distinct int
+		}
+		eachPartition(start, func(half, lo, hi int) {
+			var t model.IntTable[uint64]
+			h := &halves[half]
+			for p := lo; p < hi; p++ {
+				part := order[start[p]:start[p+1]]
+				t.Clear()
+				t.Reserve(len(part))
+				for _, i := range part {
+					count(t.At(info[i]&rollMask), info[i])
+				}
+				h.distinct += t.Len()
+				t.Each(func(_ uint64, v uint64) { h.hist[min(v&0xffffffff, buckets)]++ })
+				for _, i := range part {
+					first(&t, int(i))
+				}
 			}
-			distinct += t.Len()
-			t.Each(func(_ uint64, v uint64) { hist[min(v&0xffffffff, buckets)]++ })
-			for _, i := range part {
-				first(int(i))
-			}
+		})
+		distinct = halves[0].distinct + halves[1].distinct
+		for c := range hist {
+			hist[c] = halves[0].hist[c] + halves[1].hist[c]
 		}
 	}
 	if distinct <= maxDestGroups {

@@ -199,37 +199,46 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	const needOwner = 1 << 62
 	keys := make([]uint64, len(socks))
 	model.AdviseHugePages(keys)
-	n := 0
-	for i := range socks {
-		s := &socks[i]
-		switch {
-		case tells(s):
-			keys[i] = endpointKey(s)
-		case needs(s):
-			if k := endpointKey(s); k != 0 {
-				keys[i] = k | needOwner
+	var ns [2]int
+	parallel(len(socks), func(half, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			switch {
+			case tells(s):
+				keys[i] = endpointKey(s)
+			case needs(s):
+				if k := endpointKey(s); k != 0 {
+					keys[i] = k | needOwner
+				}
+			}
+			if keys[i] != 0 {
+				ns[half]++
 			}
 		}
-		if keys[i] != 0 {
-			n++
-		}
-	}
+	})
+	n := ns[0] + ns[1]
 	order, start := partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
-	for p := 0; p+1 < len(start); p++ {
-		part := order[start[p]:start[p+1]]
-		t.Clear()
-		for _, i := range part {
-			if k := keys[i]; k&needOwner == 0 {
-				note(t.At(k), socks[i].PID, socks[i].Process)
+	eachPartition(start, func(_, lo, hi int) {
+		var t model.IntTable[owner]
+		for p := lo; p < hi; p++ {
+			part := order[start[p]:start[p+1]]
+			t.Clear()
+			for _, i := range part {
+				if k := keys[i]; k&needOwner == 0 {
+					note(t.At(k), socks[i].PID, socks[i].Process)
+				}
+			}
+			if t.Len() == 0 {
+				continue
+			}
+			for _, i := range part {
+				if k := keys[i]; k&needOwner != 0 {
+					if o, ok := t.Get(k &^ needOwner); ok && o.pid != conflict {
+						s := &socks[i]
+						s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
+					}
+				}
 			}
 		}
-		if t.Len() == 0 {
-			continue
-		}
-		for _, i := range part {
-			if k := keys[i]; k&needOwner != 0 {
-				resolve(&socks[i], k&^needOwner)
-			}
-		}
-	}
+	})
 }

@@ -49,6 +49,25 @@ func partitions(keys []uint64, n int, hash func(uint64) uint64) (order []uint32,
 	return order, start
 }
 
+// eachPartition runs fn over the partitions of start (see partitions) in
+// two ranges on two goroutines, split where each holds about half the
+// keys; half tells the call which it has (0 or 1).
+func eachPartition(start []int, fn func(half, lo, hi int)) {
+	parts := len(start) - 1
+	if parts < 2 {
+		fn(0, 0, parts)
+		return
+	}
+	mid := 1
+	for mid < parts-1 && start[mid] < start[parts]/2 {
+		mid++
+	}
+	done := make(chan struct{})
+	go func() { fn(0, 0, mid); close(done) }()
+	fn(1, mid, parts)
+	<-done
+}
+
 // endpointKey is a key in [1, 1<<62) for a socket's remote endpoint:
 // exact for IPv4 (address and port) and for a host name a listing printed
 // instead of an address (name and port); a digest for IPv6 (two of a
