@@ -946,7 +946,13 @@ func applyEvidenceFacts(s *model.Snapshot) {
 				continue
 			}
 			if strings.HasPrefix(name, "ulimit") {
-				name = "tcpsnap.ulimit_nofile"
+				// The soft limit is the one EMFILE hits: ulimit -n and -Sn
+				// print it, -Hn the ceiling it may be raised to.
+				if name == "ulimit -Hn" {
+					name = "tcpsnap.ulimit_nofile_hard"
+				} else {
+					name = "tcpsnap.ulimit_nofile"
+				}
 			}
 			if _, ok := s.Sysctls[name]; !ok {
 				s.Sysctls[name] = e.Value

@@ -31,18 +31,25 @@ type ticket struct {
 // what it lacks. The test fails when one of them starts to pass (take it
 // off the list) and when any other ticket stops passing.
 var knownMisses = map[string]string{
-	"gh-fortio-macos-time-wait-self-fetch":      "a TIME_WAIT count filtered by grep 8080, which matches either end: no side to attribute it to",
-	"gh-grpc-windows-time-wait-loopback":        "a Windows TIME_WAIT excerpt with no count: \"a lot of TIME_WAIT\" is no number, and the exhaustion is a conditional (\"when there are many connections ... will be exhausted\")",
-	"gh-segfault-conntrack-masscan":             "nf_conntrack_max alone: no count, and \"table full\" is only in the issue's title; the text has a suspicion, not the message",
-	"gh-oauth2-proxy-close-wait-lsof-p":         "the lsof paste is cut before its TCP rows and the text never says CLOSE_WAIT (only \"not closing connections properly\")",
-	"gh-ixwebsocket-too-many-open-files-ulimit": "the error is only in a screenshot and the title: the text holds ulimit -Sn 1024 and about 352 connections, no message",
-	"so-nginx-750-reqs-ephemeral-ports":         "a question with throughput numbers only: no port, TIME_WAIT count or error in the text",
+	// The rates are read now (Evidence.Rate: 1000 and 750 requests/s),
+	// but the back-of-envelope does not reach the thread's answer: 750
+	// req/s through one nginx to 3 php5-fpm servers is about 250 new
+	// upstream connections/s per destination, x 60 s of TIME_WAIT about
+	// 15,000 of the 28,232 ports Linux allows per destination (53%), and
+	// which end keeps the TIME_WAIT (nginx, or php-fpm closing first
+	// without fastcgi_keep_conn) is not in the text. Nor does a rate make
+	// a destination: analyze/group builds groups only from rows, counts,
+	// stated socket numbers and messages, so ephemeral-port-exhaustion
+	// has nothing to fire on without inventing a TIME_WAIT count.
+	"so-nginx-750-reqs-ephemeral-ports": "rates only (750 req/s over 3 upstreams, about 250/s each, x 60 s = about 15,000 of 28,232 ports): the arithmetic does not reach exhaustion, the closing end is unknown, and a rate makes no destination group",
 }
 
 // TestTickets runs every real ticket of the corpus through analyze as a
-// user would paste it: the thread's diagnosis must be among the findings,
-// and a thread that ended "this is normal" must get no warning or
-// critical finding (an "insufficient data" report is quiet).
+// reader sees it — the thread's title, a blank line, then the text (see
+// asRead): the thread's diagnosis must be among the findings, and a
+// thread that ended "this is normal" must get no warning or critical
+// finding (an "insufficient data" report is quiet), even when its title
+// claims a problem ("many TIME_WAIT connections").
 func TestTickets(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("tickets", "index.yaml"))
 	if err != nil {
@@ -94,7 +101,11 @@ func TestTickets(t *testing.T) {
 // its thread, with a summary of the findings.
 func diagnose(t *testing.T, rs []*analyze.Rule, tk ticket) (string, bool) {
 	t.Helper()
-	snap, err := analyze.Load([]string{filepath.Join("tickets", tk.ID+".txt")}, analyze.Options{})
+	path, err := asRead(t, tk)
+	if err != nil {
+		return "error: " + err.Error(), false
+	}
+	snap, err := analyze.Load([]string{path}, analyze.Options{})
 	if err != nil {
 		return "error: " + err.Error(), false
 	}
@@ -117,6 +128,19 @@ func diagnose(t *testing.T, rs []*analyze.Rule, tk ticket) (string, bool) {
 		return desc, !loud
 	}
 	return desc, hit
+}
+
+// asRead writes the ticket as a reader sees it: the thread's title (the
+// reporter's words, read first), a blank line, then the text unchanged.
+func asRead(t *testing.T, tk ticket) (string, error) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("tickets", tk.ID+".txt"))
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(t.TempDir(), tk.ID+".txt")
+	text := append([]byte(tk.Title+"\n\n"), body...)
+	return path, os.WriteFile(path, text, 0o644)
 }
 
 // sameProgram compares program names as listings print them: lsof cuts

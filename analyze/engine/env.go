@@ -73,6 +73,10 @@ type Facts struct {
 	KernelMinor int
 
 	snap *model.Snapshot
+
+	// The ticket's words no group holds (see TitleOnly and SaidMany).
+	titleOnly map[string]string
+	saidMany  map[string]string
 }
 
 // number converts an expression's numeric result (expr gives int, int64
@@ -198,6 +202,60 @@ func (f *Facts) SysctlInt(name string) int {
 	return n
 }
 
+// TitleOnly returns where and how the ticket's title reports a message
+// of the kind (model.Msg*) that its text does not: `title ticket.txt:1:
+// "Cannot create socket due to too many open files"`; "" when the text
+// reports it too, or nothing does. A title is the reporter's summary,
+// written before the thread found the cause: a message only the title
+// carries never takes a rule's reported severity (the engine sees to
+// that), and a rule that still says something on it says so.
+func (f *Facts) TitleOnly(kind string) string { return f.titleOnly[kind] }
+
+// SaidMany returns where and how the reporter says there are many
+// sockets in a state without giving a number (`"a lot of TIME_WAIT",
+// ticket.txt:3`), the text's words before the title's; "" when nobody
+// says so. It is no count: a rule may let it weigh an excerpt's
+// pattern, never make up a size.
+func (f *Facts) SaidMany(state string) string { return f.saidMany[group.CanonicalOr(state)] }
+
+// words gathers the ticket's words that no group holds.
+func (f *Facts) words() {
+	inText := map[string]bool{}
+	for _, e := range f.snap.Evidence {
+		if e.Kind == model.EvMessage && !e.Title {
+			inText[e.Message] = true
+		}
+	}
+	said := func(e *model.Evidence) string {
+		if e.Many && e.Value != "" { // the words, not the clipped line
+			return strconv.Quote(e.Value) + ", " + e.Where()
+		}
+		return e.Where() + ": " + strconv.Quote(e.Text)
+	}
+	fromTitle := map[string]bool{}
+	for i := range f.snap.Evidence {
+		e := &f.snap.Evidence[i]
+		switch {
+		case e.Kind == model.EvMessage && e.Title && !inText[e.Message]:
+			if _, ok := f.titleOnly[e.Message]; !ok {
+				if f.titleOnly == nil {
+					f.titleOnly = map[string]string{}
+				}
+				f.titleOnly[e.Message] = said(e)
+			}
+		case e.Kind == model.EvStated && e.Many && e.State != "":
+			// The text's words before the title's.
+			if t, ok := fromTitle[e.State]; !ok || t && !e.Title {
+				if f.saidMany == nil {
+					f.saidMany = map[string]string{}
+				}
+				f.saidMany[e.State] = said(e)
+				fromTitle[e.State] = e.Title
+			}
+		}
+	}
+}
+
 // HasSysctl reports whether the snapshot holds a setting.
 func (f *Facts) HasSysctl(name string) bool {
 	_, ok := f.snap.Sysctls[name]
@@ -274,6 +332,7 @@ func NewFacts(s *model.Snapshot) *Facts {
 		}
 	}
 	f.HasCounters = len(smp.Counters) > 0
+	f.words()
 	f.portRange()
 	f.timeWait()
 	ns := s.Files["etc/nsswitch.conf"]

@@ -454,8 +454,10 @@ func (r *Rule) severity(m *vm.VM, env *Env) (sev string, fromWords bool, err err
 			break
 		}
 	}
-	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && SeverityRank(rp.Severity) > SeverityRank(sev) && r.reportedApplies(m, env) {
-		// A message in the ticket says the failure happened.
+	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && env.Facts.TitleOnly(rp.Message) == "" &&
+		SeverityRank(rp.Severity) > SeverityRank(sev) && r.reportedApplies(m, env) {
+		// A message in the ticket says the failure happened (a title
+		// alone does not: see Facts.TitleOnly).
 		fromWords = sev == ""
 		sev = rp.Severity
 	}

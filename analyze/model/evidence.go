@@ -22,6 +22,13 @@ type Evidence struct {
 	Number int    `json:"number,omitempty"`
 	// Side says which end Port is: "local" (awk $4, ss sport), "remote"
 	// (awk $5, ss dport), "" when the filter does not say (grep :80).
+	// "loopback" is a TIME_WAIT count whose filter matches either end, on
+	// a port the ticket shows as a service of this host reached over
+	// loopback ("[::1]:8080", "localhost:8080"): both ends of every
+	// connection to it are on this host, each connection leaves one
+	// TIME_WAIT here, whichever end holds it, so the count measures the
+	// connections to that port without saying which end closed. Groups
+	// take it as the destination port.
 	Side    string `json:"side,omitempty"`
 	Process string `json:"process,omitempty"`
 	// Remote is a remote address:port the message names ("dial tcp
@@ -30,6 +37,25 @@ type Evidence struct {
 
 	N       int64 `json:"n,omitempty"`        // the count, stated number or counter value
 	AtLeast bool  `json:"at_least,omitempty"` // a lower bound: "| head", "thousands of", "more than"
+
+	// Many is a quantity stated without a number ("a lot of TIME_WAIT",
+	// "huge amount of CLOSE_WAIT connections", "tons of"): the reporter
+	// sees many sockets in State. N stays 0 — no number is made up — so
+	// it raises no count; rules read it as words (SaidMany in rules).
+	Many bool `json:"many,omitempty"`
+	// Rate is a rate per second the reporter states ("750reqs/sec",
+	// "1000 req/s", "2000 connections per second", "qps 400"), Unit what
+	// it counts: "requests" or "connections". N stays 0, and no group
+	// holds it: a rate is no socket.
+	Rate float64 `json:"rate,omitempty"`
+	Unit string  `json:"unit,omitempty"`
+
+	// Title is true for what the ticket's title says: its first line,
+	// standing alone above the text (see ticket.TitleLine). A title is the
+	// reporter's summary, written before the thread found the cause: it
+	// weighs below the text, and a message only the title reports never
+	// takes a rule's reported severity (TitleOnly in rules).
+	Title bool `json:"title,omitempty"`
 
 	// Message is the kind of an error or kernel message: one of the
 	// Msg* constants.
@@ -83,10 +109,22 @@ const (
 	ListenAcceptQueue = "listen.accept_queue"
 )
 
-// Where says where a piece of evidence is: "ticket.txt:12".
+// Where says where a piece of evidence is: "ticket.txt:12", or "title
+// ticket.txt:1" for the ticket's title.
 func (e *Evidence) Where() string {
+	at := e.Path + ":" + Itoa(e.Line)
 	if e.Path == "" {
-		return "line " + Itoa(e.Line)
+		at = "line " + Itoa(e.Line)
 	}
-	return e.Path + ":" + Itoa(e.Line)
+	if e.Title {
+		return "title " + at
+	}
+	return at
+}
+
+// Words reports whether the evidence is the reporter's words rather
+// than what a command or the system printed: stated numbers, quantities
+// and rates, and anything that rests on the title.
+func (e *Evidence) Words() bool {
+	return e.Kind == EvStated || e.Title
 }

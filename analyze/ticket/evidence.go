@@ -17,9 +17,23 @@ import (
 func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Evidence {
 	lines := textLines(text)
 	var out []model.Evidence
+	// The title is the reporter's summary: its evidence is marked, and
+	// weighs below the text's (see model.Evidence.Title).
+	title := hasTitle(lines)
 	add := func(e model.Evidence, i int) {
 		e.Path, e.Line, e.Text = path, i+1, model.Clip(strings.TrimSpace(lines[i]))
+		if title && i == 0 {
+			e.Title, e.Text = true, model.Clip(titleText(lines[0]))
+		}
 		out = append(out, e)
+	}
+	cwTitle := title && closeWaitRE.MatchString(lines[0])
+	cwText := false
+	for i, l := range lines {
+		if (i > 0 || !title) && closeWaitRE.MatchString(l) {
+			cwText = true
+			break
+		}
 	}
 	for i := 0; i < len(lines); i++ {
 		if skip != nil && skip(i+1) {
@@ -48,6 +62,17 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			}
 			e := model.Evidence{Kind: model.EvCount, Command: cmd, N: n, AtLeast: p.Head}
 			p.Describe(&e)
+			lb := ""
+			if e.State == model.TimeWait.String() && e.Port > 0 && e.Side == "" && e.Number == 0 {
+				lb = loopbackEndpoint(string(text), e.Port)
+			}
+			if lb != "" {
+				// grep 8080 matches either end; on a service this host
+				// reaches over loopback both ends are here and each
+				// connection leaves one TIME_WAIT: the count measures
+				// connections to the port (model.Evidence.Side).
+				e.Side = "loopback"
+			}
 			// `ss ... state X | wc -l` and unfiltered listings count their
 			// header lines too.
 			if len(p.Filters) == 0 && !p.flag('H') {
@@ -65,6 +90,9 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			}
 			add(e, at)
 			out[len(out)-1].Text = model.Clip(strings.TrimSpace(cmd) + " → " + strings.TrimSpace(lines[at]))
+			if lb != "" {
+				out[len(out)-1].Text += "; either end, of connections to " + lb + ", a service of this host"
+			}
 		}
 		// Times (10:22:33) look like address:port: they are neither.
 		bare := timeRE.ReplaceAllString(line, " ")
@@ -75,6 +103,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		// A link's words ("resolving-nf_conntrack-table-full-...") are
 		// a page's title, not what the host logged.
 		said := urlRE.ReplaceAllString(line, " ")
+		found := false
 		for _, m := range messages {
 			if hypothetical || !mayHoldMessage(said) || !m.re.MatchString(said) {
 				continue
@@ -98,7 +127,17 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 				e.Process = pm[1]
 			}
 			add(e, i)
+			found = true
 			break
+		}
+		if !found && !hypothetical && !notLeakRE.MatchString(line) {
+			if e, withTitle, ok := notClosingClaim(said, cwText, cwTitle && i > 0); ok {
+				add(e, i)
+				if withTitle && i > 0 {
+					// The state is the title's: say so where the claim is quoted.
+					out[len(out)-1].Text += " [under the title: " + model.Clip(titleText(lines[0])) + "]"
+				}
+			}
 		}
 		for _, c := range counterLines {
 			if m := c.re.FindStringSubmatch(line); m != nil {
@@ -110,7 +149,17 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		if hypothetical {
 			continue
 		}
+		numbered := map[string]bool{}
 		for _, e := range statedNumbers(bare) {
+			numbered[e.State] = true
+			add(e, i)
+		}
+		for _, e := range manyClaims(bare) {
+			if !numbered[e.State] { // "thousands of TIME_WAIT" has its number
+				add(e, i)
+			}
+		}
+		for _, e := range statedRates(said) {
 			add(e, i)
 		}
 		for _, e := range listenerFacts(bare) {
@@ -127,7 +176,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 }
 
 var osWordRE = map[string]*regexp.Regexp{
-	"darwin":  regexp.MustCompile(`\b(macOS|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
+	"darwin":  regexp.MustCompile(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
 	"freebsd": regexp.MustCompile(`\bFreeBSD\b`),
 	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
 	"solaris": regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
@@ -332,7 +381,7 @@ var (
 		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`), nil},
 		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`), nil},
 		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil, nil},
-		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:\s*table full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
+		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:?\s*table (?:is |was |got |gets |became |being )?full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
 		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`), nil},
 		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil, nil},
 		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil, nil},
