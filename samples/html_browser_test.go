@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net"
@@ -81,10 +82,11 @@ func newTrap(t *testing.T) *trap {
 }
 
 // chromiumOwn are the hosts Chromium itself calls even with background
-// networking off (sign-in and network checks): they are not the page's.
-// Fonts, CDNs and everything else count.
+// networking off (sign-in, network checks, and now and then the push
+// messaging channel): they are not the page's. Fonts, CDNs and
+// everything else count.
 var chromiumOwn = map[string]bool{"accounts.google.com:443": true, "www.google.com:443": true,
-	"clients2.google.com": true, "redirector.gvt1.com:443": true}
+	"clients2.google.com": true, "redirector.gvt1.com:443": true, "android.clients.google.com:443": true}
 
 // requests returns the requests the trap saw that are not Chromium's own.
 func (tr *trap) requests() []string {
@@ -121,13 +123,24 @@ func (tr *trap) browse(t *testing.T, bin, file string, args ...string) []byte {
 		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 	}, args...)
 	all = append(all, "file://"+file)
-	cmd := exec.CommandContext(ctx, bin, all...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// Chromium now and then crashes on a loaded machine (a segmentation
+	// fault while it starts): a crash is tried again, twice; an error it
+	// reports is not.
+	for try := 1; ; try++ {
+		cmd := exec.CommandContext(ctx, bin, all...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err == nil {
+			return stdout.Bytes()
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && !exit.Exited() && try < 3 && ctx.Err() == nil {
+			t.Logf("%s %s: %v (try %d); again", bin, strings.Join(args, " "), err, try)
+			continue
+		}
 		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, stderr.String())
 	}
-	return stdout.Bytes()
 }
 
 var (
