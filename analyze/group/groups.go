@@ -989,6 +989,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	var slab groupSlab
 	groups := map[procKey]*Group{}
+	var byPort []*Group                 // unknown owners' server-side groups by local port
 	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
 	procOf := make([]int32, len(socks)) // socket -> its process group's number
 	type recentGroup struct {
@@ -1014,16 +1015,25 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		}
 		// Sockets of one owner come in runs and few owners hold most
 		// sockets: a short list of recent groups saves hashing the key.
+		// Unknown owners of server-side sockets are found by port (60,000
+		// ports without owners, /proc/net/tcp: an array, not a map).
 		var pg *Group
 		hit := len(recent) - 1 // where the group sits in recent; a miss replaces the last
-		for j, rg := range recent {
-			if rg.g != nil && rg.k == k {
-				pg, hit = rg.g, j
-				break
+		if k.port != 0 {
+			if byPort == nil {
+				byPort = make([]*Group, 65536)
 			}
-		}
-		if pg == nil {
-			pg = groups[k]
+			pg, hit = byPort[k.port], -1
+		} else {
+			for j, rg := range recent {
+				if rg.g != nil && rg.k == k {
+					pg, hit = rg.g, j
+					break
+				}
+			}
+			if pg == nil {
+				pg = groups[k]
+			}
 		}
 		if pg == nil {
 			name := OwnerName(s.Process.String(), s.PID)
@@ -1042,10 +1052,16 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			}
 			pg.procNum = nprocs
 			nprocs++
-			groups[k] = pg
+			if k.port != 0 {
+				byPort[k.port] = pg
+			} else {
+				groups[k] = pg
+			}
 		}
-		copy(recent[1:hit+1], recent[:hit]) // move to the front
-		recent[0] = recentGroup{k, pg}
+		if hit >= 0 {
+			copy(recent[1:hit+1], recent[:hit]) // move to the front
+			recent[0] = recentGroup{k, pg}
+		}
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
@@ -1053,9 +1069,16 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		pg.add(s, r.server, r.x)
 	}
 	for _, pg := range groups {
+		gs.Processes = append(gs.Processes, pg)
+	}
+	for _, pg := range byPort {
+		if pg != nil {
+			gs.Processes = append(gs.Processes, pg)
+		}
+	}
+	for _, pg := range gs.Processes {
 		n := pg.procNum
 		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].server, true }}
-		gs.Processes = append(gs.Processes, pg)
 	}
 	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].server, true }}
 }
