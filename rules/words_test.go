@@ -10,9 +10,8 @@ import (
 )
 
 // TestWordsWeighBelowRows checks how the built-in rules weigh what a
-// ticket only says: a message only its title carries never takes the
-// rule's reported severity (one below where the rule has a level for it,
-// else quiet), a quantity without a number ("a lot of TIME_WAIT") is
+// ticket only says: a message only its title carries takes one severity
+// below the rule's reported one (so a warning one is info), a quantity without a number ("a lot of TIME_WAIT") is
 // info at most and only with rows that show the pattern, and words alone
 // never make a finding critical.
 func TestWordsWeighBelowRows(t *testing.T) {
@@ -44,13 +43,15 @@ func TestWordsWeighBelowRows(t *testing.T) {
 		{"conntrack full in the kernel log", "Drops\n\nFeb 1 10:00:00 fw kernel: nf_conntrack: table full, dropping packet\n",
 			"conntrack-table-full", analyze.Critical, ""},
 		{"CLOSE_WAIT stays, in the title", "The CLOSE-WAIT state on port 9200 doesn't disappear after a restart\n\nwe restarted the indexer\n",
-			"close-wait-leak", "", ""},
+			"close-wait-leak", analyze.Info, "reported (title "},
 		{"not closing, CLOSE_WAIT in the title", "tcp connections in CLOSE_WAIT status\n\nWe see google_auth_proxy not closing connections properly.\n",
 			"close-wait-leak", analyze.Warning, "under the title: tcp connections in CLOSE_WAIT status"},
 		{"CLOSE_WAIT stays, in the text", "Leak\n\nCLOSE_WAIT connections keep growing until we restart the service\n",
 			"close-wait-leak", analyze.Warning, ""},
 		{"EADDRNOTAVAIL only in the title", "Error cannot assign requested address when sending 1k rps\n\nit fails under load\n",
-			"ephemeral-port-exhaustion", "", ""},
+			"ephemeral-port-exhaustion", analyze.Warning, "reported (title "},
+		{"a BSD kernel message as the title", "Listen queue overflow: 2 already in queue awaiting acceptance (1 occurrences)\n\nThe VNC console stops answering.\n",
+			"bsd-listen-queue-overflow", analyze.Warning, "reported (title "},
 		{"many TIME_WAIT and rows toward one service", "huge amount of TIME_WAIT connections on windows\n\nnetstat -an reports a lot of TIME_WAIT connections:\n\n" + twRows,
 			"time-wait-churn", analyze.Info, ""},
 		{"many TIME_WAIT and rows toward two services", "huge amount of TIME_WAIT connections on windows\n\nnetstat -an shows:\n\n" + twRowsTwoPeers,

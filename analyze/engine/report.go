@@ -454,14 +454,31 @@ func (r *Rule) severity(m *vm.VM, env *Env) (sev string, fromWords bool, err err
 			break
 		}
 	}
-	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) && env.Facts.TitleOnly(rp.Message) == "" &&
-		SeverityRank(rp.Severity) > SeverityRank(sev) && r.reportedApplies(m, env) {
-		// A message in the ticket says the failure happened (a title
-		// alone does not: see Facts.TitleOnly).
-		fromWords = sev == ""
-		sev = rp.Severity
+	if rp := r.Spec.Reported; rp != nil && env.Group.Reported(rp.Message) {
+		// A message in the ticket says the failure happened. Only in the
+		// title, it is the reporter's summary: one severity lower (see
+		// Facts.TitleOnly).
+		rs := rp.Severity
+		if env.Facts.TitleOnly(rp.Message) != "" {
+			rs = severityBelow(rs)
+		}
+		if rs != "" && SeverityRank(rs) > SeverityRank(sev) && r.reportedApplies(m, env) {
+			fromWords = sev == ""
+			sev = rs
+		}
 	}
 	return sev, fromWords, nil
+}
+
+// severityBelow is the severity one level below sev: "" below info.
+func severityBelow(sev string) string {
+	switch sev {
+	case Critical:
+		return Warning
+	case Warning:
+		return Info
+	}
+	return ""
 }
 
 // render builds the finding a rule fired at severity sev on a group.
@@ -478,6 +495,9 @@ func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding,
 	var err error
 	if f.Title, err = title.render(m, env); err != nil {
 		return nil, fmt.Errorf("title: %w", err)
+	}
+	if rp := r.Spec.Reported; fromWords && rp != nil && env.Facts.TitleOnly(rp.Message) != "" {
+		f.Title += " (by the ticket's title; its text does not say it)"
 	}
 	if f.Explanation, err = explanation.render(m, env); err != nil {
 		return nil, fmt.Errorf("explanation: %w", err)
@@ -497,7 +517,11 @@ func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding,
 	f.Basis = append([]string(nil), g.Basis...)
 	if g.CountsOnly {
 		f.CountsOnly = true
-		f.Explanation += " (This comes from counts alone, no listing: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
+		if g.Sockets == 0 {
+			f.Explanation += " (This comes from the ticket's words alone, no listing or count: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
+		} else {
+			f.Explanation += " (This comes from counts alone, no listing: anything said here about Recv-Q, ports or peers is not established; run ss -tanp for ports, queues and peers.)"
+		}
 	}
 	f.Evidence = Evidence{}
 	for i, p := range r.evidence {
@@ -541,7 +565,9 @@ func gaps(s *model.Snapshot, f *Facts) []Gap {
 			Command: pick("ss -tanpo (as root)", "netstat -ano", "netstat -an -p tcp; lsof -nP -iTCP")})
 	default:
 		if !f.HasListeners {
-			out = append(out, Gap{What: "listening sockets and their accept queues", Why: "the listing shows no LISTEN socket: it was taken without -a or -l, so nothing can be said about what listens",
+			out = append(out, Gap{What: "listening sockets and their accept queues", Why: pick("the listing shows no LISTEN socket: it was taken without -a or -l, or cut, so nothing can be said about what listens",
+				"the listing shows no LISTENING socket: it was taken without -a, or cut, so nothing can be said about what listens",
+				"the listing shows no LISTEN socket: it was taken without -a, or cut, so nothing can be said about what listens"),
 				Command: pick("ss -tlnp", "netstat -ano", "netstat -Lan; netstat -an -p tcp")})
 		}
 		if !f.HasOwners {

@@ -296,7 +296,11 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 		if key == "" {
 			key = "an upstream"
 		}
-		note(findOrAdd(&gs.Destinations, func(g *Group) bool { return e.Remote != "" && g.Remote == e.Remote }, func() *Group {
+		// Messages that name no destination are one upstream, however
+		// many lines repeat them.
+		note(findOrAdd(&gs.Destinations, func(g *Group) bool {
+			return e.Remote != "" && g.Remote == e.Remote || e.Remote == "" && g.FromEvidence && g.Key == "evidence "+key
+		}, func() *Group {
 			g := newGroup("destination", "evidence "+key)
 			g.Remote = e.Remote
 			if i := strings.LastIndexByte(e.Remote, ':'); i >= 0 {

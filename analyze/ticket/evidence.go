@@ -382,10 +382,10 @@ var (
 		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`), nil},
 		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil, nil},
 		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:?\s*table (?:is |was |got |gets |became |being )?full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
-		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`), nil},
+		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen(?:\(\))? queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`), nil},
 		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil, nil},
 		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil, nil},
-		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent).{0,60}CLOSE[_ -]?WAIT|CLOSE[_ -]?WAIT.{0,200}\bonly (?:after|when|once)\b.{0,40}\b(?:re)?start`), nil, nil},
+		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent|stuck).{0,60}CLOSE[_ -]?WAIT|CLOSE[_ -]?WAIT.{0,200}\bonly (?:after|when|once)\b.{0,40}\b(?:re)?start`), nil, nil},
 		{model.MsgFinWait2Stays, regexp.MustCompile(`(?i)FIN[_ -]?WAIT[_ -]?2.{0,100}(permanent|forever|indefinite|never (go|goes|went) away|for (hours|days)|until (we|I|you|the) ?(re)?start|never (get )?(closed?|disappears?|released|times? out))|(permanent(ly)?|forever|indefinitely|pil(e|ing) up|accumulat\w*|keeps? (growing|increasing)).{0,60}FIN[_ -]?WAIT[_ -]?2`), nil, nil},
 		// ESTABLISHED for a long time is what pooled connections do: it is
 		// a report only where the sockets should have gone (closed, peer
@@ -492,7 +492,7 @@ var (
 	// An answer or a documentation quote talks about a message without
 	// reporting it: "you would only need to worry if you see ...".
 	hypotheticalRE = regexp.MustCompile(`(?i)\b(worry if|if you (?:see|get)|might|could cause|should not|shouldn't)\b`)
-	notLeakRE      = regexp.MustCompile(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b`)
+	notLeakRE      = regexp.MustCompile(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b|\bno (?:more |further )?(?:increase|growth|accumulation|leak)s? (?:of|in)\b`)
 	messageWords   = []string{"too many", "assign", "in use", "addrinuse", "addrnotavail", "flooding", "bucket", "conntrack",
 		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
 		"wsae", "errno", "establish", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
