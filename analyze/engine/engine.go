@@ -150,14 +150,22 @@ func compileExpr(src string, opts ...expr.Option) (*vm.Program, error) {
 	if envConfig == nil {
 		envConfig = conf.New(Env{})
 	}
+	var used *conf.Config
 	opts = append([]expr.Option{func(c *conf.Config) {
 		c.EnvObject, c.Env, c.Strict, c.NtCache = envConfig.EnvObject, envConfig.Env, envConfig.Strict, envConfig.NtCache
+		used = c
 	}, expr.MaxNodes(maxExprNodes),
 		// No clock (a report must not depend on when it ran) and no
 		// builtin that makes a string or list as large as its argument.
 		expr.DisableBuiltin("now"), expr.DisableBuiltin("date"), expr.DisableBuiltin("timezone"),
 		expr.DisableBuiltin("repeat")}, opts...)
-	return expr.Compile(src, opts...)
+	p, err := expr.Compile(src, opts...)
+	if used != nil {
+		// The type cache's maps are made on first use: keep them, so
+		// that the next compile shares what this one learned.
+		envConfig.NtCache = used.NtCache
+	}
+	return p, err
 }
 
 // checkShape rejects rule text expr would choke on before expr sees it.

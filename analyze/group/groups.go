@@ -1162,17 +1162,20 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// A group per destination, while there are at most maxDestGroups of
 	// them (nearly every host); past that, over again with the roll-up,
 	// whose counting pass the usual host then never pays for.
-	if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil); ok {
+	if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true); ok {
 		return gs, maxPorts
 	}
-	gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, newDestRollup(socks, roles, li, ephLow, ephHigh))
+	// The roll-up counts destinations by digest: when two of them share
+	// one (a crafted listing can make them), it may find no more than
+	// maxDestGroups and roll nothing up; then every destination keeps its
+	// group, as before.
+	gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, newDestRollup(socks, roles, li, ephLow, ephHigh), false)
 	return gs, maxPorts
 }
 
 // destGroups counts the destination sockets into their groups, rolled up
-// by roll. Without a roll-up it gives up (false) past maxDestGroups
-// groups.
-func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup) ([]*Group, int, bool) {
+// by roll. When bounded, it gives up (false) past maxDestGroups groups.
+func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup, bounded bool) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
 	maxDestPorts := 0
@@ -1188,7 +1191,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 		}
 		dg := dests.get(ds.Local, ds.Remote)
 		if dg == nil {
-			if roll == nil && len(dests.all) == maxDestGroups {
+			if bounded && len(dests.all) == maxDestGroups {
 				return nil, 0, false
 			}
 			dg = slab.new("destination", ds.Local.Addr().String()+">"+ds.Remote.String())

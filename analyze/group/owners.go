@@ -34,16 +34,21 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	type owner struct {
 		pid  int
 		name model.Name
+		// remote is the endpoint the owner was noted for: an IPv6
+		// endpoint is keyed by a digest, and two endpoints that share
+		// one (a crafted listing can make them) must not lend each
+		// other owners.
+		remote model.AddrPort
 	}
 	// The owners of listening sockets by port, and whether any socket
 	// needs an owner: each half of the table on its own core. (The zero
 	// value, no pid and no name, is never an owner.)
 	const conflict = -1
-	note := func(o *owner, pid int, name model.Name) {
+	note := func(o *owner, s *model.Socket) {
 		switch {
 		case *o == (owner{}):
-			*o = owner{pid, name}
-		case o.pid != pid || o.name != name:
+			*o = owner{s.PID, s.Process, s.Remote}
+		case o.pid != s.PID || o.name != s.Process || o.remote != s.Remote:
 			o.pid, o.name = conflict, model.NoName
 		}
 	}
@@ -77,7 +82,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	for _, i := range append(halves[0].listens, halves[1].listens...) {
 		s := &socks[i]
 		k := len(listeners)
-		listeners = append(listeners, owner{s.PID, s.Process})
+		listeners = append(listeners, owner{pid: s.PID, name: s.Process})
 		w, seen := firstWild[s.Local.Port()]
 		if a := s.Local.Addr(); a.IsUnspecified() || !a.IsValid() {
 			if w == 0 {
@@ -167,7 +172,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	// partition.
 	var t model.IntTable[owner]
 	resolve := func(s *model.Socket, k uint64) {
-		if o, ok := t.Get(k); ok && o.pid != conflict {
+		if o, ok := t.Get(k); ok && o.pid != conflict && o.remote == s.Remote {
 			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 		}
 	}
@@ -180,7 +185,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 					overflow = true
 					break
 				}
-				note(t.At(k), s.PID, s.Process)
+				note(t.At(k), s)
 			}
 		}
 	}
@@ -225,7 +230,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			t.Clear()
 			for _, i := range part {
 				if k := keys[i]; k&needOwner == 0 {
-					note(t.At(k), socks[i].PID, socks[i].Process)
+					note(t.At(k), &socks[i])
 				}
 			}
 			if t.Len() == 0 {
@@ -233,7 +238,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			}
 			for _, i := range part {
 				if k := keys[i]; k&needOwner != 0 {
-					if o, ok := t.Get(k &^ needOwner); ok && o.pid != conflict {
+					if o, ok := t.Get(k &^ needOwner); ok && o.pid != conflict && o.remote == socks[i].Remote {
 						s := &socks[i]
 						s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 					}

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -151,7 +152,7 @@ func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 // ephemeral-port count and, at its first socket, the first mark — as a
 // plain map counts them — across many partitions.
 func TestDestRollupCountsMatchMap(t *testing.T) {
-	for _, peers := range []int{30000, 100000} { // counted directly; partitioned
+	for _, peers := range []int{12000, 100000} { // counted directly (at most 24,000 destinations); partitioned
 		t.Run(fmt.Sprint(peers), func(t *testing.T) { testDestRollupCounts(t, peers) })
 	}
 }
@@ -192,5 +193,95 @@ func testDestRollupCounts(t *testing.T, peers int) {
 		if v&0xffffffff != count[k] || v&^rollFirst>>32 != eph[k] || (v&rollFirst != 0) != wantFirst {
 			t.Fatalf("socket %d: info %#x, want %d sockets, %d ephemeral, first %v", i, v, count[k], eph[k], wantFirst)
 		}
+	}
+}
+
+// collide returns an IPv6 address b, in 2001:db8:0:1::/64, whose
+// PairDigest equals a's after the given state: PairDigest's steps are
+// invertible, so a listing can be crafted to make two endpoints share a
+// digest. local, when valid, is the first endpoint of the pair (the
+// destination digest); else a is the first (the endpoint digest).
+func collide(t *testing.T, local model.AddrPort, a netip.Addr) netip.Addr {
+	t.Helper()
+	h := uint64(0x9e3779b97f4a7c15)
+	if local.IsValid() {
+		l := local.Addr().As16()
+		for _, x := range []uint64{binary.LittleEndian.Uint64(l[:8]), binary.LittleEndian.Uint64(l[8:]), uint64(local.Port())<<8 | 6} {
+			h = model.Mix64(h ^ x)
+		}
+	}
+	a16, b16 := a.As16(), netip.MustParseAddr("2001:db8:0:1::").As16()
+	ha := model.Mix64(h ^ binary.LittleEndian.Uint64(a16[:8]))
+	hb := model.Mix64(h ^ binary.LittleEndian.Uint64(b16[:8]))
+	binary.LittleEndian.PutUint64(b16[8:], ha^binary.LittleEndian.Uint64(a16[8:])^hb)
+	b := netip.AddrFrom16(b16)
+	A, B := model.AddrPortOf(netip.AddrPortFrom(a, 443)), model.AddrPortOf(netip.AddrPortFrom(b, 443))
+	if local.IsValid() && model.PairDigest(local, A) != model.PairDigest(local, B) ||
+		!local.IsValid() && model.PairDigest(A, model.AddrPort{}) != model.PairDigest(B, model.AddrPort{}) {
+		t.Fatal("no collision made")
+	}
+	return b
+}
+
+// Two IPv6 peers that share a digest do not lend each other an owner:
+// curl's socket to one does not make it the owner of TIME_WAIT toward
+// the other (both the direct and the partitioned path).
+func TestInferOwnersDigestCollision(t *testing.T) {
+	a := netip.MustParseAddr("2001:db8::a")
+	b := collide(t, model.AddrPort{}, a)
+	for _, crowd := range []int{0, 40000} {
+		var socks []model.Socket
+		s := model.NewSocket()
+		s.State, s.PID, s.Process = model.Established, 100, model.Intern("curl")
+		s.Local = model.MustParseAddrPort("[2001:db8::1]:40000")
+		s.Remote = model.AddrPortOf(netip.AddrPortFrom(a, 443))
+		socks = append(socks, s)
+		for i := range 40 {
+			s := model.NewSocket()
+			s.State = model.TimeWait
+			s.Local = model.MustParseAddrPort(fmt.Sprintf("[2001:db8::1]:%d", 41000+i))
+			s.Remote = model.AddrPortOf(netip.AddrPortFrom(b, 443))
+			socks = append(socks, s)
+		}
+		for i := range crowd { // owned peers enough to partition
+			s := model.NewSocket()
+			s.State, s.PID, s.Process = model.Established, 200, model.Intern("envoy")
+			s.Local = model.MustParseAddrPort("10.0.0.1:40000")
+			s.Remote = model.MustParseAddrPort(fmt.Sprintf("198.51.%d.%d:443", i/250%250, i%250+1))
+			socks = append(socks, s)
+		}
+		InferOwners(socks, nil)
+		for _, s := range socks[1:41] {
+			if s.PID != 0 {
+				t.Fatalf("crowd %d: TIME_WAIT to %v got pid %d, the owner of %v", crowd, s.Remote, s.PID, socks[0].Remote)
+			}
+		}
+	}
+}
+
+// A listing with more than maxDestGroups destinations of which two share
+// a digest, so that the roll-up finds no more than maxDestGroups and
+// rolls nothing up, keeps every destination's group.
+func TestDestinationsDigestCollision(t *testing.T) {
+	local := model.MustParseAddrPort("[2001:db8::1]:0")
+	a := netip.MustParseAddr("2001:db8::a")
+	b := collide(t, local, a)
+	var socks []model.Socket
+	add := func(l, r string, n int) {
+		for range n {
+			s := model.NewSocket()
+			s.State, s.Local, s.Remote = model.Established, model.MustParseAddrPort(l), model.MustParseAddrPort(r)
+			socks = append(socks, s)
+		}
+	}
+	add("10.0.0.1:40000", "10.1.1.1:5432", 30)
+	for i := range maxDestGroups - 2 {
+		add("10.0.0.1:40001", fmt.Sprintf("198.51.%d.%d:443", i/250, i%250+1), 1)
+	}
+	add("[2001:db8::1]:40002", netip.AddrPortFrom(a, 443).String(), 1)
+	add("[2001:db8::1]:40003", netip.AddrPortFrom(b, 443).String(), 1)
+	gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, 32768, 60999)
+	if len(gs.Destinations) != maxDestGroups+1 {
+		t.Fatalf("%d destination groups, want %d (one each)", len(gs.Destinations), maxDestGroups+1)
 	}
 }

@@ -466,7 +466,6 @@ func (c *lineCapReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// count charges the lines in p.
 // countNewlines counts the '\n' in p, a big p in two halves at once (a
 // mapped listing of 100 MB is counted before it is parsed).
 func countNewlines(p []byte) int {
@@ -479,6 +478,7 @@ func countNewlines(p []byte) int {
 	return n + <-half
 }
 
+// count charges the lines in p.
 func (c *lineCapReader) count(p []byte) error {
 	// A line ends at \n, \r\n or a lone \r (old Mac text: no \n at all).
 	lines := countNewlines(p)
