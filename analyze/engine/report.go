@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -227,45 +230,32 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 			rep.Summary.Processes++
 		}
 	}
-	m := &vm.VM{MemoryBudget: memoryBudget}
-	var hits []fired
-	for order, r := range rs {
-		// Severity first, over the groups the rule's gate lets through;
-		// only the findings shown are rendered (a rule may fire on
-		// 200,000 listeners and show 10).
-		hits = hits[:0]
-		gate := r.gateFor(facts)
-		for _, g := range gs.ByKind(r.Spec.For) {
-			if gate != nil && len(g.Messages) == 0 && !gate(g) {
-				continue
+	// The rules run on both cores, each rule on one, taken in turn; what
+	// each gives is kept by its position and joined in rule order, so the
+	// report does not depend on which core ran what.
+	outs := make([]ruleOut, len(rs))
+	var next atomic.Int64
+	work := func() {
+		m := &vm.VM{MemoryBudget: memoryBudget}
+		var hits []fired
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(rs) {
+				return
 			}
-			sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts})
-			if err != nil {
-				rep.Problems = append(rep.Problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
-				continue
-			}
-			if sev != "" {
-				hits = append(hits, fired{g: g, sev: sev, fromWords: fromWords})
-			}
+			hits = runRule(rs[k], k, m, gs, facts, hits[:0], &outs[k])
 		}
-		sort.SliceStable(hits, func(i, j int) bool {
-			return SeverityRank(hits[i].sev) > SeverityRank(hits[j].sev)
-		})
-		hits = mergeCauses(hits)
-		if len(hits) > r.Spec.Limit {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(hits)-r.Spec.Limit, r.Spec.Limit))
-			hits = hits[:r.Spec.Limit]
-		}
-		for _, h := range hits {
-			f, err := r.render(m, &Env{Group: h.g, Facts: facts}, h.sev, h.fromWords)
-			if err != nil {
-				rep.Problems = append(rep.Problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, h.g.Key, oneLine(err))})
-				continue
-			}
-			f.order = order
-			foldAlso(f, h)
-			rep.Findings = append(rep.Findings, *f)
-		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 2) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, o := range outs {
+		rep.Findings = append(rep.Findings, o.findings...)
+		rep.Notes = append(rep.Notes, o.notes...)
+		rep.Problems = append(rep.Problems, o.problems...)
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
 		a, b := rep.Findings[i], rep.Findings[j]
@@ -468,6 +458,53 @@ func (r *Rule) severity(m *vm.VM, env *Env) (sev string, fromWords bool, err err
 		}
 	}
 	return sev, fromWords, nil
+}
+
+// ruleOut is what one rule gives a report.
+type ruleOut struct {
+	findings []Finding
+	notes    []string
+	problems []model.Problem
+}
+
+// runRule evaluates rule r (at position order) on its groups into out:
+// severity first, over the groups the rule's gate lets through; only the
+// findings shown are rendered (a rule may fire on 200,000 listeners and
+// show 10). It returns hits for reuse.
+func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
+	gate := r.gateFor(facts)
+	for _, g := range gs.ByKind(r.Spec.For) {
+		if gate != nil && len(g.Messages) == 0 && !gate(g) {
+			continue
+		}
+		sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts})
+		if err != nil {
+			out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
+			continue
+		}
+		if sev != "" {
+			hits = append(hits, fired{g: g, sev: sev, fromWords: fromWords})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		return SeverityRank(hits[i].sev) > SeverityRank(hits[j].sev)
+	})
+	hits = mergeCauses(hits)
+	if len(hits) > r.Spec.Limit {
+		out.notes = append(out.notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(hits)-r.Spec.Limit, r.Spec.Limit))
+		hits = hits[:r.Spec.Limit]
+	}
+	for _, h := range hits {
+		f, err := r.render(m, &Env{Group: h.g, Facts: facts}, h.sev, h.fromWords)
+		if err != nil {
+			out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, h.g.Key, oneLine(err))})
+			continue
+		}
+		f.order = order
+		foldAlso(f, h)
+		out.findings = append(out.findings, *f)
+	}
+	return hits
 }
 
 // severityBelow is the severity one level below sev: "" below info.

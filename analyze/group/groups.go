@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -159,13 +160,13 @@ type Group struct {
 	// DistinctRemotes read are made when first asked, from src: few groups
 	// are ever asked (the ones a finding is rendered for), and counting
 	// every group's peers while aggregating cost more than the rest of it.
-	src     *tallySource
-	tallied bool
-	procNum int32                          // process groups: the group's number in aggregateProcesses' socket map
-	ports   model.IntTable[int]            // state<<16 | local port -> count
-	remotes [model.NumStates]*remoteCounts // state -> remote -> count
-	owners  ownerTally                     // owner -> sockets
-	live    ownerTally                     // owner -> sockets other than TIME_WAIT, named owners only
+	src       *tallySource
+	tallyOnce sync.Once                      // the lazy tallies are counted once, whichever rule asks first
+	procNum   int32                          // process groups: the group's number in aggregateProcesses' socket map
+	ports     model.IntTable[int]            // state<<16 | local port -> count
+	remotes   [model.NumStates]*remoteCounts // state -> remote -> count
+	owners    ownerTally                     // owner -> sockets
+	live      ownerTally                     // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerTally counts sockets per owner. Most groups have one or a few
@@ -1811,10 +1812,13 @@ type tallySource struct {
 // socket order (the first maxTracked distinct peers are kept, as a count
 // while aggregating would keep them).
 func (g *Group) tally() {
-	if g.tallied || g.src == nil {
+	if g.src == nil {
 		return
 	}
-	g.tallied = true
+	g.tallyOnce.Do(g.countTallies)
+}
+
+func (g *Group) countTallies() {
 	for i := range g.src.socks {
 		in, server, peer := g.src.member(i)
 		if !in {
