@@ -566,8 +566,8 @@ func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding,
 		if err != nil {
 			return nil, fmt.Errorf("evidence.%s: %w", r.Spec.Evidence[i].Name, err)
 		}
-		if fromWords && g.FromEvidence && isZero(v) {
-			continue // a group made from words alone: its zeros are not counts
+		if fromWords && (g.FromEvidence || env.Facts.TotalSockets == 0) && isZero(v) {
+			continue // a group made from words alone, or a ticket without sockets: its zeros are not counts
 		}
 		f.Evidence = append(f.Evidence, EvidenceItem{Name: r.Spec.Evidence[i].Name, Value: v})
 	}
