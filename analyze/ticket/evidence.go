@@ -149,18 +149,25 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		if hypothetical {
 			continue
 		}
+		// Cheap tests before the expressions: a stated count or quantity
+		// names a state (or "these"), a rate a unit per second.
+		lower := strings.ToLower(bare)
 		numbered := map[string]bool{}
-		for _, e := range statedNumbers(bare) {
-			numbered[e.State] = true
-			add(e, i)
-		}
-		for _, e := range manyClaims(bare) {
-			if !numbered[e.State] { // "thousands of TIME_WAIT" has its number
+		if containsAny(lower, stateHints) {
+			for _, e := range statedNumbers(bare) {
+				numbered[e.State] = true
 				add(e, i)
 			}
+			for _, e := range manyClaims(bare) {
+				if !numbered[e.State] { // "thousands of TIME_WAIT" has its number
+					add(e, i)
+				}
+			}
 		}
-		for _, e := range statedRates(said) {
-			add(e, i)
+		if containsAny(lower, rateHints) {
+			for _, e := range statedRates(said) {
+				add(e, i)
+			}
 		}
 		for _, e := range listenerFacts(bare) {
 			add(e, i)
@@ -418,7 +425,8 @@ var (
 // words. "thousands of TIME_WAIT" is a lower bound of 1,000, never more.
 func statedNumbers(line string) []model.Evidence {
 	var out []model.Evidence
-	for _, m := range numStateRE.FindAllStringSubmatch(line, -1) {
+	for _, ix := range numStateRE.FindAllStringSubmatchIndex(line, -1) {
+		m := submatches(line, ix)
 		st, ok := stateOfWords(m[4])
 		if !ok {
 			continue
@@ -430,7 +438,7 @@ func statedNumbers(line string) []model.Evidence {
 		if m[3] != "" {
 			n *= 1000
 		}
-		if notACount(line, m[0], m[2]) {
+		if notACount(line[:ix[4]], m[0], m[2]) {
 			continue
 		}
 		lower := strings.ToLower(m[1])
@@ -502,6 +510,25 @@ var (
 // "is normal" on the line takes them back.
 var persistKinds = map[string]bool{model.MsgCloseWaitGrows: true, model.MsgFinWait2Stays: true, model.MsgEstablishedStays: true}
 
+// stateHints and rateHints are words without which no stated count,
+// quantity or rate can match (see FindEvidence): a state's spelling
+// ("wait", "estab", "syn", "fin", "clos", "last", "listen", "timewait"),
+// the "these" and "those" of an excerpt's count; a rate's unit.
+var (
+	stateHints = []string{"wait", "estab", "syn", "fin", "clos", "last", "listen", "these", "those", "such", " like "}
+	rateHints  = []string{"/", "per", "ps", " a s"}
+)
+
+// containsAny reports whether s contains one of words.
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // mayHoldMessage is a cheap test run before the message expressions:
 // most lines of a long ticket name none of them.
 func mayHoldMessage(line string) bool {
@@ -524,18 +551,36 @@ func lastSubmatch(re *regexp.Regexp, s string) []string {
 	return all[len(all)-1]
 }
 
+// tail is the last n bytes of s, or s: the words just before a match,
+// where a pattern ending in $ looks (matching it against the whole
+// prefix costs the prefix's length for every match, quadratic in a long
+// line of a hostile paste).
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// submatches is FindStringSubmatch's result from its index form.
+func submatches(s string, ix []int) []string {
+	m := make([]string, len(ix)/2)
+	for k := range m {
+		if ix[2*k] >= 0 {
+			m[k] = s[ix[2*k]:ix[2*k+1]]
+		}
+	}
+	return m
+}
+
 var beforeNumberRE = regexp.MustCompile(`(?i)\b(port|ports|since|from|in|on|at|to|version|v|kernel|redis|mysql|postgres|postgresql|mongodb|memcached|elasticsearch)\s*$`)
 
 // notACount reports a number that names something else: a port ("on port
 // 8080 in TIME_WAIT"), a year ("since 2023 connections ..."), a version
-// or a product's port ("Redis 6379 connections").
-func notACount(line, match, num string) bool {
-	i := strings.Index(line, match)
-	if i < 0 {
-		return false
-	}
-	before := line[:i+strings.Index(match, num)]
-	if beforeNumberRE.MatchString(strings.TrimRight(before, " (~")) {
+// or a product's port ("Redis 6379 connections"). before is the line up
+// to the number.
+func notACount(before, match, num string) bool {
+	if beforeNumberRE.MatchString(tail(strings.TrimRight(before, " (~"), 64)) {
 		return true
 	}
 	if len(num) == 4 && (strings.HasPrefix(num, "19") || strings.HasPrefix(num, "20")) && !strings.Contains(strings.ToLower(match), "connection") && !strings.Contains(strings.ToLower(match), "socket") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -150,5 +151,17 @@ func TestOSOfText(t *testing.T) {
 		if got := osOfText([]byte(text)); got != want {
 			t.Errorf("osOfText(%q) = %q, want %q", text, got, want)
 		}
+	}
+}
+
+// BenchmarkFindEvidenceLongLine reads one 400 KB line dense with stated
+// quantities, rates and counts: the words before each match are read
+// from its last bytes, not from the line's start (that was quadratic:
+// 820 KB took six minutes).
+func BenchmarkFindEvidenceLongLine(b *testing.B) {
+	line := []byte(strings.Repeat("a lot of TIME_WAIT connections, 750 req/s, about 400 in CLOSE_WAIT, somaxconn is 128 ", 4000))
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		FindEvidence("f", line, nil)
 	}
 }

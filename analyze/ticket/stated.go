@@ -112,7 +112,7 @@ func manyClaims(line string) []model.Evidence {
 	var out []model.Evidence
 	seen := map[string]bool{}
 	for _, ix := range manyRE.FindAllStringSubmatchIndex(l, -1) {
-		if notManyRE.MatchString(l[:ix[2]]) {
+		if notManyRE.MatchString(tail(l[:ix[2]], 64)) {
 			continue
 		}
 		st, ok := stateOfWords(l[ix[4]:ix[5]])
@@ -161,7 +161,7 @@ func statedRates(line string) []model.Evidence {
 		lead = strings.ToLower(lead)
 		// "could not serve more than 750reqs/sec" is a ceiling, not a
 		// lower bound.
-		at := (lead == "over" || lead == "more than" || lead == "above") && !notMoreRE.MatchString(before)
+		at := (lead == "over" || lead == "more than" || lead == "above") && !notMoreRE.MatchString(tail(before, 64))
 		out = append(out, model.Evidence{Kind: model.EvStated, Rate: v, Unit: u, AtLeast: at})
 	}
 	for _, m := range rateRE.FindAllStringSubmatchIndex(line, -1) {

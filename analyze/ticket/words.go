@@ -54,7 +54,7 @@ func listenerFacts(line string) []model.Evidence {
 	fact := func(name string, re *regexp.Regexp, ok func(n int64, before string) bool) {
 		for _, ix := range re.FindAllStringSubmatchIndex(l, -1) {
 			n, err := strconv.ParseInt(l[ix[2]:ix[3]], 10, 64)
-			before := l[:ix[0]]
+			before := tail(l[:ix[0]], 96) // the words just before: see tail
 			if err != nil || n == 0 || adviceRE.MatchString(before) || (ok != nil && !ok(n, before)) {
 				continue
 			}
@@ -101,7 +101,7 @@ func settingsInWords(line string) []model.Evidence {
 	seen := map[string]bool{}
 	for _, ix := range settingWordRE.FindAllStringSubmatchIndex(l, -1) {
 		name := settingWords[strings.ToLower(l[ix[4]:ix[5]])]
-		if name == "" || seen[name] || adviceRE.MatchString(l[:ix[0]]) {
+		if name == "" || seen[name] || adviceRE.MatchString(tail(l[:ix[0]], 96)) {
 			continue
 		}
 		seen[name] = true
