@@ -90,3 +90,35 @@ func TestWordsWeighBelowRows(t *testing.T) {
 		})
 	}
 }
+
+// FreeBSD logs the accept queue's length when it drops a connection, and
+// drops past 1.5 times the listener's limit: "11 already in queue" is a
+// limit of about 7, the program's own backlog, which somaxconn cannot
+// raise (3proxy/3proxy#1170).
+func TestSonewconnQueueLength(t *testing.T) {
+	text := "My system log is filled with these errors\n\nI'm running 3proxy on a pfSense VM (FreeBSD):\n\n" +
+		"sonewconn: pcb 0xfffff8001a6b2540 (192.168.2.1:1083 (proto 6)): Listen queue overflow: 11 already in queue awaiting acceptance (15 occurrences), euid 0, rgid 0, jail 0\n"
+	path := filepath.Join(t.TempDir(), "ticket.txt")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := analyze.Load([]string{path}, analyze.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := analyze.Run(snap, builtinRules(t))
+	for _, f := range rep.Findings {
+		if f.Rule == "bsd-listen-queue-overflow" {
+			for _, want := range []string{"on :1083", "11 waiting", "listen backlog of about 7"} {
+				if !strings.Contains(f.Title, want) {
+					t.Errorf("title %q does not say %q", f.Title, want)
+				}
+			}
+			if !strings.Contains(f.Explanation, "raising kern.ipc.somaxconn cannot help") {
+				t.Errorf("explanation does not say somaxconn cannot help: %s", f.Explanation)
+			}
+			return
+		}
+	}
+	t.Fatalf("no bsd-listen-queue-overflow finding: %+v", rep.Findings)
+}

@@ -323,13 +323,19 @@ func applyMessage(gs *Groups, e *model.Evidence) {
 		if e.Port > 0 {
 			key = fmt.Sprintf("evidence :%d", e.Port)
 		}
-		note(findOrAdd(&gs.Listeners, func(g *Group) bool {
+		g := findOrAdd(&gs.Listeners, func(g *Group) bool {
 			return g.LocalPort == e.Port && (e.Port > 0 || g.FromEvidence)
 		}, func() *Group {
 			g := newGroup("listener", key)
 			g.LocalPort, g.Owner = e.Port, OwnerName("", 0)
 			return g
-		}))
+		})
+		note(g)
+		if e.Message == model.MsgListenQueue && g.FromEvidence && int(e.N) > g.AcceptQueue {
+			// The kernel counted the queue when it dropped a connection:
+			// a measured length, the largest the ticket shows.
+			g.AcceptQueue = int(e.N)
+		}
 	}
 }
 

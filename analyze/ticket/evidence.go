@@ -126,6 +126,13 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 			if pm := procMsgRE.FindStringSubmatch(line); pm != nil {
 				e.Process = pm[1]
 			}
+			if m.kind == model.MsgListenQueue {
+				// "N already in queue awaiting acceptance": the accept
+				// queue's length when the kernel dropped a connection.
+				if qm := inQueueRE.FindStringSubmatch(said); qm != nil {
+					e.N, _ = strconv.ParseInt(qm[1], 10, 64)
+				}
+			}
 			add(e, i)
 			found = true
 			break
@@ -184,7 +191,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 
 var osWordRE = map[string]*regexp.Regexp{
 	"darwin":  regexp.MustCompile(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
-	"freebsd": regexp.MustCompile(`\bFreeBSD\b`),
+	"freebsd": regexp.MustCompile(`\b(FreeBSD|pfSense|OPNsense|TrueNAS CORE|FreeNAS)\b`),
 	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
 	"solaris": regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
 	"linux":   regexp.MustCompile(`\b(Linux|Ubuntu|Debian|CentOS|RHEL|Red Hat|Fedora|Alpine|Amazon Linux|SUSE)\b`),
@@ -378,6 +385,7 @@ type messageRule struct {
 }
 
 var (
+	inQueueRE = regexp.MustCompile(`(?i)\b(\d{1,6}) already in queue awaiting acceptance`)
 	remoteRE  = regexp.MustCompile(`(?:dial tcp|connect(?:\(\))?(?: to)?|to)\s+\[?((?:\d{1,3}\.){3}\d{1,3}:\d{1,5})`)
 	procMsgRE = regexp.MustCompile(`^(?:\S+\s+){0,4}?(nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn)(?:\[\d+\])?:`)
 	messages  = []messageRule{

@@ -87,6 +87,8 @@ func TestFindEvidence(t *testing.T) {
 		{"no increase is no claim", "No increase of CLOSE_WAIT tcp connections.", nil},
 		{"listen() queue overflow", "the FreeBSD kernel signaling that the listen() queue overflow",
 			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgListenQueue}}},
+		{"sonewconn counts the queue", "sonewconn: pcb 0xfffff8001a6b2540 (192.168.2.1:1083 (proto 6)): Listen queue overflow: 11 already in queue awaiting acceptance (15 occurrences), euid 0, rgid 0, jail 0",
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgListenQueue, Port: 1083, N: 11}}},
 		{"a product's port is no count", "Redis 6379 connections in TIME_WAIT", nil},
 		{"a time is no port", "Mar  4 10:22:33 web1 node[4711]: Error: listen EADDRINUSE: address already in use :::3000",
 			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSE, Port: 3000}}},
@@ -142,6 +144,7 @@ func TestOSOfText(t *testing.T) {
 	for text, want := range map[string]string{
 		"On macOS Sonoma the connections fail; macOS 14.2": "darwin",
 		"FreeBSD 13.2 web front, FreeBSD jails":            "freebsd",
+		"3proxy on a pfSense VM (FreeBSD)":                 "freebsd",
 		"C:\\> netstat -ano on our Windows Server 2019":    "windows",
 		"a k8s pod; locally on my macOS laptop it works":   "",
 		"Ubuntu 22.04, netstat shows":                      "",
