@@ -35,7 +35,7 @@ func WriteText(w io.Writer, s *Summary) error {
 		}
 		for _, id := range s.RuleOrder {
 			r := s.Rules[id]
-			fmt.Fprintf(bw, "\n%s: %d %s\n", clean(id), r.Hosts, plural(r.Hosts, "host", "hosts"))
+			fmt.Fprintf(bw, "\n%s: %s\n", clean(id), model.Plural(r.Hosts, "host"))
 			for i, t := range r.Top {
 				if i == textTop {
 					fmt.Fprintf(bw, "  ... %d more\n", r.Hosts-textTop)
@@ -75,7 +75,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		}
 		for _, id := range s.RuleOrder {
 			r := s.Rules[id]
-			fmt.Fprintf(bw, "\n## %s: %d %s\n\n", md(id), r.Hosts, plural(r.Hosts, "host", "hosts"))
+			fmt.Fprintf(bw, "\n## %s: %s\n\n", md(id), model.Plural(r.Hosts, "host"))
 			for i, t := range r.Top {
 				if i == textTop {
 					fmt.Fprintf(bw, "- ... %d more\n", r.Hosts-textTop)
@@ -121,13 +121,6 @@ func sharedText(sh Shared, hosts int) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // clean drops control characters from input strings.

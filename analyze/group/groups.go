@@ -704,16 +704,24 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 	}
 	li.noListeners = len(li.byPort) == 0
 	if len(li.byPort) > manyPorts {
-		li.one = make([]portOne, 65536)
-		for k, i := range listens {
-			o := &li.one[socks[i].Local.Port()]
-			if o.n == 0 {
-				o.local, o.k = socks[i].Local, int32(k)
-			}
-			o.n = min(o.n+1, 2)
-		}
+		li.one = portOnes(socks, listens)
 	}
 	return li
+}
+
+// portOnes returns, by port, the first of the listening sockets
+// socks[i] for i in listens and how many share its port; k is the
+// position in listens.
+func portOnes(socks []model.Socket, listens []int) []portOne {
+	one := make([]portOne, 65536)
+	for k, i := range listens {
+		o := &one[socks[i].Local.Port()]
+		if o.n == 0 {
+			o.local, o.k = socks[i].Local, int32(k)
+		}
+		o.n = min(o.n+1, 2)
+	}
+	return one
 }
 
 // manyPorts is the number of listening ports past which a listener index
@@ -1258,11 +1266,10 @@ const maxDestGroups = 10_000
 // destRollup decides which destinations are rolled up, and holds the
 // rolled-up groups. Its zero value (nil) rolls up nothing.
 type destRollup struct {
-	min             uint64                  // destinations with fewer sockets are rolled up
-	info            []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
-	groups          map[rollKey]*Group      // rolled-up groups
-	top             map[*Group][]rollMember // their largest members
-	ephLow, ephHigh int
+	min    uint64                  // destinations with fewer sockets are rolled up
+	info   []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
+	groups map[rollKey]*Group      // rolled-up groups
+	top    map[*Group][]rollMember // their largest members
 }
 
 type rollKey struct {
@@ -1396,7 +1403,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	if distinct <= maxDestGroups {
 		return nil
 	}
-	d := &destRollup{info: info, groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}, ephLow: ephLow, ephHigh: ephHigh}
+	d := &destRollup{info: info, groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}}
 	d.min = 1
 	kept := 0
 	for c := buckets; c >= 1; c-- {

@@ -76,10 +76,11 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	// Owned listeners, in order; per port the first wildcard one, and per
 	// endpoint the first one on exactly it: constant-time lookups however
 	// many listeners share a port.
+	listens := append(halves[0].listens, halves[1].listens...)
 	var listeners []owner
 	firstWild := map[uint16]int{}   // port -> 1 + index in listeners, or 0 when only exact ones
 	var firstExact model.ApMap[int] // endpoint -> 1 + index in listeners
-	for _, i := range append(halves[0].listens, halves[1].listens...) {
+	for _, i := range listens {
 		s := &socks[i]
 		k := len(listeners)
 		listeners = append(listeners, owner{pid: s.PID, name: s.Process})
@@ -98,21 +99,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	// By port, a port's only owned listener, when there are many ports.
 	var one []portOne
 	if len(firstWild) > manyPorts {
-		one = make([]portOne, 65536)
-		for _, i := range append(halves[0].listens, halves[1].listens...) {
-			o := &one[socks[i].Local.Port()]
-			if o.n == 0 {
-				o.local = socks[i].Local
-			}
-			o.n = min(o.n+1, 2)
-		}
-		k := 0
-		for _, i := range append(halves[0].listens, halves[1].listens...) {
-			if o := &one[socks[i].Local.Port()]; o.n == 1 {
-				o.k = int32(k)
-			}
-			k++
-		}
+		one = portOnes(socks, listens)
 	}
 	// A server-side socket gets its listener's owner; the others may get
 	// the owner of their remote endpoint, below.

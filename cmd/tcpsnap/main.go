@@ -110,7 +110,11 @@ func (e *exitCodeError) Error() string {
 func (e *exitCodeError) Unwrap() error { return e.err }
 
 func main() {
-	stop := startDevProfile()
+	stop, err := startDevProfile()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tcpsnap: %v\n", err)
+		os.Exit(exitError)
+	}
 	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
