@@ -30,21 +30,7 @@ type ticket struct {
 // knownMisses are the corpus tickets tcpsnap does not diagnose yet, with
 // what it lacks. The test fails when one of them starts to pass (take it
 // off the list) and when any other ticket stops passing.
-var knownMisses = map[string]string{
-	// The rates are read now (Evidence.Rate: 1000 and 750 requests/s),
-	// but the back-of-envelope does not reach the thread's answer: 750
-	// req/s through one nginx to 3 php5-fpm servers is about 250 new
-	// upstream connections/s per destination, x 60 s of TIME_WAIT about
-	// 15,000 of the 28,232 ports Linux allows per destination (53%), and
-	// which end keeps the TIME_WAIT (nginx, or php-fpm closing first
-	// without fastcgi_keep_conn) is not in the text. Nor does a rate make
-	// a destination: analyze/group builds groups only from rows, counts,
-	// stated socket numbers and messages, so ephemeral-port-exhaustion
-	// has nothing to fire on without inventing a TIME_WAIT count.
-	"so-nginx-750-reqs-ephemeral-ports":      "rates only (750 req/s over 3 upstreams, about 250/s each, x 60 s = about 15,000 of 28,232 ports): the arithmetic does not reach exhaustion, the closing end is unknown, and a rate makes no destination group",
-	"gh-wazuh-windows-established-1514-9398": "the thread's cause (other software on the host blocking the agent's TCP) is outside a socket listing; its symptom, one client holding seven ESTABLISHED connections to :1514 of which only the newest is active, is a shape no rule reads yet (found on a fresh ticket, added as found)",
-	"sf-macos-socket-rate-145907":            "prose only: the count where it stops (about 16,350 connections, each opened and closed) is the size of macOS's 16,383-port range, a comparison of a stated count with the port range that no rule makes yet (found on a fresh ticket, added as found)",
-}
+var knownMisses = map[string]string{}
 
 // TestTickets runs every real ticket of the corpus through analyze as a
 // reader sees it — the thread's title, a blank line, then the text (see

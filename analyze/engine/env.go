@@ -72,6 +72,12 @@ type Facts struct {
 	KernelMajor int
 	KernelMinor int
 
+	// StalledAfter is the number of connections after which, the
+	// reporter says, new ones hang or fail ("it hangs after the first
+	// (roughly) 16000"); 0 when nobody says. Near PortRangeSize it is the
+	// signature of ports all held, most often by TIME_WAIT.
+	StalledAfter int
+
 	snap *model.Snapshot
 
 	// The ticket's words no group holds (see TitleOnly and SaidMany).
@@ -242,6 +248,10 @@ func (f *Facts) words() {
 					f.titleOnly = map[string]string{}
 				}
 				f.titleOnly[e.Message] = said(e)
+			}
+		case e.Kind == model.EvStated && e.Name == model.StallAfter:
+			if f.StalledAfter == 0 || !e.Title {
+				f.StalledAfter = int(e.N)
 			}
 		case e.Kind == model.EvStated && e.Many && e.State != "":
 			// The text's words before the title's.

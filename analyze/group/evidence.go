@@ -30,9 +30,19 @@ func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
 		ev = ev[:maxEvidence] // each claim scans the sockets: bounded work
 	}
 	var listenerFacts []*model.Evidence
+	var ceiling, upstream *model.Evidence
 	for i := range ev {
 		e := &ev[i]
 		switch {
+		case e.Kind == model.EvStated && e.Name == model.RateCeiling && !e.Title:
+			if ceiling == nil || e.Rate > ceiling.Rate {
+				ceiling = e
+			}
+		case e.Kind == model.EvStated && e.Name == model.UpstreamTCP:
+			upstream = e
+		case e.Kind == model.EvStated && e.Name == model.StallAfter:
+			// The snapshot's: read by rules as StalledAfter.
+			addBasis(gs.Snapshot, fmt.Sprintf("new connections hang after about %d, in the reporter's words (%s: %q)", e.N, e.Where(), e.Text))
 		case e.Kind == model.EvStated && (e.Name == model.ListenBacklog || e.Name == model.ListenAcceptQueue):
 			listenerFacts = append(listenerFacts, e) // after the messages that name their port
 		case e.State == "" && e.N > 0 && e.Kind == model.EvStated:
@@ -51,6 +61,9 @@ func ApplyEvidence(gs *Groups, smp *model.Sample, ev []model.Evidence) {
 	for _, e := range listenerFacts {
 		applyListenerFact(gs, e)
 	}
+	if ceiling != nil && upstream != nil {
+		applyUpstreamCeiling(gs, ceiling, upstream)
+	}
 	for _, list := range [][]*Group{{gs.Snapshot}, gs.Processes, gs.Listeners, gs.Ports, gs.Destinations} {
 		for _, g := range list {
 			sort.Strings(g.Messages)
@@ -67,6 +80,25 @@ func compactStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+// applyUpstreamCeiling gives the proxy's upstreams, when no row shows
+// them, the ceiling rate the reporter states (Group.UpstreamRate).
+func applyUpstreamCeiling(gs *Groups, ceiling, upstream *model.Evidence) {
+	for _, g := range gs.Destinations {
+		if !g.FromEvidence {
+			return // the rows show destinations: they say more than a rate
+		}
+	}
+	g := findOrAdd(&gs.Destinations, func(g *Group) bool { return g.Key == "evidence upstreams" }, func() *Group {
+		g := newGroup("destination", "evidence upstreams")
+		g.Remote = "its upstreams"
+		g.Owner, g.Process, g.OwnerKnown = OwnerName(upstream.Process, 0), upstream.Process, true
+		return g
+	})
+	g.UpstreamRate = ceiling.Rate
+	addBasis(g, fmt.Sprintf("a ceiling of %s %s/s in the reporter's words (%s: %q)", strconv.FormatFloat(ceiling.Rate, 'f', -1, 64), ceiling.Unit, ceiling.Where(), ceiling.Text))
+	addBasis(g, fmt.Sprintf("upstreams over TCP in the reporter's words (%s: %q)", upstream.Where(), upstream.Text))
 }
 
 // describeClaim says where a claim comes from, for a finding's basis.

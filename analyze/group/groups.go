@@ -106,6 +106,12 @@ type Group struct {
 	// ticket's words.
 	RemoteHosts int
 	TopRemotes  string
+	// UpstreamRate is, on a destination group made from a ticket's
+	// words, the ceiling in requests (or connections) per second the
+	// reporter states for a proxy that, the text says, talks to its
+	// upstreams over TCP: the rate at which new upstream connections take
+	// local ports if none is reused. 0 otherwise.
+	UpstreamRate float64
 
 	// Process detail from the collector's process table; -1 unknown.
 	FDs     int

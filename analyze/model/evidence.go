@@ -109,6 +109,24 @@ const (
 	ListenAcceptQueue = "listen.accept_queue"
 )
 
+// StallAfter names the number of connections after which, the reporter
+// says, new ones hang or fail ("it hangs for a while after the first
+// (roughly) 16000"), Kind EvStated with N. A ceiling near the size of
+// the ephemeral port range is the signature of connections whose ports
+// are all still held (TIME_WAIT).
+const StallAfter = "connections.stall_after"
+
+// RateCeiling names a stated rate that is a ceiling ("could not serve
+// more than 750reqs/sec", "tops out at 2000 req/s"): Kind EvStated with
+// Rate and Unit. UpstreamTCP is a sentence that says the host forwards to
+// upstreams over TCP ("nginx ... in front of 3 php5-fpm servers with TCP
+// connections"), Process the proxy the text names: each request then
+// takes a local port toward an upstream.
+const (
+	RateCeiling = "rate.ceiling"
+	UpstreamTCP = "upstream.tcp"
+)
+
 // Where says where a piece of evidence is: "ticket.txt:12", or "title
 // ticket.txt:1" for the ticket's title.
 func (e *Evidence) Where() string {

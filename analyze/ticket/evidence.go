@@ -27,6 +27,8 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		}
 		out = append(out, e)
 	}
+	estOnly := establishedOnly(text)
+	upstreamSeen := false
 	cwTitle := title && closeWaitRE.MatchString(lines[0])
 	cwText := false
 	for i, l := range lines {
@@ -144,6 +146,10 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 					// The state is the title's: say so where the claim is quoted.
 					out[len(out)-1].Text += " [under the title: " + model.Clip(titleText(lines[0])) + "]"
 				}
+			} else if estOnly {
+				if e, ok := establishedStaysClaim(said); ok {
+					add(e, i)
+				}
 			}
 		}
 		for _, c := range counterLines {
@@ -151,6 +157,18 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 				n, _ := strconv.ParseInt(m[1], 10, 64)
 				add(model.Evidence{Kind: model.EvCounter, Name: c.name, N: n, Value: m[1]}, i)
 
+			}
+		}
+		if strings.Contains(bare, "after ") {
+			// A paragraph is one line: its sentences are judged apart
+			// ("... hangs after the first 16000. This shouldn't happen").
+			for _, sent := range sentenceRE.Split(bare, -1) {
+				if !strings.HasSuffix(strings.TrimSpace(sent), "?") && !hypotheticalRE.MatchString(sent) {
+					for _, e := range stallFacts(sent) {
+						add(e, i)
+						out[len(out)-1].Text = model.Clip(strings.TrimSpace(sent))
+					}
+				}
 			}
 		}
 		if hypothetical {
@@ -174,6 +192,23 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		if containsAny(lower, rateHints) {
 			for _, e := range statedRates(said) {
 				add(e, i)
+				if e.Name == model.RateCeiling {
+					out[len(out)-1].Text = model.Clip(sentenceWith(said, func(s string) bool {
+						for _, r := range statedRates(s) {
+							if r.Name == model.RateCeiling {
+								return true
+							}
+						}
+						return false
+					}))
+				}
+			}
+		}
+		if !upstreamSeen {
+			if e, ok := upstreamClaim(said, text); ok {
+				add(e, i)
+				out[len(out)-1].Text = model.Clip(sentenceWith(said, func(s string) bool { _, ok := upstreamClaim(s, text); return ok }))
+				upstreamSeen = true
 			}
 		}
 		for _, e := range listenerFacts(bare) {
@@ -182,8 +217,13 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		for _, e := range settingsInWords(bare) {
 			add(e, i)
 		}
+
 	}
-	if os := osOfText(text); os != "" {
+	os := osOfText(text)
+	if os == "" && title {
+		os = osOfTitle(lines[0])
+	}
+	if os != "" {
 		out = append(out, model.Evidence{Kind: model.EvSetting, Path: path, Line: 1, Name: "tcpsnap.os", Value: os, Text: "the ticket names " + os})
 	}
 	return out
@@ -219,6 +259,26 @@ func osOfText(text []byte) string {
 		return "" // truss alone: AIX has it too
 	}
 	if found == "linux" {
+		return ""
+	}
+	return found
+}
+
+// osOfTitle names the system a ticket's title names, when it names
+// exactly one other than Linux: "Does Mac OS X throttle the rate of
+// socket creation?" is about macOS, whatever the text compares it with
+// ("it works fine on Ubuntu").
+func osOfTitle(title string) string {
+	found := ""
+	for _, os := range []string{"darwin", "freebsd", "windows", "solaris", "linux"} {
+		if osWordRE[os].MatchString(title) {
+			if found != "" {
+				return ""
+			}
+			found = os
+		}
+	}
+	if found == "linux" || found == "solaris" && !solarisOnlyRE.MatchString(title) {
 		return ""
 	}
 	return found
@@ -513,6 +573,21 @@ var (
 		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
 		"wsae", "errno", "establish", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
 )
+
+// sentenceRE splits a paragraph into sentences, keeping a sentence's
+// question mark ("Is it the OS? It hangs after ...").
+var sentenceRE = regexp.MustCompile(`[.!]\s+|\?\s+`)
+
+// sentenceWith returns the first sentence of a line that ok accepts, or
+// the whole line: the words a basis quotes.
+func sentenceWith(line string, ok func(string) bool) string {
+	for _, s := range sentenceRE.Split(line, -1) {
+		if ok(s) {
+			return strings.TrimSpace(s)
+		}
+	}
+	return strings.TrimSpace(line)
+}
 
 // persistKinds are the messages that say sockets stay: "not a leak" or
 // "is normal" on the line takes them back.

@@ -133,7 +133,29 @@ var (
 	rateAbbRE = regexp.MustCompile(rateLead + num + `\s*(qps|rps|tps|cps|req/s|conn/s)\b`)
 	rateFstRE = regexp.MustCompile(`(?i)\b(qps|rps|cps)\s*[:=]?\s*(\d+(?:\.\d+)?)\b`)
 	notMoreRE = regexp.MustCompile(`(?i)\b(?:not|n't|never|no)\b[^.]{0,30}$`)
+	// "maxes out at", "tops out at", "is capped at", "stuck at": the rate
+	// that follows is a ceiling.
+	ceilingRE = regexp.MustCompile(`(?i)\b(?:max(?:es|ed)? out|tops? out|topped out|capped|stuck|plateau(?:s|ed)?|saturates?|saturated|peaks?|limited)\s+(?:at|to)?\s*$`)
+	// A sentence that says the host forwards to upstreams over TCP.
+	upstreamRE = regexp.MustCompile(`(?i)\b(?:in front of|upstreams?|backends?|proxy_pass|fastcgi_pass|uwsgi_pass|reverse[- ]prox(?:y|ies))\b`)
+	overTCPRE  = regexp.MustCompile(`(?i)\bTCP\b|\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\blocalhost:\d{2,5}\b`)
+	unixSockRE = regexp.MustCompile(`(?i)\bunix(?: domain)? sockets?\b|\bunix:/`)
+	proxyRE    = regexp.MustCompile(`(?i)\b(nginx|haproxy|envoy|traefik|varnish|squid|caddy|apache2?|httpd)\b`)
 )
+
+// upstreamClaim reads a sentence that says the host forwards to upstreams
+// over TCP, in a text that names the proxy (model.UpstreamTCP). A text
+// that speaks of unix sockets is not about ports.
+func upstreamClaim(line string, text []byte) (model.Evidence, bool) {
+	if !upstreamRE.MatchString(line) || !overTCPRE.MatchString(line) || unixSockRE.Match(text) {
+		return model.Evidence{}, false
+	}
+	m := proxyRE.FindSubmatch(text)
+	if m == nil {
+		return model.Evidence{}, false
+	}
+	return model.Evidence{Kind: model.EvStated, Name: model.UpstreamTCP, Process: strings.ToLower(string(m[1]))}, true
+}
 
 // statedRates finds rates per second in the reporter's words or a
 // tool's summary: "1000reqs/second", "750 req/s", "2000 connections per
@@ -161,8 +183,13 @@ func statedRates(line string) []model.Evidence {
 		lead = strings.ToLower(lead)
 		// "could not serve more than 750reqs/sec" is a ceiling, not a
 		// lower bound.
-		at := (lead == "over" || lead == "more than" || lead == "above") && !notMoreRE.MatchString(tail(before, 64))
-		out = append(out, model.Evidence{Kind: model.EvStated, Rate: v, Unit: u, AtLeast: at})
+		more := lead == "over" || lead == "more than" || lead == "above"
+		at := more && !notMoreRE.MatchString(tail(before, 64))
+		e := model.Evidence{Kind: model.EvStated, Rate: v, Unit: u, AtLeast: at}
+		if more && !at || lead == "at most" || ceilingRE.MatchString(tail(before, 64)) {
+			e.Name = model.RateCeiling
+		}
+		out = append(out, e)
 	}
 	for _, m := range rateRE.FindAllStringSubmatchIndex(line, -1) {
 		add(sub(line, m, 1), sub(line, m, 2), sub(line, m, 3), sub(line, m, 4), line[:m[0]])
@@ -221,6 +248,36 @@ func notClosingClaim(line string, closeWaitInText, closeWaitInTitle bool) (e mod
 		e.Process = p
 	}
 	return e, !closeWaitInText, true
+}
+
+var (
+	// "the tcp connection still cannot be released", "connections are
+	// never closed": a claim that connections outlive what should end
+	// them; stopRE, on the same line, says what should have.
+	staysClaimRE = regexp.MustCompile(`(?i)\bconnections?\b.{0,40}?\b(?:still\s+)?(?:cannot|can not|can't|could not|couldn't|won't|will not|never|do not|don't|does not|doesn't|are not|aren't|is not|isn't)\s+(?:be\s+|get\s+)?(?:releas(?:e|ed)|closed?|freed|go(?:ne)? away|disappear(?:ed)?)\b`)
+	stopRE       = regexp.MustCompile(`(?i)\b(?:stop(?:s|ped|ping)?|kill(?:s|ed|ing)?|exit(?:s|ed)?|shut ?down|terminat\w+|crash\w*|uninstall\w*)\b`)
+	estRE        = regexp.MustCompile(`(?i)\bESTABLISHED\b`)
+)
+
+// establishedOnly reports whether a text speaks of ESTABLISHED sockets
+// and of no other state (its rows or its words): what its claims that
+// connections stay are about.
+func establishedOnly(text []byte) bool {
+	return estRE.Match(text) && !closeWaitRE.Match(text) && !otherStateRE.Match(text) && !synRE.Match(text)
+}
+
+var synRE = regexp.MustCompile(`(?i)\bSYN[_ -]?(?:RECV|RECEIVED|RCVD)\b|\bLISTEN(?:ING)?\b`)
+
+// establishedStaysClaim reads "when I stop the service, the tcp
+// connection still cannot be released" in a ticket whose sockets are all
+// ESTABLISHED: connections that outlive the program that should end them
+// — peers or owners gone, nothing detecting it. A claim without the
+// stop is what pooled connections do, and no report.
+func establishedStaysClaim(line string) (model.Evidence, bool) {
+	if !staysClaimRE.MatchString(line) || !stopRE.MatchString(line) {
+		return model.Evidence{}, false
+	}
+	return model.Evidence{Kind: model.EvMessage, Message: model.MsgEstablishedStays}, true
 }
 
 var loopbackEndpointRE = regexp.MustCompile(`(?i)(?:\[::1\]|\blocalhost|\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})\b`)

@@ -81,6 +81,34 @@ func listenerFacts(line string) []model.Evidence {
 	return out
 }
 
+var (
+	stallNum = `\(?(?:roughly|about|around|approximately|approx\.?|some|~)?\)?\s*(?:roughly|about|around|approximately|some|~)?\s*(\d{1,3}(?:,\d{3})+|\d{4,6})\b`
+	// "hangs for a while after the first (roughly) 16000", "stalls after
+	// about 28,000 connections", "fails after ~16k requests"
+	stallAfterRE = regexp.MustCompile(`(?i)\b(?:hang(?:s|ed|ing)?|hung|stall(?:s|ed|ing)?|freez(?:es|ing)|froze|block(?:s|ed)|stuck|time[sd]? out|timing out|fail(?:s|ed|ing)?|stop(?:s|ped)? (?:working|accepting|connecting))\b[^.;]{0,40}?\bafter (?:the first |about |around |roughly )?` + stallNum + `(?:\s*(?:connections|requests|sockets|conns))?`)
+	// "after (about) 16,000 connections it hangs"
+	afterStallRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+)?(?:connections|requests|sockets|conns)\b[^.;]{0,40}?\b(?:hang(?:s|ed)?|hung|stall(?:s|ed)?|freez(?:es)?|froze|block(?:s|ed)|stuck|time[sd]? out|fail(?:s|ed)?)\b`)
+)
+
+// unitAfterRE is a unit after a number: a time or a size, not a count
+// of connections ("after 30000 ms").
+var unitAfterRE = regexp.MustCompile(`(?i)^\s*(?:ms|msec|milliseconds?|s|secs?|seconds?|min|minutes?|h|hours?|[kmg]i?b|bytes?|rows?|lines?)\b`)
+
+// stallFacts reads the number of connections after which, the sentence
+// says, new ones hang or fail (model.StallAfter).
+func stallFacts(line string) []model.Evidence {
+	l := markupRE.ReplaceAllString(line, "$1")
+	for _, re := range []*regexp.Regexp{stallAfterRE, afterStallRE} {
+		if ix := re.FindStringSubmatchIndex(l); ix != nil {
+			n, err := strconv.ParseInt(strings.ReplaceAll(l[ix[2]:ix[3]], ",", ""), 10, 64)
+			if err == nil && n >= 1000 && !unitAfterRE.MatchString(l[ix[3]:]) {
+				return []model.Evidence{{Kind: model.EvStated, Name: model.StallAfter, N: n}}
+			}
+		}
+	}
+	return nil
+}
+
 // settingWords maps the names people write in sentences to sysctl names.
 var settingWords = map[string]string{
 	"somaxconn":           "net.core.somaxconn",

@@ -169,3 +169,32 @@ func TestNeedsExtractionProse(t *testing.T) {
 		t.Error("sentences above a listing did not make it a ticket")
 	}
 }
+
+func TestStallFacts(t *testing.T) {
+	tests := []struct {
+		line string
+		want int64 // 0: none
+	}{
+		{"There is no error on accepting a socket, it's simply hangs for a while after the first (roughly) 16000, waiting -- I assume -- for the OS to release a socket.", 16000},
+		{"the load test stalls after about 28,000 connections", 28000},
+		{"After 16384 requests the client hangs for 15 seconds", 16384},
+		{"connect() fails after ~32000 new connections", 32000},
+		{"it times out after roughly 28231 requests", 28231},
+		// Not a ceiling of connections:
+		{"it hangs after 30 seconds", 0},                     // a time, and too small
+		{"after 2019 the service was moved", 0},              // no stall
+		{"The server hangs. After 16000 we restarted it", 0}, // another sentence
+		{"it stopped after 5000 ms", 0},                      // no stall verb before, no connections after
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			got := stallFacts(tt.line)
+			switch {
+			case tt.want == 0 && len(got) > 0:
+				t.Fatalf("got %+v, want none", got)
+			case tt.want > 0 && (len(got) != 1 || got[0].N != tt.want || got[0].Name != model.StallAfter):
+				t.Fatalf("got %+v, want %d", got, tt.want)
+			}
+		})
+	}
+}
