@@ -135,7 +135,7 @@ var (
 	notMoreRE = regexp.MustCompile(`(?i)\b(?:not|n't|never|no)\b[^.]{0,30}$`)
 	// "maxes out at", "tops out at", "is capped at", "stuck at": the rate
 	// that follows is a ceiling.
-	ceilingRE = regexp.MustCompile(`(?i)\b(?:max(?:es|ed)? out|tops? out|topped out|capped|stuck|plateau(?:s|ed)?|saturates?|saturated|peaks?|limited)\s+(?:at|to)?\s*$`)
+	ceilingRE = regexp.MustCompile(`(?i)\b(?:max(?:es|ed)? out|tops? out|topped out|capped|stuck|plateau(?:s|ed)?|saturates?|saturated|limited)\s+(?:at|to)?\s*$`)
 	// A sentence that says the host forwards to upstreams over TCP.
 	upstreamRE = regexp.MustCompile(`(?i)\b(?:in front of|upstreams?|backends?|proxy_pass|fastcgi_pass|uwsgi_pass|reverse[- ]prox(?:y|ies))\b`)
 	overTCPRE  = regexp.MustCompile(`(?i)\bTCP\b|\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\blocalhost:\d{2,5}\b`)

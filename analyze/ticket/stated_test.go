@@ -131,6 +131,87 @@ func TestStatedRates(t *testing.T) {
 	}
 }
 
+// TestRateCeilings: a rate that is a limit the host cannot pass, not a
+// load it carries.
+func TestRateCeilings(t *testing.T) {
+	tests := []struct {
+		line    string
+		ceiling bool
+	}{
+		{"But, the server could not serve more than 750reqs/sec.", true},
+		{"haproxy tops out at 2000 req/s no matter how many backends we add", true},
+		{"throughput is capped at 1200 requests per second", true},
+		{"it maxes out at 5k rps", true},
+		{"we can do at most 900 req/s", true},
+		{"running perfectly at 1000reqs/second total", false},
+		{"peaks of 1.5k req/s", false},                 // a load seen, not a limit
+		{"traffic peaks at 3000 req/s at noon", false}, // the same
+		{"we open over 2,000 connections per second to the cache", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			got := statedRates(tt.line)
+			if len(got) != 1 || (got[0].Name == model.RateCeiling) != tt.ceiling {
+				t.Fatalf("got %+v, want one rate, ceiling %v", got, tt.ceiling)
+			}
+		})
+	}
+}
+
+// TestUpstreamClaim: a proxy that forwards to upstreams over TCP.
+func TestUpstreamClaim(t *testing.T) {
+	tests := []struct {
+		line, text string
+		proc       string // "" for none
+	}{
+		{"We had 2 nginx servers running perfectly at 1000reqs/second total in front of 3 php5-fpm servers with TCP connections.", "", "nginx"},
+		{"proxy_pass http://10.0.0.5:8080; for every location", "haproxy is not involved; nginx is", "haproxy"}, // the first proxy named
+		{"the backends listen on 127.0.0.1:9000", "our varnish setup", "varnish"},
+		{"nginx in front of php-fpm", "", ""},                                       // over what, it does not say
+		{"upstreams over TCP", "nginx talks to php-fpm over a unix socket too", ""}, // unix sockets take no ports
+		{"three backends over TCP", "our own server", ""},                           // no proxy named
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			e, ok := upstreamClaim(tt.line, []byte(tt.line+"\n"+tt.text))
+			switch {
+			case tt.proc == "" && ok:
+				t.Fatalf("got %+v, want none", e)
+			case tt.proc != "" && (!ok || e.Process != tt.proc || e.Name != model.UpstreamTCP):
+				t.Fatalf("got %+v %v, want %s", e, ok, tt.proc)
+			}
+		})
+	}
+}
+
+// TestEstablishedStaysClaim: connections that outlive what should have
+// ended them, in a ticket whose sockets are all ESTABLISHED.
+func TestEstablishedStaysClaim(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"when stop ossecSvc or wazuhSvc service, the tcp connection still cannot be release,", true},
+		{"after we kill the process the connections are not closed", true},
+		{"the connections are never closed", false},                     // pooling does that: no stop
+		{"we stopped the service and the connections went away", false}, // they did go
+		{"connections cannot be released", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			if _, ok := establishedStaysClaim(tt.line); ok != tt.want {
+				t.Fatalf("got %v, want %v", ok, tt.want)
+			}
+		})
+	}
+	if !establishedOnly([]byte("TCP 192.168.0.135:1101 192.168.0.232:1514 ESTABLISHED")) {
+		t.Error("an ESTABLISHED-only paste is not seen as such")
+	}
+	if establishedOnly([]byte("ESTABLISHED 3\nCLOSE_WAIT 40")) {
+		t.Error("a paste with CLOSE_WAIT is seen as ESTABLISHED-only")
+	}
+}
+
 // TestFindEvidenceStated: titles, words without numbers, messages without
 // their colon, and what each rests on.
 func TestFindEvidenceStated(t *testing.T) {
