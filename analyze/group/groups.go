@@ -682,6 +682,7 @@ type portListen struct {
 // listens (ascending).
 func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
 	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16]*portListen{}, fallbackBelow: ephLow}
+	li.exact.Reserve(len(listens))
 	for k, i := range listens {
 		l := &socks[i]
 		p := l.Local.Port()
@@ -1177,8 +1178,13 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// A group per destination, while there are at most maxDestGroups of
 	// them (nearly every host); past that, over again with the roll-up,
 	// whose counting pass the usual host then never pays for.
-	if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true); ok {
-		return gs, maxPorts
+	// A prefix of the listing that already holds more than
+	// maxDestGroups destinations skips the attempt, and the groups it
+	// would make and drop.
+	if !manyDestinations(socks, roles, li, ephLow) {
+		if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true); ok {
+			return gs, maxPorts
+		}
 	}
 	// The roll-up counts destinations by digest: when two of them share
 	// one (a crafted listing can make them), it may find no more than
@@ -1186,6 +1192,26 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// group, as before.
 	gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, newDestRollup(socks, roles, li, ephLow, ephHigh), false)
 	return gs, maxPorts
+}
+
+// manyDestinations reports whether the first destSample sockets already
+// talk to more than maxDestGroups destinations (by digest: a collision
+// can only make it say false, and the bounded attempt then finds out).
+func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, ephLow int) bool {
+	const destSample = 1 << 17
+	if len(socks) <= maxDestGroups {
+		return false
+	}
+	var seen model.IntTable[struct{}]
+	for i := range socks[:min(len(socks), destSample)] {
+		if ds, ok := destSocket(&socks[i], &roles[i], li, ephLow); ok {
+			seen.At(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
+			if seen.Len() > maxDestGroups {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // destGroups counts the destination sockets into their groups, rolled up
@@ -1275,6 +1301,7 @@ type destRollup struct {
 	min    uint64                  // destinations with fewer sockets are rolled up
 	info   []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
 	groups map[rollKey]*Group      // rolled-up groups
+	byV4   model.IntTable[*Group]  // the same, for IPv4 local addresses: by rollKey.v4
 	top    map[*Group][]rollMember // their largest members
 }
 
@@ -1282,6 +1309,19 @@ type rollKey struct {
 	local            model.AddrPort // port 0
 	port             uint16
 	loopback, local2 bool
+}
+
+// v4 packs a key with an IPv4 local address: the address and remote
+// port (model.V4Key) and the two flags above them.
+func (k rollKey) v4() uint64 {
+	v := model.V4Key(k.local) | uint64(k.port)
+	if k.loopback {
+		v |= 1 << 48
+	}
+	if k.local2 {
+		v |= 1 << 49
+	}
+	return v
 }
 
 type rollMember struct {
@@ -1435,7 +1475,16 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 		return nil
 	}
 	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(s.Remote)}
-	g := d.groups[k]
+	// One probe of a small table for an IPv4 local address, rather than
+	// hashing the whole key for a map, a million times.
+	var g *Group
+	var at **Group
+	if k.local.Is4() {
+		at = d.byV4.At(k.v4())
+		g = *at
+	} else {
+		g = d.groups[k]
+	}
 	if g == nil {
 		// The flags split a (local address, remote port) in up to four
 		// groups; the key tells them apart.
@@ -1453,6 +1502,9 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 		g.RemotePort = int(k.port)
 		g.Loopback, g.LocalPeer = k.loopback, k.local2
 		d.groups[k] = g
+		if at != nil {
+			*at = g
+		}
 	}
 	if info&rollFirst != 0 { // the destination's first socket
 		g.RemoteHosts++

@@ -77,9 +77,10 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 	// endpoint the first one on exactly it: constant-time lookups however
 	// many listeners share a port.
 	listens := append(halves[0].listens, halves[1].listens...)
-	var listeners []owner
+	listeners := make([]owner, 0, len(listens))
 	firstWild := map[uint16]int{}   // port -> 1 + index in listeners, or 0 when only exact ones
 	var firstExact model.ApMap[int] // endpoint -> 1 + index in listeners
+	firstExact.Reserve(len(listens))
 	for _, i := range listens {
 		s := &socks[i]
 		k := len(listeners)
@@ -209,6 +210,9 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		}
 	})
 	n := ns[0] + ns[1]
+	if n > 1<<20/4 {
+		n = pairedKeys(keys)
+	}
 	order, start := partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
 	eachPartition(start, func(_, lo, hi int) {
 		var t model.IntTable[owner]
@@ -233,4 +237,59 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			}
 		}
 	})
+}
+
+// pairedKeys clears the keys that cannot pair — a socket that needs an
+// owner whose endpoint no owned socket talks to, an owned socket whose
+// endpoint no socket needs — and returns how many are left. A proxy's
+// million peers are each one socket's: without this every key would go
+// through the partitions to find no partner. Two bitsets of the keys'
+// digests (1 MiB each, one per side) decide it; a digest collision only
+// keeps a key that then finds nothing.
+func pairedKeys(keys []uint64) int {
+	const needOwner = 1 << 62
+	const bits = 1 << 23
+	bit := func(k uint64) uint64 { return model.Mix64(k&^needOwner) >> (64 - 23) }
+	var sets [2][2][]uint64 // [half][tells, needs]
+	parallel(len(keys), func(half, lo, hi int) {
+		tells, needs := make([]uint64, bits/64), make([]uint64, bits/64)
+		for _, k := range keys[lo:hi] {
+			if k == 0 {
+				continue
+			}
+			b := bit(k)
+			if k&needOwner != 0 {
+				needs[b/64] |= 1 << (b % 64)
+			} else {
+				tells[b/64] |= 1 << (b % 64)
+			}
+		}
+		sets[half] = [2][]uint64{tells, needs}
+	})
+	tells, needs := sets[0][0], sets[0][1]
+	if sets[1][0] != nil {
+		for j := range tells {
+			tells[j] |= sets[1][0][j]
+			needs[j] |= sets[1][1][j]
+		}
+	}
+	var ns [2]int
+	parallel(len(keys), func(half, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := keys[i]
+			if k == 0 {
+				continue
+			}
+			other := needs
+			if k&needOwner != 0 {
+				other = tells
+			}
+			if b := bit(k); other[b/64]&(1<<(b%64)) == 0 {
+				keys[i] = 0
+				continue
+			}
+			ns[half]++
+		}
+	})
+	return ns[0] + ns[1]
 }

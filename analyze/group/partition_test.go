@@ -102,22 +102,27 @@ func refInferRemote(socks []model.Socket) []int {
 // partitions, IPv4, IPv6 and host names, and conflicts.
 func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{50, 3000, 60000, 200000} { // the last partitioned
+	// The last three partitioned; the last two past pairedKeys' bound,
+	// one with mostly shared peers, one with mostly a peer a socket (a
+	// proxy's: most keys find no partner and are dropped before the
+	// partitions).
+	for _, c := range []struct{ n, peers int }{{50, 13}, {3000, 751}, {60000, 15001}, {200000, 50001}, {400000, 100001}, {400000, 1600000}} {
+		n := c.n
 		socks := make([]model.Socket, n)
 		names := []model.Name{model.Intern("web01"), model.Intern("db02.example.org")}
 		for i := range socks {
 			s := model.NewSocket()
 			s.State = model.Established
 			s.Local = model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 40000+i%20000))
-			peer := r.IntN(n/4 + 1)
+			peer := r.IntN(c.peers)
 			switch r.IntN(6) {
 			case 0:
-				s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", peer)), 443))
+				s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr(fmt.Sprintf("2001:db8::%x:%x", peer>>16, peer&0xffff)), 443))
 			case 1:
 				s.Remote = model.AddrPortFrom(netip.Addr{}, uint16(80+peer%3))
 				s.RemoteName = names[peer%2]
 			default:
-				s.Remote = model.MustParseAddrPort(fmt.Sprintf("192.0.2.%d:%d", peer%250+1, 5000+peer/250))
+				s.Remote = model.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(peer >> 16), byte(peer >> 8), byte(peer)}), uint16(5000+peer%7))
 			}
 			switch r.IntN(3) {
 			case 0:

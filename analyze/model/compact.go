@@ -172,6 +172,10 @@ func (m *ApMap[V]) Get(a AddrPort) (V, bool) {
 
 func (m *ApMap[V]) Set(a AddrPort, v V) { *m.At(a) = v }
 
+// Reserve makes room for n IPv4 entries at once, rather than doubling
+// into them (each doubling touches fresh memory and rehashes).
+func (m *ApMap[V]) Reserve(n int) { m.v4.Reserve(n) }
+
 // At returns a pointer to the value of a, adding a with the zero value
 // when it is absent. An IPv4 entry's pointer is valid until the next at.
 func (m *ApMap[V]) At(a AddrPort) *V {
