@@ -83,6 +83,11 @@ const (
 	MsgENFILE         = "ENFILE"           // Too many open files in system; file-max
 	MsgEADDRNOTAVAIL  = "EADDRNOTAVAIL"    // Cannot assign requested address (no free local port)
 	MsgEADDRINUSE     = "EADDRINUSE"       // Address already in use (bind)
+	// EADDRINUSE on an outgoing connection ("connection to localhost:1883
+	// failed due to eaddrinuse"): on Linux connect() alone reports
+	// EADDRNOTAVAIL when no port is free, so the program bound before
+	// connecting and the whole range is used up.
+	MsgEADDRINUSEConnect = "EADDRINUSE_CONNECT"
 	MsgWSAEADDRINUSE  = "WSAEADDRINUSE"    // Windows 10048 on connect: no free dynamic port
 	MsgSYNFlood       = "SYN_FLOOD"        // possible SYN flooding on port N
 	MsgTWBucket       = "TW_BUCKET"        // TCP: time wait bucket table overflow

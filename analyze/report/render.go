@@ -243,6 +243,8 @@ func unknown(v any) bool {
 		return x == -1
 	case float64:
 		return x == -1
+	case string:
+		return x == "" // nothing to name (no owners in a ticket's words)
 	}
 	return false
 }

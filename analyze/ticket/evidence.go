@@ -28,6 +28,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		out = append(out, e)
 	}
 	estOnly := establishedOnly(text)
+	titleStalls := title && StallTitle(lines[0])
 	upstreamSeen := false
 	cwTitle := title && closeWaitRE.MatchString(lines[0])
 	cwText := false
@@ -114,6 +115,9 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 				continue
 			}
 			e := model.Evidence{Kind: model.EvMessage, Message: m.kind}
+			if m.kind == model.MsgEADDRINUSE && connectRE.MatchString(said) && !bindRE.MatchString(said) {
+				e.Message = model.MsgEADDRINUSEConnect
+			}
 			if m.port != nil {
 				if pm := lastSubmatch(m.port, bare); pm != nil {
 					e.Port, _ = strconv.Atoi(pm[1])
@@ -159,12 +163,12 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 
 			}
 		}
-		if strings.Contains(bare, "after ") {
+		if containsAny(strings.ToLower(bare), stallHints) {
 			// A paragraph is one line: its sentences are judged apart
 			// ("... hangs after the first 16000. This shouldn't happen").
 			for _, sent := range sentenceRE.Split(bare, -1) {
 				if !strings.HasSuffix(strings.TrimSpace(sent), "?") && !hypotheticalRE.MatchString(sent) {
-					for _, e := range stallFacts(sent) {
+					for _, e := range stallFacts(sent, titleStalls) {
 						add(e, i)
 						out[len(out)-1].Text = model.Clip(strings.TrimSpace(sent))
 					}
@@ -223,6 +227,9 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 	if os == "" && title {
 		os = osOfTitle(lines[0])
 	}
+	if os == "" {
+		os = osOfReporter(text)
+	}
 	if os != "" {
 		out = append(out, model.Evidence{Kind: model.EvSetting, Path: path, Line: 1, Name: "tcpsnap.os", Value: os, Text: "the ticket names " + os})
 	}
@@ -230,7 +237,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 }
 
 var osWordRE = map[string]*regexp.Regexp{
-	"darwin":  regexp.MustCompile(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b`),
+	"darwin":  regexp.MustCompile(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b|(?i:\bapple-darwin)|\b(?i:mac) 1[0-5]\.\d{1,2}\b|(?:^|[\s"'(])/Users/\w`),
 	"freebsd": regexp.MustCompile(`\b(FreeBSD|pfSense|OPNsense|TrueNAS CORE|FreeNAS)\b`),
 	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
 	"solaris": regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
@@ -279,6 +286,32 @@ func osOfTitle(title string) string {
 		}
 	}
 	if found == "linux" || found == "solaris" && !solarisOnlyRE.MatchString(title) {
+		return ""
+	}
+	return found
+}
+
+var selfOSRE = regexp.MustCompile(`(?i)\b(?:I'm|I am|we're|we are)\s+(?:using|running|on)\s+`)
+
+// osOfReporter names the system the reporter says they use ("I'm using
+// OS X Leopard. I've seen similar behavior on Linux as well") when the
+// text names several and its title none: what the reporter runs is the
+// host; the others are comparisons. Only when every such statement
+// names the same one system.
+func osOfReporter(text []byte) string {
+	found := ""
+	for _, ix := range selfOSRE.FindAllIndex(text, -1) {
+		after := text[ix[1]:min(len(text), ix[1]+40)]
+		for _, os := range []string{"darwin", "freebsd", "windows", "solaris", "linux"} {
+			if m := osWordRE[os].FindIndex(after); m != nil && m[0] == 0 {
+				if found != "" && found != os {
+					return ""
+				}
+				found = os
+			}
+		}
+	}
+	if found == "linux" || found == "solaris" && !solarisOnlyRE.Match(text) {
 		return ""
 	}
 	return found
@@ -465,8 +498,8 @@ var (
 		// ESTABLISHED for a long time is what pooled connections do: it is
 		// a report only where the sockets should have gone (closed, peer
 		// gone).
-		{model.MsgEstablishedStays, regexp.MustCompile(`(?i)ESTABLISHED.{0,60}\b(forever|permanently|indefinitely|never (go|goes|went) away)|\b(forever|permanently|indefinitely) (in|as) ESTABLISHED`),
-			nil, regexp.MustCompile(`(?i)\b(not|never|n't) (be )?closed\b|\b(already|were|was|have|had) closed\b|\bclosed them\b|\b(clients?|peers?) (are |were |have |had )?(gone|vanish\w*|disappear\w*|disconnect\w*)|\bhalf[- ]open\b`)},
+		{model.MsgEstablishedStays, regexp.MustCompile(`(?i)ESTABLISHED.{0,60}\b(forever|permanently|indefinitely|never (go|goes|went) away|for (?:\d+ |many |several )?(?:hours|days))|\b(forever|permanently|indefinitely) (in|as) ESTABLISHED`),
+			nil, regexp.MustCompile(`(?i)\b(not|never|n't) (be )?closed\b|\b(already|were|was|have|had) closed\b|\bclosed them\b|\b(clients?|peers?) (are |were |have |had )?(gone|vanish\w*|disappear\w*|disconnect\w*)|\bhalf[- ]open\b|\b(?:clients?|peers?|hosts?)\s+(?:\w+\s+)?crash\w*|\bnetwork (?:is |was |gets |got )?(?:broken|down|lost|fail\w*)`)},
 		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil, nil},
 		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil, nil},
 	}
@@ -551,7 +584,7 @@ func squashState(w string) string {
 	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
 }
 
-var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?|ports? \d{2,5}|port scan\w*)\b`)
+var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?|ports? \d{2,5}|port scan\w*|keep-?alives?|(?:the |a )?port (?:is |was )?(?:not (?:getting |being )?(?:released|closed|freed)|still (?:in use|being used|open|held))|connections? (?:[\w.:-]+ ){0,6}?(?:is |are |was |were )?not (?:being |getting )?(?:closed|released)|keeps? (?:the |its |a )?connections? (?:[\w.:-]+ ){0,4}?open|keep alives?)\b`)
 
 // AboutTCP reports whether a text that holds no listing is a ticket about
 // TCP sockets (and so deserves a report that says what it lacks, rather
@@ -572,6 +605,14 @@ var (
 	messageWords   = []string{"too many", "assign", "in use", "addrinuse", "addrnotavail", "flooding", "bucket", "conntrack",
 		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
 		"wsae", "errno", "establish", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
+)
+
+// connectRE and bindRE tell an outgoing connection's error from a
+// server's: "connection to \"localhost\":1883 failed due to eaddrinuse",
+// "dial tcp ...: bind: address already in use" (a bind before connect).
+var (
+	connectRE = regexp.MustCompile(`(?i)\bconnect(?:ion)?\s+to\b|\bconnect\(|\bconnect:|\bdial(?:ing)?\b|\boutgoing\b|\bconnecting to\b`)
+	bindRE    = regexp.MustCompile(`(?i)\blisten(?:ing|er)?\b|\bstart(?:ing)? (?:the )?server\b|\bserve\b`)
 )
 
 // sentenceRE splits a paragraph into sentences, keeping a sentence's
@@ -600,6 +641,7 @@ var persistKinds = map[string]bool{model.MsgCloseWaitGrows: true, model.MsgFinWa
 var (
 	stateHints = []string{"wait", "estab", "syn", "fin", "clos", "last", "listen", "these", "those", "such", " like "}
 	rateHints  = []string{"/", "per", "ps", " a s"}
+	stallHints = []string{"after ", "limited", "capped", "topping"}
 )
 
 // containsAny reports whether s contains one of words.

@@ -270,3 +270,31 @@ func TestFindEvidenceStated(t *testing.T) {
 		})
 	}
 }
+
+// TestEADDRINUSEOnConnect: "Address already in use" on an outgoing
+// connection is a client out of ports (bound before connecting), not a
+// server that cannot bind.
+func TestEADDRINUSEOnConnect(t *testing.T) {
+	tests := []struct {
+		line, want string
+	}{
+		{`21:05:32.001 [error] connection to "localhost":1883 failed due to eaddrinuse`, model.MsgEADDRINUSEConnect},
+		{`dial tcp 10.0.0.5:0->10.0.0.9:443: bind: address already in use`, model.MsgEADDRINUSEConnect},
+		{`nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)`, model.MsgEADDRINUSE},
+		{`listen tcp :8080: bind: address already in use`, model.MsgEADDRINUSE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			ev := FindEvidence("t.txt", []byte("some text first\n\n"+tt.line+"\n"), nil)
+			got := ""
+			for _, e := range ev {
+				if e.Kind == model.EvMessage {
+					got = e.Message
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("got %q, want %q (%+v)", got, tt.want, ev)
+			}
+		})
+	}
+}

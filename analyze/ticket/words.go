@@ -87,7 +87,18 @@ var (
 	// about 28,000 connections", "fails after ~16k requests"
 	stallAfterRE = regexp.MustCompile(`(?i)\b(?:hang(?:s|ed|ing)?|hung|stall(?:s|ed|ing)?|freez(?:es|ing)|froze|block(?:s|ed)|stuck|time[sd]? out|timing out|fail(?:s|ed|ing)?|stop(?:s|ped)? (?:working|accepting|connecting))\b[^.;]{0,40}?\bafter (?:the first |about |around |roughly )?` + stallNum + `(?:\s*(?:connections|requests|sockets|conns))?`)
 	// "after (about) 16,000 connections it hangs"
-	afterStallRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+)?(?:connections|requests|sockets|conns)\b[^.;]{0,40}?\b(?:hang(?:s|ed)?|hung|stall(?:s|ed)?|freez(?:es)?|froze|block(?:s|ed)|stuck|time[sd]? out|fail(?:s|ed)?)\b`)
+	afterStallRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b[^.;]{0,40}?\b(?:hang(?:s|ed)?|hung|stall(?:s|ed)?|freez(?:es)?|froze|block(?:s|ed)|stuck|time[sd]? out|fail(?:s|ed)?|errors?\s+(?:show up|shows up|appear|occur|start))\b`)
+	// "max connections limited to 28225", "connections are capped at 16384"
+	limitedRE = regexp.MustCompile(`(?i)\b(?:max(?:imum)?\s+)?(?:connections|clients|sockets|conns)\s+(?:is\s+|are\s+)?(?:limited|capped|topping out)\s+(?:to|at)\s+` + stallNum)
+)
+
+// StallTitle reports whether a ticket's title says that something hangs
+// or fails after a number of connections it does not give.
+func StallTitle(title string) bool { return stallTitleRE.MatchString(title) }
+
+var (
+	stallTitleRE = regexp.MustCompile(`(?i)\b(?:hang(?:s|ing)?|hung|freez(?:es|ing)?|froze|stall(?:s|ing)?|block(?:s|ing)?|stuck|fail(?:s|ing)?|stops?)\b.{0,30}\bafter\s+(?:lots of|many|thousands of|a (?:lot|number) of|some|a few thousand)\s+(?:requests|connections|sockets)\b`)
+	afterCountRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b`)
 )
 
 // unitAfterRE is a unit after a number: a time or a size, not a count
@@ -96,9 +107,17 @@ var unitAfterRE = regexp.MustCompile(`(?i)^\s*(?:ms|msec|milliseconds?|s|secs?|s
 
 // stallFacts reads the number of connections after which, the sentence
 // says, new ones hang or fail (model.StallAfter).
-func stallFacts(line string) []model.Evidence {
+//
+// Under a title that already says new connections hang after many
+// ("'ab' program freezes after lots of requests"), "after about 13500
+// requests" is the count, whatever the sentence goes on to say.
+func stallFacts(line string, titleStalls bool) []model.Evidence {
 	l := markupRE.ReplaceAllString(line, "$1")
-	for _, re := range []*regexp.Regexp{stallAfterRE, afterStallRE} {
+	res := []*regexp.Regexp{stallAfterRE, afterStallRE, limitedRE}
+	if titleStalls {
+		res = append(res, afterCountRE)
+	}
+	for _, re := range res {
 		if ix := re.FindStringSubmatchIndex(l); ix != nil {
 			n, err := strconv.ParseInt(strings.ReplaceAll(l[ix[2]:ix[3]], ",", ""), 10, 64)
 			if err == nil && n >= 1000 && !unitAfterRE.MatchString(l[ix[3]:]) {

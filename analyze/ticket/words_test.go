@@ -147,6 +147,10 @@ func TestAboutTCPWords(t *testing.T) {
 		"Is this a port scan of my sockets?":                                             true,
 		"My printer stopped working after the update.":                                   false,
 		"Open port 8080 in your browser.":                                                false,
+		// nscp#706 and verdaccio#3458: a held port, a connection kept open.
+		"Port Is not getting released after stopping nscp service. The port is still being used, even through the service is not active.": true,
+		"Connection to registry.npmjs.org not closed after fetching package. verdaccio keeps connection to registry.npmjs.org open":       true,
+		"The connection pool is not closed properly in the docs example.":                                                                 false,
 	} {
 		if got := AboutTCP([]byte(text)); got != want {
 			t.Errorf("AboutTCP(%q) = %v, want %v", text, got, want)
@@ -180,6 +184,9 @@ func TestStallFacts(t *testing.T) {
 		{"After 16384 requests the client hangs for 15 seconds", 16384},
 		{"connect() fails after ~32000 new connections", 32000},
 		{"it times out after roughly 28231 requests", 28231},
+		{"After 28225 successful connections the following errors show up in the logs:", 28225},
+		{"max connections limited to 28225 - connection failed due to eaddrinuse", 28225},
+		{"the clients are capped at 16,384 on the Mac", 16384},
 		// Not a ceiling of connections:
 		{"it hangs after 30 seconds", 0},                     // a time, and too small
 		{"after 2019 the service was moved", 0},              // no stall
@@ -188,7 +195,7 @@ func TestStallFacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			got := stallFacts(tt.line)
+			got := stallFacts(tt.line, false)
 			switch {
 			case tt.want == 0 && len(got) > 0:
 				t.Fatalf("got %+v, want none", got)
@@ -196,5 +203,24 @@ func TestStallFacts(t *testing.T) {
 				t.Fatalf("got %+v, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStallUnderTitle: a title that says it hangs after many requests
+// lets the text's "after about N requests" give the count.
+func TestStallUnderTitle(t *testing.T) {
+	title := "'ab' program freezes after lots of requests, why?"
+	line := "After about 13500 requests, system CPU usage drops to 0%."
+	if !StallTitle(title) {
+		t.Fatalf("StallTitle(%q) = false", title)
+	}
+	if got := stallFacts(line, true); len(got) != 1 || got[0].N != 13500 {
+		t.Fatalf("under the title: got %+v, want 13500", got)
+	}
+	if got := stallFacts(line, false); len(got) != 0 {
+		t.Fatalf("without the title: got %+v, want none", got)
+	}
+	if StallTitle("Lots and lots of time_wait connections") {
+		t.Error("a title without a stall says one")
 	}
 }
