@@ -79,25 +79,25 @@ const (
 
 // The messages evidence recognizes.
 const (
-	MsgEMFILE         = "EMFILE"           // Too many open files (per process)
-	MsgENFILE         = "ENFILE"           // Too many open files in system; file-max
-	MsgEADDRNOTAVAIL  = "EADDRNOTAVAIL"    // Cannot assign requested address (no free local port)
-	MsgEADDRINUSE     = "EADDRINUSE"       // Address already in use (bind)
+	MsgEMFILE        = "EMFILE"        // Too many open files (per process)
+	MsgENFILE        = "ENFILE"        // Too many open files in system; file-max
+	MsgEADDRNOTAVAIL = "EADDRNOTAVAIL" // Cannot assign requested address (no free local port)
+	MsgEADDRINUSE    = "EADDRINUSE"    // Address already in use (bind)
 	// EADDRINUSE on an outgoing connection ("connection to localhost:1883
 	// failed due to eaddrinuse"): on Linux connect() alone reports
 	// EADDRNOTAVAIL when no port is free, so the program bound before
 	// connecting and the whole range is used up.
 	MsgEADDRINUSEConnect = "EADDRINUSE_CONNECT"
-	MsgWSAEADDRINUSE  = "WSAEADDRINUSE"    // Windows 10048 on connect: no free dynamic port
-	MsgSYNFlood       = "SYN_FLOOD"        // possible SYN flooding on port N
-	MsgTWBucket       = "TW_BUCKET"        // TCP: time wait bucket table overflow
-	MsgConntrack      = "CONNTRACK"        // nf_conntrack: table full, dropping packet
-	MsgListenQueue    = "LISTEN_QUEUE"     // sonewconn ... Listen queue overflow (BSD kernel)
-	MsgOrphans        = "ORPHANS"          // too many orphaned sockets
-	MsgTCPMemory      = "TCP_MEMORY"       // TCP: out of memory -- consider tuning tcp_mem
-	MsgCloseWaitGrows = "CLOSE_WAIT_GROWS" // the reporter: CLOSE_WAIT accumulates, never goes away, until a restart
-	MsgTimeout        = "ETIMEDOUT"        // connect timed out
-	MsgReset          = "ECONNRESET"       // connection reset by peer
+	MsgWSAEADDRINUSE     = "WSAEADDRINUSE"    // Windows 10048 on connect: no free dynamic port
+	MsgSYNFlood          = "SYN_FLOOD"        // possible SYN flooding on port N
+	MsgTWBucket          = "TW_BUCKET"        // TCP: time wait bucket table overflow
+	MsgConntrack         = "CONNTRACK"        // nf_conntrack: table full, dropping packet
+	MsgListenQueue       = "LISTEN_QUEUE"     // sonewconn ... Listen queue overflow (BSD kernel)
+	MsgOrphans           = "ORPHANS"          // too many orphaned sockets
+	MsgTCPMemory         = "TCP_MEMORY"       // TCP: out of memory -- consider tuning tcp_mem
+	MsgCloseWaitGrows    = "CLOSE_WAIT_GROWS" // the reporter: CLOSE_WAIT accumulates, never goes away, until a restart
+	MsgTimeout           = "ETIMEDOUT"        // connect timed out
+	MsgReset             = "ECONNRESET"       // connection reset by peer
 	// The reporter says sockets in a state the application must end stay
 	// for good: FIN_WAIT2 "permanently", ESTABLISHED "forever" after the
 	// program closed them or the clients vanished.
