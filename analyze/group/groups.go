@@ -1111,16 +1111,30 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		defer close(done)
 		dests, maxDestPorts = aggregateDestinations(socks, roles, li, local, ephLow, ephHigh)
 	}()
+	// The listener groups on a core of their own too: with 60,000
+	// listening ports, a group per listener and per port, each socket
+	// updates one of each, far apart in memory.
+	lsDone := make(chan struct{})
+	go func() {
+		defer close(lsDone)
+		k := 0 // position in li.listens of the next listening socket
+		for i := range socks {
+			s, r := &socks[i], &roles[i]
+			switch {
+			case s.State == model.Listen:
+				for li.listens[k] != i {
+					k++
+				}
+				listeners[k].add(s, false, r.x)
+			case r.listener != 0:
+				listeners[r.listener-1].add(s, true, r.x) // the listener's own traffic
+			}
+		}
+	}()
 	var ports [65536]*Group
 	var slab groupSlab
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
-		switch {
-		case s.State == model.Listen:
-			listeners[sort.SearchInts(li.listens, i)].add(s, false, r.x)
-		case r.listener != 0:
-			listeners[r.listener-1].add(s, true, r.x) // the listener's own traffic
-		}
 		if isServerSide(s, r, li, ephLow) {
 			leftover := s.State != model.Listen && !r.server
 			port := int(s.Local.Port())
@@ -1139,6 +1153,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			pg.add(s, r.server || leftover, r.x)
 		}
 	}
+	<-lsDone
 	for port, pg := range ports {
 		if pg == nil {
 			continue
