@@ -31,7 +31,7 @@ import (
 //     group term with a facts-only x, where a term is a numeric group
 //     field, a sum or difference of them, or CloseRate(...) (0 without
 //     TIME_WAIT); "field <= x" and "field < x" of a single field;
-//   - boolean group fields;
+//   - boolean group fields, and their negations (a field is exact: "!Listening");
 //   - Reported(...), false on a group without messages (groups with
 //     messages skip the gate).
 type gateExpr interface{}
@@ -41,6 +41,7 @@ type (
 	gateOr    struct{ a, b gateExpr }
 	gateFacts struct{ prog *vm.Program } // a boolean over facts alone
 	gateBool  struct{ field int }        // a boolean group field
+	gateNot   struct{ field int }        // a boolean group field's negation
 	gateFalse struct{}
 	gateCmp   struct {
 		term     gateTerm
@@ -202,6 +203,12 @@ func gateOf(n ast.Node) gateExpr {
 		if i, ok := groupFields[x.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Bool {
 			return gateBool{i}
 		}
+	case *ast.UnaryNode:
+		if id, ok := x.Node.(*ast.IdentifierNode); ok && (x.Operator == "!" || x.Operator == "not") {
+			if i, ok := groupFields[id.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Bool {
+				return gateNot{i}
+			}
+		}
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "Reported" {
 			return gateFalse{}
@@ -348,6 +355,9 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (func(unsafe.Pointer) bool, boo
 	case gateBool:
 		off := fieldOffset[x.field]
 		return func(v unsafe.Pointer) bool { return *(*bool)(unsafe.Add(v, off)) }, true
+	case gateNot:
+		off := fieldOffset[x.field]
+		return func(v unsafe.Pointer) bool { return !*(*bool)(unsafe.Add(v, off)) }, true
 	case gateCmp:
 		c := x.rhsConst
 		if x.rhs != nil {
