@@ -915,8 +915,8 @@ func enrich(s, o *model.Socket) {
 	if s.Inode == 0 {
 		s.Inode = o.Inode
 	}
-	if s.Timer == model.TimerNone && s.TimerSecs < 0 && (o.Timer != model.TimerNone || o.TimerSecs >= 0) {
-		s.Timer, s.TimerSecs, s.Retransmits = o.Timer, o.TimerSecs, o.Retransmits
+	if s.Timer == model.TimerNone && s.TimerMS < 0 && (o.Timer != model.TimerNone || o.TimerMS >= 0) {
+		s.Timer, s.TimerMS, s.Retransmits = o.Timer, o.TimerMS, o.Retransmits
 	}
 	if s.State == model.Listen && !s.BacklogKnown && o.BacklogKnown {
 		s.SendQ, s.BacklogKnown = o.SendQ, true

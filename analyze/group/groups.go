@@ -510,15 +510,15 @@ func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
 		} else {
 			g.TimeWaitClient++
 		}
-		if s.TimerSecs >= 0 {
+		if ts := s.TimerSecs(); ts >= 0 {
 			g.TimeWaitTimers++
-			if s.TimerSecs > g.TimeWaitNewest {
-				g.TimeWaitNewest = s.TimerSecs
+			if ts > g.TimeWaitNewest {
+				g.TimeWaitNewest = ts
 			}
-			if g.TimeWaitOldest < 0 || s.TimerSecs < g.TimeWaitOldest {
-				g.TimeWaitOldest = s.TimerSecs
+			if g.TimeWaitOldest < 0 || ts < g.TimeWaitOldest {
+				g.TimeWaitOldest = ts
 			}
-			if s.TimerSecs > 50 {
+			if ts > 50 {
 				g.TimeWaitLast10++
 			}
 		}
@@ -551,8 +551,8 @@ func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
 	case model.Bound:
 		g.Bound++
 	}
-	if s.Retransmits > g.MaxRetransmits {
-		g.MaxRetransmits = s.Retransmits
+	if int(s.Retransmits) > g.MaxRetransmits {
+		g.MaxRetransmits = int(s.Retransmits)
 	}
 	if s.State == model.Listen {
 		g.AcceptQueue += int(s.RecvQ)
@@ -1719,8 +1719,8 @@ type prevKey struct{ l, r model.AddrPort }
 
 type prevSock struct {
 	state        model.State
-	recvQ, sendQ int64
-	inode        uint64
+	recvQ, sendQ int32
+	inode        uint32
 }
 
 // prevIndex holds the first sample's sockets that two-sample diagnoses

@@ -22,7 +22,7 @@ func TestListenerRollup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var socks []model.Socket
-			listen := func(i int, owner string, pid int, rq, backlog int64) {
+			listen := func(i int, owner string, pid int, rq, backlog int32) {
 				s := model.NewSocket()
 				s.State, s.Process, s.PID = model.Listen, model.Intern(owner), pid
 				s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 8080))

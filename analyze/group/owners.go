@@ -25,7 +25,7 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		for i := range socks {
 			s := &socks[i]
 			if s.PID == 0 && s.Inode != 0 {
-				if p, ok := byInode[s.Inode]; ok {
+				if p, ok := byInode[uint64(s.Inode)]; ok {
 					s.PID, s.Process = p.pid, p.name
 				}
 			}

@@ -19,7 +19,7 @@ func Summarize(socks []model.Socket) tableSummary {
 			so := &socks[i]
 			t.states[so.State]++
 			t.Owners = t.Owners || so.Process != model.NoName || (so.PID != 0 && !so.OwnerInferred)
-			t.Timers = t.Timers || so.Timer != model.TimerNone || so.TimerSecs >= 0
+			t.Timers = t.Timers || so.Timer != model.TimerNone || so.TimerMS >= 0
 			t.Info = t.Info || so.HasInfo()
 		}
 		halves[half] = t

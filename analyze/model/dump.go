@@ -59,8 +59,8 @@ func socketString(s *Socket, in *TCPInfo) string {
 	if s.Inode != 0 {
 		fmt.Fprintf(&b, " ino=%d", s.Inode)
 	}
-	if s.Timer != TimerNone || s.TimerSecs >= 0 {
-		fmt.Fprintf(&b, " timer=%s/%g/%d", s.Timer, s.TimerSecs, s.Retransmits)
+	if s.Timer != TimerNone || s.TimerMS >= 0 {
+		fmt.Fprintf(&b, " timer=%s/%g/%d", s.Timer, s.TimerSecs(), s.Retransmits)
 	}
 	if in != nil {
 		fmt.Fprintf(&b, " info{rto=%g rtt=%g lastsnd=%d lastrcv=%d lastack=%d retrans=%d/%d unacked=%d backoff=%d cwnd=%d",

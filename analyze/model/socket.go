@@ -1,6 +1,10 @@
 package model
 
-import "strings"
+
+import (
+	"math"
+	"strings"
+)
 
 // A State is a canonical TCP state. Every parser maps its own spelling
 // (ss "ESTAB", netstat "FIN_WAIT1", /proc "06", Windows "LISTENING", ...)
@@ -138,19 +142,89 @@ type Socket struct {
 	// derived (listener owner for server-side sockets, inode map, ...).
 	OwnerInferred bool
 
+	Retransmits int16 // timer retransmit count (the kernel keeps 8 bits); -1 when unknown
+
 	// RecvQ and SendQ are bytes for connected sockets. For LISTEN sockets
 	// RecvQ is the current accept queue and SendQ the backlog (ss only;
-	// netstat and /proc show 0 there, see BacklogKnown).
-	RecvQ int64
-	SendQ int64
+	// netstat and /proc show 0 there, see BacklogKnown). The kernel's
+	// buffers and backlogs are ints: a listing's larger number is clamped
+	// (ClampQueue).
+	RecvQ int32
+	SendQ int32
 
 	PID   int    // 0 when unknown
-	FD    int    // -1 when unknown
-	UID   int    // -1 when unknown
-	Inode uint64 // 0 when unknown (TIME_WAIT sockets have none)
+	FD    int32  // -1 when unknown
+	UID   int32  // -1 when unknown (and for a uid above 2^31-1: the kernel's "nobody" 4294967294 is the only one seen)
+	Inode uint32 // 0 when unknown (TIME_WAIT sockets have none); Linux socket inodes are 32-bit (get_next_ino)
 
-	TimerSecs   float64 // time left on the timer, seconds; -1 when unknown
-	Retransmits int     // timer retransmit count; -1 when unknown
+	// TimerMS is the time left on the timer in milliseconds (listings
+	// print milliseconds, or hundredths of a second); -1 when unknown. See
+	// TimerSecs and SetTimerSecs.
+	TimerMS int32
+}
+
+// TimerSecs is the time left on the timer in seconds; -1 when unknown.
+func (s *Socket) TimerSecs() float64 {
+	if s.TimerMS < 0 {
+		return -1
+	}
+	return float64(s.TimerMS) / 1000
+}
+
+// SetTimerSecs sets the time left on the timer, in seconds (-1 or any
+// negative: unknown), to the nearest millisecond.
+func (s *Socket) SetTimerSecs(secs float64) {
+	switch {
+	case secs < 0 || secs != secs:
+		s.TimerMS = -1
+	case secs*1000 >= math.MaxInt32:
+		s.TimerMS = math.MaxInt32
+	default:
+		s.TimerMS = int32(math.Round(secs * 1000))
+	}
+}
+
+// A Socket is 96 bytes: a million of them are read in every pass over a
+// sample, so each field is as narrow as its values (see the field notes).
+
+// ClampQueue narrows a queue length a listing printed to a Socket's.
+func ClampQueue(n int64) int32 {
+	switch {
+	case n > math.MaxInt32:
+		return math.MaxInt32
+	case n < math.MinInt32:
+		return math.MinInt32
+	}
+	return int32(n)
+}
+
+// NarrowUID narrows a uid to a Socket's: -1 (unknown) for one that does
+// not fit.
+func NarrowUID(n int64) int32 {
+	if n < 0 || n > math.MaxInt32 {
+		return -1
+	}
+	return int32(n)
+}
+
+// NarrowInode narrows an inode number to a Socket's: 0 (unknown) for one
+// that does not fit, so that no two sockets are matched by a cut number.
+func NarrowInode(n uint64) uint32 {
+	if n > math.MaxUint32 {
+		return 0
+	}
+	return uint32(n)
+}
+
+// NarrowRetransmits narrows a retransmit count: the kernel's is 8 bits.
+func NarrowRetransmits(n int64) int16 {
+	switch {
+	case n > math.MaxInt16:
+		return math.MaxInt16
+	case n < -1:
+		return -1
+	}
+	return int16(n)
 }
 
 // HasInfo reports whether the listing gave ss -i (tcp_info) fields.
@@ -218,7 +292,7 @@ func AppendTable(socks *[]Socket, infos *[]TCPInfo, add []Socket, addInfos []TCP
 
 // NewSocket returns a socket with every optional field marked unknown.
 func NewSocket() Socket {
-	return Socket{FD: -1, UID: -1, TimerSecs: -1, Retransmits: -1}
+	return Socket{FD: -1, UID: -1, TimerMS: -1, Retransmits: -1}
 }
 
 // IsLoopback reports whether the remote address is a loopback address.

@@ -59,8 +59,8 @@ func Profile(s *model.Snapshot) *profile.Profile {
 		}
 		a.n++
 		if so.State != model.Listen {
-			a.rq += so.RecvQ
-			a.sq += so.SendQ
+			a.rq += int64(so.RecvQ)
+			a.sq += int64(so.SendQ)
 		}
 	}
 	keys := make([]key, 0, len(stacks))

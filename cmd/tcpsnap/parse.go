@@ -52,7 +52,7 @@ type socketRecord struct {
 func newRecord(src analyze.Source, s *analyze.Socket) socketRecord {
 	r := socketRecord{Sample: src.Sample, Family: int(s.Family), State: s.State.String(),
 		Local: endpoint(s.Local.String(), s.LocalName.String(), int(s.Local.Port())), Remote: endpoint(s.Remote.String(), s.RemoteName.String(), int(s.Remote.Port())),
-		RecvQ: s.RecvQ, SendQ: s.SendQ, Source: src.Path}
+		RecvQ: int64(s.RecvQ), SendQ: int64(s.SendQ), Source: src.Path}
 	if s.Process != analyze.NoName {
 		name := s.Process.String()
 		r.Process = &name
@@ -61,23 +61,27 @@ func newRecord(src analyze.Source, s *analyze.Socket) socketRecord {
 		r.PID = &s.PID
 	}
 	if s.FD >= 0 {
-		r.FD = &s.FD
+		fd := int(s.FD)
+		r.FD = &fd
 	}
 	if s.UID >= 0 {
-		r.UID = &s.UID
+		uid := int(s.UID)
+		r.UID = &uid
 	}
 	if s.Inode != 0 {
-		r.Inode = &s.Inode
+		ino := uint64(s.Inode)
+		r.Inode = &ino
 	}
 	if s.Timer != analyze.TimerNone {
 		timer := s.Timer.String()
 		r.Timer = &timer
 	}
-	if s.TimerSecs >= 0 {
-		r.TimerSecs = &s.TimerSecs
+	if ts := s.TimerSecs(); ts >= 0 {
+		r.TimerSecs = &ts
 	}
 	if s.Retransmits >= 0 {
-		r.Retransmits = &s.Retransmits
+		rx := int(s.Retransmits)
+		r.Retransmits = &rx
 	}
 	return r
 }

@@ -274,7 +274,7 @@ func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs
 	if !ok1 || !ok2 {
 		return false, "bad Recv-Q/Send-Q in netstat row"
 	}
-	s.RecvQ, s.SendQ = rq, sq
+	s.RecvQ, s.SendQ = model.ClampQueue(rq), model.ClampQueue(sq)
 	if s.LocalName, ok = netstatEndpoint(&s.Local, fs[3], proto, cache); !ok {
 		return false, "bad local address " + strconvQuote(fs[3])
 	}
@@ -299,9 +299,10 @@ func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs
 	rest := line[fieldEnd(line, fs[5]):]
 	rest = trimBlanksRight(rest)
 	if kind, secs, retr, _, ok := netstatTimer(rest); ok { // probes: not modelled
-		s.Timer, s.TimerSecs, s.Retransmits = kind, secs, retr
+		s.Timer, s.Retransmits = kind, model.NarrowRetransmits(int64(retr))
+		s.SetTimerSecs(secs)
 		if kind == model.TimerNone {
-			s.TimerSecs = -1
+			s.TimerMS = -1
 		}
 		rest = trimBlanksRight(rest[:len(rest)-timerLen(rest)])
 	}
@@ -319,7 +320,7 @@ func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs
 		user := tok
 		rest = trimBlanksLeft(rest[len(tok):])
 		if uid, ok := model.Atoi(user); ok && uid < 1<<32 {
-			s.UID = int(uid)
+			s.UID = model.NarrowUID(int64(uid))
 		}
 		tok = rest
 		if i := indexBlank(rest); i >= 0 {
@@ -332,7 +333,7 @@ func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs
 			}
 			return true, msg
 		}
-		s.Inode = uint64(ino)
+		s.Inode = model.NarrowInode(uint64(ino))
 		if ino == 0 && (s.State == model.TimeWait || s.State == model.FinWait2) {
 			// Timewait socks (TIME_WAIT, orphaned FIN_WAIT2) print "0 0":
 			// no owner. Other sockets without an inode (orphans, children

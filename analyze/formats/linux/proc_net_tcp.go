@@ -353,7 +353,7 @@ func parseProcRowRest(s *model.Socket, fs [][]byte) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	s.SendQ, s.RecvQ = int64(tx), int64(rx)
+	s.SendQ, s.RecvQ = model.ClampQueue(int64(tx)), model.ClampQueue(int64(rx))
 	if len(fs) < 2 || len(fs[1]) != 11 || fs[1][2] != ':' {
 		return false
 	}
@@ -371,7 +371,7 @@ func parseProcRowRest(s *model.Socket, fs [][]byte) bool {
 		if when >= 1<<31 { // a wrapped (expired) timer on old kernels
 			when = 0
 		}
-		s.TimerSecs = float64(when) / 100 // clock ticks, USER_HZ = 100
+		s.SetTimerSecs(float64(when) / 100) // clock ticks, USER_HZ = 100
 	}
 	if len(fs) < 3 {
 		return false
@@ -380,7 +380,7 @@ func parseProcRowRest(s *model.Socket, fs [][]byte) bool {
 	if !ok || retr > 1<<31 {
 		return false
 	}
-	s.Retransmits = int(retr)
+	s.Retransmits = model.NarrowRetransmits(int64(retr))
 	if len(fs) < 4 {
 		return false
 	}
@@ -388,7 +388,7 @@ func parseProcRowRest(s *model.Socket, fs [][]byte) bool {
 	if !ok || uid > 1<<32 {
 		return false
 	}
-	s.UID = int(uid)
+	s.UID = model.NarrowUID(int64(uid))
 	if len(fs) < 6 { // fs[4] is timeout (unanswered probes), not modelled
 		return false
 	}
@@ -396,7 +396,7 @@ func parseProcRowRest(s *model.Socket, fs [][]byte) bool {
 	if !ok {
 		return false
 	}
-	s.Inode = uint64(ino)
+	s.Inode = model.NarrowInode(uint64(ino))
 	if ino == 0 && tr == 3 {
 		// A timewait socket (TIME_WAIT, or an orphaned FIN_WAIT2 shown
 		// through its timewait sock): the kernel prints a literal 0 for

@@ -222,9 +222,9 @@ func (p *ssParser) feed(t [][]byte, n int) {
 				return
 			}
 			if p.stage == ssStRecvQ {
-				s.RecvQ = v
+				s.RecvQ = model.ClampQueue(v)
 			} else {
-				s.SendQ = v
+				s.SendQ = model.ClampQueue(v)
 			}
 			p.stage++
 		case ssStLocal, ssStPeer:
@@ -296,22 +296,23 @@ func (p *ssParser) extras(t [][]byte, n int) {
 		switch string(key) {
 		case "users":
 			if name, pid, fd, ok := SSUsers(val); ok {
-				s.Process, s.PID, s.FD = p.names.Get(name), pid, fd
+				s.Process, s.PID, s.FD = p.names.Get(name), pid, int32(fd)
 				p.anyProc = true
 			}
 		case "timer":
 			if kind, secs, rx, ok := SSTimer(val); ok {
-				s.Timer, s.TimerSecs, s.Retransmits = kind, secs, rx
+				s.Timer, s.Retransmits = kind, model.NarrowRetransmits(int64(rx))
+				s.SetTimerSecs(secs)
 				p.anyTimer = true
 			}
 		case "uid":
 			if v, ok := model.Atoi(val); ok && v <= 1<<31 {
-				s.UID = int(v)
+				s.UID = model.NarrowUID(int64(v))
 				p.sawUID = true
 			}
 		case "ino":
 			if v, ok := model.Atoi(val); ok {
-				s.Inode = uint64(v)
+				s.Inode = model.NarrowInode(uint64(v))
 				p.sawIno = true
 				if v != 0 {
 					p.anyInode = true

@@ -310,16 +310,16 @@ func parseLsofRow(fs [][]byte, k, n int, out *model.Listing, names model.Interne
 		j++
 	}
 	if v, ok := model.Atoi(fd[:j]); ok && v <= 1<<31-1 {
-		s.FD = int(v)
+		s.FD = int32(v)
 	}
 	if t+1 < k {
 		// DEVICE is the socket inode on Linux, a kernel address elsewhere.
 		if v, ok := model.Atoi(fs[t+1]); ok {
-			s.Inode = uint64(v)
+			s.Inode = model.NarrowInode(uint64(v))
 		}
 		key.dev = string(fs[t+1])
 	}
-	key.pid, key.fd = s.PID, s.FD
+	key.pid, key.fd = s.PID, int(s.FD)
 
 	name := fs[k+1:]
 	addr := name[0]
@@ -345,11 +345,11 @@ func parseLsofRow(fs [][]byte, k, n int, out *model.Listing, names model.Interne
 			switch {
 			case bytes.HasPrefix(tok, []byte("QR=")):
 				if v, ok := model.Atoi(tok[3:]); ok {
-					s.RecvQ = v
+					s.RecvQ = model.ClampQueue(v)
 				}
 			case bytes.HasPrefix(tok, []byte("QS=")):
 				if v, ok := model.Atoi(tok[3:]); ok {
-					s.SendQ = v
+					s.SendQ = model.ClampQueue(v)
 				}
 			case bytes.HasPrefix(tok, []byte("ST=")):
 				state = tok[3:]
@@ -513,10 +513,10 @@ func (p *lsofFieldParser) flush(out *model.Listing) {
 	}
 	p.seen[key] = true
 	s := model.NewSocket()
-	s.PID, s.Process, s.FD = p.pid, p.command, p.fd
-	s.RecvQ, s.SendQ = p.qr, p.qs
+	s.PID, s.Process, s.FD = p.pid, p.command, int32(p.fd)
+	s.RecvQ, s.SendQ = model.ClampQueue(p.qr), model.ClampQueue(p.qs)
 	if v, ok := model.Atoi([]byte(p.dev)); ok {
-		s.Inode = uint64(v) // Linux: the socket inode
+		s.Inode = model.NarrowInode(uint64(v)) // Linux: the socket inode
 	}
 	fam := p.fam
 	localTok, remoteTok := p.name, []byte(nil)

@@ -589,8 +589,9 @@ func parseBSDRow(f [][]byte, famHint int, lay bsdLayout, names model.Interner) (
 	if nums == 3 {
 		s.RecvQ, s.SendQ = -1, -1 // -T: Rexmit OOORcv 0-win, no queues
 	} else {
-		s.RecvQ, _ = model.Atoi(f[1])
-		s.SendQ, _ = model.Atoi(f[2])
+		rq, _ := model.Atoi(f[1])
+		sq, _ := model.Atoi(f[2])
+		s.RecvQ, s.SendQ = model.ClampQueue(rq), model.ClampQueue(sq)
 	}
 	le, ltrunc, err := bsdEndpoint(f[j])
 	if err != nil {
@@ -844,7 +845,7 @@ func parseNetstatBSDListen(r io.Reader, out *model.Listing) error {
 		s := model.NewSocket()
 		s.State = model.Listen
 		setSocketEndpoints(&s, lr.local, model.Endpoint{Wildcard: true, AnyPort: true}, lr.fam)
-		s.RecvQ, s.SendQ = lr.qlen, lr.maxq
+		s.RecvQ, s.SendQ = model.ClampQueue(lr.qlen), model.ClampQueue(lr.maxq)
 		s.BacklogKnown = true
 		out.Sockets = append(out.Sockets, s)
 	}

@@ -252,7 +252,7 @@ func parseNetstatSolaris(r io.Reader, out *model.Listing) error {
 		}
 		s := model.NewSocket()
 		s.State = row.state
-		s.RecvQ, s.SendQ = row.recvQ, row.sendQ
+		s.RecvQ, s.SendQ = model.ClampQueue(row.recvQ), model.ClampQueue(row.sendQ)
 		setSocketEndpoints(&s, row.local, row.remote, fam)
 		if row.owner {
 			s.PID = int(row.pid)
