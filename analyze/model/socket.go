@@ -1,6 +1,5 @@
 package model
 
-
 import (
 	"math"
 	"strings"
