@@ -9,6 +9,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -714,8 +715,18 @@ func (ld *loader) finish() error {
 		}
 	}
 	ld.finishCollector() // after mergeSockets: it drops sources
+	big := false
 	for _, smp := range s.Samples {
 		group.InferOwners(smp.Sockets, s.Processes)
+		big = big || len(smp.Sockets) >= bigSample
+	}
+	if big {
+		// Owner inference's temporaries (a million sockets' keys, their
+		// partitions) go back to the heap for aggregation to reuse: fresh
+		// memory costs a page fault a page, on a virtual machine a
+		// millisecond or more a megabyte, and at this heap size no
+		// collection would come before the analysis ends.
+		runtime.GC()
 	}
 	applyEvidenceFacts(s)
 	recognized := false
@@ -749,6 +760,10 @@ func (ld *loader) finish() error {
 	})
 	return nil
 }
+
+// bigSample is the number of sockets past which the loader collects
+// garbage between owner inference and aggregation.
+const bigSample = 1 << 18
 
 // NoteNonRoot is the report note of a bundle collected without root.
 const NoteNonRoot = "process ownership incomplete: collected without root, so sockets of other users' processes have no pid or process name, and findings about them cannot name their owner"

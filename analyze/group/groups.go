@@ -452,7 +452,8 @@ type sockFacts struct {
 	sendStuck  bool
 	idleNoKA   bool
 	external   bool  // the remote address is public
-	lastRcv    int64 // ms since the last receive (ss -i); -1 unknown
+	server     bool  // the server side of its connection (see sockRole)
+	lastRcv    int32 // ms since the last receive (ss -i), at most 2^31-1 (24 days); -1 unknown
 }
 
 // add counts one socket into the group.
@@ -478,7 +479,7 @@ func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
 	}
 	if x.idleNoKA {
 		g.IdleNoKeepalive++
-		g.IdleMaxMS = max(g.IdleMaxMS, x.lastRcv)
+		g.IdleMaxMS = max(g.IdleMaxMS, int64(x.lastRcv))
 	}
 	if x.external && s.State == model.SynSent {
 		g.SynSentExternal++
@@ -839,10 +840,10 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 			exact := false // accepted from a listener on exactly its address, which is in the set already
 			if s.State != model.Listen {
 				if k, ex := li.listenerExact(s); k >= 0 {
-					r.listener, r.server = int32(k)+1, true
+					r.listener, r.x.server = int32(k)+1, true
 					exact = ex
 				} else if li.noListeners {
-					r.server = li.Server(s)
+					r.x.server = li.Server(s)
 				}
 			}
 			if a := s.Local; !exact && a.IsValid() && !a.IsUnspecified() {
@@ -853,7 +854,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 			}
 			r.x.lastRcv = -1
 			if in := smp.Info(s); in != nil {
-				r.x.lastRcv = in.LastRcv
+				r.x.lastRcv = int32(max(min(in.LastRcv, math.MaxInt32), -1))
 				if s.State == model.Established && in.LastRcv >= 300000 && s.Timer != model.TimerKeepalive && !s.Remote.IsLoopback() {
 					r.x.idleNoKA = true
 				}
@@ -979,9 +980,11 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 }
 
 // sockRole is what pass 1 of aggregate learns about one socket.
+//
+// A million of them are made per sample: 16 bytes, the server flag kept
+// in the facts' padding.
 type sockRole struct {
 	listener int32 // 1 + position in listens of the listener it was accepted from; 0 none
-	server   bool
 	x        sockFacts
 }
 
@@ -1025,16 +1028,16 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		s, r := &socks[i], &roles[i]
 		// Ephemeral ports are spent by client sockets: a server's accepted
 		// sockets share their listener's port, even one inside the range.
-		if p := int(s.Local.Port()); s.State != model.Listen && !r.server && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
+		if p := int(s.Local.Port()); s.State != model.Listen && !r.x.server && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, r.server, r.x)
+		gs.Snapshot.add(s, r.x.server, r.x)
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
 		k := procKey{name: s.Process, pid: s.PID}
-		if s.Process == model.NoName && s.PID == 0 && (s.State == model.Listen || r.server) {
+		if s.Process == model.NoName && s.PID == 0 && (s.State == model.Listen || r.x.server) {
 			k.port = s.Local.Port()
 		}
 		// Sockets of one owner come in runs and few owners hold most
@@ -1090,7 +1093,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			pg.OwnerInferred = true
 		}
 		procOf[i] = pg.procNum
-		pg.add(s, r.server, r.x)
+		pg.add(s, r.x.server, r.x)
 	}
 	for _, pg := range groups {
 		gs.Processes = append(gs.Processes, pg)
@@ -1102,9 +1105,9 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 	}
 	for _, pg := range gs.Processes {
 		n := pg.procNum
-		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].server, true }}
+		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
 	}
-	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].server, true }}
+	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
 }
 
 // aggregateServices fills the listener, port and destination groups and
@@ -1144,7 +1147,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
 		if isServerSide(s, r, li, ephLow) {
-			leftover := s.State != model.Listen && !r.server
+			leftover := s.State != model.Listen && !r.x.server
 			port := int(s.Local.Port())
 			pg := ports[port]
 			if pg == nil {
@@ -1158,7 +1161,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 					pg.setOwner(s)
 				}
 			}
-			pg.add(s, r.server || leftover, r.x)
+			pg.add(s, r.x.server || leftover, r.x)
 		}
 	}
 	<-lsDone
@@ -1282,9 +1285,9 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 // talking to an ephemeral remote port, while the listing does show
 // listeners (pathologies.md P07).
 func isServerSide(s *model.Socket, r *sockRole, li *listenerIndex, ephLow int) bool {
-	leftover := s.State != model.Listen && !r.server && !li.noListeners &&
+	leftover := s.State != model.Listen && !r.x.server && !li.noListeners &&
 		int(s.Local.Port()) < ephLow && int(s.Remote.Port()) >= ephLow
-	return s.State == model.Listen || r.server || leftover
+	return s.State == model.Listen || r.x.server || leftover
 }
 
 // destSocket returns the socket as its destination group counts it, and

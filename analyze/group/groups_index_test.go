@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -120,5 +121,12 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 				t.Fatalf("round %d: socket %v got pid %d, scan says %d", round, socks[i].Local, socks[i].PID, want[i])
 			}
 		}
+	}
+}
+
+// A million roles are made per sample: keep them at 16 bytes.
+func TestSockRoleSize(t *testing.T) {
+	if n := unsafe.Sizeof(sockRole{}); n != 16 {
+		t.Errorf("a sockRole is %d bytes, want 16", n)
 	}
 }
