@@ -850,7 +850,9 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 				local.add(a)
 			}
 			if prev != nil {
+				server := r.x.server
 				r.x = prev.facts(s)
+				r.x.server = server
 			}
 			r.x.lastRcv = -1
 			if in := smp.Info(s); in != nil {
