@@ -305,9 +305,11 @@ func factsOnly(n ast.Node) bool {
 	return ok
 }
 
-// gateFor instantiates the rule's gate for one snapshot: nil when the
-// rule must run on every group.
-func (r *Rule) gateFor(facts *Facts) func(*group.Group) bool {
+// levelGates instantiates the gate of each severity level for one
+// snapshot, parallel to r.levels: nil when some level has none. A level
+// whose gate rejects a group (without messages) cannot accept it, and
+// its expression is not run.
+func (r *Rule) levelGates(facts *Facts) []func(unsafe.Pointer) bool {
 	if r.gates == nil || noGates {
 		return nil
 	}
@@ -321,15 +323,7 @@ func (r *Rule) gateFor(facts *Facts) func(*group.Group) bool {
 		}
 		preds = append(preds, p)
 	}
-	return func(g *group.Group) bool {
-		v := unsafe.Pointer(g)
-		for _, p := range preds {
-			if p(v) {
-				return true
-			}
-		}
-		return false
-	}
+	return preds
 }
 
 // noGates turns gates off (tests compare reports with and without).
@@ -429,16 +423,24 @@ func GateViolations(s *model.Snapshot, rs []*Rule) []string {
 	m := &vm.VM{MemoryBudget: memoryBudget}
 	var out []string
 	for _, r := range rs {
-		gate := r.gateFor(facts)
-		if gate == nil {
+		levels := r.levelGates(facts)
+		if levels == nil {
 			continue
 		}
 		for _, g := range gs.ByKind(r.Spec.For) {
-			if len(g.Messages) > 0 || gate(g) {
+			if len(g.Messages) > 0 {
 				continue
 			}
-			if sev, _, err := r.severity(m, &Env{Group: g, Facts: facts}); err == nil && sev != "" {
-				out = append(out, r.Spec.ID+" on "+g.Key+": "+sev)
+			for i, pass := range levels {
+				if pass(unsafe.Pointer(g)) {
+					continue
+				}
+				// The level's gate rejects the group: its expression
+				// must too.
+				v, err := m.Run(r.levels[i], &Env{Group: g, Facts: facts})
+				if b, _ := v.(bool); err == nil && b {
+					out = append(out, r.Spec.ID+" on "+g.Key+": "+r.Spec.Levels[i].Name)
+				}
 			}
 		}
 	}

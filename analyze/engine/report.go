@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/tcpsnap/tcpsnap/analyze/group"
@@ -433,8 +434,11 @@ func findingSubject(g *group.Group) Subject {
 // severity evaluates the rule's levels (and its reported block) on a
 // group: the severity it fires at, "" when none, and whether the finding
 // rests on the ticket's words alone.
-func (r *Rule) severity(m *vm.VM, env *Env) (sev string, fromWords bool, err error) {
+func (r *Rule) severity(m *vm.VM, env *Env, levels []func(unsafe.Pointer) bool) (sev string, fromWords bool, err error) {
 	for i, p := range r.levels {
+		if levels != nil && !levels[i](unsafe.Pointer(env.Group)) {
+			continue // its gate rejects the group: the level cannot accept it
+		}
 		v, err := m.Run(p, env)
 		if err != nil {
 			return "", false, err
@@ -472,12 +476,16 @@ type ruleOut struct {
 // findings shown are rendered (a rule may fire on 200,000 listeners and
 // show 10). It returns hits for reuse.
 func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
-	gate := r.gateFor(facts)
+	levels := r.levelGates(facts)
 	for _, g := range gs.ByKind(r.Spec.For) {
-		if gate != nil && len(g.Messages) == 0 && !gate(g) {
+		lv := levels
+		if len(g.Messages) > 0 {
+			lv = nil // gates read Reported(...) as false: every level runs
+		}
+		if lv != nil && !anyPasses(lv, g) {
 			continue
 		}
-		sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts})
+		sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts}, lv)
 		if err != nil {
 			out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
 			continue
@@ -505,6 +513,17 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 		out.findings = append(out.findings, *f)
 	}
 	return hits
+}
+
+// anyPasses reports whether some level's gate lets the group through.
+func anyPasses(levels []func(unsafe.Pointer) bool, g *group.Group) bool {
+	v := unsafe.Pointer(g)
+	for _, p := range levels {
+		if p(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // severityBelow is the severity one level below sev: "" below info.
