@@ -1,12 +1,15 @@
 package analyze
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
+	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestGatesNeverHide runs every built-in rule on every group of every
@@ -43,4 +46,44 @@ func TestGatesNeverHide(t *testing.T) {
 		}
 	}
 	t.Logf("%d inputs, %d of %d rules gated", checked, len(gated), len(rs))
+}
+
+// TestLazyCompileSameReports: rules whose texts are compiled at their
+// first finding (engine.CompileLazy, what the command uses for the
+// built-in rules) give the reports eager compilation gives, on every
+// shipped sample and ticket.
+func TestLazyCompileSameReports(t *testing.T) {
+	specs, err := rules.Load(rules.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager, err := engine.Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy, err := engine.CompileLazy(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs, _ := filepath.Glob("../samples/tickets/*.txt")
+	samples, _ := filepath.Glob("../samples/*/scenario.txt")
+	for _, s := range samples {
+		inputs = append(inputs, filepath.Dir(s))
+	}
+	compared := 0
+	for _, in := range inputs {
+		snap, err := Load([]string{in}, Options{})
+		if err != nil {
+			continue
+		}
+		a, _ := json.Marshal(engine.Run(snap, eager))
+		b, _ := json.Marshal(engine.Run(snap, lazy))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the lazily compiled rules report differently", in)
+		}
+		compared++
+	}
+	if compared < 50 {
+		t.Fatalf("only %d inputs compared", compared)
+	}
 }

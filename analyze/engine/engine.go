@@ -39,6 +39,10 @@ type Rule struct {
 	// alone (Spec.Reported); nil when the rule has none.
 	repTitle, repExplanation *template
 	repWhen                  *vm.Program // nil: always
+	// rest compiles the evidence and texts once (see CompileLazy);
+	// restErr is what it found.
+	rest    sync.Once
+	restErr error
 	// gates: one per level (see gate.go); nil when some level has none.
 	gates []gateExpr
 }
@@ -51,7 +55,17 @@ type template struct {
 
 // Compile type-checks every expression of every spec against Env. All
 // errors are returned together, each as "file:line: field: message".
-func Compile(specs []*rules.Spec) ([]*Rule, error) {
+func Compile(specs []*rules.Spec) ([]*Rule, error) { return compile(specs, false) }
+
+// CompileLazy compiles what every analysis runs — the severity levels,
+// their gates, reported.when — and leaves the titles, explanations,
+// evidence and advice to the first finding that needs them: 38 rules
+// hold some 600 expressions, most in text only a firing rule renders.
+// For rules already known to compile (the built-in ones, which tests
+// compile with Compile); an error found later is the rendering's.
+func CompileLazy(specs []*rules.Spec) ([]*Rule, error) { return compile(specs, true) }
+
+func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 	var out []*Rule
 	var errs []error
 	for _, s := range specs {
@@ -74,44 +88,14 @@ func Compile(specs []*rules.Spec) ([]*Rule, error) {
 			}
 			r.gates = append(r.gates, g)
 		}
-		for _, ev := range s.Evidence {
-			p, err := compileExpr(ev.Src)
-			if err != nil {
-				fail(ev, "evidence."+ev.Name, err)
-			}
-			r.evidence = append(r.evidence, p)
-		}
-		var err error
-		if r.title, err = compileTemplate(s.Title.Src); err != nil {
-			fail(s.Title, "title", err)
-		}
-		if r.explanation, err = compileTemplate(s.Explanation.Src); err != nil {
-			fail(s.Explanation, "explanation", err)
-		}
-		if r.remedy, err = compileTemplate(s.Remedy.Src); err != nil {
-			fail(s.Remedy, "remedy", err)
-		}
-		if rp := s.Reported; rp != nil {
-			if rp.When.Src != "" {
-				if r.repWhen, err = compileExpr(rp.When.Src, expr.AsBool()); err != nil {
-					fail(rp.When, "reported.when", err)
-				}
-			}
-			if r.repTitle, err = compileTemplate(rp.Title.Src); err != nil {
-				fail(rp.Title, "reported.title", err)
-			}
-			if rp.Explanation.Src != "" {
-				if r.repExplanation, err = compileTemplate(rp.Explanation.Src); err != nil {
-					fail(rp.Explanation, "reported.explanation", err)
-				}
+		if rp := s.Reported; rp != nil && rp.When.Src != "" {
+			var err error
+			if r.repWhen, err = compileExpr(rp.When.Src, expr.AsBool()); err != nil {
+				fail(rp.When, "reported.when", err)
 			}
 		}
-		for _, w := range s.WrongAdvice {
-			t, err := compileTemplate(w.Src)
-			if err != nil {
-				fail(w, "wrong_advice", err)
-			}
-			r.wrong = append(r.wrong, t)
+		if !lazy {
+			r.rest.Do(func() { r.compileRest(fail) })
 		}
 		out = append(out, r)
 	}
@@ -119,6 +103,57 @@ func Compile(specs []*rules.Spec) ([]*Rule, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// ready compiles what CompileLazy left, once.
+func (r *Rule) ready() error {
+	r.rest.Do(func() {
+		var errs []error
+		r.compileRest(func(e rules.Expr, field string, err error) {
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", r.Spec.Path, e.Line, field, oneLine(err)))
+		})
+		r.restErr = errors.Join(errs...)
+	})
+	return r.restErr
+}
+
+// compileRest compiles a rule's evidence and texts.
+func (r *Rule) compileRest(fail func(e rules.Expr, field string, err error)) {
+	s := r.Spec
+	for _, ev := range s.Evidence {
+		p, err := compileExpr(ev.Src)
+		if err != nil {
+			fail(ev, "evidence."+ev.Name, err)
+		}
+		r.evidence = append(r.evidence, p)
+	}
+	var err error
+	if r.title, err = compileTemplate(s.Title.Src); err != nil {
+		fail(s.Title, "title", err)
+	}
+	if r.explanation, err = compileTemplate(s.Explanation.Src); err != nil {
+		fail(s.Explanation, "explanation", err)
+	}
+	if r.remedy, err = compileTemplate(s.Remedy.Src); err != nil {
+		fail(s.Remedy, "remedy", err)
+	}
+	if rp := s.Reported; rp != nil {
+		if r.repTitle, err = compileTemplate(rp.Title.Src); err != nil {
+			fail(rp.Title, "reported.title", err)
+		}
+		if rp.Explanation.Src != "" {
+			if r.repExplanation, err = compileTemplate(rp.Explanation.Src); err != nil {
+				fail(rp.Explanation, "reported.explanation", err)
+			}
+		}
+	}
+	for _, w := range s.WrongAdvice {
+		t, err := compileTemplate(w.Src)
+		if err != nil {
+			fail(w, "wrong_advice", err)
+		}
+		r.wrong = append(r.wrong, t)
+	}
 }
 
 // oneLine keeps an expr error's message and position but drops the

@@ -74,6 +74,11 @@ func Explain(s *model.Snapshot, r *Rule) *Explanation {
 		if i >= ExplainGroups && t.Severity == "" {
 			continue
 		}
+		if err := r.ready(); err != nil {
+			t.Title = "(" + oneLine(err) + ")"
+			ex.Groups = append(ex.Groups, t)
+			continue
+		}
 		for j, p := range r.evidence {
 			v, err := m.Run(p, env)
 			val := Value{Name: r.Spec.Evidence[j].Name, Src: r.Spec.Evidence[j].Src, Value: v}

@@ -539,6 +539,9 @@ func severityBelow(sev string) string {
 
 // render builds the finding a rule fired at severity sev on a group.
 func (r *Rule) render(m *vm.VM, env *Env, sev string, fromWords bool) (*Finding, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
 	title, explanation := r.title, r.explanation
 	if fromWords {
 		title = r.repTitle
