@@ -168,7 +168,7 @@ type Group struct {
 	// every group's peers while aggregating cost more than the rest of it.
 	src       *tallySource
 	tallyOnce sync.Once                      // the lazy tallies are counted once, whichever rule asks first
-	procNum   int32                          // process groups: the group's number in aggregateProcesses' socket map
+	num       int32                          // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
 	ports     model.IntTable[int]            // state<<16 | local port -> count
 	remotes   [model.NumStates]*remoteCounts // state -> remote -> count
 	owners    ownerTally                     // owner -> sockets
@@ -1079,7 +1079,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 					pg.Process = p.Name
 				}
 			}
-			pg.procNum = nprocs
+			pg.num = nprocs
 			nprocs++
 			if k.port != 0 {
 				byPort[k.port] = pg
@@ -1094,7 +1094,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
-		procOf[i] = pg.procNum
+		procOf[i] = pg.num
 		pg.add(s, r.x.server, r.x)
 	}
 	for _, pg := range groups {
@@ -1106,7 +1106,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		}
 	}
 	for _, pg := range gs.Processes {
-		n := pg.procNum
+		n := pg.num
 		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
 	}
 	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
@@ -1330,7 +1330,7 @@ type destRollup struct {
 	info   []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
 	groups map[rollKey]*Group      // rolled-up groups
 	byV4   model.IntTable[*Group]  // the same, for IPv4 local addresses: by rollKey.v4
-	top    map[*Group][]rollMember // their largest members
+	tops   [][]rollMember          // their largest members, by Group.num
 }
 
 type rollKey struct {
@@ -1477,7 +1477,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	if distinct <= maxDestGroups {
 		return nil
 	}
-	d := &destRollup{info: info, groups: map[rollKey]*Group{}, top: map[*Group][]rollMember{}}
+	d := &destRollup{info: info, groups: map[rollKey]*Group{}}
 	d.min = 1
 	kept := 0
 	for c := buckets; c >= 1; c-- {
@@ -1529,6 +1529,8 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 		g.LocalAddr = AddrString(s.Local.Addr())
 		g.RemotePort = int(k.port)
 		g.Loopback, g.LocalPeer = k.loopback, k.local2
+		g.num = int32(len(d.tops))
+		d.tops = append(d.tops, nil)
 		d.groups[k] = g
 		if at != nil {
 			*at = g
@@ -1544,7 +1546,7 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 
 // offer keeps a rolled-up group's three largest members, ties by address.
 func (d *destRollup) offer(g *Group, m rollMember) {
-	top := d.top[g]
+	top := d.tops[g.num]
 	before := func(a, b rollMember) bool {
 		if a.n != b.n {
 			return a.n > b.n
@@ -1562,7 +1564,7 @@ func (d *destRollup) offer(g *Group, m rollMember) {
 	for j := len(top) - 1; j > 0 && before(top[j], top[j-1]); j-- {
 		top[j], top[j-1] = top[j-1], top[j]
 	}
-	d.top[g] = top
+	d.tops[g.num] = top
 }
 
 // finish names the rolled-up groups and returns them.
@@ -1578,7 +1580,7 @@ func (d *destRollup) finish() []*Group {
 		}
 		g.Remote = fmt.Sprintf(":%d on %s %s", g.RemotePort, model.Thousands(g.RemoteHosts), hosts)
 		var parts []string
-		for _, m := range d.top[g] {
+		for _, m := range d.tops[g.num] {
 			parts = append(parts, fmt.Sprintf("%s (%d)", m.remote, m.n))
 		}
 		g.TopRemotes = strings.Join(parts, ", ")
@@ -1652,10 +1654,14 @@ type addrSet struct {
 	m      model.ApMap[bool]
 	recent [4]uint64 // v4Key|1<<62 of recent IPv4 adds: a host has few addresses, most adds stop here
 	next   int
+	other  bool // an address other than IPv4 was added
 }
 
 func (s *addrSet) add(a model.AddrPort) {
 	a = a.WithPort(0)
+	if !a.Is4() {
+		s.other = true
+	}
 	if a.Is4() {
 		k := model.V4Key(a) | 1<<62 // never 0, which marks an unused slot
 		for _, r := range s.recent {
@@ -1676,6 +1682,20 @@ func (s *addrSet) each(fn func(model.AddrPort)) {
 
 func (s *addrSet) has(a model.AddrPort) bool {
 	a = a.WithPort(0)
+	if !s.other && s.m.Len() <= len(s.recent) {
+		// At most four IPv4 addresses (nearly every host): each is in
+		// recent, which a new address only overwrites past four.
+		if !a.Is4() {
+			return false
+		}
+		k := model.V4Key(a) | 1<<62
+		for _, r := range s.recent {
+			if r == k {
+				return true
+			}
+		}
+		return false
+	}
 	ok, _ := s.m.Get(a)
 	return ok
 }
