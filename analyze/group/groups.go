@@ -1326,11 +1326,11 @@ const maxDestGroups = 10_000
 // destRollup decides which destinations are rolled up, and holds the
 // rolled-up groups. Its zero value (nil) rolls up nothing.
 type destRollup struct {
-	min    uint64                  // destinations with fewer sockets are rolled up
-	info   []uint64                // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
-	groups map[rollKey]*Group      // rolled-up groups
-	byV4   model.IntTable[*Group]  // the same, for IPv4 local addresses: by rollKey.v4
-	tops   [][]rollMember          // their largest members, by Group.num
+	min    uint64                 // destinations with fewer sockets are rolled up
+	info   []uint64               // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
+	groups map[rollKey]*Group     // rolled-up groups
+	byV4   model.IntTable[*Group] // the same, for IPv4 local addresses: by rollKey.v4
+	tops   [][]rollMember         // their largest members, by Group.num
 }
 
 type rollKey struct {
