@@ -1013,11 +1013,23 @@ type procKey struct {
 	port uint16
 }
 
+// packed returns the key as one integer for a table: the name's number
+// and the pid side by side, when both fit (a pid is below 2^22 on Linux,
+// 2^32 on Windows; a listing could print anything); port is 0 here.
+func (k procKey) packed() (uint64, bool) {
+	if k.pid < 0 || k.pid >= 1<<32 || uint32(k.name) >= 1<<30 || k.port != 0 {
+		return 0, false
+	}
+	return uint64(k.name)<<32 | uint64(k.pid), true
+}
+
 // aggregateProcesses fills the snapshot group and the process groups.
 func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	var slab groupSlab
 	groups := map[procKey]*Group{}
+	var byKey model.IntTable[*Group]    // the same, for the keys packed fits (nearly all): one probe, no hashing of a struct
+	var keyed []*Group                  // byKey's groups, in the order made
 	var byPort []*Group                 // unknown owners' server-side groups by local port
 	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
 	procOf := make([]int32, len(socks)) // socket -> its process group's number
@@ -1061,7 +1073,11 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 				}
 			}
 			if pg == nil {
-				pg = groups[k]
+				if pk, ok := k.packed(); ok {
+					pg, _ = byKey.Get(pk)
+				} else {
+					pg = groups[k]
+				}
 			}
 		}
 		if pg == nil {
@@ -1083,6 +1099,9 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			nprocs++
 			if k.port != 0 {
 				byPort[k.port] = pg
+			} else if pk, ok := k.packed(); ok {
+				*byKey.At(pk) = pg
+				keyed = append(keyed, pg)
 			} else {
 				groups[k] = pg
 			}
@@ -1100,6 +1119,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 	for _, pg := range groups {
 		gs.Processes = append(gs.Processes, pg)
 	}
+	gs.Processes = append(gs.Processes, keyed...)
 	for _, pg := range byPort {
 		if pg != nil {
 			gs.Processes = append(gs.Processes, pg)
