@@ -166,12 +166,14 @@ type Group struct {
 	// DistinctRemotes read are made when first asked, from src: few groups
 	// are ever asked (the ones a finding is rendered for), and counting
 	// every group's peers while aggregating cost more than the rest of it.
+	// Each is counted once, whichever rule asks first, and the peers
+	// state by state: a server's listener holds a million clients, and a
+	// rule about its TIME_WAIT needs only theirs.
 	src       *tallySource
-	tallyOnce sync.Once                      // the lazy tallies are counted once, whichever rule asks first
-	num       int32                          // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
-	ports     model.IntTable[int]            // state<<16 | local port -> count
-	remotes   [model.NumStates]*remoteCounts // state -> remote -> count
-	owners    ownerTally                     // owner -> sockets
+	tallyOnce sync.Once // makes t
+	t         *tallies
+	num       int32      // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
+	owners    ownerTally // owner -> sockets
 	live      ownerTally                     // owner -> sockets other than TIME_WAIT, named owners only
 }
 
@@ -238,11 +240,14 @@ type ownerID struct {
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
-	g.tally()
+	ports := g.portTally()
+	if ports == nil {
+		ports = &model.IntTable[int]{} // nothing to count
+	}
 	st := stateKey(state)
 	n := 0
 	if st < model.NumStates {
-		g.ports.Each(func(k uint64, _ int) {
+		ports.Each(func(k uint64, _ int) {
 			if model.State(k>>16) == st {
 				n++
 			}
@@ -252,7 +257,7 @@ func (g *Group) Ports(state string) string {
 		return "unknown ports (counts only)"
 	}
 	return topList(n, func(yield func(string, int)) {
-		g.ports.Each(func(k uint64, c int) {
+		ports.Each(func(k uint64, c int) {
 			if model.State(k>>16) == st {
 				yield(fmt.Sprintf(":%d", k&0xffff), c)
 			}
@@ -324,9 +329,8 @@ func (g *Group) DistinctRemotes(state string) int { return g.remotesIn(state).le
 // remotesIn returns the remote counts of a state named by a rule (nil,
 // which counts nothing, when there are none).
 func (g *Group) remotesIn(state string) *remoteCounts {
-	g.tally()
 	if st := stateKey(state); st < model.NumStates {
-		return g.remotes[st]
+		return g.remoteTally(st)
 	}
 	return nil
 }
@@ -1929,8 +1933,7 @@ func snapshotOwners(gs *Groups) {
 // with its socket count, in no particular order. (A function, not a
 // method: methods of Group are rule helpers.)
 func EachRemote(g *Group, st model.State, fn func(model.AddrPort, int)) {
-	g.tally()
-	g.remotes[st].each(fn)
+	g.remoteTally(st).each(fn)
 }
 
 // A tallySource finds a group's sockets again: member says whether
@@ -1941,33 +1944,63 @@ type tallySource struct {
 	member func(i int) (in, server, peer bool)
 }
 
-// tally makes the group's port and peer tallies from its sockets, in
-// socket order (the first maxTracked distinct peers are kept, as a count
-// while aggregating would keep them).
-func (g *Group) tally() {
-	if g.src == nil {
-		return
-	}
-	g.tallyOnce.Do(g.countTallies)
+// tallies are a group's lazy tallies (see Group.src).
+type tallies struct {
+	portsOnce  sync.Once
+	ports      model.IntTable[int] // state<<16 | local port -> count
+	remoteOnce [model.NumStates]sync.Once
+	remotes    [model.NumStates]*remoteCounts // state -> remote -> count; nil for none
 }
 
-func (g *Group) countTallies() {
-	for i := range g.src.socks {
-		in, server, peer := g.src.member(i)
-		if !in {
-			continue
-		}
-		s := &g.src.socks[i]
-		if server || s.State == model.Listen {
-			*g.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
-		}
-		if peer && s.State != model.Listen {
-			rm := g.remotes[s.State]
-			if rm == nil {
-				rm = &remoteCounts{}
-				g.remotes[s.State] = rm
-			}
-			rm.add(s.Remote, 1)
-		}
+// lazy returns the group's tallies, made on first use; nil for a group
+// without sockets to count (counts only, a ticket's words).
+func (g *Group) lazy() *tallies {
+	if g.src == nil {
+		return nil
 	}
+	g.tallyOnce.Do(func() { g.t = &tallies{} })
+	return g.t
+}
+
+// portTally counts the local ports of the group's server-side and
+// listening sockets, by state, once; nil when there is nothing to count.
+func (g *Group) portTally() *model.IntTable[int] {
+	t := g.lazy()
+	if t == nil {
+		return nil
+	}
+	t.portsOnce.Do(func() {
+		for i := range g.src.socks {
+			in, server, _ := g.src.member(i)
+			if s := &g.src.socks[i]; in && (server || s.State == model.Listen) {
+				*t.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
+			}
+		}
+	})
+	return &t.ports
+}
+
+// remoteTally counts the peers of the group's sockets in state st, once,
+// in socket order (the first maxTracked distinct peers are kept, as a
+// count while aggregating would keep them); nil when there are none.
+func (g *Group) remoteTally(st model.State) *remoteCounts {
+	t := g.lazy()
+	if t == nil || st == model.Listen {
+		return nil
+	}
+	t.remoteOnce[st].Do(func() {
+		for i := range g.src.socks {
+			s := &g.src.socks[i]
+			if s.State != st {
+				continue
+			}
+			if in, _, peer := g.src.member(i); in && peer {
+				if t.remotes[st] == nil {
+					t.remotes[st] = &remoteCounts{}
+				}
+				t.remotes[st].add(s.Remote, 1)
+			}
+		}
+	})
+	return t.remotes[st]
 }
