@@ -174,7 +174,7 @@ type Group struct {
 	t         *tallies
 	num       int32      // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
 	owners    ownerTally // owner -> sockets
-	live      ownerTally                     // owner -> sockets other than TIME_WAIT, named owners only
+	live      ownerTally // owner -> sockets other than TIME_WAIT, named owners only
 }
 
 // ownerTally counts sockets per owner. Most groups have one or a few
