@@ -1234,7 +1234,7 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// maxDestGroups destinations skips the attempt, and the groups it
 	// would make and drop.
 	if !manyDestinations(socks, roles, li, ephLow) {
-		if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true); ok {
+		if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true, -1); ok {
 			return gs, maxPorts
 		}
 	}
@@ -1242,8 +1242,23 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// one (a crafted listing can make them), it may find no more than
 	// maxDestGroups and roll nothing up; then every destination keeps its
 	// group, as before.
-	gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, newDestRollup(socks, roles, li, ephLow, ephHigh), false)
-	return gs, maxPorts
+	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
+	if roll == nil {
+		gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, false, -1)
+		return gs, maxPorts
+	}
+	// Rolled up, the two halves on two cores: by then the other passes
+	// are done, and this one would run alone.
+	var out [2][]*Group
+	var maxPorts [2]int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		out[1], maxPorts[1], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, 1)
+	}()
+	out[0], maxPorts[0], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, 0)
+	<-done
+	return append(out[0], out[1]...), max(maxPorts[0], maxPorts[1])
 }
 
 // manyDestinations reports whether the first destSample sockets already
@@ -1268,17 +1283,20 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 
 // destGroups counts the destination sockets into their groups, rolled up
 // by roll. When bounded, it gives up (false) past maxDestGroups groups.
-func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup, bounded bool) ([]*Group, int, bool) {
+func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup, bounded bool, half int) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
 	maxDestPorts := 0
 	for i := range socks {
+		if half >= 0 && (roll.info[i] == 0 || int(roll.halfOf[i]) != half) {
+			continue // no destination, or the other half's
+		}
 		s, r := &socks[i], &roles[i]
 		ds, ok := destSocket(s, r, li, ephLow)
 		if !ok {
 			continue
 		}
-		if dg := roll.group(ds, i, local); dg != nil {
+		if dg := roll.group(ds, i, local, max(half, 0)); dg != nil {
 			dg.add(ds, false, r.x)
 			continue
 		}
@@ -1302,7 +1320,14 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	return append(dests.all, roll.finish()...), maxDestPorts, true
+	return append(dests.all, roll.finish(max(half, 0))...), maxDestPorts, true
+}
+
+// destHalf splits destinations in two by their local address and remote
+// port, which every group a destination counts in shares: its own, and
+// the rolled-up one it may join.
+func destHalf(s *model.Socket) int {
+	return int(model.Mix64(model.PairDigest(s.Local.WithPort(0), model.AddrPort{})^uint64(s.Remote.Port())) >> 63)
 }
 
 // isServerSide reports whether a socket counts toward its local port's
@@ -1350,8 +1375,16 @@ const maxDestGroups = 10_000
 // destRollup decides which destinations are rolled up, and holds the
 // rolled-up groups. Its zero value (nil) rolls up nothing.
 type destRollup struct {
-	min    uint64                 // destinations with fewer sockets are rolled up
-	info   []uint64               // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
+	min    uint64   // destinations with fewer sockets are rolled up
+	info   []uint64 // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
+	halfOf []uint8  // per socket: its destination's half (destHalf)
+	halves [2]rollHalf
+}
+
+// rollHalf holds the rolled-up groups of one half of the destinations
+// (destHalf), counted on a core of its own; half 0 holds them all when
+// they are counted on one.
+type rollHalf struct {
 	groups map[rollKey]*Group     // rolled-up groups
 	byV4   model.IntTable[*Group] // the same, for IPv4 local addresses: by rollKey.v4
 	tops   [][]rollMember         // their largest members, by Group.num
@@ -1409,6 +1442,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	)
 	info := make([]uint64, len(socks))
 	model.AdviseHugePages(info)
+	halfOf := make([]uint8, len(socks)) // each destination socket's half (destHalf); a byte each, written by both cores
 	// Counted straight into one table while it stays small (a few hundred
 	// peers, the usual host); partitioned once it grows past what a cache
 	// holds.
@@ -1432,6 +1466,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 				v |= eph
 			}
 			info[i] = v
+			halfOf[i] = uint8(destHalf(ds))
 			ns[half]++
 		}
 	})
@@ -1501,7 +1536,10 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	if distinct <= maxDestGroups {
 		return nil
 	}
-	d := &destRollup{info: info, groups: map[rollKey]*Group{}}
+	d := &destRollup{info: info, halfOf: halfOf}
+	for h := range d.halves {
+		d.halves[h].groups = map[rollKey]*Group{}
+	}
 	d.min = 1
 	kept := 0
 	for c := buckets; c >= 1; c-- {
@@ -1517,10 +1555,11 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 // group returns the rolled-up group a destination socket (socks[i], or
 // its portmapper mirror s) counts in, or nil when its destination keeps
 // its own group.
-func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
+func (d *destRollup) group(s *model.Socket, i int, local *addrSet, half int) *Group {
 	if d == nil {
 		return nil
 	}
+	h := &d.halves[half]
 	info := d.info[i]
 	n := info & 0xffffffff
 	if n >= d.min {
@@ -1532,10 +1571,10 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 	var g *Group
 	var at **Group
 	if k.local.Is4() {
-		at = d.byV4.At(k.v4())
+		at = h.byV4.At(k.v4())
 		g = *at
 	} else {
-		g = d.groups[k]
+		g = h.groups[k]
 	}
 	if g == nil {
 		// The flags split a (local address, remote port) in up to four
@@ -1553,9 +1592,9 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 		g.LocalAddr = AddrString(s.Local.Addr())
 		g.RemotePort = int(k.port)
 		g.Loopback, g.LocalPeer = k.loopback, k.local2
-		g.num = int32(len(d.tops))
-		d.tops = append(d.tops, nil)
-		d.groups[k] = g
+		g.num = int32(len(h.tops))
+		h.tops = append(h.tops, nil)
+		h.groups[k] = g
 		if at != nil {
 			*at = g
 		}
@@ -1563,14 +1602,14 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet) *Group {
 	if info&rollFirst != 0 { // the destination's first socket
 		g.RemoteHosts++
 		g.PortsUsed = max(g.PortsUsed, int(info&^rollFirst>>32))
-		d.offer(g, rollMember{s.Remote, int(n)})
+		h.offer(g, rollMember{s.Remote, int(n)})
 	}
 	return g
 }
 
 // offer keeps a rolled-up group's three largest members, ties by address.
-func (d *destRollup) offer(g *Group, m rollMember) {
-	top := d.tops[g.num]
+func (h *rollHalf) offer(g *Group, m rollMember) {
+	top := h.tops[g.num]
 	before := func(a, b rollMember) bool {
 		if a.n != b.n {
 			return a.n > b.n
@@ -1588,23 +1627,24 @@ func (d *destRollup) offer(g *Group, m rollMember) {
 	for j := len(top) - 1; j > 0 && before(top[j], top[j-1]); j-- {
 		top[j], top[j-1] = top[j-1], top[j]
 	}
-	d.tops[g.num] = top
+	h.tops[g.num] = top
 }
 
 // finish names the rolled-up groups and returns them.
-func (d *destRollup) finish() []*Group {
+func (d *destRollup) finish(half int) []*Group {
 	if d == nil {
 		return nil
 	}
+	h := &d.halves[half]
 	var out []*Group
-	for _, g := range d.groups {
+	for _, g := range h.groups {
 		hosts := "hosts"
 		if g.RemoteHosts == 1 {
 			hosts = "host"
 		}
 		g.Remote = fmt.Sprintf(":%d on %s %s", g.RemotePort, model.Thousands(g.RemoteHosts), hosts)
 		var parts []string
-		for _, m := range d.tops[g.num] {
+		for _, m := range h.tops[g.num] {
 			parts = append(parts, fmt.Sprintf("%s (%d)", m.remote, m.n))
 		}
 		g.TopRemotes = strings.Join(parts, ", ")
