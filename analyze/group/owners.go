@@ -210,7 +210,9 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		}
 	})
 	n := ns[0] + ns[1]
-	if n > 1<<20/4 {
+	if n > 1<<18 {
+		// Past a quarter of a million keys, two passes over 1 MiB
+		// bitsets cost less than partitioning keys that find no partner.
 		n = pairedKeys(keys)
 	}
 	order, start := partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })

@@ -30,6 +30,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 	estOnly := establishedOnly(text)
 	titleStalls := title && StallTitle(lines[0])
 	upstreamSeen := false
+	proxy, proxyRead := "", false // upstreamProxy(text), read at the first line that needs it
 	cwTitle := title && closeWaitRE.MatchString(lines[0])
 	cwText := false
 	for i, l := range lines {
@@ -102,7 +103,7 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		if isRowLike(bare) {
 			continue
 		}
-		hypothetical := strings.HasSuffix(strings.TrimSpace(line), "?") || hypotheticalRE.MatchString(line)
+		hypothetical := isHypothetical(line)
 		// A link's words ("resolving-nf_conntrack-table-full-...") are
 		// a page's title, not what the host logged.
 		said := urlRE.ReplaceAllString(line, " ")
@@ -163,11 +164,12 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 
 			}
 		}
-		if containsAny(strings.ToLower(bare), stallHints) {
+		lower := strings.ToLower(bare)
+		if containsAny(lower, stallHints) {
 			// A paragraph is one line: its sentences are judged apart
 			// ("... hangs after the first 16000. This shouldn't happen").
 			for _, sent := range sentenceRE.Split(bare, -1) {
-				if !strings.HasSuffix(strings.TrimSpace(sent), "?") && !hypotheticalRE.MatchString(sent) {
+				if !isHypothetical(sent) {
 					for _, e := range stallFacts(sent, titleStalls) {
 						add(e, i)
 						out[len(out)-1].Text = model.Clip(strings.TrimSpace(sent))
@@ -180,7 +182,6 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 		}
 		// Cheap tests before the expressions: a stated count or quantity
 		// names a state (or "these"), a rate a unit per second.
-		lower := strings.ToLower(bare)
 		numbered := map[string]bool{}
 		if containsAny(lower, stateHints) {
 			for _, e := range statedNumbers(bare) {
@@ -208,10 +209,13 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 				}
 			}
 		}
-		if !upstreamSeen {
-			if e, ok := upstreamClaim(said, text); ok {
+		if !upstreamSeen && upstreamRE.MatchString(said) {
+			if !proxyRead {
+				proxy, proxyRead = upstreamProxy(text), true
+			}
+			if e, ok := upstreamClaim(said, proxy); ok {
 				add(e, i)
-				out[len(out)-1].Text = model.Clip(sentenceWith(said, func(s string) bool { _, ok := upstreamClaim(s, text); return ok }))
+				out[len(out)-1].Text = model.Clip(sentenceWith(said, func(s string) bool { _, ok := upstreamClaim(s, proxy); return ok }))
 				upstreamSeen = true
 			}
 		}
@@ -614,6 +618,12 @@ var (
 	connectRE = regexp.MustCompile(`(?i)\bconnect(?:ion)?\s+to\b|\bconnect\(|\bconnect:|\bdial(?:ing)?\b|\boutgoing\b|\bconnecting to\b`)
 	bindRE    = regexp.MustCompile(`(?i)\blisten(?:ing|er)?\b|\bstart(?:ing)? (?:the )?server\b|\bserve\b`)
 )
+
+// isHypothetical reports whether a line or sentence asks or supposes
+// rather than reports: a question, "worry if", "might", "should not".
+func isHypothetical(s string) bool {
+	return strings.HasSuffix(strings.TrimSpace(s), "?") || hypotheticalRE.MatchString(s)
+}
 
 // sentenceRE splits a paragraph into sentences, keeping a sentence's
 // question mark ("Is it the OS? It hangs after ...").

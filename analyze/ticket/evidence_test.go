@@ -73,6 +73,15 @@ func TestFindEvidence(t *testing.T) {
 			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgSYNFlood, Port: 8443}}},
 		{"bind", "bind(2) for 127.0.0.1:9090 failed: Address already in use",
 			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSE, Port: 9090}}},
+		// "Address already in use" on an outgoing connection is a client
+		// out of ports (bound before connecting), not a server that
+		// cannot bind.
+		{"eaddrinuse on connect", `21:05:32.001 [error] connection to "localhost":1883 failed due to eaddrinuse`,
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSEConnect, Port: 1883}}},
+		{"eaddrinuse on a bound dial", `dial tcp 10.0.0.5:0->10.0.0.9:443: bind: address already in use`,
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSEConnect, Port: 443}}},
+		{"eaddrinuse on listen", `listen tcp :8080: bind: address already in use`,
+			[]model.Evidence{{Kind: model.EvMessage, Message: model.MsgEADDRINUSE, Port: 8080}}},
 		{"a question is no report", `Would that cause a "Too many open files" error?`, nil},
 		{"counter line", "$ netstat -s | grep -i listen\n    5120 times the listen queue of a socket overflowed\n",
 			[]model.Evidence{{Kind: model.EvCounter, Name: "TcpExt.ListenOverflows", N: 5120}}},

@@ -143,18 +143,27 @@ var (
 	proxyRE    = regexp.MustCompile(`(?i)\b(nginx|haproxy|envoy|traefik|varnish|squid|caddy|apache2?|httpd)\b`)
 )
 
+// upstreamProxy returns the proxy a text names ("nginx"), read once per
+// text; "" when it names none, or speaks of unix sockets, which take no
+// ports.
+func upstreamProxy(text []byte) string {
+	if unixSockRE.Match(text) {
+		return ""
+	}
+	if m := proxyRE.FindSubmatch(text); m != nil {
+		return strings.ToLower(string(m[1]))
+	}
+	return ""
+}
+
 // upstreamClaim reads a sentence that says the host forwards to upstreams
-// over TCP, in a text that names the proxy (model.UpstreamTCP). A text
-// that speaks of unix sockets is not about ports.
-func upstreamClaim(line string, text []byte) (model.Evidence, bool) {
-	if !upstreamRE.MatchString(line) || !overTCPRE.MatchString(line) || unixSockRE.Match(text) {
+// over TCP, in a text whose proxy is proxy (upstreamProxy; "" for none):
+// model.UpstreamTCP.
+func upstreamClaim(line, proxy string) (model.Evidence, bool) {
+	if proxy == "" || !upstreamRE.MatchString(line) || !overTCPRE.MatchString(line) {
 		return model.Evidence{}, false
 	}
-	m := proxyRE.FindSubmatch(text)
-	if m == nil {
-		return model.Evidence{}, false
-	}
-	return model.Evidence{Kind: model.EvStated, Name: model.UpstreamTCP, Process: strings.ToLower(string(m[1]))}, true
+	return model.Evidence{Kind: model.EvStated, Name: model.UpstreamTCP, Process: proxy}, true
 }
 
 // statedRates finds rates per second in the reporter's words or a

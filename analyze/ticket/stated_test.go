@@ -173,7 +173,7 @@ func TestUpstreamClaim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			e, ok := upstreamClaim(tt.line, []byte(tt.line+"\n"+tt.text))
+			e, ok := upstreamClaim(tt.line, upstreamProxy([]byte(tt.line+"\n"+tt.text)))
 			switch {
 			case tt.proc == "" && ok:
 				t.Fatalf("got %+v, want none", e)
@@ -266,34 +266,6 @@ func TestFindEvidenceStated(t *testing.T) {
 					g.Where() != w.where || g.Process != w.process || g.Side != w.side || g.Text == "" {
 					t.Errorf("evidence %d = %+v (where %q), want %+v", i, g, g.Where(), w)
 				}
-			}
-		})
-	}
-}
-
-// TestEADDRINUSEOnConnect: "Address already in use" on an outgoing
-// connection is a client out of ports (bound before connecting), not a
-// server that cannot bind.
-func TestEADDRINUSEOnConnect(t *testing.T) {
-	tests := []struct {
-		line, want string
-	}{
-		{`21:05:32.001 [error] connection to "localhost":1883 failed due to eaddrinuse`, model.MsgEADDRINUSEConnect},
-		{`dial tcp 10.0.0.5:0->10.0.0.9:443: bind: address already in use`, model.MsgEADDRINUSEConnect},
-		{`nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)`, model.MsgEADDRINUSE},
-		{`listen tcp :8080: bind: address already in use`, model.MsgEADDRINUSE},
-	}
-	for _, tt := range tests {
-		t.Run(tt.line, func(t *testing.T) {
-			ev := FindEvidence("t.txt", []byte("some text first\n\n"+tt.line+"\n"), nil)
-			got := ""
-			for _, e := range ev {
-				if e.Kind == model.EvMessage {
-					got = e.Message
-				}
-			}
-			if got != tt.want {
-				t.Fatalf("got %q, want %q (%+v)", got, tt.want, ev)
 			}
 		})
 	}
