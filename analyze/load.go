@@ -717,7 +717,7 @@ func (ld *loader) finish() error {
 	ld.finishCollector() // after mergeSockets: it drops sources
 	big := false
 	for _, smp := range s.Samples {
-		group.InferOwners(smp.Sockets, s.Processes)
+		group.InferOwners(smp, s.Processes)
 		big = big || len(smp.Sockets) >= bigSample
 	}
 	if big {

@@ -419,9 +419,14 @@ func newGroup(kind, key string) *Group {
 	return g
 }
 
+// init sets the fields of a zero group that do not start at zero: it
+// writes a few words, not the whole group (60,000 port groups are 50 MB,
+// already zeroed by the allocator).
 func (g *Group) init(kind, key string) {
-	*g = Group{Kind: kind, Key: key, Backlog: -1, FDs: -1, FDLimit: -1,
-		CloseWaitIdleMS: -1, IdleMaxMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+	g.Kind, g.Key = kind, key
+	g.Backlog, g.FDs, g.FDLimit = -1, -1, -1
+	g.CloseWaitIdleMS, g.IdleMaxMS = -1, -1
+	g.TimeWaitNewest, g.TimeWaitOldest = -1, -1
 }
 
 // A groupSlab hands out groups from chunks, for a pass that may make tens
@@ -633,10 +638,12 @@ func (gs *Groups) ByKind(kind string) []*Group {
 // listenerIndex answers "is this local endpoint a listening port?".
 type listenerIndex struct {
 	socks   []model.Socket
-	listens []int                  // indices of the listening sockets, ascending
-	exact   model.ApMap[int]       // local endpoint -> 1 + first position in listens
-	byPort  map[uint16]*portListen // what the listeners on a port need in common
-	ports   [65536 / 64]uint64     // the keys of byPort as a bitmap, a quicker "no"
+	listens []int                    // indices of the listening sockets, ascending
+	exact   model.ApMap[exactListen] // local endpoint -> its first listeners
+	byPort  map[uint16]*portListen   // what the listeners on a port need in common
+	ports   [65536 / 64]uint64       // the keys of byPort as a bitmap, a quicker "no"
+	// ownedPorts: the ports with a listener whose owner is known.
+	ownedPorts [65536 / 64]uint64
 	// one holds, by port, the port's only listener, when the listing
 	// listens on many ports (60,000 ports: one lookup a socket instead of
 	// two hash probes that miss the cache); nil otherwise.
@@ -648,30 +655,6 @@ type listenerIndex struct {
 	fallbackBelow int
 }
 
-// ScanListens returns the indices of the listening sockets in order, and
-// whether any CLOSE_WAIT socket is on loopback: one scan, each half of the
-// table on its own core.
-func ScanListens(socks []model.Socket) (listens []int, loopCloseWait bool) {
-	var halves [2]struct {
-		listens       []int
-		loopCloseWait bool
-	}
-	parallel(len(socks), func(half, lo, hi int) {
-		var ls []int
-		lcw := false
-		for i := lo; i < hi; i++ {
-			switch s := &socks[i]; s.State {
-			case model.Listen:
-				ls = append(ls, i)
-			case model.CloseWait:
-				lcw = lcw || s.Remote.IsLoopback()
-			}
-		}
-		halves[half].listens, halves[half].loopCloseWait = ls, lcw
-	})
-	return append(halves[0].listens, halves[1].listens...), halves[0].loopCloseWait || halves[1].loopCloseWait
-}
-
 // portListen is what the listeners on one port have in common: the
 // wildcard listeners (unspecified address, or a name netstat printed)
 // and the first listener whose owner is known. Positions are in
@@ -681,6 +664,17 @@ func ScanListens(socks []model.Socket) (listens []int, loopCloseWait bool) {
 type portListen struct {
 	firstWild, lastWild4, lastWildOther int
 	firstOwned                          int
+	// firstOwnedWild is the first listener whose owner is known on an
+	// unspecified address or none (a name): the one owner inference
+	// lends a port's sockets.
+	firstOwnedWild int
+}
+
+// exactListen is what a listener index knows of one local endpoint: 1 +
+// the position in listens of the first listener on exactly it, and of
+// the first whose owner is known (0: none).
+type exactListen struct {
+	first, owned int32
 }
 
 // NewListenerIndex indexes the listening sockets socks[i] for i in
@@ -693,12 +687,23 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		p := l.Local.Port()
 		pl := li.byPort[p]
 		if pl == nil {
-			pl = &portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1}
+			pl = &portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1, firstOwnedWild: -1}
 			li.byPort[p] = pl
 			li.ports[p/64] |= 1 << (p % 64)
 		}
-		if at := li.exact.At(l.Local); *at == 0 {
-			*at = k + 1
+		owned := l.Process != model.NoName || l.PID != 0
+		at := li.exact.At(l.Local)
+		if at.first == 0 {
+			at.first = int32(k) + 1
+		}
+		if owned {
+			if at.owned == 0 {
+				at.owned = int32(k) + 1
+			}
+			li.ownedPorts[p/64] |= 1 << (p % 64)
+			if a := l.Local; pl.firstOwnedWild < 0 && (a.IsUnspecified() || !a.IsValid()) {
+				pl.firstOwnedWild = k
+			}
 		}
 		if l.Local.ZeroIP() { // unspecified, or a name (netstat without -n)
 			if pl.firstWild < 0 {
@@ -710,7 +715,7 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 				pl.lastWildOther = k
 			}
 		}
-		if pl.firstOwned < 0 && (l.Process != model.NoName || l.PID != 0) {
+		if pl.firstOwned < 0 && owned {
 			pl.firstOwned = k
 		}
 	}
@@ -774,8 +779,8 @@ func (li *listenerIndex) listenerExact(s *model.Socket) (int, bool) {
 			return -1, false
 		}
 	}
-	if k, ok := li.exact.Get(s.Local); ok {
-		return k - 1, true
+	if e, ok := li.exact.Get(s.Local); ok {
+		return int(e.first) - 1, true
 	}
 	pl := li.byPort[p]
 	same := pl.lastWildOther
@@ -804,8 +809,8 @@ func (li *listenerIndex) Server(s *model.Socket) bool {
 // more than one (nil otherwise), for the two-sample fields.
 func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Process, ephLow, ephHigh int) *Groups {
 	socks := smp.Sockets
-	listens, loopCloseWait := ScanListens(socks)
-	li := NewListenerIndex(socks, listens, ephLow)
+	li := ListenerIndexOf(smp, ephLow)
+	listens, loopCloseWait := li.listens, scanSample(smp).loopCloseWait
 	prev := newPrevIndex(first)
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
 	listeners := make([]*Group, len(listens)) // parallel to listens

@@ -3,6 +3,7 @@ package group
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -115,7 +116,7 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 				}
 			}
 		}
-		InferOwners(socks, nil)
+		InferOwners(&model.Sample{Sockets: socks}, nil)
 		for i := nl; i < len(socks); i++ {
 			if socks[i].PID != want[i] {
 				t.Fatalf("round %d: socket %v got pid %d, scan says %d", round, socks[i].Local, socks[i].PID, want[i])
@@ -160,6 +161,20 @@ func TestAddrSetMatchesMap(t *testing.T) {
 					t.Errorf("%d distinct (v6 %v): has(%v) = %v, want %v", c.distinct, c.v6, a, got, !got)
 				}
 			}
+		}
+	}
+}
+
+// TestGroupInit checks that a new group, from either allocator, is the
+// group its literal spells out: init writes only the fields that do not
+// start at zero.
+func TestGroupInit(t *testing.T) {
+	want := &Group{Kind: "port", Key: ":80", Backlog: -1, FDs: -1, FDLimit: -1,
+		CloseWaitIdleMS: -1, IdleMaxMS: -1, TimeWaitNewest: -1, TimeWaitOldest: -1}
+	var slab groupSlab
+	for _, g := range []*Group{newGroup("port", ":80"), slab.new("port", ":80"), slab.new("port", ":80")} {
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("new group %+v, want %+v", g, want)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package group
 
 import (
+	"math/bits"
+
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
@@ -10,7 +12,8 @@ import (
 // client-side one the single process that holds live sockets to the same
 // remote endpoint. TIME_WAIT sockets have no owner in any listing; this is
 // how a report can still say whose they are.
-func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
+func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
+	socks := smp.Sockets
 	if len(procs) > 0 {
 		type proc struct {
 			pid  int
@@ -40,9 +43,10 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 		// other owners.
 		remote model.AddrPort
 	}
-	// The owners of listening sockets by port, and whether any socket
-	// needs an owner: each half of the table on its own core. (The zero
-	// value, no pid and no name, is never an owner.)
+	// The listening sockets, and whether any socket needs an owner: each
+	// half of the table on its own core. (The zero value, no pid and no
+	// name, is never an owner.) The listeners are kept in the sample for
+	// Aggregate, with the index made of them below.
 	const conflict = -1
 	note := func(o *owner, s *model.Socket) {
 		switch {
@@ -52,62 +56,29 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 			o.pid, o.name = conflict, model.NoName
 		}
 	}
-	var halves [2]struct {
-		listens []int
-		unowned bool
-	}
-	parallel(len(socks), func(half, lo, hi int) {
-		var listens []int
-		unowned := false
-		for i := lo; i < hi; i++ {
-			s := &socks[i]
-			switch {
-			case s.PID == 0 && s.Process == model.NoName:
-				unowned = unowned || s.State != model.Listen
-			case s.State == model.Listen:
-				listens = append(listens, i)
-			}
-		}
-		halves[half].listens, halves[half].unowned = listens, unowned
-	})
-	if !halves[0].unowned && !halves[1].unowned {
+	x := scanSample(smp)
+	if !x.unowned {
 		return
 	}
-	// Owned listeners, in order; per port the first wildcard one, and per
-	// endpoint the first one on exactly it: constant-time lookups however
-	// many listeners share a port.
-	listens := append(halves[0].listens, halves[1].listens...)
-	listeners := make([]owner, 0, len(listens))
-	firstWild := map[uint16]int{}   // port -> 1 + index in listeners, or 0 when only exact ones
-	var firstExact model.ApMap[int] // endpoint -> 1 + index in listeners
-	firstExact.Reserve(len(listens))
-	for _, i := range listens {
-		s := &socks[i]
-		k := len(listeners)
-		listeners = append(listeners, owner{pid: s.PID, name: s.Process})
-		w, seen := firstWild[s.Local.Port()]
-		if a := s.Local.Addr(); a.IsUnspecified() || !a.IsValid() {
-			if w == 0 {
-				firstWild[s.Local.Port()] = k + 1
-			}
-		} else if !seen {
-			firstWild[s.Local.Port()] = 0
-		}
-		if at := firstExact.At(s.Local); *at == 0 {
-			*at = k + 1
-		}
-	}
-	// By port, a port's only owned listener, when there are many ports.
+	// The listener index, kept for Aggregate: per endpoint the first
+	// owned listener on exactly it, per port the first owned wildcard
+	// one, in constant time however many listeners share a port.
+	li := x.index()
+	listens := li.listens
+	// By port, a port's only owned listener, when many ports have one.
 	var one []portOne
-	if len(firstWild) > manyPorts {
-		one = portOnes(socks, listens)
+	var ownedListens []int
+	if popcount(li.ownedPorts[:]) > manyPorts {
+		for _, i := range listens {
+			if s := &socks[i]; s.PID != 0 || s.Process != model.NoName {
+				ownedListens = append(ownedListens, i)
+			}
+		}
+		one = portOnes(socks, ownedListens)
 	}
+	ownedPorts := &li.ownedPorts
 	// A server-side socket gets its listener's owner; the others may get
 	// the owner of their remote endpoint, below.
-	var ownedPorts [65536 / 64]uint64 // ports with an owned listener
-	for p := range firstWild {
-		ownedPorts[p/64] |= 1 << (p % 64)
-	}
 	var counts [2]struct{ need, owned int }
 	parallel(len(socks), func(half, lo, hi int) {
 		c := &counts[half]
@@ -121,19 +92,20 @@ func InferOwners(socks []model.Socket, procs map[int]*model.Process) {
 				}
 			case one != nil && one[s.Local.Port()].n == 1:
 				if o := &one[s.Local.Port()]; o.local == s.Local || o.local.ZeroIP() {
-					l := listeners[o.k]
-					s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+					l := &socks[ownedListens[o.k]]
+					s.PID, s.Process, s.OwnerInferred = l.PID, l.Process, true
 				}
 			default:
-				if w, ok := firstWild[s.Local.Port()]; ok {
-					// The first listener that is a wildcard or on this address.
-					k := w
-					if e, ok := firstExact.Get(s.Local); ok && (k == 0 || e < k) {
-						k = e
+				if p := s.Local.Port(); ownedPorts[p/64]&(1<<(p%64)) != 0 {
+					// The first owned listener that is a wildcard or on
+					// this address.
+					k := li.byPort[p].firstOwnedWild
+					if e, ok := li.exact.Get(s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
+						k = int(e.owned) - 1
 					}
-					if k > 0 {
-						l := listeners[k-1]
-						s.PID, s.Process, s.OwnerInferred = l.pid, l.name, true
+					if k >= 0 {
+						l := &socks[listens[k]]
+						s.PID, s.Process, s.OwnerInferred = l.PID, l.Process, true
 					}
 					continue
 				}
@@ -294,4 +266,75 @@ func pairedKeys(keys []uint64) int {
 		}
 	})
 	return ns[0] + ns[1]
+}
+
+// sampleIndex is what one scan of a sample's socket table finds, kept in
+// the sample (model.Sample.Index) so that owner inference and Aggregate
+// scan it and index its listeners once: with 200,000 listeners the index
+// is the costliest thing either builds.
+type sampleIndex struct {
+	socks         []model.Socket // the table scanned
+	listens       []int          // indices of the listening sockets, ascending
+	loopCloseWait bool           // some CLOSE_WAIT socket is on loopback
+	unowned       bool           // some socket that does not listen has no owner
+	li            *listenerIndex // nil until made (index)
+}
+
+// scanSample returns the sample's kept scan, scanning it first when
+// there is none or the one kept describes another table.
+func scanSample(smp *model.Sample) *sampleIndex {
+	socks := smp.Sockets
+	if x, ok := smp.Index.(*sampleIndex); ok && len(x.socks) == len(socks) && (len(socks) == 0 || &x.socks[0] == &socks[0]) {
+		return x
+	}
+	x := &sampleIndex{socks: socks}
+	var halves [2]sampleIndex
+	parallel(len(socks), func(half, lo, hi int) {
+		h := &halves[half]
+		for i := lo; i < hi; i++ {
+			s := &socks[i]
+			switch {
+			case s.State == model.Listen:
+				h.listens = append(h.listens, i)
+			case s.PID == 0 && s.Process == model.NoName:
+				h.unowned = true
+			}
+			if s.State == model.CloseWait && s.Remote.IsLoopback() {
+				h.loopCloseWait = true
+			}
+		}
+	})
+	x.listens = append(halves[0].listens, halves[1].listens...)
+	x.loopCloseWait = halves[0].loopCloseWait || halves[1].loopCloseWait
+	x.unowned = halves[0].unowned || halves[1].unowned
+	smp.Index = x
+	return x
+}
+
+// index returns the listener index of the scanned table, made at the
+// first call. Its fallback port (fallbackBelow) is left 0: see
+// listenerIndexOf.
+func (x *sampleIndex) index() *listenerIndex {
+	if x.li == nil {
+		x.li = NewListenerIndex(x.socks, x.listens, 0)
+	}
+	return x.li
+}
+
+// ListenerIndexOf returns the index of the sample's listening sockets
+// (the one owner inference made, when it did), with ephLow as the port
+// below which a listing without listeners counts a socket as a server's.
+func ListenerIndexOf(smp *model.Sample, ephLow int) *listenerIndex {
+	li := *scanSample(smp).index()
+	li.fallbackBelow = ephLow
+	return &li
+}
+
+// popcount counts the bits set in a bitmap.
+func popcount(words []uint64) int {
+	n := 0
+	for _, w := range words {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }

@@ -137,7 +137,7 @@ func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 			socks[i] = s
 		}
 		want := refInferRemote(socks)
-		InferOwners(socks, nil)
+		InferOwners(&model.Sample{Sockets: socks}, nil)
 		inferred := 0
 		for i := range socks {
 			if socks[i].PID != want[i] {
@@ -255,7 +255,7 @@ func TestInferOwnersDigestCollision(t *testing.T) {
 			s.Remote = model.MustParseAddrPort(fmt.Sprintf("198.51.%d.%d:443", i/250%250, i%250+1))
 			socks = append(socks, s)
 		}
-		InferOwners(socks, nil)
+		InferOwners(&model.Sample{Sockets: socks}, nil)
 		for _, s := range socks[1:41] {
 			if s.PID != 0 {
 				t.Fatalf("crowd %d: TIME_WAIT to %v got pid %d, the owner of %v", crowd, s.Remote, s.PID, socks[0].Remote)

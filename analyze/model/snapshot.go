@@ -65,6 +65,11 @@ type Sample struct {
 	// only with -a). netstat -tn, ss -tn and lsof -sTCP:ESTABLISHED show
 	// none: nothing can be concluded from their absence.
 	ListenersShown bool
+	// Index is what aggregation derived from Sockets and keeps for its
+	// next pass over the same table (owner inference's listener index,
+	// used again to group): nil when nothing is kept. It describes the
+	// table it was made from, and is not used for another.
+	Index any `json:"-"`
 }
 
 // Info returns the tcp_info (ss -i) of one of the sample's sockets, nil

@@ -22,8 +22,7 @@ const maxProfileLeaves = 20000
 func Profile(s *model.Snapshot) *profile.Profile {
 	smp := s.Latest()
 	facts := engine.NewFacts(s)
-	listens, _ := group.ScanListens(smp.Sockets)
-	li := group.NewListenerIndex(smp.Sockets, listens, facts.PortRangeLow)
+	li := group.ListenerIndexOf(smp, facts.PortRangeLow)
 	type key struct{ state, proc, local, remote string }
 	type agg struct {
 		n, rq, sq int64

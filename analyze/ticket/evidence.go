@@ -1,7 +1,6 @@
 package ticket
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -240,15 +239,15 @@ func FindEvidence(path string, text []byte, skip func(line int) bool) []model.Ev
 	return out
 }
 
-var osWordRE = map[string]*regexp.Regexp{
-	"darwin":  regexp.MustCompile(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b|(?i:\bapple-darwin)|\b(?i:mac) 1[0-5]\.\d{1,2}\b|(?:^|[\s"'(])/Users/\w`),
-	"freebsd": regexp.MustCompile(`\b(FreeBSD|pfSense|OPNsense|TrueNAS CORE|FreeNAS)\b`),
-	"windows": regexp.MustCompile(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
-	"solaris": regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
-	"linux":   regexp.MustCompile(`\b(Linux|Ubuntu|Debian|CentOS|RHEL|Red Hat|Fedora|Alpine|Amazon Linux|SUSE)\b`),
+var osWordRE = map[string]*lazyRE{
+	"darwin":  lazyRegexp(`\b((?i:macos)|Mac ?OS(?: X)?|OS X|OSX|Darwin)\b|(?i:\bapple-darwin)|\b(?i:mac) 1[0-5]\.\d{1,2}\b|(?:^|[\s"'(])/Users/\w`),
+	"freebsd": lazyRegexp(`\b(FreeBSD|pfSense|OPNsense|TrueNAS CORE|FreeNAS)\b`),
+	"windows": lazyRegexp(`\bWindows(?: Server| 10| 11| 7| build|\.| machine| host)|\bnetstat -ano\b|\bPowerShell\b`),
+	"solaris": lazyRegexp(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS)\b|\b(ndd|pfiles|ipadm|dladm|truss)\b`),
+	"linux":   lazyRegexp(`\b(Linux|Ubuntu|Debian|CentOS|RHEL|Red Hat|Fedora|Alpine|Amazon Linux|SUSE)\b`),
 }
 
-var solarisOnlyRE = regexp.MustCompile(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS|ndd|pfiles|ipadm|dladm)\b`)
+var solarisOnlyRE = lazyRegexp(`\b(Solaris|SunOS|illumos|OpenIndiana|OmniOS|ndd|pfiles|ipadm|dladm)\b`)
 
 // osOfText names the system a ticket speaks of when it names exactly one
 // (macOS, FreeBSD, Windows, Solaris): rules then use that system's ports, timers
@@ -295,7 +294,7 @@ func osOfTitle(title string) string {
 	return found
 }
 
-var selfOSRE = regexp.MustCompile(`(?i)\b(?:I'm|I am|we're|we are)\s+(?:using|running|on)\s+`)
+var selfOSRE = lazyRegexp(`(?i)\b(?:I'm|I am|we're|we are)\s+(?:using|running|on)\s+`)
 
 // osOfReporter names the system the reporter says they use ("I'm using
 // OS X Leopard. I've seen similar behavior on Linux as well") when the
@@ -331,9 +330,9 @@ func unquote(l string) string {
 }
 
 var (
-	inlineCodeRE = regexp.MustCompile("`([^`]+)`")
-	bareCmdRE    = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|lsof|sockstat|ulimit|cat|sysctl|Get-NetTCPConnection|\(Get-NetTCPConnection)\b.*$`)
-	numberLineRE = regexp.MustCompile(`^\s*(?:Count\s*:\s*)?(\d{1,9})\s*$`)
+	inlineCodeRE = lazyRegexp("`([^`]+)`")
+	bareCmdRE    = lazyRegexp(`^(?:sudo\s+)?(?:ss|netstat|lsof|sockstat|ulimit|cat|sysctl|Get-NetTCPConnection|\(Get-NetTCPConnection)\b.*$`)
+	numberLineRE = lazyRegexp(`^\s*(?:Count\s*:\s*)?(\d{1,9})\s*$`)
 )
 
 // commandsIn returns the command lines a line holds.
@@ -462,7 +461,7 @@ func settingOf(cmd string, lines []string, i int) (model.Evidence, bool) {
 // isRowLike reports whether a line looks like a row of a listing: two
 // fields or more that are endpoints (address:port, name.port, *:*). Rows
 // carry no prose, and their numbers are not the reporter's.
-var endpointFieldRE = regexp.MustCompile(`^(?:\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?|\*|[\w.-]+)[:.](?:\d{1,5}|\*)$`)
+var endpointFieldRE = lazyRegexp(`^(?:\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?|\*|[\w.-]+)[:.](?:\d{1,5}|\*)$`)
 
 func isRowLike(l string) bool {
 	n := 0
@@ -476,54 +475,54 @@ func isRowLike(l string) bool {
 
 type messageRule struct {
 	kind string
-	re   *regexp.Regexp
-	port *regexp.Regexp // the port the message names, if any
-	also *regexp.Regexp // a second thing the line must say, if any
+	re   *lazyRE
+	port *lazyRE // the port the message names, if any
+	also *lazyRE // a second thing the line must say, if any
 }
 
 var (
-	inQueueRE = regexp.MustCompile(`(?i)\b(\d{1,6}) already in queue awaiting acceptance`)
-	remoteRE  = regexp.MustCompile(`(?:dial tcp|connect(?:\(\))?(?: to)?|to)\s+\[?((?:\d{1,3}\.){3}\d{1,3}:\d{1,5})`)
-	procMsgRE = regexp.MustCompile(`^(?:\S+\s+){0,4}?(nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn)(?:\[\d+\])?:`)
+	inQueueRE = lazyRegexp(`(?i)\b(\d{1,6}) already in queue awaiting acceptance`)
+	remoteRE  = lazyRegexp(`(?:dial tcp|connect(?:\(\))?(?: to)?|to)\s+\[?((?:\d{1,3}\.){3}\d{1,3}:\d{1,5})`)
+	procMsgRE = lazyRegexp(`^(?:\S+\s+){0,4}?(nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn)(?:\[\d+\])?:`)
 	messages  = []messageRule{
-		{model.MsgENFILE, regexp.MustCompile(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil, nil},
-		{model.MsgEMFILE, regexp.MustCompile(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil, nil},
-		{model.MsgEADDRNOTAVAIL, regexp.MustCompile(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil, nil},
-		{model.MsgWSAEADDRINUSE, regexp.MustCompile(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|(?:error|errno|WSA\w*|code)\W{0,3}10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil, nil},
-		{model.MsgEADDRINUSE, regexp.MustCompile(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), regexp.MustCompile(`(?i)(?:port\s+|:)(\d{2,5})\b`), nil},
-		{model.MsgSYNFlood, regexp.MustCompile(`(?i)possible SYN flooding on port`), regexp.MustCompile(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`), nil},
-		{model.MsgTWBucket, regexp.MustCompile(`(?i)time ?wait bucket table overflow`), nil, nil},
-		{model.MsgConntrack, regexp.MustCompile(`(?i)(nf|ip)_conntrack:?\s*table (?:is |was |got |gets |became |being )?full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
-		{model.MsgListenQueue, regexp.MustCompile(`(?i)listen(?:\(\))? queue overflow`), regexp.MustCompile(`(?i)(?:port |:)(\d{2,5})\b`), nil},
-		{model.MsgOrphans, regexp.MustCompile(`(?i)too many orphaned sockets`), nil, nil},
-		{model.MsgTCPMemory, regexp.MustCompile(`(?i)TCP: out of memory`), nil, nil},
-		{model.MsgCloseWaitGrows, regexp.MustCompile(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent|stuck).{0,60}CLOSE[_ -]?WAIT|CLOSE[_ -]?WAIT.{0,200}\bonly (?:after|when|once)\b.{0,40}\b(?:re)?start`), nil, nil},
-		{model.MsgFinWait2Stays, regexp.MustCompile(`(?i)FIN[_ -]?WAIT[_ -]?2.{0,100}(permanent|forever|indefinite|never (go|goes|went) away|for (hours|days)|until (we|I|you|the) ?(re)?start|never (get )?(closed?|disappears?|released|times? out))|(permanent(ly)?|forever|indefinitely|pil(e|ing) up|accumulat\w*|keeps? (growing|increasing)).{0,60}FIN[_ -]?WAIT[_ -]?2`), nil, nil},
+		{model.MsgENFILE, lazyRegexp(`(?i)too many open files in system|\bENFILE\b|file-max limit \d+ reached`), nil, nil},
+		{model.MsgEMFILE, lazyRegexp(`(?i)too many (?:open )?files(?: opened)?|\bEMFILE\b|\(24: |errno 24\b|error 24\b`), nil, nil},
+		{model.MsgEADDRNOTAVAIL, lazyRegexp(`(?i)(cannot|can't|can not) assign requested address|\bEADDRNOTAVAIL\b|errno 99\b|\(99: `), nil, nil},
+		{model.MsgWSAEADDRINUSE, lazyRegexp(`(?i)(only one usage of each socket address.*(connect|dial))|((connect|dial).*only one usage of each socket address)|\bWSAENOBUFS\b|(?:error|errno|WSA\w*|code)\W{0,3}10055\b|lacked sufficient buffer space|queue was full|failed to establish an outgoing connection because the selected local endpoint was recently used|TCP/IP failed to establish an outgoing connection|Event ID:? ?42(27|31)\b`), nil, nil},
+		{model.MsgEADDRINUSE, lazyRegexp(`(?i)address already in use|\bEADDRINUSE\b|errno 98\b|\(98: |only one usage of each socket address|\bWSAEADDRINUSE\b`), lazyRegexp(`(?i)(?:port\s+|:)(\d{2,5})\b`), nil},
+		{model.MsgSYNFlood, lazyRegexp(`(?i)possible SYN flooding on port`), lazyRegexp(`(?i)possible SYN flooding on port (?:\[?[\d.:a-f]*\]?:)?(\d{1,5})`), nil},
+		{model.MsgTWBucket, lazyRegexp(`(?i)time ?wait bucket table overflow`), nil, nil},
+		{model.MsgConntrack, lazyRegexp(`(?i)(nf|ip)_conntrack:?\s*table (?:is |was |got |gets |became |being )?full|\b(nf|ip)_conntrack\b.{0,40}\bdrop(ped|ping|s)?\b.{0,20}\bpackets?\b|\bconntrack table (?:is |was |got |gets |became |being )?(?:full|exhausted)\b`), nil, nil},
+		{model.MsgListenQueue, lazyRegexp(`(?i)listen(?:\(\))? queue overflow`), lazyRegexp(`(?i)(?:port |:)(\d{2,5})\b`), nil},
+		{model.MsgOrphans, lazyRegexp(`(?i)too many orphaned sockets`), nil, nil},
+		{model.MsgTCPMemory, lazyRegexp(`(?i)TCP: out of memory`), nil, nil},
+		{model.MsgCloseWaitGrows, lazyRegexp(`(?i)CLOSE[_ -]?WAIT.{0,100}(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating|rising)|growing|increasing|never (go|goes|went) away|never (get )?(closed?|disappears?|released)|(doesn't|don't|does not|do not|didn't|did not|won't|will not|are not|aren't|is not|isn't|never) (go away|disappear|get closed|close|released|cleared|freed)|for (hours|days)|until (we|I|you|the) ?(re)?start|only (a )?restart|growth|grows|increases|increased)|(accumulat|pil(e|ing) up|keeps? (growing|increasing|accumulating)|growing number of|leak(s|ing)?|increase|growth|more and more|rising number|permanent|stuck).{0,60}CLOSE[_ -]?WAIT|CLOSE[_ -]?WAIT.{0,200}\bonly (?:after|when|once)\b.{0,40}\b(?:re)?start`), nil, nil},
+		{model.MsgFinWait2Stays, lazyRegexp(`(?i)FIN[_ -]?WAIT[_ -]?2.{0,100}(permanent|forever|indefinite|never (go|goes|went) away|for (hours|days)|until (we|I|you|the) ?(re)?start|never (get )?(closed?|disappears?|released|times? out))|(permanent(ly)?|forever|indefinitely|pil(e|ing) up|accumulat\w*|keeps? (growing|increasing)).{0,60}FIN[_ -]?WAIT[_ -]?2`), nil, nil},
 		// ESTABLISHED for a long time is what pooled connections do: it is
 		// a report only where the sockets should have gone (closed, peer
 		// gone).
-		{model.MsgEstablishedStays, regexp.MustCompile(`(?i)ESTABLISHED.{0,60}\b(forever|permanently|indefinitely|never (go|goes|went) away|for (?:\d+ |many |several )?(?:hours|days))|\b(forever|permanently|indefinitely) (in|as) ESTABLISHED`),
-			nil, regexp.MustCompile(`(?i)\b(not|never|n't) (be )?closed\b|\b(already|were|was|have|had) closed\b|\bclosed them\b|\b(clients?|peers?) (are |were |have |had )?(gone|vanish\w*|disappear\w*|disconnect\w*)|\bhalf[- ]open\b|\b(?:clients?|peers?|hosts?)\s+(?:\w+\s+)?crash\w*|\bnetwork (?:is |was |gets |got )?(?:broken|down|lost|fail\w*)`)},
-		{model.MsgTimeout, regexp.MustCompile(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil, nil},
-		{model.MsgReset, regexp.MustCompile(`(?i)connection reset by peer|\bECONNRESET\b`), nil, nil},
+		{model.MsgEstablishedStays, lazyRegexp(`(?i)ESTABLISHED.{0,60}\b(forever|permanently|indefinitely|never (go|goes|went) away|for (?:\d+ |many |several )?(?:hours|days))|\b(forever|permanently|indefinitely) (in|as) ESTABLISHED`),
+			nil, lazyRegexp(`(?i)\b(not|never|n't) (be )?closed\b|\b(already|were|was|have|had) closed\b|\bclosed them\b|\b(clients?|peers?) (are |were |have |had )?(gone|vanish\w*|disappear\w*|disconnect\w*)|\bhalf[- ]open\b|\b(?:clients?|peers?|hosts?)\s+(?:\w+\s+)?crash\w*|\bnetwork (?:is |was |gets |got )?(?:broken|down|lost|fail\w*)`)},
+		{model.MsgTimeout, lazyRegexp(`(?i)connect(ion)?\s+timed out|\bETIMEDOUT\b|connect timeout`), nil, nil},
+		{model.MsgReset, lazyRegexp(`(?i)connection reset by peer|\bECONNRESET\b`), nil, nil},
 	}
 	counterLines = []struct {
 		name string
-		re   *regexp.Regexp
+		re   *lazyRE
 	}{
-		{"TcpExt.ListenOverflows", regexp.MustCompile(`^\s*(\d+) times the listen queue of a socket overflowed`)},
-		{"TcpExt.ListenDrops", regexp.MustCompile(`^\s*(\d+) SYNs to LISTEN sockets (?:dropped|ignored)`)},
-		{"Tcp.ListenQueueOverflows", regexp.MustCompile(`^\s*(\d+) listen queue overflows?\b`)},
-		{"TcpExt.TCPTimeWaitOverflow", regexp.MustCompile(`^\s*TCPTimeWaitOverflow:?\s+(\d+)`)},
+		{"TcpExt.ListenOverflows", lazyRegexp(`^\s*(\d+) times the listen queue of a socket overflowed`)},
+		{"TcpExt.ListenDrops", lazyRegexp(`^\s*(\d+) SYNs to LISTEN sockets (?:dropped|ignored)`)},
+		{"Tcp.ListenQueueOverflows", lazyRegexp(`^\s*(\d+) listen queue overflows?\b`)},
+		{"TcpExt.TCPTimeWaitOverflow", lazyRegexp(`^\s*TCPTimeWaitOverflow:?\s+(\d+)`)},
 	}
 )
 
 var (
 	stateAlt   = `(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT[_ -]?[12]|FIN[_ -]?WAIT|SYN[_ -]?SENT|SYN[_ -]?RECV|SYN[_ -]?RECEIVED|SYN[_ -]?RCVD|LAST[_ -]?ACK|ESTABLISHED|CloseWait|TimeWait)`
 	filler     = `(?:(?:tcp|open|sockets?|connections?|conns?|ports?|entries|in|of|are|were|is|stuck|hanging|the|state|status|with|on|at|still|left|remaining|[a-z]+ing)\s+){0,4}`
-	numStateRE = regexp.MustCompile(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|approx(?:imately)?\.?|some|~|>)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(k)?\s+` + filler + stateAlt + `\b`)
-	theseRE    = regexp.MustCompile(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|some|~)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(?:\s*(?:-|–|to)\s*(?:\d{1,3}(?:,\d{3})+|\d{1,7}))?\s+(?:of\s+)?(?:these|those|such (?:lines|rows|entries|connections|sockets)|(?:lines|rows|entries|connections|sockets) like (?:this|these|that|the following))\b`)
-	wordsRE    = regexp.MustCompile(`(?i)\b(tens of thousands|hundreds of thousands|thousands|hundreds)\s+of\s+` + filler + stateAlt + `\b`)
+	numStateRE = lazyRegexp(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|approx(?:imately)?\.?|some|~|>)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(k)?\s+` + filler + stateAlt + `\b`)
+	theseRE    = lazyRegexp(`(?i)(?:^|[^\w:./-])(about|around|over|more than|nearly|almost|some|~)?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(?:\s*(?:-|–|to)\s*(?:\d{1,3}(?:,\d{3})+|\d{1,7}))?\s+(?:of\s+)?(?:these|those|such (?:lines|rows|entries|connections|sockets)|(?:lines|rows|entries|connections|sockets) like (?:this|these|that|the following))\b`)
+	wordsRE    = lazyRegexp(`(?i)\b(tens of thousands|hundreds of thousands|thousands|hundreds)\s+of\s+` + filler + stateAlt + `\b`)
 )
 
 // statedNumbers finds numbers of sockets in a state in the reporter's
@@ -588,7 +587,7 @@ func squashState(w string) string {
 	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToUpper(w))
 }
 
-var tcpWordsRE = regexp.MustCompile(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?|ports? \d{2,5}|port scan\w*|keep-?alives?|(?:the |a )?port (?:is |was )?(?:not (?:getting |being )?(?:released|closed|freed)|still (?:in use|being used|open|held))|connections? (?:[\w.:-]+ ){0,6}?(?:is |are |was |were )?not (?:being |getting )?(?:closed|released)|keeps? (?:the |its |a )?connections? (?:[\w.:-]+ ){0,4}?open|keep alives?)\b`)
+var tcpWordsRE = lazyRegexp(`(?i)\b(CLOSE[_ -]?WAIT|TIME[_ -]?WAIT|TIMED[_ -]WAIT|FIN[_ -]?WAIT|SYN[_ -]?(SENT|RECV)|ESTABLISHED|netstat|lsof|ss -[a-z]+|Get-NetTCPConnection|ephemeral port|tcp connections?|sockets?|ports? \d{2,5}|port scan\w*|keep-?alives?|(?:the |a )?port (?:is |was )?(?:not (?:getting |being )?(?:released|closed|freed)|still (?:in use|being used|open|held))|connections? (?:[\w.:-]+ ){0,6}?(?:is |are |was |were )?not (?:being |getting )?(?:closed|released)|keeps? (?:the |its |a )?connections? (?:[\w.:-]+ ){0,4}?open|keep alives?)\b`)
 
 // AboutTCP reports whether a text that holds no listing is a ticket about
 // TCP sockets (and so deserves a report that says what it lacks, rather
@@ -597,15 +596,15 @@ func AboutTCP(text []byte) bool {
 	return len(tcpWordsRE.FindAllIndex(text, 3)) >= 2 || toolWordRE.Match(text)
 }
 
-var toolWordRE = regexp.MustCompile(`\b(netstat|lsof) -[a-zA-Z]+|\bss -[a-zA-Z]*t|Get-NetTCPConnection`)
+var toolWordRE = lazyRegexp(`\b(netstat|lsof) -[a-zA-Z]+|\bss -[a-zA-Z]*t|Get-NetTCPConnection`)
 
 var (
-	urlRE  = regexp.MustCompile(`\b(?:https?|ftp)://\S+`)
-	timeRE = regexp.MustCompile(`\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b`)
+	urlRE  = lazyRegexp(`\b(?:https?|ftp)://\S+`)
+	timeRE = lazyRegexp(`\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b`)
 	// An answer or a documentation quote talks about a message without
 	// reporting it: "you would only need to worry if you see ...".
-	hypotheticalRE = regexp.MustCompile(`(?i)\b(worry if|if you (?:see|get)|might|could cause|should not|shouldn't)\b`)
-	notLeakRE      = regexp.MustCompile(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b|\bno (?:more |further )?(?:increase|growth|accumulation|leak)s? (?:of|in)\b`)
+	hypotheticalRE = lazyRegexp(`(?i)\b(worry if|if you (?:see|get)|might|could cause|should not|shouldn't)\b`)
+	notLeakRE      = lazyRegexp(`(?i)\b(not|no|isn't|aren't) (?:a )?leak|\bis normal\b|\bare normal\b|\bno (?:more |further )?(?:increase|growth|accumulation|leak)s? (?:of|in)\b`)
 	messageWords   = []string{"too many", "assign", "in use", "addrinuse", "addrnotavail", "flooding", "bucket", "conntrack",
 		"queue", "orphan", "out of memory", "timed out", "timeout", "etimedout", "reset", "close", "wait", "10048", "10055",
 		"wsae", "errno", "establish", "(24", "(98", "(99", "emfile", "enfile", "file-max", "local endpoint", "tcp/ip", "event id"}
@@ -615,8 +614,8 @@ var (
 // server's: "connection to \"localhost\":1883 failed due to eaddrinuse",
 // "dial tcp ...: bind: address already in use" (a bind before connect).
 var (
-	connectRE = regexp.MustCompile(`(?i)\bconnect(?:ion)?\s+to\b|\bconnect\(|\bconnect:|\bdial(?:ing)?\b|\boutgoing\b|\bconnecting to\b`)
-	bindRE    = regexp.MustCompile(`(?i)\blisten(?:ing|er)?\b|\bstart(?:ing)? (?:the )?server\b|\bserve\b`)
+	connectRE = lazyRegexp(`(?i)\bconnect(?:ion)?\s+to\b|\bconnect\(|\bconnect:|\bdial(?:ing)?\b|\boutgoing\b|\bconnecting to\b`)
+	bindRE    = lazyRegexp(`(?i)\blisten(?:ing|er)?\b|\bstart(?:ing)? (?:the )?server\b|\bserve\b`)
 )
 
 // isHypothetical reports whether a line or sentence asks or supposes
@@ -627,7 +626,7 @@ func isHypothetical(s string) bool {
 
 // sentenceRE splits a paragraph into sentences, keeping a sentence's
 // question mark ("Is it the OS? It hangs after ...").
-var sentenceRE = regexp.MustCompile(`[.!]\s+|\?\s+`)
+var sentenceRE = lazyRegexp(`[.!]\s+|\?\s+`)
 
 // sentenceWith returns the first sentence of a line that ok accepts, or
 // the whole line: the words a basis quotes.
@@ -678,7 +677,7 @@ func mayHoldMessage(line string) bool {
 
 // lastSubmatch returns the last match of re in s: a port a message names
 // comes after the addresses and times that precede it.
-func lastSubmatch(re *regexp.Regexp, s string) []string {
+func lastSubmatch(re *lazyRE, s string) []string {
 	all := re.FindAllStringSubmatch(s, -1)
 	if len(all) == 0 {
 		return nil
@@ -708,7 +707,7 @@ func submatches(s string, ix []int) []string {
 	return m
 }
 
-var beforeNumberRE = regexp.MustCompile(`(?i)\b(port|ports|since|from|in|on|at|to|version|v|kernel|redis|mysql|postgres|postgresql|mongodb|memcached|elasticsearch)\s*$`)
+var beforeNumberRE = lazyRegexp(`(?i)\b(port|ports|since|from|in|on|at|to|version|v|kernel|redis|mysql|postgres|postgresql|mongodb|memcached|elasticsearch)\s*$`)
 
 // notACount reports a number that names something else: a port ("on port
 // 8080 in TIME_WAIT"), a year ("since 2023 connections ..."), a version
@@ -724,4 +723,4 @@ func notACount(before, match, num string) bool {
 	return false
 }
 
-var ssPortExprRE = regexp.MustCompile(`\b(sport|dport|src|dst)\s*(?:=|==|eq)\s*[^:\s]*:(\d{1,5})\b`)
+var ssPortExprRE = lazyRegexp(`\b(sport|dport|src|dst)\s*(?:=|==|eq)\s*[^:\s]*:(\d{1,5})\b`)

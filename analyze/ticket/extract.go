@@ -2,7 +2,6 @@ package ticket
 
 import (
 	"bytes"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,25 +63,25 @@ func (s *Segment) Text() []byte {
 }
 
 var (
-	fenceRE = regexp.MustCompile("^\\s*(```|~~~)")
+	fenceRE = lazyRegexp("^\\s*(```|~~~)")
 	// Prompts: "$ cmd", "% cmd", "user@host:~$ cmd", "[root@db1 ~]# cmd",
 	// "PS C:\Users\x> cmd", "C:\>cmd". "# cmd" only for known commands
 	// (a lone "#" is also a markdown heading or a comment).
-	promptRE = regexp.MustCompile(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
-	dollarRE = regexp.MustCompile(`^\s*[$%]\s+(\S.*)$`)
-	hashRE   = regexp.MustCompile(`^\s*#\s*(\S.*)$`)
+	promptRE = lazyRegexp(`^\s*(?:\[[^\]]{1,80}\]\s?|[\w.-]{1,40}@[\w.-]{1,80}(?::[^\s$#]*)?\s?)[$#]\s*(.*)$`)
+	dollarRE = lazyRegexp(`^\s*[$%]\s+(\S.*)$`)
+	hashRE   = lazyRegexp(`^\s*#\s*(\S.*)$`)
 	// Themed shell prompts: starship and pure ("~/src ❯ cmd", "❯ cmd"),
 	// oh-my-zsh ("➜  ~ cmd", "➜  app git:(main) ✗ cmd").
-	arrowPromptRE = regexp.MustCompile(`^\s*(?:[~/][\w./-]{0,60}\s+)?❯\s+(\S.*)$`)
-	zshPromptRE   = regexp.MustCompile(`^\s*➜\s+(?:~\S*|[\w.-]+)(?:\s+git:\(\S+\))?(?:\s+✗)?\s+(\S.*)$`)
-	winPromptRE   = regexp.MustCompile(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
-	supportRE     = regexp.MustCompile(`^#==\[ *(.*?) *\]=+#?\s*$`)
-	ptStalkTSRE   = regexp.MustCompile(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
-	oswZzzRE      = regexp.MustCompile(`^zzz \*{3}(.*)$`)
+	arrowPromptRE = lazyRegexp(`^\s*(?:[~/][\w./-]{0,60}\s+)?❯\s+(\S.*)$`)
+	zshPromptRE   = lazyRegexp(`^\s*➜\s+(?:~\S*|[\w.-]+)(?:\s+git:\(\S+\))?(?:\s+✗)?\s+(\S.*)$`)
+	winPromptRE   = lazyRegexp(`^\s*(?:PS )?[A-Za-z]:\\[^>]{0,200}>\s*(.*)$`)
+	supportRE     = lazyRegexp(`^#==\[ *(.*?) *\]=+#?\s*$`)
+	ptStalkTSRE   = lazyRegexp(`^TS (\d{9,11})(?:\.\d+)?(?: (.*))?$`)
+	oswZzzRE      = lazyRegexp(`^zzz \*{3}(.*)$`)
 	// watch(1): "Every 2.0s: ss -tn        web01: Fri Dec  4 14:35:07 2026"
-	watchRE      = regexp.MustCompile(`^Every\s+\d+(?:\.\d+)?s:\s+(.+?)(?:\s{2,}\S+:\s+(\w{3} \w{3}\s+\d.*?))?\s*$`)
-	uniqCommand  = regexp.MustCompile(`\buniq\s+-c\b`)
-	knownCommand = regexp.MustCompile(`^(?:sudo\s+)?(?:ss|netstat|cat|sysctl|lsof|nstat|awk|grep|uniq|ndd|ipadm|Get-NetTCPConnection|/\S*/(?:ss|netstat|sysctl|lsof|nstat))\b`)
+	watchRE      = lazyRegexp(`^Every\s+\d+(?:\.\d+)?s:\s+(.+?)(?:\s{2,}\S+:\s+(\w{3} \w{3}\s+\d.*?))?\s*$`)
+	uniqCommand  = lazyRegexp(`\buniq\s+-c\b`)
+	knownCommand = lazyRegexp(`^(?:sudo\s+)?(?:ss|netstat|cat|sysctl|lsof|nstat|awk|grep|uniq|ndd|ipadm|Get-NetTCPConnection|/\S*/(?:ss|netstat|sysctl|lsof|nstat))\b`)
 )
 
 // PromptCommand returns the command of a shell prompt line.

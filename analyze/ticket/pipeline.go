@@ -1,7 +1,6 @@
 package ticket
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -168,7 +167,7 @@ func (p *Pipeline) findstr(tool string, args []string) {
 	}
 }
 
-var awkFieldRE = regexp.MustCompile(`\$(\d+)\s*(!?~|==|!=)\s*(?:/([^/]*)/|"([^"]*)")`)
+var awkFieldRE = lazyRegexp(`\$(\d+)\s*(!?~|==|!=)\s*(?:/([^/]*)/|"([^"]*)")`)
 
 func (p *Pipeline) awk(args []string) {
 	for _, a := range args {
@@ -293,7 +292,7 @@ func isPascalState(p string) bool {
 	return false
 }
 
-var portPatRE = regexp.MustCompile(`^(?:[\w.\[\]*-]*:)?(\d{1,5})\$?$`)
+var portPatRE = lazyRegexp(`^(?:[\w.\[\]*-]*:)?(\d{1,5})\$?$`)
 
 // filterNumber returns the number a pattern selects: ":6000", "6000",
 // "127.0.0.1:33000"; colon says it is a port.
@@ -310,7 +309,7 @@ func filterNumber(f Filter) (n int, port bool, ok bool) {
 	return n, strings.Contains(pat, ":") || strings.Contains(pat, "."), true
 }
 
-var procPatRE = regexp.MustCompile(`^/?([a-z][a-z0-9_.-]{2,30})$`)
+var procPatRE = lazyRegexp(`^/?([a-z][a-z0-9_.-]{2,30})$`)
 
 // filterProcess returns the program a pattern names ("java", "/nginx").
 func filterProcess(f Filter, base Pipeline) (string, bool) {

@@ -1,7 +1,6 @@
 package ticket
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,17 +20,17 @@ const maxTitle = 160
 var (
 	// Log lines are what the system printed, not a title: a time, a
 	// dmesg stamp, "program[pid]: message", "program: message".
-	logLineRE = regexp.MustCompile(`^\[\s*\d+\.\d+\]|^\d{4}[-/]\d{2}[-/]\d{2}|^[a-z_][\w./-]*(?:\[\d+\])?:\s|^[\w./-]+\[\d+\]:|^[A-Z0-9_]+:\s|^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d`)
+	logLineRE = lazyRegexp(`^\[\s*\d+\.\d+\]|^\d{4}[-/]\d{2}[-/]\d{2}|^[a-z_][\w./-]*(?:\[\d+\])?:\s|^[\w./-]+\[\d+\]:|^[A-Z0-9_]+:\s|^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d`)
 	// "# Title" is a document's title; "## Section" and "### Describe
 	// the bug" (an issue template's) are headings inside the text.
-	headingRE   = regexp.MustCompile(`^#\s+`)
-	subjectRE   = regexp.MustCompile(`^(?i)(?:subject|title|re|fwd?):\s+`)
-	titleWordRE = regexp.MustCompile(`[A-Za-z\p{Han}]{2,}`)
+	headingRE   = lazyRegexp(`^#\s+`)
+	subjectRE   = lazyRegexp(`^(?i)(?:subject|title|re|fwd?):\s+`)
+	titleWordRE = lazyRegexp(`[A-Za-z\p{Han}]{2,}`)
 	// The first line of a text that has no title: a sentence or more of
 	// it ("Overnight the production tomcat stopped ... system\"."), a
 	// greeting, a mention, a link or a code span.
-	sentencesRE = regexp.MustCompile(`[.!?]["')]?\s+[A-Z]`)
-	greetingRE  = regexp.MustCompile(`(?i)^(?:hello|hi|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?)\b`)
+	sentencesRE = lazyRegexp(`[.!?]["')]?\s+[A-Z]`)
+	greetingRE  = lazyRegexp(`(?i)^(?:hello|hi|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?)\b`)
 )
 
 // TitleLine returns the ticket's title: its first line when that line
@@ -95,12 +94,12 @@ var (
 	quantityAlt = `(?:a\s+(?:lot|ton|bunch|heap)\s+of|lots\s+(?:and\s+lots\s+)?of|lot'?s\s+of|tons\s+of|loads\s+of|plenty\s+of|` +
 		`(?:so\s+|too\s+|very\s+|way\s+too\s+|really\s+)?many|numerous|countless|` +
 		`(?:an?\s+)?(?:huge|large|big|great|high|massive|enormous|important|significant|insane|crazy)\s+(?:amount|number|count|quantity)s?\s+of)`
-	manyRE = regexp.MustCompile(`(?i)(?:^|[^\w'])(` + quantityAlt + `)\s+` + filler + stateAlt + `\b`)
+	manyRE = lazyRegexp(`(?i)(?:^|[^\w'])(` + quantityAlt + `)\s+` + filler + stateAlt + `\b`)
 	// "not many", "no huge amount of", "how many", "without many": no
 	// claim, or a question.
-	notManyRE = regexp.MustCompile(`(?i)\b(?:not|no|without|how|never|n't|hardly|barely)\s*$`)
+	notManyRE = lazyRegexp(`(?i)\b(?:not|no|without|how|never|n't|hardly|barely)\s*$`)
 	// Quotes around words go; an apostrophe inside one ("Lot's") stays.
-	quotesRE = regexp.MustCompile("[`\"“”‘’*]+|\\B'|'\\B")
+	quotesRE = lazyRegexp("[`\"“”‘’*]+|\\B'|'\\B")
 )
 
 // manyClaims finds quantities stated without a number: "a lot of
@@ -129,18 +128,18 @@ func manyClaims(line string) []model.Evidence {
 var (
 	num       = `(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k)?`
 	rateLead  = `(?i)(?:^|[^\w.,])(over|more than|above|about|around|approx(?:imately)?\.?|~|up to|at most|only)?\s*`
-	rateRE    = regexp.MustCompile(rateLead + num + `\s*(req(?:uest)?s?|hits?|calls?|queries|connections?|conns?|new connections?)\s*(?:/|per\s+|a\s+)\s*(?:s|sec|secs|second)\b`)
-	rateAbbRE = regexp.MustCompile(rateLead + num + `\s*(qps|rps|tps|cps|req/s|conn/s)\b`)
-	rateFstRE = regexp.MustCompile(`(?i)\b(qps|rps|cps)\s*[:=]?\s*(\d+(?:\.\d+)?)\b`)
-	notMoreRE = regexp.MustCompile(`(?i)\b(?:not|n't|never|no)\b[^.]{0,30}$`)
+	rateRE    = lazyRegexp(rateLead + num + `\s*(req(?:uest)?s?|hits?|calls?|queries|connections?|conns?|new connections?)\s*(?:/|per\s+|a\s+)\s*(?:s|sec|secs|second)\b`)
+	rateAbbRE = lazyRegexp(rateLead + num + `\s*(qps|rps|tps|cps|req/s|conn/s)\b`)
+	rateFstRE = lazyRegexp(`(?i)\b(qps|rps|cps)\s*[:=]?\s*(\d+(?:\.\d+)?)\b`)
+	notMoreRE = lazyRegexp(`(?i)\b(?:not|n't|never|no)\b[^.]{0,30}$`)
 	// "maxes out at", "tops out at", "is capped at", "stuck at": the rate
 	// that follows is a ceiling.
-	ceilingRE = regexp.MustCompile(`(?i)\b(?:max(?:es|ed)? out|tops? out|topped out|capped|stuck|plateau(?:s|ed)?|saturates?|saturated|limited)\s+(?:at|to)?\s*$`)
+	ceilingRE = lazyRegexp(`(?i)\b(?:max(?:es|ed)? out|tops? out|topped out|capped|stuck|plateau(?:s|ed)?|saturates?|saturated|limited)\s+(?:at|to)?\s*$`)
 	// A sentence that says the host forwards to upstreams over TCP.
-	upstreamRE = regexp.MustCompile(`(?i)\b(?:in front of|upstreams?|backends?|proxy_pass|fastcgi_pass|uwsgi_pass|reverse[- ]prox(?:y|ies))\b`)
-	overTCPRE  = regexp.MustCompile(`(?i)\bTCP\b|\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\blocalhost:\d{2,5}\b`)
-	unixSockRE = regexp.MustCompile(`(?i)\bunix(?: domain)? sockets?\b|\bunix:/`)
-	proxyRE    = regexp.MustCompile(`(?i)\b(nginx|haproxy|envoy|traefik|varnish|squid|caddy|apache2?|httpd)\b`)
+	upstreamRE = lazyRegexp(`(?i)\b(?:in front of|upstreams?|backends?|proxy_pass|fastcgi_pass|uwsgi_pass|reverse[- ]prox(?:y|ies))\b`)
+	overTCPRE  = lazyRegexp(`(?i)\bTCP\b|\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\blocalhost:\d{2,5}\b`)
+	unixSockRE = lazyRegexp(`(?i)\bunix(?: domain)? sockets?\b|\bunix:/`)
+	proxyRE    = lazyRegexp(`(?i)\b(nginx|haproxy|envoy|traefik|varnish|squid|caddy|apache2?|httpd)\b`)
 )
 
 // upstreamProxy returns the proxy a text names ("nginx"), read once per
@@ -227,14 +226,14 @@ var (
 	// "the google_auth_proxy not closing connections properly", "our
 	// service does not close its sockets", "nginx isn't closing
 	// upstream connections".
-	notClosingRE = regexp.MustCompile(`(?i)\b([a-z][\w.-]{1,40})\s+(?:is\s+|are\s+|was\s+|were\s+)?(?:not|never|doesn't|does not|don't|do not|isn't|aren't|wasn't|won't|didn't|did not)\s+(?:properly\s+|correctly\s+)?(?:clos(?:e|es|ing)|releas(?:e|es|ing)|free(?:s|ing)?)\s+(?:its\s+|the\s+|their\s+|his\s+|our\s+|all\s+)?(?:tcp\s+|upstream\s+|client\s+|idle\s+|proxied\s+|backend\s+)?(?:connections?|sockets?)\b`)
+	notClosingRE = lazyRegexp(`(?i)\b([a-z][\w.-]{1,40})\s+(?:is\s+|are\s+|was\s+|were\s+)?(?:not|never|doesn't|does not|don't|do not|isn't|aren't|wasn't|won't|didn't|did not)\s+(?:properly\s+|correctly\s+)?(?:clos(?:e|es|ing)|releas(?:e|es|ing)|free(?:s|ing)?)\s+(?:its\s+|the\s+|their\s+|his\s+|our\s+|all\s+)?(?:tcp\s+|upstream\s+|client\s+|idle\s+|proxied\s+|backend\s+)?(?:connections?|sockets?)\b`)
 	// A compound name is a program's ("google_auth_proxy",
 	// "wazuh-modulesd", "kube-proxy"); plain words ("server", "app")
 	// name none.
-	compoundNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+$`)
-	knownProgramRE = regexp.MustCompile(`^(?:nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2?|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn|traefik|caddy)$`)
-	closeWaitRE    = regexp.MustCompile(`(?i)\bCLOSE[_ -]?WAIT\b|\bCloseWait\b`)
-	otherStateRE   = regexp.MustCompile(`(?i)\b(TIME[_ -]?WAIT|FIN[_ -]?WAIT\S*|LAST[_ -]?ACK|SYN[_ -]?SENT)\b`)
+	compoundNameRE = lazyRegexp(`^[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+$`)
+	knownProgramRE = lazyRegexp(`^(?:nginx|haproxy|java|node|python\d?|php-fpm|httpd|apache2?|postgres|mysqld|redis-server|envoy|gunicorn|uwsgi|squid|memcached|mongod|varnishd|tomcat|dotnet|ruby|puma|unicorn|traefik|caddy)$`)
+	closeWaitRE    = lazyRegexp(`(?i)\bCLOSE[_ -]?WAIT\b|\bCloseWait\b`)
+	otherStateRE   = lazyRegexp(`(?i)\b(TIME[_ -]?WAIT|FIN[_ -]?WAIT\S*|LAST[_ -]?ACK|SYN[_ -]?SENT)\b`)
 )
 
 // notClosingClaim reads "X is not closing connections" in a ticket that
@@ -263,9 +262,9 @@ var (
 	// "the tcp connection still cannot be released", "connections are
 	// never closed": a claim that connections outlive what should end
 	// them; stopRE, on the same line, says what should have.
-	staysClaimRE = regexp.MustCompile(`(?i)\bconnections?\b.{0,40}?\b(?:still\s+)?(?:cannot|can not|can't|could not|couldn't|won't|will not|never|do not|don't|does not|doesn't|are not|aren't|is not|isn't)\s+(?:be\s+|get\s+)?(?:releas(?:e|ed)|closed?|freed|go(?:ne)? away|disappear(?:ed)?)\b`)
-	stopRE       = regexp.MustCompile(`(?i)\b(?:stop(?:s|ped|ping)?|kill(?:s|ed|ing)?|exit(?:s|ed)?|shut ?down|terminat\w+|crash\w*|uninstall\w*)\b`)
-	estRE        = regexp.MustCompile(`(?i)\bESTABLISHED\b`)
+	staysClaimRE = lazyRegexp(`(?i)\bconnections?\b.{0,40}?\b(?:still\s+)?(?:cannot|can not|can't|could not|couldn't|won't|will not|never|do not|don't|does not|doesn't|are not|aren't|is not|isn't)\s+(?:be\s+|get\s+)?(?:releas(?:e|ed)|closed?|freed|go(?:ne)? away|disappear(?:ed)?)\b`)
+	stopRE       = lazyRegexp(`(?i)\b(?:stop(?:s|ped|ping)?|kill(?:s|ed|ing)?|exit(?:s|ed)?|shut ?down|terminat\w+|crash\w*|uninstall\w*)\b`)
+	estRE        = lazyRegexp(`(?i)\bESTABLISHED\b`)
 )
 
 // establishedOnly reports whether a text speaks of ESTABLISHED sockets
@@ -275,7 +274,7 @@ func establishedOnly(text []byte) bool {
 	return estRE.Match(text) && !closeWaitRE.Match(text) && !otherStateRE.Match(text) && !synRE.Match(text)
 }
 
-var synRE = regexp.MustCompile(`(?i)\bSYN[_ -]?(?:RECV|RECEIVED|RCVD)\b|\bLISTEN(?:ING)?\b`)
+var synRE = lazyRegexp(`(?i)\bSYN[_ -]?(?:RECV|RECEIVED|RCVD)\b|\bLISTEN(?:ING)?\b`)
 
 // establishedStaysClaim reads "when I stop the service, the tcp
 // connection still cannot be released" in a ticket whose sockets are all
@@ -289,7 +288,7 @@ func establishedStaysClaim(line string) (model.Evidence, bool) {
 	return model.Evidence{Kind: model.EvMessage, Message: model.MsgEstablishedStays}, true
 }
 
-var loopbackEndpointRE = regexp.MustCompile(`(?i)(?:\[::1\]|\blocalhost|\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})\b`)
+var loopbackEndpointRE = lazyRegexp(`(?i)(?:\[::1\]|\blocalhost|\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})\b`)
 
 // loopbackEndpoint returns the endpoint by which the ticket shows the
 // port as a service of this host reached over loopback ("[::1]:8080",

@@ -1,7 +1,6 @@
 package ticket
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -18,23 +17,23 @@ import (
 var (
 	// markupRE drops markdown emphasis and code marks around words and
 	// numbers, and man-page sections ("listen(2)") whose digit is no value.
-	markupRE  = regexp.MustCompile("\\*\\*|`|\\b(\\w+)\\(\\d\\)")
+	markupRE  = lazyRegexp("\\*\\*|`|\\b(\\w+)\\(\\d\\)")
 	valueLead = `\s*(?:\bis\b|\bwas\b|\bare\b|\bwere\b|==?|:|\bof\b|\bat\b|\()?\s*(?:only\s+|just\s+|about\s+|around\s+|~\s*)?(\d{1,7})\b`
 	// "backlog of 50", "backlog 511", "backlog=511", "the default backlog
 	// in syscall listen is 50", "listen backlog (somaxconn) is 128".
-	backlogRE = regexp.MustCompile(`(?i)\b(?:listen(?:ing)?\s+)?backlog\b(?:\s+(?:argument|parameter|value|size|setting|limit))?(?:\s+(?:in|of|for|on)\s+(?:\S+\s+){0,2}?\S+?)??` + valueLead)
+	backlogRE = lazyRegexp(`(?i)\b(?:listen(?:ing)?\s+)?backlog\b(?:\s+(?:argument|parameter|value|size|setting|limit))?(?:\s+(?:in|of|for|on)\s+(?:\S+\s+){0,2}?\S+?)??` + valueLead)
 	// "caps the kernel accept queue at Node's default 511".
-	capRE = regexp.MustCompile(`(?i)\b(?:caps?|capped|capping|limits?|limited|bounds?|bounded)\s+(?:the\s+)?(?:kernel(?:'s)?\s+|listen(?:er's)?\s+|socket's\s+)?(?:accept\s+queue|listen\s+queue|backlog)\s+(?:at|to)\s+(?:[A-Za-z][\w'.]*\s+){0,3}?(\d{1,7})\b`)
+	capRE = lazyRegexp(`(?i)\b(?:caps?|capped|capping|limits?|limited|bounds?|bounded)\s+(?:the\s+)?(?:kernel(?:'s)?\s+|listen(?:er's)?\s+|socket's\s+)?(?:accept\s+queue|listen\s+queue|backlog)\s+(?:at|to)\s+(?:[A-Za-z][\w'.]*\s+){0,3}?(\d{1,7})\b`)
 	// "Recv-Q are 129", "Recv-Q of 4097 on the listener".
-	recvQRE = regexp.MustCompile(`(?i)\bRecv-?Q\b(?:\s+(?:column|value|field))?` + valueLead)
+	recvQRE = lazyRegexp(`(?i)\bRecv-?Q\b(?:\s+(?:column|value|field))?` + valueLead)
 	// "the accept queue pegs at ~512", "accept queue is full at 129".
-	acceptQRE    = regexp.MustCompile(`(?i)\baccept[- ]?queue\b\s+(?:\w+\s+){0,1}?(?:pegs|pegged|sits|sat|stays|stayed|stuck|is|was|reaches|reached|hits|hit|holds|held|full)\s+(?:full\s+)?(?:at\s+|of\s+)?(?:~\s*|about\s+|around\s+)?(\d{1,7})\b`)
-	listenCtxRE  = regexp.MustCompile(`(?i)\b(listen(?:er|ing)?|LISTEN|accept(?:\(\)|ed|ing)?|backlog)\b`)
-	socketCtxRE  = regexp.MustCompile(`(?i)\b(listen\w*|accept\w*|sockets?|somaxconn|queue|connections?|server|port|SYN)\b`)
-	otherQueueRE = regexp.MustCompile(`(?i)\b(syn|netdev|receive|rx)[\s_-]*$`)
-	portWordRE   = regexp.MustCompile(`(?i)\bport\s+(\d{2,5})\b`)
+	acceptQRE    = lazyRegexp(`(?i)\baccept[- ]?queue\b\s+(?:\w+\s+){0,1}?(?:pegs|pegged|sits|sat|stays|stayed|stuck|is|was|reaches|reached|hits|hit|holds|held|full)\s+(?:full\s+)?(?:at\s+|of\s+)?(?:~\s*|about\s+|around\s+)?(\d{1,7})\b`)
+	listenCtxRE  = lazyRegexp(`(?i)\b(listen(?:er|ing)?|LISTEN|accept(?:\(\)|ed|ing)?|backlog)\b`)
+	socketCtxRE  = lazyRegexp(`(?i)\b(listen\w*|accept\w*|sockets?|somaxconn|queue|connections?|server|port|SYN)\b`)
+	otherQueueRE = lazyRegexp(`(?i)\b(syn|netdev|receive|rx)[\s_-]*$`)
+	portWordRE   = lazyRegexp(`(?i)\bport\s+(\d{2,5})\b`)
 	// A suggestion or a change, not a fact about the host.
-	adviceRE = regexp.MustCompile(`(?i)\b(set|setting|raise|raising|increase|increasing|bump|change|changing|recommend\w*|suggest\w*|should|could|would|make it|configure|configurable)\b[^.]{0,40}$`)
+	adviceRE = lazyRegexp(`(?i)\b(set|setting|raise|raising|increase|increasing|bump|change|changing|recommend\w*|suggest\w*|should|could|would|make it|configure|configurable)\b[^.]{0,40}$`)
 )
 
 // commonBacklogs are the backlogs programs and kernels default to: a
@@ -51,7 +50,7 @@ func listenerFacts(line string) []model.Evidence {
 	if m := portWordRE.FindStringSubmatch(l); m != nil {
 		port, _ = strconv.Atoi(m[1])
 	}
-	fact := func(name string, re *regexp.Regexp, ok func(n int64, before string) bool) {
+	fact := func(name string, re *lazyRE, ok func(n int64, before string) bool) {
 		for _, ix := range re.FindAllStringSubmatchIndex(l, -1) {
 			n, err := strconv.ParseInt(l[ix[2]:ix[3]], 10, 64)
 			before := tail(l[:ix[0]], 96) // the words just before: see tail
@@ -85,11 +84,11 @@ var (
 	stallNum = `\(?(?:roughly|about|around|approximately|approx\.?|some|~)?\)?\s*(?:roughly|about|around|approximately|some|~)?\s*(\d{1,3}(?:,\d{3})+|\d{4,6})\b`
 	// "hangs for a while after the first (roughly) 16000", "stalls after
 	// about 28,000 connections", "fails after ~16k requests"
-	stallAfterRE = regexp.MustCompile(`(?i)\b(?:hang(?:s|ed|ing)?|hung|stall(?:s|ed|ing)?|freez(?:es|ing)|froze|block(?:s|ed)|stuck|time[sd]? out|timing out|fail(?:s|ed|ing)?|stop(?:s|ped)? (?:working|accepting|connecting))\b[^.;]{0,40}?\bafter (?:the first |about |around |roughly )?` + stallNum + `(?:\s*(?:connections|requests|sockets|conns))?`)
+	stallAfterRE = lazyRegexp(`(?i)\b(?:hang(?:s|ed|ing)?|hung|stall(?:s|ed|ing)?|freez(?:es|ing)|froze|block(?:s|ed)|stuck|time[sd]? out|timing out|fail(?:s|ed|ing)?|stop(?:s|ped)? (?:working|accepting|connecting))\b[^.;]{0,40}?\bafter (?:the first |about |around |roughly )?` + stallNum + `(?:\s*(?:connections|requests|sockets|conns))?`)
 	// "after (about) 16,000 connections it hangs"
-	afterStallRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b[^.;]{0,40}?\b(?:hang(?:s|ed)?|hung|stall(?:s|ed)?|freez(?:es)?|froze|block(?:s|ed)|stuck|time[sd]? out|fail(?:s|ed)?|errors?\s+(?:show up|shows up|appear|occur|start))\b`)
+	afterStallRE = lazyRegexp(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b[^.;]{0,40}?\b(?:hang(?:s|ed)?|hung|stall(?:s|ed)?|freez(?:es)?|froze|block(?:s|ed)|stuck|time[sd]? out|fail(?:s|ed)?|errors?\s+(?:show up|shows up|appear|occur|start))\b`)
 	// "max connections limited to 28225", "connections are capped at 16384"
-	limitedRE = regexp.MustCompile(`(?i)\b(?:max(?:imum)?\s+)?(?:connections|clients|sockets|conns)\s+(?:is\s+|are\s+)?(?:limited|capped|topping out)\s+(?:to|at)\s+` + stallNum)
+	limitedRE = lazyRegexp(`(?i)\b(?:max(?:imum)?\s+)?(?:connections|clients|sockets|conns)\s+(?:is\s+|are\s+)?(?:limited|capped|topping out)\s+(?:to|at)\s+` + stallNum)
 )
 
 // StallTitle reports whether a ticket's title says that something hangs
@@ -97,13 +96,13 @@ var (
 func StallTitle(title string) bool { return stallTitleRE.MatchString(title) }
 
 var (
-	stallTitleRE = regexp.MustCompile(`(?i)\b(?:hang(?:s|ing)?|hung|freez(?:es|ing)?|froze|stall(?:s|ing)?|block(?:s|ing)?|stuck|fail(?:s|ing)?|stops?)\b.{0,30}\bafter\s+(?:lots of|many|thousands of|a (?:lot|number) of|some|a few thousand)\s+(?:requests|connections|sockets)\b`)
-	afterCountRE = regexp.MustCompile(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b`)
+	stallTitleRE = lazyRegexp(`(?i)\b(?:hang(?:s|ing)?|hung|freez(?:es|ing)?|froze|stall(?:s|ing)?|block(?:s|ing)?|stuck|fail(?:s|ing)?|stops?)\b.{0,30}\bafter\s+(?:lots of|many|thousands of|a (?:lot|number) of|some|a few thousand)\s+(?:requests|connections|sockets)\b`)
+	afterCountRE = lazyRegexp(`(?i)\bafter ` + stallNum + `\s+(?:new\s+|short\s+|tcp\s+|outgoing\s+|successful\s+)?(?:connections|requests|sockets|conns)\b`)
 )
 
 // unitAfterRE is a unit after a number: a time or a size, not a count
 // of connections ("after 30000 ms").
-var unitAfterRE = regexp.MustCompile(`(?i)^\s*(?:ms|msec|milliseconds?|s|secs?|seconds?|min|minutes?|h|hours?|[kmg]i?b|bytes?|rows?|lines?)\b`)
+var unitAfterRE = lazyRegexp(`(?i)^\s*(?:ms|msec|milliseconds?|s|secs?|seconds?|min|minutes?|h|hours?|[kmg]i?b|bytes?|rows?|lines?)\b`)
 
 // stallFacts reads the number of connections after which, the sentence
 // says, new ones hang or fail (model.StallAfter).
@@ -113,7 +112,7 @@ var unitAfterRE = regexp.MustCompile(`(?i)^\s*(?:ms|msec|milliseconds?|s|secs?|s
 // requests" is the count, whatever the sentence goes on to say.
 func stallFacts(line string, titleStalls bool) []model.Evidence {
 	l := markupRE.ReplaceAllString(line, "$1")
-	res := []*regexp.Regexp{stallAfterRE, afterStallRE, limitedRE}
+	res := []*lazyRE{stallAfterRE, afterStallRE, limitedRE}
 	if titleStalls {
 		res = append(res, afterCountRE)
 	}
@@ -139,7 +138,7 @@ var settingWords = map[string]string{
 	"file-max":            "fs.file-max",
 }
 
-var settingWordRE = regexp.MustCompile(`(?i)\b((?:net\.(?:core|ipv4|netfilter)\.|net\.|fs\.)?(somaxconn|tcp_max_syn_backlog|nf_conntrack_max|nf_conntrack_count|tcp_max_tw_buckets|tcp_max_orphans|file-max))\b` + valueLead)
+var settingWordRE = lazyRegexp(`(?i)\b((?:net\.(?:core|ipv4|netfilter)\.|net\.|fs\.)?(somaxconn|tcp_max_syn_backlog|nf_conntrack_max|nf_conntrack_count|tcp_max_tw_buckets|tcp_max_orphans|file-max))\b` + valueLead)
 
 // settingsInWords reads settings a sentence states with their value.
 func settingsInWords(line string) []model.Evidence {
