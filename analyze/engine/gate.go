@@ -43,6 +43,14 @@ type (
 	gateBool  struct{ field int }        // a boolean group field
 	gateNot   struct{ field int }        // a boolean group field's negation
 	gateFalse struct{}
+	// gateReserved is PortReserved(field), or its negation.
+	gateReserved struct {
+		field int
+		not   bool
+	}
+	// gateLoose is a gate that only bounds its expression: a part of
+	// the expression was not understood and left out.
+	gateLoose struct{ g gateExpr }
 	gateCmp   struct {
 		term     gateTerm
 		op       string      // ">=", ">", "=="; "<=", "<" for a single field
@@ -175,10 +183,12 @@ func gateOf(n ast.Node) gateExpr {
 		case "&&", "and":
 			a, b := gateOf(x.Left), gateOf(x.Right)
 			switch {
+			case a == nil && b == nil:
+				return nil
 			case a == nil:
-				return b
+				return gateLoose{b}
 			case b == nil:
-				return a
+				return gateLoose{a}
 			}
 			return gateAnd{a, b}
 		case "||", "or":
@@ -204,17 +214,44 @@ func gateOf(n ast.Node) gateExpr {
 			return gateBool{i}
 		}
 	case *ast.UnaryNode:
-		if id, ok := x.Node.(*ast.IdentifierNode); ok && (x.Operator == "!" || x.Operator == "not") {
+		if x.Operator != "!" && x.Operator != "not" {
+			break
+		}
+		if id, ok := x.Node.(*ast.IdentifierNode); ok {
 			if i, ok := groupFields[id.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Bool {
 				return gateNot{i}
 			}
+		}
+		if r, ok := reservedOf(x.Node); ok {
+			r.not = true
+			return r
 		}
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "Reported" {
 			return gateFalse{}
 		}
+		if r, ok := reservedOf(x); ok {
+			return r
+		}
 	}
 	return nil
+}
+
+// reservedOf reads "PortReserved(field)" of an integer group field.
+func reservedOf(n ast.Node) (gateReserved, bool) {
+	c, ok := n.(*ast.CallNode)
+	if !ok || len(c.Arguments) != 1 {
+		return gateReserved{}, false
+	}
+	if id, ok := c.Callee.(*ast.IdentifierNode); !ok || id.Value != "PortReserved" || groupNames[id.Value] {
+		return gateReserved{}, false
+	}
+	if id, ok := c.Arguments[0].(*ast.IdentifierNode); ok {
+		if i, ok := groupFields[id.Value]; ok && groupType.Field(i).Type.Kind() == reflect.Int {
+			return gateReserved{field: i}, true
+		}
+	}
+	return gateReserved{}, false
 }
 
 // gateCompare is the gate of "l op r" (op one of >=, >, ==).
@@ -308,120 +345,158 @@ func factsOnly(n ast.Node) bool {
 // levelGates instantiates the gate of each severity level for one
 // snapshot, parallel to r.levels: nil when some level has none. A level
 // whose gate rejects a group (without messages) cannot accept it, and
-// its expression is not run.
-func (r *Rule) levelGates(facts *Facts) []func(unsafe.Pointer) bool {
+// its expression is not run. A level whose gate is exact (every part of
+// its expression understood) accepts exactly the groups its gate lets
+// through, and its expression is not run either: 28,000 listeners inside
+// the port range each fire one (issue 12).
+func (r *Rule) levelGates(facts *Facts) []levelGate {
 	if r.gates == nil || noGates {
 		return nil
 	}
 	m := &vm.VM{MemoryBudget: memoryBudget}
 	env := &Env{Group: &group.Group{}, Facts: facts}
-	var preds []func(unsafe.Pointer) bool
+	var preds []levelGate
 	for _, g := range r.gates {
-		p, ok := instantiate(g, m, env)
+		p, ok, exact := instantiate(g, m, env)
 		if !ok {
 			return nil // a level the gate cannot judge: run everywhere
 		}
-		preds = append(preds, p)
+		preds = append(preds, levelGate{p, exact && !inexactGates})
 	}
 	return preds
 }
 
-// noGates turns gates off (tests compare reports with and without).
-var noGates = false
+// A levelGate is a level's gate for one snapshot: pass is a necessary
+// condition of the level's expression, and a sufficient one too when
+// exact.
+type levelGate struct {
+	pass  func(unsafe.Pointer) bool
+	exact bool
+}
+
+// noGates turns gates off, inexactGates their exactness (tests compare
+// reports with and without).
+var noGates, inexactGates = false, false
 
 // instantiate turns a gate into a predicate for one snapshot, evaluating
-// its facts-only parts once.
-func instantiate(g gateExpr, m *vm.VM, env *Env) (func(unsafe.Pointer) bool, bool) {
+// its facts-only parts once, and says whether the predicate is the
+// expression itself (exact) or only bounds it.
+func instantiate(g gateExpr, m *vm.VM, env *Env) (pred func(unsafe.Pointer) bool, ok, exact bool) {
 	never := func(unsafe.Pointer) bool { return false }
 	always := func(unsafe.Pointer) bool { return true }
 	switch x := g.(type) {
 	case gateFalse:
-		return never, true
+		return never, true, true // a group with messages skips the gate
+	case gateLoose:
+		p, ok, _ := instantiate(x.g, m, env)
+		return p, ok, false
 	case gateFacts:
 		v, err := m.Run(x.prog, env)
 		if err != nil {
-			return nil, false
+			return nil, false, false
 		}
-		if b, _ := v.(bool); b {
-			return always, true
+		b, isBool := v.(bool)
+		if b {
+			return always, true, isBool
 		}
-		return never, true
+		return never, true, isBool
 	case gateBool:
 		off := fieldOffset[x.field]
-		return func(v unsafe.Pointer) bool { return *(*bool)(unsafe.Add(v, off)) }, true
+		return func(v unsafe.Pointer) bool { return *(*bool)(unsafe.Add(v, off)) }, true, true
 	case gateNot:
 		off := fieldOffset[x.field]
-		return func(v unsafe.Pointer) bool { return !*(*bool)(unsafe.Add(v, off)) }, true
+		return func(v unsafe.Pointer) bool { return !*(*bool)(unsafe.Add(v, off)) }, true, true
+	case gateReserved:
+		f, not := x.field, x.not
+		if env.Facts.Sysctl("net.ipv4.ip_local_reserved_ports") == "" {
+			// Nothing reserved: the same for every group.
+			if not {
+				return always, true, true
+			}
+			return never, true, true
+		}
+		facts := env.Facts
+		return func(v unsafe.Pointer) bool { return facts.PortReserved(int(fieldNum(v, f))) != not }, true, true
 	case gateCmp:
 		c := x.rhsConst
 		if x.rhs != nil {
 			v, err := m.Run(x.rhs, env)
 			if err != nil {
-				return nil, false
+				return nil, false, false
 			}
 			n, ok := number(v)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
 			c = n
 		}
 		if math.IsNaN(c) {
-			return nil, false
+			return nil, false, false
 		}
 		t := x.term
+		// The term's bound is its value when it adds fields only.
+		exact := t.zeroUnless < 0 && t.minus == 0
 		if f := x.rhsField; f >= 0 {
 			switch x.op {
 			case ">":
-				return func(v unsafe.Pointer) bool { return t.upper(v) > fieldNum(v, f) }, true
+				return func(v unsafe.Pointer) bool { return t.upper(v) > fieldNum(v, f) }, true, exact
 			case "<=":
-				return func(v unsafe.Pointer) bool { return t.upper(v) <= fieldNum(v, f) }, true
+				return func(v unsafe.Pointer) bool { return t.upper(v) <= fieldNum(v, f) }, true, exact
 			case "<":
-				return func(v unsafe.Pointer) bool { return t.upper(v) < fieldNum(v, f) }, true
+				return func(v unsafe.Pointer) bool { return t.upper(v) < fieldNum(v, f) }, true, exact
+			case "==":
+				if exact {
+					return func(v unsafe.Pointer) bool { return t.upper(v) == fieldNum(v, f) }, true, true
+				}
 			}
-			return func(v unsafe.Pointer) bool { return t.upper(v) >= fieldNum(v, f) }, true
+			return func(v unsafe.Pointer) bool { return t.upper(v) >= fieldNum(v, f) }, true, exact
 		}
 		switch x.op {
 		case ">":
-			return func(v unsafe.Pointer) bool { return t.upper(v) > c }, true
+			return func(v unsafe.Pointer) bool { return t.upper(v) > c }, true, exact
 		case "<=": // t is one field: upper is its value
-			return func(v unsafe.Pointer) bool { return t.upper(v) <= c }, true
+			return func(v unsafe.Pointer) bool { return t.upper(v) <= c }, true, exact
 		case "<":
-			return func(v unsafe.Pointer) bool { return t.upper(v) < c }, true
+			return func(v unsafe.Pointer) bool { return t.upper(v) < c }, true, exact
+		case "==":
+			if exact {
+				return func(v unsafe.Pointer) bool { return t.upper(v) == c }, true, true
+			}
 		}
-		return func(v unsafe.Pointer) bool { return t.upper(v) >= c }, true
+		return func(v unsafe.Pointer) bool { return t.upper(v) >= c }, true, exact
 	case gateAnd:
-		a, ok1 := instantiate(x.a, m, env)
-		b, ok2 := instantiate(x.b, m, env)
+		a, ok1, ex1 := instantiate(x.a, m, env)
+		b, ok2, ex2 := instantiate(x.b, m, env)
 		switch {
 		case !ok1 && !ok2:
-			return nil, false
+			return nil, false, false
 		case !ok1:
-			return b, true
+			return b, true, false
 		case !ok2:
-			return a, true
+			return a, true, false
 		}
-		return func(v unsafe.Pointer) bool { return a(v) && b(v) }, true
+		return func(v unsafe.Pointer) bool { return a(v) && b(v) }, true, ex1 && ex2
 	case gateOr:
-		a, ok1 := instantiate(x.a, m, env)
-		b, ok2 := instantiate(x.b, m, env)
+		a, ok1, ex1 := instantiate(x.a, m, env)
+		b, ok2, ex2 := instantiate(x.b, m, env)
 		if !ok1 || !ok2 {
-			return nil, false
+			return nil, false, false
 		}
-		return func(v unsafe.Pointer) bool { return a(v) || b(v) }, true
+		return func(v unsafe.Pointer) bool { return a(v) || b(v) }, true, ex1 && ex2
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // GateViolations runs every rule on every group of a snapshot with and
 // without its gate and lists where the gate rejected a group some level
 // accepts ("rule on group: severity"): always none, or a gate is wrong.
-// Tests run it over every sample and ticket.
-func GateViolations(s *model.Snapshot, rs []*Rule) []string {
+// Tests run it over every sample and ticket. It also counts the groups
+// an exact gate accepted, each checked against its expression.
+func GateViolations(s *model.Snapshot, rs []*Rule) (out []string, exactAccepts int) {
 	facts := NewFacts(s)
 	gs := GroupsOf(s, facts)
 	group.ApplyEvidence(gs, s.Latest(), s.Evidence)
 	m := &vm.VM{MemoryBudget: memoryBudget}
-	var out []string
 	for _, r := range rs {
 		levels := r.levelGates(facts)
 		if levels == nil {
@@ -431,20 +506,29 @@ func GateViolations(s *model.Snapshot, rs []*Rule) []string {
 			if len(g.Messages) > 0 {
 				continue
 			}
-			for i, pass := range levels {
-				if pass(unsafe.Pointer(g)) {
+			for i, lg := range levels {
+				pass := lg.pass(unsafe.Pointer(g))
+				if pass && !lg.exact {
 					continue
 				}
+				if pass {
+					exactAccepts++
+				}
 				// The level's gate rejects the group: its expression
-				// must too.
+				// must too. An exact gate that lets it through stands
+				// for the expression: it must accept it.
 				v, err := m.Run(r.levels[i], &Env{Group: g, Facts: facts})
-				if b, _ := v.(bool); err == nil && b {
-					out = append(out, r.Spec.ID+" on "+g.Key+": "+r.Spec.Levels[i].Name)
+				if b, _ := v.(bool); err == nil && b != pass {
+					what := ""
+					if pass {
+						what = " (exact gate accepts, expression rejects)"
+					}
+					out = append(out, r.Spec.ID+" on "+g.Key+": "+r.Spec.Levels[i].Name+what)
 				}
 			}
 		}
 	}
-	return out
+	return out, exactAccepts
 }
 
 // Gated lists the IDs of the rules that have a gate (docs and tests).

@@ -434,10 +434,16 @@ func findingSubject(g *group.Group) Subject {
 // severity evaluates the rule's levels (and its reported block) on a
 // group: the severity it fires at, "" when none, and whether the finding
 // rests on the ticket's words alone.
-func (r *Rule) severity(m *vm.VM, env *Env, levels []func(unsafe.Pointer) bool) (sev string, fromWords bool, err error) {
+func (r *Rule) severity(m *vm.VM, env *Env, levels []levelGate) (sev string, fromWords bool, err error) {
 	for i, p := range r.levels {
-		if levels != nil && !levels[i](unsafe.Pointer(env.Group)) {
-			continue // its gate rejects the group: the level cannot accept it
+		if levels != nil {
+			if !levels[i].pass(unsafe.Pointer(env.Group)) {
+				continue // its gate rejects the group: the level cannot accept it
+			}
+			if levels[i].exact {
+				sev = r.Spec.Levels[i].Name // the gate is the expression
+				break
+			}
 		}
 		v, err := m.Run(p, env)
 		if err != nil {
@@ -516,10 +522,10 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 }
 
 // anyPasses reports whether some level's gate lets the group through.
-func anyPasses(levels []func(unsafe.Pointer) bool, g *group.Group) bool {
+func anyPasses(levels []levelGate, g *group.Group) bool {
 	v := unsafe.Pointer(g)
 	for _, p := range levels {
-		if p(v) {
+		if p.pass(v) {
 			return true
 		}
 	}

@@ -232,7 +232,7 @@ func (t *ownerTally) each(fn func(ownerID, int)) {
 
 // ownerID identifies a socket owner; inferred owners count apart.
 type ownerID struct {
-	name     string
+	name     model.Name // interned: a socket's owner is compared, not its name
 	pid      int
 	inferred bool
 }
@@ -285,7 +285,7 @@ func (g *Group) Remotes(state string) string {
 // Owners names the processes owning the group's sockets, most first.
 func (g *Group) Owners() string {
 	byName := map[string]int{}
-	g.owners.each(func(o ownerID, n int) { byName[OwnerName(o.name, o.pid)] += n })
+	g.owners.each(func(o ownerID, n int) { byName[OwnerName(o.name.String(), o.pid)] += n })
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -315,7 +315,7 @@ func (g *Group) CloseRate(seconds float64) float64 {
 // the System Idle Process), so this names who holds ports and handles.
 func (g *Group) LiveOwners() string {
 	byName := map[string]int{}
-	g.live.each(func(o ownerID, n int) { byName[OwnerName(o.name, o.pid)] += n })
+	g.live.each(func(o ownerID, n int) { byName[OwnerName(o.name.String(), o.pid)] += n })
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -589,7 +589,7 @@ func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
 	// A process group has one owner; the snapshot group's owners are
 	// summed from the process groups once (see snapshotOwners).
 	if g.Kind != "process" && g.Kind != "snapshot" {
-		o := ownerID{s.Process.String(), s.PID, s.OwnerInferred}
+		o := ownerID{s.Process, s.PID, s.OwnerInferred}
 		g.owners.add(o, 1, maxTracked)
 		if s.State != model.TimeWait && s.PID > 0 {
 			g.live.add(o, 1, maxTracked)
@@ -640,8 +640,13 @@ type listenerIndex struct {
 	socks   []model.Socket
 	listens []int                    // indices of the listening sockets, ascending
 	exact   model.ApMap[exactListen] // local endpoint -> its first listeners
-	byPort  map[uint16]*portListen   // what the listeners on a port need in common
-	ports   [65536 / 64]uint64       // the keys of byPort as a bitmap, a quicker "no"
+	// byPort: by port, 1 + the position in portList of what the
+	// listeners on it need in common (0: none); nil without listeners.
+	// An array, not a map: with 60,000 listening ports a map cost more
+	// to fill than the rest of the index.
+	byPort   []int32
+	portList []portListen
+	ports    [65536 / 64]uint64 // the ports of byPort as a bitmap, a quicker "no"
 	// ownedPorts: the ports with a listener whose owner is known.
 	ownedPorts [65536 / 64]uint64
 	// one holds, by port, the port's only listener, when the listing
@@ -680,17 +685,20 @@ type exactListen struct {
 // NewListenerIndex indexes the listening sockets socks[i] for i in
 // listens (ascending).
 func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
-	li := &listenerIndex{socks: socks, listens: listens, byPort: map[uint16]*portListen{}, fallbackBelow: ephLow}
+	li := &listenerIndex{socks: socks, listens: listens, fallbackBelow: ephLow}
 	li.exact.Reserve(len(listens))
+	if len(listens) > 0 {
+		li.byPort = make([]int32, 65536)
+	}
 	for k, i := range listens {
 		l := &socks[i]
 		p := l.Local.Port()
-		pl := li.byPort[p]
-		if pl == nil {
-			pl = &portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1, firstOwnedWild: -1}
-			li.byPort[p] = pl
+		if li.byPort[p] == 0 {
+			li.portList = append(li.portList, portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1, firstOwnedWild: -1})
+			li.byPort[p] = int32(len(li.portList))
 			li.ports[p/64] |= 1 << (p % 64)
 		}
+		pl := &li.portList[li.byPort[p]-1]
 		owned := l.Process != model.NoName || l.PID != 0
 		at := li.exact.At(l.Local)
 		if at.first == 0 {
@@ -719,8 +727,8 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 			pl.firstOwned = k
 		}
 	}
-	li.noListeners = len(li.byPort) == 0
-	if len(li.byPort) > manyPorts {
+	li.noListeners = len(li.portList) == 0
+	if len(li.portList) > manyPorts {
 		li.one = portOnes(socks, listens)
 	}
 	return li
@@ -782,7 +790,7 @@ func (li *listenerIndex) listenerExact(s *model.Socket) (int, bool) {
 	if e, ok := li.exact.Get(s.Local); ok {
 		return int(e.first) - 1, true
 	}
-	pl := li.byPort[p]
+	pl := li.port(p)
 	same := pl.lastWildOther
 	if s.Local.Is4() {
 		same = pl.lastWild4
@@ -791,6 +799,15 @@ func (li *listenerIndex) listenerExact(s *model.Socket) (int, bool) {
 		same = pl.firstWild
 	}
 	return same, same >= 0 && li.listenerAt(same).Local == s.Local
+}
+
+// port returns what the listeners on port p have in common, nil when
+// none listens on it.
+func (li *listenerIndex) port(p uint16) *portListen {
+	if li.byPort == nil || li.byPort[p] == 0 {
+		return nil
+	}
+	return &li.portList[li.byPort[p]-1]
 }
 
 // listenerAt returns the listening socket at position k of li.listens.
@@ -1220,7 +1237,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 	for _, dg := range dests {
 		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		dg.pickOwner()
-		if pl := li.byPort[uint16(dg.RemotePort)]; pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
+		if pl := li.port(uint16(dg.RemotePort)); pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
 			l := li.listenerAt(pl.firstOwned)
 			dg.RemoteOwner = OwnerName(l.Process.String(), l.PID)
 		}
@@ -1783,10 +1800,10 @@ func (g *Group) pickOwner() {
 	g.owners.each(func(o ownerID, c int) {
 		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
 		// System Idle Process).
-		if o.pid == 0 && (o.name == "" || o.name == model.WindowsSystemPIDs[0]) {
+		if o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
 			return
 		}
-		if c > n || (c == n && OwnerName(o.name, o.pid) < OwnerName(best.name, best.pid)) {
+		if c > n || (c == n && OwnerName(o.name.String(), o.pid) < OwnerName(best.name.String(), best.pid)) {
 			best, n = o, c
 		}
 	})
@@ -1794,7 +1811,7 @@ func (g *Group) pickOwner() {
 		g.Owner = "an unknown process"
 		return
 	}
-	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name, best.pid), best.name, best.pid, true
+	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
 }
 
@@ -1966,7 +1983,7 @@ func snapshotOwners(gs *Groups) {
 		if pg.Process == "" && pg.PID == 0 {
 			continue // the unknown-owner groups
 		}
-		o := ownerID{pg.Process, pg.PID, pg.OwnerInferred}
+		o := ownerID{model.Intern(pg.Process), pg.PID, pg.OwnerInferred}
 		g.owners.add(o, pg.Sockets, math.MaxInt)
 		if pg.PID > 0 && pg.Sockets > pg.TimeWait {
 			g.live.add(o, pg.Sockets-pg.TimeWait, math.MaxInt)

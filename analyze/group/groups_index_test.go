@@ -62,7 +62,7 @@ func TestListenerIndexMatchesScan(t *testing.T) {
 		}
 		li := NewListenerIndex(socks, listens, 32768)
 		if (li.one != nil) != (round%10 == 0) {
-			t.Fatalf("round %d: %d listening ports, table by port %v", round, len(li.byPort), li.one != nil)
+			t.Fatalf("round %d: %d listening ports, table by port %v", round, len(li.portList), li.one != nil)
 		}
 		for q := 0; q < 40+4*nl; q++ {
 			a := addrs[r.IntN(len(addrs))]

@@ -74,7 +74,10 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 				ownedListens = append(ownedListens, i)
 			}
 		}
-		one = portOnes(socks, ownedListens)
+		one = li.one // every listener owned: the index has it
+		if len(ownedListens) < len(listens) {
+			one = portOnes(socks, ownedListens)
+		}
 	}
 	ownedPorts := &li.ownedPorts
 	// A server-side socket gets its listener's owner; the others may get
@@ -99,7 +102,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 				if p := s.Local.Port(); ownedPorts[p/64]&(1<<(p%64)) != 0 {
 					// The first owned listener that is a wildcard or on
 					// this address.
-					k := li.byPort[p].firstOwnedWild
+					k := li.port(p).firstOwnedWild
 					if e, ok := li.exact.Get(s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
 						k = int(e.owned) - 1
 					}
