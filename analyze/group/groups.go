@@ -182,7 +182,11 @@ type Group struct {
 type ownerTally struct {
 	few    []ownerCount
 	inline [1]ownerCount // few's first memory: most groups have one owner
-	many   map[ownerID]int
+	// many holds the counts past ownerFew owners: by packed owner (a
+	// destination of 10,000 processes: one probe, no hashing of a
+	// struct), in other the owners that do not pack.
+	many  *model.IntTable[int]
+	other map[ownerID]int
 }
 
 type ownerCount struct {
@@ -191,6 +195,24 @@ type ownerCount struct {
 }
 
 const ownerFew = 8
+
+// packed returns the owner as one integer key: its name, pid (below
+// 2^30) and whether it was inferred; false when the pid does not fit.
+func (o ownerID) packed() (uint64, bool) {
+	if o.pid < 0 || o.pid >= 1<<30 {
+		return 0, false
+	}
+	k := uint64(o.name)<<31 | uint64(o.pid)<<1
+	if o.inferred {
+		k |= 1
+	}
+	return k, true
+}
+
+// unpack is packed's inverse.
+func unpackOwner(k uint64) ownerID {
+	return ownerID{name: model.Name(k >> 31), pid: int(k >> 1 & (1<<30 - 1)), inferred: k&1 != 0}
+}
 
 // add counts n sockets of o; a new owner past bound owners is dropped.
 func (t *ownerTally) add(o ownerID, n, bound int) {
@@ -208,16 +230,31 @@ func (t *ownerTally) add(o ownerID, n, bound int) {
 			t.few = append(t.few, ownerCount{o, n})
 			return
 		}
-		t.many = make(map[ownerID]int, 2*ownerFew)
-		for _, c := range t.few {
-			t.many[c.id] = c.n
-		}
+		t.many = &model.IntTable[int]{}
+		few := t.few
 		t.few = nil
+		for _, c := range few {
+			t.addMany(c.id, c.n, math.MaxInt)
+		}
 	}
-	if c, ok := t.many[o]; ok {
-		t.many[o] = c + n
-	} else if len(t.many) < bound {
-		t.many[o] = n
+	t.addMany(o, n, bound)
+}
+
+// addMany is add past ownerFew owners.
+func (t *ownerTally) addMany(o ownerID, n, bound int) {
+	if k, ok := o.packed(); ok {
+		if at := t.many.AtBounded(k, bound-len(t.other)); at != nil {
+			*at += n
+		}
+		return
+	}
+	if c, ok := t.other[o]; ok {
+		t.other[o] = c + n
+	} else if t.many.Len()+len(t.other) < bound {
+		if t.other == nil {
+			t.other = map[ownerID]int{}
+		}
+		t.other[o] = n
 	}
 }
 
@@ -225,7 +262,10 @@ func (t *ownerTally) each(fn func(ownerID, int)) {
 	for _, c := range t.few {
 		fn(c.id, c.n)
 	}
-	for o, n := range t.many {
+	if t.many != nil {
+		t.many.Each(func(k uint64, n int) { fn(unpackOwner(k), n) })
+	}
+	for o, n := range t.other {
 		fn(o, n)
 	}
 }
@@ -1439,7 +1479,60 @@ type rollMember struct {
 const (
 	rollFirst = 1 << 62 // in info: the destination's first socket
 	rollMask  = 1<<62 - 1
+	// While counting, info holds a socket's destination digest (62
+	// bits), rollEph when its local port is ephemeral and rollPresent.
+	rollPresent = 1 << 63
+	rollEph     = 1 << 62
 )
+
+// markSingletons gives each destination socket whose destination has no
+// other socket (by digest) its final info — one socket, ephemeral or
+// not, the destination's first — and returns how many it found; the
+// others keep their digests, to be counted. Two bitsets of the digests'
+// top 23 bits (1 MiB each, per half) decide it: a bit seen twice may be
+// two destinations, whose sockets are then counted as usual.
+func markSingletons(info []uint64) int {
+	const bits = 23
+	bit := func(v uint64) uint64 { return (v & rollMask) >> (62 - bits) }
+	var sets [2][2][]uint64 // [half][seen, twice]
+	parallel(len(info), func(half, lo, hi int) {
+		seen, twice := make([]uint64, 1<<bits/64), make([]uint64, 1<<bits/64)
+		for _, v := range info[lo:hi] {
+			if v == 0 {
+				continue
+			}
+			b := bit(v)
+			w, m := b/64, uint64(1)<<(b%64)
+			twice[w] |= seen[w] & m
+			seen[w] |= m
+		}
+		sets[half] = [2][]uint64{seen, twice}
+	})
+	twice := sets[0][1]
+	if other := sets[1]; other[0] != nil {
+		for j := range twice {
+			twice[j] |= other[1][j] | sets[0][0][j]&other[0][j]
+		}
+	}
+	var ns [2]int
+	parallel(len(info), func(half, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := info[i]
+			if v == 0 {
+				continue
+			}
+			if b := bit(v); twice[b/64]&(1<<(b%64)) == 0 {
+				c := uint64(1) | rollFirst
+				if v&rollEph != 0 {
+					c += 1 << 32
+				}
+				info[i] = c
+				ns[half]++
+			}
+		}
+	})
+	return ns[0] + ns[1]
+}
 
 // newDestRollup counts the sockets of every destination when there may be
 // more than maxDestGroups of them, and picks the smallest socket count a
@@ -1459,8 +1552,8 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	// Each destination socket's digest (62 bits), whether its local port
 	// is ephemeral, and a mark that it is one: 0 for other sockets.
 	const (
-		present = 1 << 63
-		eph     = 1 << 62
+		present = rollPresent
+		eph     = rollEph
 	)
 	info := make([]uint64, len(socks))
 	model.AdviseHugePages(info)
@@ -1528,7 +1621,15 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 			}
 		}
 	} else {
-		order, start := partitions(info, n, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
+		// A destination of one socket needs no table to count it: past a
+		// quarter of a million sockets, bitsets find them first (a
+		// proxy's million peers are each one socket's), and only the
+		// others are partitioned.
+		singles := 0
+		if n > 1<<18 {
+			singles = markSingletons(info)
+		}
+		order, start := partitionsOf(info, present, n-singles, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
 		var halves [2]struct {
 			hist     [buckets + 1]int
 			distinct int
@@ -1550,10 +1651,11 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 				}
 			}
 		})
-		distinct = halves[0].distinct + halves[1].distinct
+		distinct = halves[0].distinct + halves[1].distinct + singles
 		for c := range hist {
 			hist[c] = halves[0].hist[c] + halves[1].hist[c]
 		}
+		hist[1] += singles
 	}
 	if distinct <= maxDestGroups {
 		return nil
@@ -1636,7 +1738,7 @@ func (h *rollHalf) offer(g *Group, m rollMember) {
 		if a.n != b.n {
 			return a.n > b.n
 		}
-		return a.remote.AddrPort().Compare(b.remote.AddrPort()) < 0
+		return a.remote.Compare(b.remote) < 0
 	}
 	if len(top) == 3 && !before(m, top[2]) {
 		return

@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -175,6 +176,36 @@ func TestGroupInit(t *testing.T) {
 	for _, g := range []*Group{newGroup("port", ":80"), slab.new("port", ":80"), slab.new("port", ":80")} {
 		if !reflect.DeepEqual(g, want) {
 			t.Errorf("new group %+v, want %+v", g, want)
+		}
+	}
+}
+
+// TestOwnerTallyMatchesMap counts owners — few, many, some whose pid does
+// not pack — into a tally and into a plain map with the same bound.
+func TestOwnerTallyMatchesMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	names := []model.Name{model.NoName, model.Intern("java"), model.Intern("nginx"), model.Intern("php-fpm")}
+	for _, owners := range []int{1, ownerFew, ownerFew + 1, 300} {
+		for _, bound := range []int{ownerFew + 2, 100, math.MaxInt} { // production bounds are far above ownerFew
+			var tally ownerTally
+			want := map[ownerID]int{}
+			for i := 0; i < 4000; i++ {
+				j := r.IntN(owners)
+				o := ownerID{names[j%len(names)], j, j%3 == 0}
+				if j%7 == 0 {
+					o.pid = 1<<30 + j // does not pack
+				}
+				n := 1 + r.IntN(3)
+				tally.add(o, n, bound)
+				if _, ok := want[o]; ok || len(want) < bound {
+					want[o] += n
+				}
+			}
+			got := map[ownerID]int{}
+			tally.each(func(o ownerID, n int) { got[o] += n })
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%d owners, bound %d: tally %v, map %v", owners, bound, got, want)
+			}
 		}
 	}
 }

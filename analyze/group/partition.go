@@ -18,6 +18,11 @@ const partSize = 4096
 // partition in index order; partition p is order[start[p]:start[p+1]].
 // hash(keys[i]) picks the partition from its top bits.
 func partitions(keys []uint64, n int, hash func(uint64) uint64) (order []uint32, start []int) {
+	return partitionsOf(keys, ^uint64(0), n, hash)
+}
+
+// partitionsOf is partitions over the indices i with keys[i]&mask != 0.
+func partitionsOf(keys []uint64, mask uint64, n int, hash func(uint64) uint64) (order []uint32, start []int) {
 	bits := 0
 	for bits < partLog && n>>bits > partSize {
 		bits++
@@ -30,7 +35,7 @@ func partitions(keys []uint64, n int, hash func(uint64) uint64) (order []uint32,
 	}
 	start = make([]int, 1<<bits+1)
 	for _, k := range keys {
-		if k != 0 {
+		if k&mask != 0 {
 			start[part(k)+1]++
 		}
 	}
@@ -40,7 +45,7 @@ func partitions(keys []uint64, n int, hash func(uint64) uint64) (order []uint32,
 	order = make([]uint32, start[len(start)-1])
 	fill := append([]int(nil), start[:len(start)-1]...)
 	for i, k := range keys {
-		if k != 0 {
+		if k&mask != 0 {
 			p := part(k)
 			order[fill[p]] = uint32(i)
 			fill[p]++

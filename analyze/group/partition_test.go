@@ -157,7 +157,9 @@ func TestInferOwnersRemoteMatchesMap(t *testing.T) {
 // ephemeral-port count and, at its first socket, the first mark — as a
 // plain map counts them — across many partitions.
 func TestDestRollupCountsMatchMap(t *testing.T) {
-	for _, peers := range []int{12000, 100000} { // counted directly (at most 24,000 destinations); partitioned
+	// Counted directly (at most 24,000 destinations); partitioned; past
+	// 2^18 sockets, one-socket destinations found by bitsets first.
+	for _, peers := range []int{12000, 100000, 400000} {
 		t.Run(fmt.Sprint(peers), func(t *testing.T) { testDestRollupCounts(t, peers) })
 	}
 }

@@ -156,3 +156,22 @@ func TestAddrPortPredicates(t *testing.T) {
 	}
 	check(AddrPort{}, netip.Addr{})
 }
+
+// TestAddrPortCompare orders endpoints as netip does, across families,
+// invalid addresses and ports.
+func TestAddrPortCompare(t *testing.T) {
+	eps := []string{"10.0.0.1:80", "10.0.0.1:443", "10.0.0.2:1", "9.255.255.255:65535", "0.0.0.0:0",
+		"255.255.255.255:1", "[::1]:80", "[2001:db8::1]:443", "[::ffff:10.0.0.1]:80"}
+	var aps []AddrPort
+	for _, e := range eps {
+		aps = append(aps, MustParseAddrPort(e))
+	}
+	aps = append(aps, AddrPortFrom(netip.Addr{}, 80), AddrPort{})
+	for _, a := range aps {
+		for _, b := range aps {
+			if got, want := a.Compare(b), a.AddrPort().Compare(b.AddrPort()); got != want {
+				t.Errorf("%v vs %v: %d, netip says %d", a, b, got, want)
+			}
+		}
+	}
+}

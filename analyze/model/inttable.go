@@ -90,6 +90,10 @@ func (t *IntTable[V]) get(k uint64) (V, bool) {
 // when it is absent. The pointer is valid until the next at.
 func (t *IntTable[V]) At(k uint64) *V { return &t.slots[t.slot(k)].val }
 
+// AtBounded is At, except that it adds nothing to a table of bound or
+// more entries and returns nil for an absent k then.
+func (t *IntTable[V]) AtBounded(k uint64, bound int) *V { return t.atBounded(k, bound) }
+
 // atBounded is at, except that it adds nothing to a table of bound or
 // more entries and returns nil for k then.
 func (t *IntTable[V]) atBounded(k uint64, bound int) *V {
