@@ -384,7 +384,7 @@ type remoteCounts struct {
 
 // add counts n sockets to a; a new endpoint past maxTracked is dropped.
 func (rc *remoteCounts) add(a model.AddrPort, n int) {
-	if p := rc.AtBounded(a, maxTracked); p != nil {
+	if p := rc.AtBounded(&a, maxTracked); p != nil {
 		*p += n
 	} else {
 		rc.full = true
@@ -740,7 +740,7 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		}
 		pl := &li.portList[li.byPort[p]-1]
 		owned := l.Process != model.NoName || l.PID != 0
-		at := li.exact.At(l.Local)
+		at := li.exact.At(&l.Local)
 		if at.first == 0 {
 			at.first = int32(k) + 1
 		}
@@ -827,7 +827,7 @@ func (li *listenerIndex) listenerExact(s *model.Socket) (int, bool) {
 			return -1, false
 		}
 	}
-	if e, ok := li.exact.Get(s.Local); ok {
+	if e, ok := li.exact.Get(&s.Local); ok {
 		return int(e.first) - 1, true
 	}
 	pl := li.port(p)
@@ -1362,7 +1362,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			dg.add(ds, false, r.x)
 			continue
 		}
-		dg := dests.get(ds.Local, ds.Remote)
+		dg := dests.get(&ds.Local, &ds.Remote)
 		if dg == nil {
 			if bounded && len(dests.all) == maxDestGroups {
 				return nil, 0, false
@@ -1374,7 +1374,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			dg.RemoteHosts = 1
 			dg.Loopback = ds.Remote.IsLoopback()
 			dg.LocalPeer = local.has(ds.Remote)
-			dests.put(ds.Local, ds.Remote, dg)
+			dests.put(&ds.Local, &ds.Remote, dg)
 		}
 		dg.add(ds, false, r.x)
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
@@ -1798,8 +1798,8 @@ type destEntry struct {
 
 const destFew = 8
 
-func (d *destIndex) get(local, remote model.AddrPort) *Group {
-	local = local.WithPort(0)
+func (d *destIndex) get(localp, remote *model.AddrPort) *Group {
+	local := localp.WithPort(0)
 	b, _ := d.byRemote.Get(remote)
 	if b == nil {
 		return nil
@@ -1815,8 +1815,8 @@ func (d *destIndex) get(local, remote model.AddrPort) *Group {
 	return nil
 }
 
-func (d *destIndex) put(local, remote model.AddrPort, g *Group) {
-	local = local.WithPort(0)
+func (d *destIndex) put(localp, remote *model.AddrPort, g *Group) {
+	local := localp.WithPort(0)
 	d.all = append(d.all, g)
 	at := d.byRemote.At(remote)
 	if *at == nil {
@@ -1860,7 +1860,7 @@ func (s *addrSet) add(a model.AddrPort) {
 		s.recent[s.next%len(s.recent)] = k
 		s.next++
 	}
-	s.m.Set(a, true)
+	s.m.Set(&a, true)
 }
 
 // each calls fn for every address in the set, in no particular order.
@@ -1884,7 +1884,7 @@ func (s *addrSet) has(a model.AddrPort) bool {
 		}
 		return false
 	}
-	ok, _ := s.m.Get(a)
+	ok, _ := s.m.Get(&a)
 	return ok
 }
 

@@ -103,7 +103,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 					// The first owned listener that is a wildcard or on
 					// this address.
 					k := li.port(p).firstOwnedWild
-					if e, ok := li.exact.Get(s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
+					if e, ok := li.exact.Get(&s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
 						k = int(e.owned) - 1
 					}
 					if k >= 0 {

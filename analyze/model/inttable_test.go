@@ -77,12 +77,13 @@ func TestIntTableAtBounded(t *testing.T) {
 	}
 	var m ApMap[int]
 	six := MustParseAddrPort("[2001:db8::1]:80")
-	*m.AtBounded(six, 2)++
-	*m.AtBounded(MustParseAddrPort("192.0.2.1:80"), 2)++
-	if p := m.AtBounded(MustParseAddrPort("192.0.2.2:80"), 2); p != nil || m.Len() != 2 {
+	*m.AtBounded(&six, 2)++
+	a, b := MustParseAddrPort("192.0.2.1:80"), MustParseAddrPort("192.0.2.2:80")
+	*m.AtBounded(&a, 2)++
+	if p := m.AtBounded(&b, 2); p != nil || m.Len() != 2 {
 		t.Fatalf("apMap past its bound: %v, len %d", p, m.Len())
 	}
-	if p := m.AtBounded(six, 2); p == nil || *p != 1 {
+	if p := m.AtBounded(&six, 2); p == nil || *p != 1 {
 		t.Fatalf("apMap: a known IPv6 key past the bound: %v", p)
 	}
 }
