@@ -729,6 +729,13 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 	li.exact.Reserve(len(listens))
 	if len(listens) > 0 {
 		li.byPort = make([]int32, 65536)
+		// The ports first, to size portList once (60,000 ports: no
+		// doubling into fresh memory).
+		for _, i := range listens {
+			p := socks[i].Local.Port()
+			li.ports[p/64] |= 1 << (p % 64)
+		}
+		li.portList = make([]portListen, 0, popcount(li.ports[:]))
 	}
 	for k, i := range listens {
 		l := &socks[i]
@@ -736,7 +743,6 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		if li.byPort[p] == 0 {
 			li.portList = append(li.portList, portListen{firstWild: -1, lastWild4: -1, lastWildOther: -1, firstOwned: -1, firstOwnedWild: -1})
 			li.byPort[p] = int32(len(li.portList))
-			li.ports[p/64] |= 1 << (p % 64)
 		}
 		pl := &li.portList[li.byPort[p]-1]
 		owned := l.Process != model.NoName || l.PID != 0
@@ -1230,27 +1236,46 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 			}
 		}
 	}()
+	// The port groups: with many listening ports (60,000: a group each,
+	// each socket's far from the last) the odd and the even ports on two
+	// cores, each counting only its own.
 	var ports [65536]*Group
-	var slab groupSlab
-	for i := range socks {
-		s, r := &socks[i], &roles[i]
-		if isServerSide(s, r, li, ephLow) {
-			leftover := s.State != model.Listen && !r.x.server
+	countPorts := func(half, halves int) {
+		var slab groupSlab
+		for i := range socks {
+			s, r := &socks[i], &roles[i]
 			port := int(s.Local.Port())
-			pg := ports[port]
-			if pg == nil {
-				pg = slab.new("port", ":"+strconv.Itoa(port))
-				pg.LocalPort = port
-				ports[port] = pg
+			if halves > 1 && port&1 != half {
+				continue
 			}
-			if s.State == model.Listen {
-				pg.Listening = true
-				if !pg.OwnerKnown {
-					pg.setOwner(s)
+			if isServerSide(s, r, li, ephLow) {
+				leftover := s.State != model.Listen && !r.x.server
+				pg := ports[port]
+				if pg == nil {
+					pg = slab.new("port", ":"+strconv.Itoa(port))
+					pg.LocalPort = port
+					ports[port] = pg
 				}
+				if s.State == model.Listen {
+					pg.Listening = true
+					if !pg.OwnerKnown {
+						pg.setOwner(s)
+					}
+				}
+				pg.add(s, r.x.server || leftover, r.x)
 			}
-			pg.add(s, r.x.server || leftover, r.x)
 		}
+	}
+	if len(li.portList) > manyPorts {
+		odd := make(chan struct{})
+		go func() {
+			defer close(odd)
+			countPorts(1, 2)
+		}()
+		countPorts(0, 2)
+		<-odd
+	} else {
+		countPorts(0, 1)
 	}
 	<-lsDone
 	for port, pg := range ports {
@@ -1389,6 +1414,9 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 // port, which every group a destination counts in shares: its own, and
 // the rolled-up one it may join.
 func destHalf(s *model.Socket) int {
+	if s.Local.Is4() {
+		return int(model.Mix64(model.V4Key(s.Local)&^0xffff|uint64(s.Remote.Port())) >> 63)
+	}
 	return int(model.Mix64(model.PairDigest(s.Local.WithPort(0), model.AddrPort{})^uint64(s.Remote.Port())) >> 63)
 }
 

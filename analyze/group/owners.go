@@ -139,12 +139,17 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 		}
 	}
+	// A big listing whose keys are mostly distinct (a proxy's million
+	// peers) goes to the partitions early, before filling a table it
+	// would drop.
 	const direct = 1 << 15
 	overflow := false
+	seen := 0
 	for i := range socks {
 		if s := &socks[i]; tells(s) {
 			if k := endpointKey(s); k != 0 {
-				if t.Len() >= direct {
+				seen++
+				if n := t.Len(); n >= direct || n >= direct/8 && 2*n > seen && len(socks) > 1<<18 {
 					overflow = true
 					break
 				}
