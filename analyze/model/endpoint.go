@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/netip"
+	"unsafe"
 )
 
 // An Endpoint is an address and port as a listing printed it.
@@ -80,7 +81,11 @@ func ParseEndpoint(tok []byte, dotPort bool) (Endpoint, error) {
 	a, ok := parseIPv4(host)
 	var err error
 	if !ok {
-		a, err = netip.ParseAddr(string(host))
+		// A view of the bytes, not a copy: netip keeps nothing of the
+		// text (the zone, the one part it would keep, was cut above, and
+		// its error is dropped below), and a copy was an allocation per
+		// IPv6 token — a million for a million IPv6 peers.
+		a, err = netip.ParseAddr(unsafe.String(unsafe.SliceData(host), len(host)))
 	}
 	if err != nil {
 		if dotPort || bytes.IndexByte(host, ':') < 0 {
