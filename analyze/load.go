@@ -796,8 +796,10 @@ func (ld *loader) mergeSockets(smp *model.Sample, sb *sampleBuild) {
 	// mangled paste) is never preferred to one whose rows are whole.
 	primary := map[int]*sourceListing{} // family -> listing
 	whole := map[*sourceListing]bool{}
-	for _, sl := range sb.listings {
-		whole[sl] = mostlyWhole(sl.listing)
+	if len(sb.listings) > 1 { // one listing is chosen whatever it holds: no scan of its million rows
+		for _, sl := range sb.listings {
+			whole[sl] = mostlyWhole(sl.listing)
+		}
 	}
 	for _, sl := range sb.listings {
 		for _, fam := range sl.listing.Families {

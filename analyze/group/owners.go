@@ -142,29 +142,48 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	// A big listing whose keys are mostly distinct (a proxy's million
 	// peers) goes to the partitions early, before filling a table it
 	// would drop.
+	// Each half of the table is noted on its own core, into a table of
+	// its own; the two are then merged (an endpoint two owners talk to is
+	// a conflict however they split).
 	const direct = 1 << 15
-	overflow := false
-	seen := 0
-	for i := range socks {
-		if s := &socks[i]; tells(s) {
-			if k := endpointKey(s); k != 0 {
-				seen++
-				if n := t.Len(); n >= direct || n >= direct/8 && 2*n > seen && len(socks) > 1<<18 {
-					overflow = true
-					break
-				}
-				note(t.At(k), s)
-			}
-		}
-	}
-	if !overflow {
-		for i := range socks {
-			if s := &socks[i]; needs(s) {
+	var tables [2]model.IntTable[owner]
+	var overflows [2]bool
+	parallel(len(socks), func(half, lo, hi int) {
+		t := &tables[half]
+		seen := 0
+		for i := lo; i < hi; i++ {
+			if s := &socks[i]; tells(s) {
 				if k := endpointKey(s); k != 0 {
-					resolve(s, k)
+					seen++
+					if n := t.Len(); n >= direct || n >= direct/8 && 2*n > seen && len(socks) > 1<<18 {
+						overflows[half] = true
+						return
+					}
+					note(t.At(k), s)
 				}
 			}
 		}
+	})
+	if !overflows[0] && !overflows[1] {
+		t = tables[0]
+		tables[1].Each(func(k uint64, o owner) {
+			at := t.At(k)
+			switch {
+			case *at == (owner{}):
+				*at = o
+			case o.pid == conflict || at.pid != o.pid || at.name != o.name || at.remote != o.remote:
+				at.pid, at.name = conflict, model.NoName
+			}
+		})
+		parallel(len(socks), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if s := &socks[i]; needs(s) {
+					if k := endpointKey(s); k != 0 {
+						resolve(s, k)
+					}
+				}
+			}
+		})
 		return
 	}
 	// Partitioned: each socket's key, needOwner marking the sockets that
