@@ -505,8 +505,9 @@ type sockFacts struct {
 	lastRcv    int32 // ms since the last receive (ss -i), at most 2^31-1 (24 days); -1 unknown
 }
 
-// add counts one socket into the group.
-func (g *Group) add(s *model.Socket, server bool, x sockFacts) {
+// add counts one socket into the group. Its facts come by pointer: a
+// million sockets' copies cost more than reading them in place.
+func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 	g.Sockets++
 	if x.persistent {
 		switch s.State {
@@ -918,8 +919,8 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 					r.x.server = li.Server(s)
 				}
 			}
-			if a := s.Local; !exact && a.IsValid() && !a.IsUnspecified() {
-				local.add(a)
+			if !exact && s.Local.IsValid() && !s.Local.IsUnspecified() {
+				local.add(&s.Local)
 			}
 			if prev != nil {
 				server := r.x.server
@@ -948,7 +949,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	// and process groups, and the listener, port and destination groups.
 	local := locals[0]
 	if locals[1] != nil {
-		locals[1].each(local.add)
+		locals[1].each(func(a model.AddrPort) { local.add(&a) })
 	}
 	var maxDestPorts int
 	done := make(chan struct{})
@@ -1118,7 +1119,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			ephSeen[p/64] |= 1 << (p % 64)
 			gs.Snapshot.LocalPortsUsed++
 		}
-		gs.Snapshot.add(s, r.x.server, r.x)
+		gs.Snapshot.add(s, r.x.server, &r.x)
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
@@ -1186,7 +1187,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			pg.OwnerInferred = true
 		}
 		procOf[i] = pg.num
-		pg.add(s, r.x.server, r.x)
+		pg.add(s, r.x.server, &r.x)
 	}
 	for _, pg := range groups {
 		gs.Processes = append(gs.Processes, pg)
@@ -1230,9 +1231,9 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 				for li.listens[k] != i {
 					k++
 				}
-				listeners[k].add(s, false, r.x)
+				listeners[k].add(s, false, &r.x)
 			case r.listener != 0:
-				listeners[r.listener-1].add(s, true, r.x) // the listener's own traffic
+				listeners[r.listener-1].add(s, true, &r.x) // the listener's own traffic
 			}
 		}
 	}()
@@ -1262,7 +1263,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 						pg.setOwner(s)
 					}
 				}
-				pg.add(s, r.x.server || leftover, r.x)
+				pg.add(s, r.x.server || leftover, &r.x)
 			}
 		}
 	}
@@ -1359,7 +1360,7 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 	var seen model.IntTable[struct{}]
 	for i := range socks[:min(len(socks), destSample)] {
 		if ds, ok := destSocket(&socks[i], &roles[i], li, ephLow); ok {
-			seen.At(model.PairDigest(ds.Local.WithPort(0), ds.Remote))
+			seen.At(model.DestDigest(&ds.Local, &ds.Remote))
 			if seen.Len() > maxDestGroups {
 				return true
 			}
@@ -1384,7 +1385,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			continue
 		}
 		if dg := roll.group(ds, i, local, max(half, 0)); dg != nil {
-			dg.add(ds, false, r.x)
+			dg.add(ds, false, &r.x)
 			continue
 		}
 		dg := dests.get(&ds.Local, &ds.Remote)
@@ -1398,10 +1399,10 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			dg.Remote = ds.Remote.String()
 			dg.RemoteHosts = 1
 			dg.Loopback = ds.Remote.IsLoopback()
-			dg.LocalPeer = local.has(ds.Remote)
+			dg.LocalPeer = local.has(&ds.Remote)
 			dests.put(&ds.Local, &ds.Remote, dg)
 		}
-		dg.add(ds, false, r.x)
+		dg.add(ds, false, &r.x)
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
@@ -1604,7 +1605,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 			if !ok {
 				continue
 			}
-			v := present | model.PairDigest(ds.Local.WithPort(0), ds.Remote)>>1
+			v := present | model.DestDigest(&ds.Local, &ds.Remote)>>1
 			if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 				v |= eph
 			}
@@ -1717,7 +1718,7 @@ func (d *destRollup) group(s *model.Socket, i int, local *addrSet, half int) *Gr
 	if n >= d.min {
 		return nil
 	}
-	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(s.Remote)}
+	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(&s.Remote)}
 	// One probe of a small table for an IPv4 local address, rather than
 	// hashing the whole key for a map, a million times.
 	var g *Group
@@ -1873,13 +1874,12 @@ type addrSet struct {
 	other  bool // an address other than IPv4 was added
 }
 
-func (s *addrSet) add(a model.AddrPort) {
-	a = a.WithPort(0)
-	if !a.Is4() {
-		s.other = true
-	}
-	if a.Is4() {
-		k := model.V4Key(a) | 1<<62 // never 0, which marks an unused slot
+// add adds *ap's address. Endpoints are passed by pointer here and in
+// has: called for a million sockets, a copied argument cost more than
+// the set.
+func (s *addrSet) add(ap *model.AddrPort) {
+	if ap.Is4() {
+		k := model.V4Key(*ap)&^0xffff | 1<<62 // never 0, which marks an unused slot
 		for _, r := range s.recent {
 			if r == k {
 				return
@@ -1887,7 +1887,10 @@ func (s *addrSet) add(a model.AddrPort) {
 		}
 		s.recent[s.next%len(s.recent)] = k
 		s.next++
+	} else {
+		s.other = true
 	}
+	a := ap.WithPort(0)
 	s.m.Set(&a, true)
 }
 
@@ -1896,15 +1899,14 @@ func (s *addrSet) each(fn func(model.AddrPort)) {
 	s.m.Each(func(a model.AddrPort, _ bool) { fn(a) })
 }
 
-func (s *addrSet) has(a model.AddrPort) bool {
-	a = a.WithPort(0)
+func (s *addrSet) has(ap *model.AddrPort) bool {
 	if !s.other && s.m.Len() <= len(s.recent) {
 		// At most four IPv4 addresses (nearly every host): each is in
 		// recent, which a new address only overwrites past four.
-		if !a.Is4() {
+		if !ap.Is4() {
 			return false
 		}
-		k := model.V4Key(a) | 1<<62
+		k := model.V4Key(*ap)&^0xffff | 1<<62
 		for _, r := range s.recent {
 			if r == k {
 				return true
@@ -1912,6 +1914,7 @@ func (s *addrSet) has(a model.AddrPort) bool {
 		}
 		return false
 	}
+	a := ap.WithPort(0)
 	ok, _ := s.m.Get(&a)
 	return ok
 }

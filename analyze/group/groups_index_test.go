@@ -152,13 +152,13 @@ func TestAddrSetMatchesMap(t *testing.T) {
 		want := map[model.AddrPort]bool{}
 		for i := 0; i < 200; i++ {
 			a := addr(c.v6 && i%2 == 1, r.IntN(c.distinct))
-			s.add(a)
+			s.add(&a)
 			want[a.WithPort(0)] = true
 		}
 		for n := 0; n < c.distinct+10; n++ {
 			for _, v6 := range []bool{false, true} {
 				a := addr(v6, n)
-				if got := s.has(a); got != want[a.WithPort(0)] {
+				if got := s.has(&a); got != want[a.WithPort(0)] {
 					t.Errorf("%d distinct (v6 %v): has(%v) = %v, want %v", c.distinct, c.v6, a, got, !got)
 				}
 			}

@@ -238,8 +238,13 @@ func (a AddrPort) IsLoopback() bool {
 	if a.bits == 4 {
 		return a.ip[0] == 127
 	}
-	return a.bits == 6 && a.Addr().IsLoopback()
+	return a.bits == 6 && loopback6(a.ip)
 }
+
+// loopback6 is IsLoopback of an IPv6 address: apart, so that IsLoopback
+// stays small enough to inline (called per socket, an AddrPort copied
+// into a call cost more than the test).
+func loopback6(ip [16]byte) bool { return netip.AddrFrom16(ip).IsLoopback() }
 
 // IsUnspecified is Addr().IsUnspecified(): 0.0.0.0 or ::.
 func (a AddrPort) IsUnspecified() bool { return a.bits != 0 && a.ip == [16]byte{} }
@@ -248,16 +253,27 @@ func (a AddrPort) IsUnspecified() bool { return a.bits != 0 && a.ip == [16]byte{
 // loopback, private or link-local (the netip predicates of those names).
 func (a AddrPort) IsPublic() bool {
 	if a.bits == 4 {
-		b0, b1 := a.ip[0], a.ip[1]
-		switch {
-		case a.ip == [16]byte{}, b0 == 127, b0 == 10, b0 == 172 && b1&0xf0 == 16,
-			b0 == 192 && b1 == 168, b0 == 169 && b1 == 254:
-			return false
-		}
-		return true
+		return public4(binary.BigEndian.Uint32(a.ip[:4]))
 	}
-	ad := a.Addr()
-	return ad.IsValid() && !ad.IsUnspecified() && !ad.IsLoopback() && !ad.IsPrivate() && !ad.IsLinkLocalUnicast()
+	return a.bits == 6 && public6(a.ip)
+}
+
+// public4 is IsPublic of an IPv4 address (first octet highest): apart,
+// so that IsPublic stays small enough to inline.
+func public4(v uint32) bool {
+	b0, b1 := byte(v>>24), byte(v>>16)
+	switch {
+	case v == 0, b0 == 127, b0 == 10, b0 == 172 && b1&0xf0 == 16,
+		b0 == 192 && b1 == 168, b0 == 169 && b1 == 254:
+		return false
+	}
+	return true
+}
+
+// public6 is IsPublic of an IPv6 address.
+func public6(ip [16]byte) bool {
+	ad := netip.AddrFrom16(ip)
+	return !ad.IsUnspecified() && !ad.IsLoopback() && !ad.IsPrivate() && !ad.IsLinkLocalUnicast()
 }
 
 // Is4 reports whether a holds an IPv4 address.
@@ -311,4 +327,15 @@ func PairDigest(a, b AddrPort) uint64 {
 		h = mix64(h ^ x)
 	}
 	return h >> 1
+}
+
+// DestDigest is PairDigest(local.WithPort(0), *remote), a destination's
+// digest, read in place: a million sockets' endpoints copied into the
+// arguments cost more than the two rounds of mixing.
+func DestDigest(local, remote *AddrPort) uint64 {
+	if local.bits != 6 && remote.bits != 6 {
+		h := mix64(0x9e3779b97f4a7c15 ^ (V4Key(*local)&^0xffff | uint64(local.bits)<<48))
+		return mix64(h^(V4Key(*remote)|uint64(remote.bits)<<48)) >> 1
+	}
+	return PairDigest(local.WithPort(0), *remote)
 }

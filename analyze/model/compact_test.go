@@ -175,3 +175,17 @@ func TestAddrPortCompare(t *testing.T) {
 		}
 	}
 }
+
+// TestDestDigest: DestDigest is PairDigest of the local address (port 0)
+// and the remote endpoint, for IPv4, IPv6, names and none.
+func TestDestDigest(t *testing.T) {
+	eps := []AddrPort{MustParseAddrPort("10.0.0.1:40000"), MustParseAddrPort("192.0.2.7:443"),
+		MustParseAddrPort("[2001:db8::1]:443"), MustParseAddrPort("0.0.0.0:0"), AddrPortFrom(netip.Addr{}, 80), {}}
+	for _, l := range eps {
+		for _, r := range eps {
+			if got, want := DestDigest(&l, &r), PairDigest(l.WithPort(0), r); got != want {
+				t.Errorf("DestDigest(%v, %v) = %x, PairDigest says %x", l, r, got, want)
+			}
+		}
+	}
+}
