@@ -992,6 +992,9 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 	case "proc-net-tcp":
 		return true
 	}
+	if listenersHeaderRE.Match(head) { // first: it spares a scan of a million rows
+		return true
+	}
 	for i := range l.Sockets {
 		switch st := l.Sockets[i].State; {
 		case st == model.Listen:
@@ -999,9 +1002,6 @@ func showsListeners(format, command string, head []byte, l *model.Listing) bool 
 		case format == "ss" && (st == model.TimeWait || st == model.SynRecv):
 			return true // ss hides these without -a
 		}
-	}
-	if listenersHeaderRE.Match(head) {
-		return true
 	}
 	if command != "" {
 		base, rest, piped := strings.Cut(command, "|")

@@ -252,22 +252,12 @@ func (a AddrPort) IsUnspecified() bool { return a.bits != 0 && a.ip == [16]byte{
 // IsPublic reports whether the address is valid and not unspecified,
 // loopback, private or link-local (the netip predicates of those names).
 func (a AddrPort) IsPublic() bool {
-	if a.bits == 4 {
-		return public4(binary.BigEndian.Uint32(a.ip[:4]))
+	if a.bits != 4 {
+		return a.bits == 6 && public6(a.ip)
 	}
-	return a.bits == 6 && public6(a.ip)
-}
-
-// public4 is IsPublic of an IPv4 address (first octet highest): apart,
-// so that IsPublic stays small enough to inline.
-func public4(v uint32) bool {
-	b0, b1 := byte(v>>24), byte(v>>16)
-	switch {
-	case v == 0, b0 == 127, b0 == 10, b0 == 172 && b1&0xf0 == 16,
-		b0 == 192 && b1 == 168, b0 == 169 && b1 == 254:
-		return false
-	}
-	return true
+	b0, b1 := a.ip[0], a.ip[1]
+	return b0 != 127 && b0 != 10 && (b0 != 172 || b1&0xf0 != 16) && (b0 != 192 || b1 != 168) &&
+		(b0 != 169 || b1 != 254) && b0|b1|a.ip[2]|a.ip[3] != 0
 }
 
 // public6 is IsPublic of an IPv6 address.
