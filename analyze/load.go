@@ -722,8 +722,9 @@ func (ld *loader) finish() error {
 	}
 	if big {
 		// Owner inference's temporaries (a million sockets' keys, their
-		// partitions) go back to the heap for aggregation to reuse: fresh
-		// memory costs a page fault a page, on a virtual machine a
+		// partitions; not the listener index it keeps in the sample for
+		// aggregation) go back to the heap for aggregation to reuse:
+		// fresh memory costs a page fault a page, on a virtual machine a
 		// millisecond or more a megabyte, and at this heap size no
 		// collection would come before the analysis ends.
 		runtime.GC()

@@ -32,8 +32,17 @@ import (
 //     field, a sum or difference of them, or CloseRate(...) (0 without
 //     TIME_WAIT); "field <= x" and "field < x" of a single field;
 //   - boolean group fields, and their negations (a field is exact: "!Listening");
+//   - PortReserved(field) of an integer field, and its negation;
 //   - Reported(...), false on a group without messages (groups with
 //     messages skip the gate).
+//
+// A level made only of those parts, with no difference, helper or
+// dropped part among them, has an exact gate: the gate is the expression
+// (sums of integer fields and constants below 2^53, which floating point
+// holds exactly), and Run takes the gate's answer without the VM.
+// TestGatesNeverHide checks both ways on every sample, ticket and
+// fixture, and TestExactGatesMatchExpressions on thousands of generated
+// expressions and groups.
 type gateExpr interface{}
 
 type (
@@ -101,6 +110,16 @@ func fieldNum(g unsafe.Pointer, i int) float64 {
 		return float64(*(*int64)(at))
 	}
 	return float64(*(*int)(at))
+}
+
+// intFields reports whether the group fields fs are all integers.
+func intFields(fs []int) bool {
+	for _, f := range fs {
+		if k := fieldKind[f]; k != reflect.Int && k != reflect.Int64 {
+			return false
+		}
+	}
+	return true
 }
 
 // The names a rule can read, by owner: the group's fields and methods,
@@ -350,7 +369,7 @@ func factsOnly(n ast.Node) bool {
 // through, and its expression is not run either: 28,000 listeners inside
 // the port range each fire one (issue 12).
 func (r *Rule) levelGates(facts *Facts) []levelGate {
-	if r.gates == nil || noGates {
+	if r.gates == nil {
 		return nil
 	}
 	m := &vm.VM{MemoryBudget: memoryBudget}
@@ -361,7 +380,7 @@ func (r *Rule) levelGates(facts *Facts) []levelGate {
 		if !ok {
 			return nil // a level the gate cannot judge: run everywhere
 		}
-		preds = append(preds, levelGate{p, exact && !inexactGates})
+		preds = append(preds, levelGate{p, exact})
 	}
 	return preds
 }
@@ -373,10 +392,6 @@ type levelGate struct {
 	pass  func(unsafe.Pointer) bool
 	exact bool
 }
-
-// noGates turns gates off, inexactGates their exactness (tests compare
-// reports with and without).
-var noGates, inexactGates = false, false
 
 // instantiate turns a gate into a predicate for one snapshot, evaluating
 // its facts-only parts once, and says whether the predicate is the
@@ -434,8 +449,11 @@ func instantiate(g gateExpr, m *vm.VM, env *Env) (pred func(unsafe.Pointer) bool
 			return nil, false, false
 		}
 		t := x.term
-		// The term's bound is its value when it adds fields only.
-		exact := t.zeroUnless < 0 && t.minus == 0
+		// The term's bound is its value when it adds fields only — one
+		// field, or integer ones, whose sum floating point gets exactly
+		// (below 2^53: counts of sockets and ports are far below) — and is
+		// compared with a number floating point holds exactly.
+		exact := t.zeroUnless < 0 && t.minus == 0 && (len(t.plus) == 1 || intFields(t.plus)) && math.Abs(c) < 1<<53
 		if f := x.rhsField; f >= 0 {
 			switch x.op {
 			case ">":

@@ -873,8 +873,9 @@ func (li *listenerIndex) Server(s *model.Socket) bool {
 // more than one (nil otherwise), for the two-sample fields.
 func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Process, ephLow, ephHigh int) *Groups {
 	socks := smp.Sockets
-	li := ListenerIndexOf(smp, ephLow)
-	listens, loopCloseWait := li.listens, scanSample(smp).loopCloseWait
+	scan := keptScan(smp)
+	li := scan.withFallback(ephLow)
+	listens, loopCloseWait := li.listens, scan.loopCloseWait
 	prev := newPrevIndex(first)
 	gs := &Groups{Snapshot: newGroup("snapshot", "")}
 	listeners := make([]*Group, len(listens)) // parallel to listens
@@ -1879,7 +1880,7 @@ type addrSet struct {
 // the set.
 func (s *addrSet) add(ap *model.AddrPort) {
 	if ap.Is4() {
-		k := model.V4Key(*ap)&^0xffff | 1<<62 // never 0, which marks an unused slot
+		k := addrKey(ap)
 		for _, r := range s.recent {
 			if r == k {
 				return
@@ -1894,6 +1895,10 @@ func (s *addrSet) add(ap *model.AddrPort) {
 	s.m.Set(&a, true)
 }
 
+// addrKey is an IPv4 endpoint's address as a key of recent: its V4Key
+// without the port, never 0 (an unused slot).
+func addrKey(ap *model.AddrPort) uint64 { return model.V4Key(*ap)&^0xffff | 1<<62 }
+
 // each calls fn for every address in the set, in no particular order.
 func (s *addrSet) each(fn func(model.AddrPort)) {
 	s.m.Each(func(a model.AddrPort, _ bool) { fn(a) })
@@ -1906,7 +1911,7 @@ func (s *addrSet) has(ap *model.AddrPort) bool {
 		if !ap.Is4() {
 			return false
 		}
-		k := model.V4Key(*ap)&^0xffff | 1<<62
+		k := addrKey(ap)
 		for _, r := range s.recent {
 			if r == k {
 				return true

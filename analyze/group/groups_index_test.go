@@ -86,17 +86,26 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 		model.MustParseAddrPort("10.0.0.1:0"), model.MustParseAddrPort("10.0.0.2:0")}
 	for round := 0; round < 300; round++ {
 		var socks []model.Socket
-		// Every tenth round listens on more than manyPorts ports.
+		// Every tenth round listens on more than manyPorts ports, every
+		// other one of those with every listener owned (the index's
+		// table by port serves owner inference as it is). Every third
+		// round names some listeners' owners only through the inode
+		// table of the processes.
 		nl, spread := 1+r.IntN(10), 2
-		if round%10 == 0 {
+		if round%10 == 0 || round%10 == 5 {
 			nl, spread = 4*manyPorts, 2*manyPorts
 		}
+		procs := map[int]*model.Process{}
 		for i := 0; i < nl; i++ {
 			s := model.NewSocket()
 			s.State, s.Local = model.Listen, addrs[r.IntN(len(addrs))]
 			s.Local = s.Local.WithPort(uint16(80 + r.IntN(spread)))
-			if r.IntN(3) > 0 {
+			switch {
+			case round%10 == 5 || r.IntN(3) > 0:
 				s.PID, s.Process = 100+i, model.Intern(fmt.Sprint("srv", i))
+			case round%3 == 0 && r.IntN(2) == 0:
+				s.Inode = uint32(1000 + i)
+				procs[100+i] = &model.Process{PID: 100 + i, Name: fmt.Sprint("srv", i), Inodes: []uint64{uint64(1000 + i)}}
 			}
 			socks = append(socks, s)
 		}
@@ -110,6 +119,9 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 		want := make([]int, len(socks))
 		for i := nl; i < len(socks); i++ {
 			for _, l := range socks[:nl] {
+				if l.PID == 0 && l.Inode != 0 {
+					l.PID = int(l.Inode) - 900 // named by the inode table
+				}
 				if l.PID != 0 && l.Local.Port() == socks[i].Local.Port() &&
 					(l.Local.ZeroIP() || l.Local == socks[i].Local) {
 					want[i] = l.PID
@@ -117,7 +129,7 @@ func TestInferOwnersListenerMatchesScan(t *testing.T) {
 				}
 			}
 		}
-		InferOwners(&model.Sample{Sockets: socks}, nil)
+		InferOwners(&model.Sample{Sockets: socks}, procs)
 		for i := nl; i < len(socks); i++ {
 			if socks[i].PID != want[i] {
 				t.Fatalf("round %d: socket %v got pid %d, scan says %d", round, socks[i].Local, socks[i].PID, want[i])
@@ -206,6 +218,41 @@ func TestOwnerTallyMatchesMap(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%d owners, bound %d: tally %v, map %v", owners, bound, got, want)
 			}
+		}
+	}
+}
+
+// TestKeptIndexAfterInference: an index made before owner inference (by
+// a Profile or an Aggregate of a fresh sample) is not the one owner
+// inference uses: the inode table names listeners first. And readers of
+// a sample write nothing to it: two aggregations of one sample may run
+// at once (go test -race).
+func TestKeptIndexAfterInference(t *testing.T) {
+	mk := func() *model.Sample {
+		l := model.NewSocket()
+		l.State, l.Local, l.Inode = model.Listen, model.MustParseAddrPort("0.0.0.0:80"), 7
+		e := model.NewSocket()
+		e.State, e.Local, e.Remote = model.Established, model.MustParseAddrPort("10.0.0.1:80"), model.MustParseAddrPort("192.0.2.9:5000")
+		return &model.Sample{Sockets: []model.Socket{l, e}}
+	}
+	procs := map[int]*model.Process{42: {PID: 42, Name: "nginx", Inodes: []uint64{7}}}
+	smp := mk()
+	_ = ListenerIndexOf(smp, 32768)
+	_ = Aggregate(smp, nil, nil, 32768, 60999)
+	if smp.Index != nil {
+		t.Fatal("a reader kept an index in the sample")
+	}
+	InferOwners(smp, procs)
+	if s := smp.Sockets[1]; s.PID != 42 || !s.OwnerInferred {
+		t.Fatalf("accepted socket got pid %d (inferred %v), want 42 from the listener the inode table names", s.PID, s.OwnerInferred)
+	}
+	done := make(chan bool)
+	for range 2 {
+		go func() { done <- len(Aggregate(smp, nil, nil, 32768, 60999).Listeners) == 1 }()
+	}
+	for range 2 {
+		if !<-done {
+			t.Error("an aggregation lost the listener")
 		}
 	}
 }

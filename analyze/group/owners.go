@@ -43,10 +43,9 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 		// other owners.
 		remote model.AddrPort
 	}
-	// The listening sockets, and whether any socket needs an owner: each
-	// half of the table on its own core. (The zero value, no pid and no
-	// name, is never an owner.) The listeners are kept in the sample for
-	// Aggregate, with the index made of them below.
+	// An owner is noted per remote endpoint below: the first one seen,
+	// or conflict once another talks to it. (The zero value, no pid and
+	// no name, is never an owner.)
 	const conflict = -1
 	note := func(o *owner, s *model.Socket) {
 		switch {
@@ -56,14 +55,19 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 			o.pid, o.name = conflict, model.NoName
 		}
 	}
+	// The listening sockets, whether any socket needs an owner, and the
+	// index of the listeners — per endpoint the first owned listener on
+	// exactly it, per port the first owned wildcard one, in constant time
+	// however many listeners share a port: one scan, each half of the
+	// table on its own core, made after the inode table has named
+	// listeners and kept in the sample for Aggregate (only the listeners'
+	// owners change below, never a listener's).
 	x := scanSample(smp)
+	smp.Index = x
 	if !x.unowned {
 		return
 	}
-	// The listener index, kept for Aggregate: per endpoint the first
-	// owned listener on exactly it, per port the first owned wildcard
-	// one, in constant time however many listeners share a port.
-	li := x.index()
+	li := x.li
 	listens := li.listens
 	// By port, a port's only owned listener, when many ports have one.
 	var one []portOne
@@ -139,12 +143,13 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 			s.PID, s.Process, s.OwnerInferred = o.pid, o.name, true
 		}
 	}
-	// A big listing whose keys are mostly distinct (a proxy's million
-	// peers) goes to the partitions early, before filling a table it
-	// would drop.
 	// Each half of the table is noted on its own core, into a table of
 	// its own; the two are then merged (an endpoint two owners talk to is
 	// a conflict however they split).
+	//
+	// A big listing whose keys are mostly distinct (a proxy's million
+	// peers) goes to the partitions early, before filling a table it
+	// would drop.
 	const direct = 1 << 15
 	var tables [2]model.IntTable[owner]
 	var overflows [2]bool
@@ -295,25 +300,27 @@ func pairedKeys(keys []uint64) int {
 	return ns[0] + ns[1]
 }
 
-// sampleIndex is what one scan of a sample's socket table finds, kept in
-// the sample (model.Sample.Index) so that owner inference and Aggregate
-// scan it and index its listeners once: with 200,000 listeners the index
-// is the costliest thing either builds.
+// sampleIndex is what one scan of a sample's socket table finds: the
+// listening sockets and their index. InferOwners keeps it in the sample
+// (model.Sample.Index), so that owner inference and Aggregate scan the
+// table and index its listeners once — with 200,000 listeners the index
+// is the costliest thing either builds. The kept index lives as long as
+// the sample: the listener list, a 256 KiB table by port (and, past 256
+// listening ports, a 2 MiB one) and a table of listening endpoints.
 type sampleIndex struct {
 	socks         []model.Socket // the table scanned
 	listens       []int          // indices of the listening sockets, ascending
 	loopCloseWait bool           // some CLOSE_WAIT socket is on loopback
 	unowned       bool           // some socket that does not listen has no owner
-	li            *listenerIndex // nil until made (index)
+	li            *listenerIndex // the listeners' index; its fallbackBelow is 0 (see ListenerIndexOf)
 }
 
-// scanSample returns the sample's kept scan, scanning it first when
-// there is none or the one kept describes another table.
+// scanSample scans a sample's sockets and indexes its listeners. It
+// stores nothing: only InferOwners, which changes the sample anyway,
+// keeps the result in it, so that readers of a sample (Aggregate, on as
+// many goroutines as like) never write to it.
 func scanSample(smp *model.Sample) *sampleIndex {
 	socks := smp.Sockets
-	if x, ok := smp.Index.(*sampleIndex); ok && len(x.socks) == len(socks) && (len(socks) == 0 || &x.socks[0] == &socks[0]) {
-		return x
-	}
 	x := &sampleIndex{socks: socks}
 	var halves [2]sampleIndex
 	parallel(len(socks), func(half, lo, hi int) {
@@ -334,25 +341,33 @@ func scanSample(smp *model.Sample) *sampleIndex {
 	x.listens = append(halves[0].listens, halves[1].listens...)
 	x.loopCloseWait = halves[0].loopCloseWait || halves[1].loopCloseWait
 	x.unowned = halves[0].unowned || halves[1].unowned
-	smp.Index = x
+	x.li = NewListenerIndex(socks, x.listens, 0)
 	return x
 }
 
-// index returns the listener index of the scanned table, made at the
-// first call. Its fallback port (fallbackBelow) is left 0: see
-// listenerIndexOf.
-func (x *sampleIndex) index() *listenerIndex {
-	if x.li == nil {
-		x.li = NewListenerIndex(x.socks, x.listens, 0)
+// keptScan returns the scan InferOwners kept in the sample, or a new one
+// when there is none or the one kept describes another table. (Whoever
+// changes a sample's sockets in place after InferOwners sets Index to
+// nil.)
+func keptScan(smp *model.Sample) *sampleIndex {
+	socks := smp.Sockets
+	if x, ok := smp.Index.(*sampleIndex); ok && len(x.socks) == len(socks) && (len(socks) == 0 || &x.socks[0] == &socks[0]) {
+		return x
 	}
-	return x.li
+	return scanSample(smp)
 }
 
 // ListenerIndexOf returns the index of the sample's listening sockets
 // (the one owner inference made, when it did), with ephLow as the port
 // below which a listing without listeners counts a socket as a server's.
 func ListenerIndexOf(smp *model.Sample, ephLow int) *listenerIndex {
-	li := *scanSample(smp).index()
+	return keptScan(smp).withFallback(ephLow)
+}
+
+// withFallback returns a copy of the scan's listener index with ephLow as
+// its fallback port.
+func (x *sampleIndex) withFallback(ephLow int) *listenerIndex {
+	li := *x.li
 	li.fallbackBelow = ephLow
 	return &li
 }

@@ -303,12 +303,11 @@ func (a AddrPort) ZeroIP() bool { return a.ip == [16]byte{} }
 // pairs, where two pairs sharing a digest (odds about 1 in 10^7 at a
 // million pairs) are counted together.
 func PairDigest(a, b AddrPort) uint64 {
-	h := uint64(0x9e3779b97f4a7c15)
+	h := uint64(pairSeed)
 	if a.bits != 6 && b.bits != 6 {
 		// IPv4 endpoints, or none (a name): each fits one word, two
 		// rounds instead of six (a proxy digests a million pairs, twice).
-		h = mix64(h ^ (V4Key(a) | uint64(a.bits)<<48))
-		return mix64(h^(V4Key(b)|uint64(b.bits)<<48)) >> 1
+		return pairDigest4(V4Key(a)|uint64(a.bits)<<48, V4Key(b)|uint64(b.bits)<<48)
 	}
 	for _, x := range [...]uint64{
 		binary.LittleEndian.Uint64(a.ip[:8]), binary.LittleEndian.Uint64(a.ip[8:]), uint64(a.port)<<8 | uint64(a.bits),
@@ -324,8 +323,14 @@ func PairDigest(a, b AddrPort) uint64 {
 // arguments cost more than the two rounds of mixing.
 func DestDigest(local, remote *AddrPort) uint64 {
 	if local.bits != 6 && remote.bits != 6 {
-		h := mix64(0x9e3779b97f4a7c15 ^ (V4Key(*local)&^0xffff | uint64(local.bits)<<48))
-		return mix64(h^(V4Key(*remote)|uint64(remote.bits)<<48)) >> 1
+		return pairDigest4(V4Key(*local)&^0xffff|uint64(local.bits)<<48, V4Key(*remote)|uint64(remote.bits)<<48)
 	}
 	return PairDigest(local.WithPort(0), *remote)
 }
+
+// pairSeed starts every pair digest.
+const pairSeed = 0x9e3779b97f4a7c15
+
+// pairDigest4 is PairDigest of two endpoints that each fit a word (their
+// V4Key and bits).
+func pairDigest4(a, b uint64) uint64 { return mix64(mix64(pairSeed^a)^b) >> 1 }

@@ -65,10 +65,11 @@ type Sample struct {
 	// only with -a). netstat -tn, ss -tn and lsof -sTCP:ESTABLISHED show
 	// none: nothing can be concluded from their absence.
 	ListenersShown bool
-	// Index is what aggregation derived from Sockets and keeps for its
-	// next pass over the same table (owner inference's listener index,
-	// used again to group): nil when nothing is kept. It describes the
-	// table it was made from, and is not used for another.
+	// Index is what owner inference (group.InferOwners) derived from
+	// Sockets and keeps for aggregation to use again (the index of the
+	// listening sockets): nil when nothing is kept. It describes the table
+	// it was made from and is not used for another; whoever changes
+	// Sockets in place after owner inference sets it to nil.
 	Index any `json:"-"`
 }
 

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"github.com/tcpsnap/tcpsnap/analyze/group"
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// TestExactGatesMatchExpressions generates severity expressions of the
+// shapes a rule file may hold — fields, sums, comparisons with constants,
+// facts and other fields, booleans, PortReserved, negations, && and || —
+// and checks on random groups, with and without reserved ports, that a
+// gate never rejects a group its expression accepts, and that an exact
+// gate accepts exactly those. (Contributed by a review.)
+func TestExactGatesMatchExpressions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	ints := []string{"Sockets", "TimeWait", "Established", "Backlog", "AcceptQueue", "LocalPort", "IdleMaxMS"}
+	floats := []string{"TimeWaitNewest", "TimeWaitOldest", "UpstreamRate"}
+	bools := []string{"Listening", "Loopback", "LocalPeer", "BacklogKnown"}
+	consts := []string{"0", "1", "-1", "2.5", "100", "PortRangeLow", "PortRangeSize * 0.25", "8080", "1500", "0.0"}
+	ops := []string{">=", ">", "==", "<=", "<"}
+	num := func() string {
+		if r.IntN(3) == 0 {
+			return floats[r.IntN(len(floats))]
+		}
+		return ints[r.IntN(len(ints))]
+	}
+	atom := func() string {
+		switch r.IntN(7) {
+		case 0:
+			return bools[r.IntN(len(bools))]
+		case 1:
+			return "!" + bools[r.IntN(len(bools))]
+		case 2:
+			return "PortReserved(" + []string{"LocalPort", "Sockets", "Backlog"}[r.IntN(3)] + ")"
+		case 3:
+			return "!PortReserved(LocalPort)"
+		case 4:
+			return num() + " " + ops[r.IntN(len(ops))] + " " + num()
+		case 5:
+			return num() + " + " + num() + " " + ops[r.IntN(3)] + " " + consts[r.IntN(len(consts))]
+		}
+		return num() + " " + ops[r.IntN(len(ops))] + " " + consts[r.IntN(len(consts))]
+	}
+	vals := []int{-1, 0, 1, 2, 3, 100, 1500, 8080, 40000}
+	fvals := []float64{-1, 0, 0.5, 2.5, 3, math.NaN(), math.Inf(1)}
+	for _, reserved := range []string{"", "8080,1000-2000"} {
+		snap := &model.Snapshot{Samples: []*model.Sample{{}}, Sysctls: map[string]string{"net.ipv4.ip_local_reserved_ports": reserved}}
+		facts := NewFacts(snap)
+		m := &vm.VM{MemoryBudget: memoryBudget}
+		exacts, checked := 0, 0
+		for e := 0; e < 3000; e++ {
+			src := atom()
+			for k := r.IntN(3); k > 0; k-- {
+				src = "(" + src + ") " + []string{"&&", "||"}[r.IntN(2)] + " (" + atom() + ")"
+			}
+			p, err := compileExpr(src, expr.AsBool())
+			if err != nil {
+				continue
+			}
+			g := deriveGate(src)
+			if g == nil {
+				continue
+			}
+			pred, ok, exact := instantiate(g, m, &Env{Group: &group.Group{}, Facts: facts})
+			if !ok {
+				continue
+			}
+			if exact {
+				exacts++
+			}
+			for q := 0; q < 200; q++ {
+				grp := &group.Group{}
+				grp.Sockets, grp.TimeWait, grp.Established = vals[r.IntN(len(vals))], vals[r.IntN(len(vals))], vals[r.IntN(len(vals))]
+				grp.Backlog, grp.AcceptQueue, grp.LocalPort = vals[r.IntN(len(vals))], vals[r.IntN(len(vals))], vals[r.IntN(len(vals))]
+				grp.IdleMaxMS = int64(vals[r.IntN(len(vals))])
+				grp.TimeWaitNewest, grp.TimeWaitOldest, grp.UpstreamRate = fvals[r.IntN(len(fvals))], fvals[r.IntN(len(fvals))], fvals[r.IntN(len(fvals))]
+				grp.Listening, grp.Loopback, grp.LocalPeer, grp.BacklogKnown = r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(2) == 0
+				v, err := m.Run(p, &Env{Group: grp, Facts: facts})
+				if err != nil {
+					continue
+				}
+				checked++
+				want, _ := v.(bool)
+				if pass := pred(unsafe.Pointer(grp)); want && !pass || exact && want != pass {
+					t.Fatalf("%q (exact %v, reserved %q): expression %v, gate %v, on Sockets %d TimeWait %d Established %d Backlog %d AcceptQueue %d LocalPort %d IdleMaxMS %d TimeWaitNewest %v TimeWaitOldest %v UpstreamRate %v",
+						src, exact, reserved, want, pass, grp.Sockets, grp.TimeWait, grp.Established, grp.Backlog, grp.AcceptQueue, grp.LocalPort, grp.IdleMaxMS, grp.TimeWaitNewest, grp.TimeWaitOldest, grp.UpstreamRate)
+				}
+			}
+		}
+		if exacts < 300 {
+			t.Errorf("reserved %q: only %d of the generated expressions have exact gates", reserved, exacts)
+		}
+		t.Logf("reserved %q: %d exact gates, %d groups checked", reserved, exacts, checked)
+	}
+}
+
+// TestExactGateLimits: sums of float fields and constants floating point
+// does not hold exactly leave a gate a bound, not the expression.
+func TestExactGateLimits(t *testing.T) {
+	facts := NewFacts(&model.Snapshot{Samples: []*model.Sample{{}}})
+	m := &vm.VM{MemoryBudget: memoryBudget}
+	for src, want := range map[string]bool{
+		"Sockets + Established >= 1":                            true,
+		"TimeWaitNewest >= 1":                                   true,
+		"TimeWaitNewest + TimeWaitOldest >= 1":                  false,
+		"UpstreamRate + (TimeWaitNewest + TimeWaitOldest) >= 1": false,
+		"Sockets >= 9007199254740993":                           false,
+		"Sockets - TimeWait >= 1":                               false,
+		"Listening && LocalPort >= PortRangeLow":                true,
+		"Listening && Owners() != \"\"":                         false,
+		"Listening && !PortReserved(LocalPort)":                 true,
+	} {
+		g := deriveGate(src)
+		if g == nil {
+			t.Errorf("%q: no gate", src)
+			continue
+		}
+		_, ok, exact := instantiate(g, m, &Env{Group: &group.Group{}, Facts: facts})
+		if !ok || exact != want {
+			t.Errorf("%q: gate ok %v, exact %v, want exact %v", src, ok, exact, want)
+		}
+	}
+}
