@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"net/netip"
@@ -291,7 +292,15 @@ func (a AddrPort) Compare(b AddrPort) int {
 	if a.bits == 4 && b.bits == 4 {
 		return cmp.Compare(V4Key(a), V4Key(b))
 	}
-	return a.AddrPort().Compare(b.AddrPort())
+	// netip orders no address, then IPv4, then IPv6; then the bytes, then
+	// the port.
+	if c := cmp.Compare(a.bits, b.bits); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.ip[:], b.ip[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.port, b.port)
 }
 
 // ZeroIP reports whether a's address bytes are all zero: an unspecified

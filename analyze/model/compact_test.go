@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"sync"
@@ -167,6 +168,13 @@ func TestAddrPortCompare(t *testing.T) {
 		aps = append(aps, MustParseAddrPort(e))
 	}
 	aps = append(aps, AddrPortFrom(netip.Addr{}, 80), AddrPort{})
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 200 { // random IPv6 and IPv4 endpoints sharing prefixes and ports
+		var b [16]byte
+		b[0], b[1], b[15] = 0x20, byte(r.IntN(3)), byte(r.IntN(4))
+		aps = append(aps, AddrPortFrom(netip.AddrFrom16(b), uint16(r.IntN(3))),
+			AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(3))}), uint16(r.IntN(3))))
+	}
 	for _, a := range aps {
 		for _, b := range aps {
 			if got, want := a.Compare(b), a.AddrPort().Compare(b.AddrPort()); got != want {

@@ -209,16 +209,26 @@ var services = map[string]uint16{
 	"cplscrambler-al": 1088, "kerberos-iv": 750,
 }
 
-// An endpointCache remembers parsed address tokens with a ':' port
+// An EndpointCache remembers parsed address tokens with a ':' port
 // separator: a server's listing repeats its few local addresses (and
 // "0.0.0.0:*") on every row, and ParseEndpoint allocates for IPv6 and
 // names. It stops growing at endpointCacheMax entries, so unique peer
-// addresses cost one failed lookup.
-type EndpointCache map[string]Endpoint
+// addresses cost one failed lookup — and when a full cache keeps
+// failing (a million distinct IPv6 peers and ports), it is not looked up
+// for a while. Its zero value is empty and ready; one parser uses it.
+type EndpointCache struct {
+	m             map[string]Endpoint
+	lookups, hits int // in the current window of endpointCacheWindow lookups
+	skip          int // tokens still to parse without a lookup
+}
 
-const endpointCacheMax = 4096
+const (
+	endpointCacheMax    = 4096
+	endpointCacheWindow = 1024
+	endpointCacheRest   = 16384 // tokens parsed without a lookup after a window of (nearly) only misses
+)
 
-func (c EndpointCache) Parse(tok []byte) (Endpoint, error) {
+func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 	// Plain IPv4: parsing it allocates nothing and is cheaper than
 	// hashing it for the cache.
 	var e Endpoint
@@ -231,14 +241,36 @@ func (c EndpointCache) Parse(tok []byte) (Endpoint, error) {
 			return e, nil
 		}
 	}
-	if e, ok := c[string(tok)]; ok { // no allocation for the lookup
+	if c.skip > 0 {
+		c.skip--
+		return ParseEndpoint(tok, false)
+	}
+	if e, ok := c.m[string(tok)]; ok { // no allocation for the lookup
+		c.hits++
+		c.count()
 		return e, nil
 	}
 	e, err := ParseEndpoint(tok, false)
-	if err == nil && c != nil && len(c) < endpointCacheMax {
-		c[string(tok)] = e
+	if err == nil && len(c.m) < endpointCacheMax {
+		if c.m == nil {
+			c.m = map[string]Endpoint{}
+		}
+		c.m[string(tok)] = e
 	}
+	c.count()
 	return e, err
+}
+
+// count ends a lookup: at the end of a window in which a full cache was
+// hit less than once in 64 times, it rests.
+func (c *EndpointCache) count() {
+	if c.lookups++; c.lookups < endpointCacheWindow {
+		return
+	}
+	if len(c.m) >= endpointCacheMax && c.hits*64 < c.lookups {
+		c.skip = endpointCacheRest
+	}
+	c.lookups, c.hits = 0, 0
 }
 
 // ParseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestParseEndpoint(t *testing.T) {
 	tests := []endpointCase{
@@ -66,5 +69,38 @@ func checkEndpoints(t *testing.T, tests []endpointCase) {
 			t.Errorf("ParseEndpoint(%q) = %s wildcard=%v anyPort=%v, want %s %v %v",
 				tt.in, got, e.Wildcard, e.AnyPort, tt.want, tt.wildcard, tt.anyPort)
 		}
+	}
+}
+
+// TestEndpointCacheParsesAsParseEndpoint: whether a token comes from the
+// cache, is parsed and cached, or is parsed while a full cache of misses
+// rests, the result is ParseEndpoint's.
+func TestEndpointCacheParsesAsParseEndpoint(t *testing.T) {
+	var c EndpointCache
+	check := func(tok string) {
+		t.Helper()
+		got, gerr := c.Parse([]byte(tok))
+		want, werr := ParseEndpoint([]byte(tok), false)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: cache %+v %v, ParseEndpoint %+v %v", tok, got, gerr, want, werr)
+		}
+	}
+	// Unique IPv6 peers fill the cache and make it rest; repeated local
+	// tokens, names and bad tokens are read the same throughout.
+	rested := 0
+	for i := 0; i < 3*endpointCacheMax+2*endpointCacheRest; i++ {
+		if c.skip > 0 {
+			rested++
+		}
+		check(fmt.Sprintf("[2001:db8::%x:%x]:%d", i>>16, i&0xffff, 443+i%3))
+		if i%199 == 0 { // rarer than one lookup in 64: the cache may rest
+			check("[::1]:8080")
+			check("web01:http")
+			check("[bad")
+			check("10.0.0.1:22")
+		}
+	}
+	if rested == 0 {
+		t.Error("a full cache that only missed never rested")
 	}
 }

@@ -160,7 +160,7 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 	parse.PresizeSockets(r, out, 64) // rows are at least ~78 bytes
 	sc := parse.NewLineScanner(r)
 	progs := model.Interner{}
-	cache := model.EndpointCache{}
+	cache := &model.EndpointCache{}
 	var fs [][]byte
 	inOther := false
 	recognized := false
@@ -264,7 +264,7 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 // parseNetstatRow parses one tcp/tcp6 row into s. ok false means no socket could
 // be made (msg says why); a non-empty msg with ok true is a problem with
 // an optional column.
-func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs model.Interner, cache model.EndpointCache) (ok bool, msg string) {
+func parseNetstatRow(s *model.Socket, line []byte, fs [][]byte, proto int, progs model.Interner, cache *model.EndpointCache) (ok bool, msg string) {
 	*s = model.NewSocket()
 	if len(fs) < 6 {
 		return false, "short netstat row"
@@ -396,7 +396,7 @@ func netstatNote(line []byte) bool {
 // in a tcp6 row ("localhost:smtp", "ip6-localhost:smtp": the resolver
 // names ::1 so where /etc/hosts lists it under localhost) is ::1, not the
 // 127.0.0.1 ParseEndpoint gives those names.
-func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache model.EndpointCache) (model.Name, bool) {
+func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache *model.EndpointCache) (model.Name, bool) {
 	if model.ParseIPv4PortTo(dst, tok) {
 		return model.NoName, true
 	}
