@@ -746,7 +746,7 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 			li.byPort[p] = int32(len(li.portList))
 		}
 		pl := &li.portList[li.byPort[p]-1]
-		owned := l.Process != model.NoName || l.PID != 0
+		owned := l.Owned()
 		at := li.exact.At(&l.Local)
 		if at.first == 0 {
 			at.first = int32(k) + 1
@@ -1125,7 +1125,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
 		k := procKey{name: s.Process, pid: s.PID}
-		if s.Process == model.NoName && s.PID == 0 && (s.State == model.Listen || r.x.server) {
+		if !s.Owned() && (s.State == model.Listen || r.x.server) {
 			k.port = s.Local.Port()
 		}
 		// Sockets of one owner come in runs and few owners hold most
@@ -1162,7 +1162,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			pg = slab.new("process", name)
 			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
 			pg.LocalPort = int(k.port) // the subject of an unknown owner is its port
-			pg.OwnerKnown = s.Process != model.NoName || s.PID != 0
+			pg.OwnerKnown = s.Owned()
 			if p := procs[s.PID]; p != nil && s.PID != 0 {
 				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
 				if pg.Process == "" {
@@ -1580,11 +1580,8 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		return nil
 	}
 	// Each destination socket's digest (62 bits), whether its local port
-	// is ephemeral, and a mark that it is one: 0 for other sockets.
-	const (
-		present = rollPresent
-		eph     = rollEph
-	)
+	// is ephemeral (rollEph), and a mark that it is one (rollPresent): 0
+	// for other sockets.
 	info := make([]uint64, len(socks))
 	model.AdviseHugePages(info)
 	halfOf := make([]uint8, len(socks)) // each destination socket's half (destHalf); a byte each, written by both cores
@@ -1595,7 +1592,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	var t model.IntTable[uint64] // sockets | ephemeral<<32 | 1<<63 once its first socket is seen
 	count := func(c *uint64, v uint64) {
 		*c++
-		if v&eph != 0 {
+		if v&rollEph != 0 {
 			*c += 1 << 32
 		}
 	}
@@ -1606,9 +1603,9 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 			if !ok {
 				continue
 			}
-			v := present | model.DestDigest(&ds.Local, &ds.Remote)>>1
+			v := rollPresent | model.DestDigest(&ds.Local, &ds.Remote)>>1
 			if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
-				v |= eph
+				v |= rollEph
 			}
 			info[i] = v
 			halfOf[i] = uint8(destHalf(ds))
@@ -1636,8 +1633,8 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	first := func(t *model.IntTable[uint64], i int) {
 		c := t.At(info[i] & rollMask)
 		v := *c & rollMask
-		if *c&present == 0 {
-			*c |= present
+		if *c&rollPresent == 0 {
+			*c |= rollPresent
 			v |= rollFirst
 		}
 		info[i] = v
@@ -1659,7 +1656,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		if n > 1<<18 {
 			singles = markSingletons(info)
 		}
-		order, start := partitionsOf(info, present, n-singles, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
+		order, start := partitionsOf(info, rollPresent, n-singles, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
 		var halves [2]struct {
 			hist     [buckets + 1]int
 			distinct int
@@ -1926,7 +1923,7 @@ func (s *addrSet) has(ap *model.AddrPort) bool {
 
 func (g *Group) setOwner(s *model.Socket) {
 	g.Owner, g.Process, g.PID = OwnerName(s.Process.String(), s.PID), s.Process.String(), s.PID
-	g.OwnerKnown = s.Process != model.NoName || s.PID != 0
+	g.OwnerKnown = s.Owned()
 	g.OwnerInferred = s.OwnerInferred
 }
 

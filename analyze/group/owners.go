@@ -47,14 +47,17 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	// or conflict once another talks to it. (The zero value, no pid and
 	// no name, is never an owner.)
 	const conflict = -1
-	note := func(o *owner, s *model.Socket) {
+	// join notes owner n (or a conflict, whose pid differs from every
+	// owner's) at o.
+	join := func(o *owner, n owner) {
 		switch {
 		case *o == (owner{}):
-			*o = owner{s.PID, s.Process, s.Remote}
-		case o.pid != s.PID || o.name != s.Process || o.remote != s.Remote:
+			*o = n
+		case o.pid != n.pid || o.name != n.name || o.remote != n.remote:
 			o.pid, o.name = conflict, model.NoName
 		}
 	}
+	note := func(o *owner, s *model.Socket) { join(o, owner{s.PID, s.Process, s.Remote}) }
 	// The listening sockets, whether any socket needs an owner, and the
 	// index of the listeners — per endpoint the first owned listener on
 	// exactly it, per port the first owned wildcard one, in constant time
@@ -74,7 +77,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	var ownedListens []int
 	if popcount(li.ownedPorts[:]) > manyPorts {
 		for _, i := range listens {
-			if s := &socks[i]; s.PID != 0 || s.Process != model.NoName {
+			if socks[i].Owned() {
 				ownedListens = append(ownedListens, i)
 			}
 		}
@@ -93,7 +96,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 			s := &socks[i]
 			switch {
 			case s.State == model.Listen:
-			case s.PID != 0 || s.Process != model.NoName:
+			case s.Owned():
 				if !s.OwnerInferred {
 					c.owned++
 				}
@@ -128,11 +131,11 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	// unowned, not on a port an owned process listens on.
 	needs := func(s *model.Socket) bool {
 		p := s.Local.Port()
-		return s.PID == 0 && s.Process == model.NoName && s.State != model.Listen && ownedPorts[p/64]&(1<<(p%64)) == 0
+		return !s.Owned() && s.State != model.Listen && ownedPorts[p/64]&(1<<(p%64)) == 0
 	}
 	// The sockets that tell it: owned, and listed so.
 	tells := func(s *model.Socket) bool {
-		return (s.PID != 0 || s.Process != model.NoName) && !s.OwnerInferred && s.State != model.Listen
+		return s.Owned() && !s.OwnerInferred && s.State != model.Listen
 	}
 	// Each remote endpoint's owner, or conflict when several processes
 	// talk to it: in one table while it stays small, else partition by
@@ -171,15 +174,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	})
 	if !overflows[0] && !overflows[1] {
 		t = tables[0]
-		tables[1].Each(func(k uint64, o owner) {
-			at := t.At(k)
-			switch {
-			case *at == (owner{}):
-				*at = o
-			case o.pid == conflict || at.pid != o.pid || at.name != o.name || at.remote != o.remote:
-				at.pid, at.name = conflict, model.NoName
-			}
-		})
+		tables[1].Each(func(k uint64, o owner) { join(t.At(k), o) })
 		parallel(len(socks), func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				if s := &socks[i]; needs(s) {
@@ -330,7 +325,7 @@ func scanSample(smp *model.Sample) *sampleIndex {
 			switch {
 			case s.State == model.Listen:
 				h.listens = append(h.listens, i)
-			case s.PID == 0 && s.Process == model.NoName:
+			case !s.Owned():
 				h.unowned = true
 			}
 			if s.State == model.CloseWait && s.Remote.IsLoopback() {

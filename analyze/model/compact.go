@@ -312,12 +312,12 @@ func (a AddrPort) ZeroIP() bool { return a.ip == [16]byte{} }
 // pairs, where two pairs sharing a digest (odds about 1 in 10^7 at a
 // million pairs) are counted together.
 func PairDigest(a, b AddrPort) uint64 {
-	h := uint64(pairSeed)
 	if a.bits != 6 && b.bits != 6 {
 		// IPv4 endpoints, or none (a name): each fits one word, two
 		// rounds instead of six (a proxy digests a million pairs, twice).
 		return pairDigest4(V4Key(a)|uint64(a.bits)<<48, V4Key(b)|uint64(b.bits)<<48)
 	}
+	h := uint64(pairSeed)
 	for _, x := range [...]uint64{
 		binary.LittleEndian.Uint64(a.ip[:8]), binary.LittleEndian.Uint64(a.ip[8:]), uint64(a.port)<<8 | uint64(a.bits),
 		binary.LittleEndian.Uint64(b.ip[:8]), binary.LittleEndian.Uint64(b.ip[8:]), uint64(b.port)<<8 | uint64(b.bits),

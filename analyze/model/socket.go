@@ -294,6 +294,10 @@ func NewSocket() Socket {
 	return Socket{FD: -1, UID: -1, TimerMS: -1, Retransmits: -1}
 }
 
+// Owned reports whether the listing (or the collector's process table)
+// named the socket's owner: a pid or a command.
+func (s *Socket) Owned() bool { return s.PID != 0 || s.Process != NoName }
+
 // IsLoopback reports whether the remote address is a loopback address.
 func (s *Socket) IsLoopback() bool { return s.Remote.Addr().IsLoopback() }
 

@@ -230,7 +230,7 @@ func ParseNetstatLinux(r io.Reader, out *model.Listing) error {
 		if msg != "" {
 			out.Problemf(n, msg)
 		}
-		if s.PID != 0 || s.Process != model.NoName {
+		if s.Owned() {
 			hasPID = true
 		}
 		if s.Retransmits >= 0 { // set only from a Timer column, "off" included

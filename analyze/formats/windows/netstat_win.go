@@ -234,7 +234,7 @@ func ParseNetstatWindows(r io.Reader, out *model.Listing) error {
 			continue // UDP rows (and their -b lines) are not ours
 		}
 		if s, ok := parseWinRow(fs, n, out, names); ok {
-			if s.PID != 0 || s.Process != model.NoName {
+			if s.Owned() {
 				sawPID = true
 			}
 			out.Sockets = append(out.Sockets, s)
