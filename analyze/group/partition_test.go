@@ -292,3 +292,30 @@ func TestDestinationsDigestCollision(t *testing.T) {
 		t.Fatalf("%d destination groups, want %d (one each)", len(gs.Destinations), maxDestGroups+1)
 	}
 }
+
+// Two workers of one program (same name, different pids) talking to one
+// endpoint make it a conflict: a TIME_WAIT toward it gets no owner,
+// whether both are noted in one table or one in each half of a big
+// listing.
+func TestInferOwnersSameNameTwoPids(t *testing.T) {
+	for _, n := range []int{10, 40000} {
+		socks := make([]model.Socket, n)
+		for i := range socks {
+			s := model.NewSocket()
+			s.State, s.PID, s.Process = model.Established, 10, model.Intern("nginx")
+			if i >= n/2 {
+				s.PID = 11 // the other worker, in the other half
+			}
+			s.Local = model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 40000+i%20000))
+			s.Remote = model.MustParseAddrPort("192.0.2.5:5432")
+			socks[i] = s
+		}
+		tw := model.NewSocket()
+		tw.State, tw.Local, tw.Remote = model.TimeWait, model.MustParseAddrPort("10.0.0.1:39999"), model.MustParseAddrPort("192.0.2.5:5432")
+		socks = append(socks, tw)
+		InferOwners(&model.Sample{Sockets: socks}, nil)
+		if s := socks[len(socks)-1]; s.PID != 0 {
+			t.Errorf("n=%d: TIME_WAIT toward an endpoint two nginx pids talk to got pid %d", n, s.PID)
+		}
+	}
+}
