@@ -68,3 +68,58 @@ func TestOneFindingPerCause(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownOwnersFold: a listing that names no owner (/proc/net/tcp)
+// makes each port's owner "an unknown process on :PORT"; the same
+// problem on many ports is still one finding, which says the owners are
+// unknown processes, not one program.
+func TestUnknownOwnersFold(t *testing.T) {
+	rs := builtinRulesForTest(t)
+	var b strings.Builder
+	b.WriteString("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+	row := 0
+	sock := func(local string, lport int, remote string, rport int, st string) {
+		fmt.Fprintf(&b, "%4d: %s:%04X %s:%04X %s 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			row, local, lport, remote, rport, st, 100000+row)
+		row++
+	}
+	const host, peer, any = "0100000A", "010200C0", "00000000" // 10.0.0.1, 192.0.2.1, 0.0.0.0
+	for p := 40000; p < 40025; p++ {
+		sock(host, p, any, 0, "0A") // LISTEN inside the default ephemeral range
+	}
+	for _, p := range []int{8443, 9443} {
+		sock(host, p, any, 0, "0A")
+		for i := 0; i < 40; i++ {
+			sock(host, p, peer, 50000+i, "08") // CLOSE_WAIT
+		}
+	}
+	path := filepath.Join(t.TempDir(), "tcp")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := engine.Run(snap, rs)
+	byRule := map[string][]engine.Finding{}
+	for _, f := range rep.Findings {
+		byRule[f.Rule] = append(byRule[f.Rule], f)
+	}
+	for _, tc := range []struct {
+		rule, title string
+		also        int
+	}{
+		{"port-range-overlaps-listener", "the same in 24 more ports of unknown processes (:40001, :40002, :40003, 21 more)", 24},
+		{"close-wait-leak", "the same in 1 more unknown processes (:", 1},
+	} {
+		got := byRule[tc.rule]
+		if len(got) != 1 {
+			t.Errorf("%s: %d findings, want 1: %+v", tc.rule, len(got), got)
+			continue
+		}
+		if got[0].AlsoCount != tc.also || !strings.Contains(got[0].Title, tc.title) {
+			t.Errorf("%s: also_count %d, title %q; want %d and %q", tc.rule, got[0].AlsoCount, got[0].Title, tc.also, tc.title)
+		}
+	}
+}

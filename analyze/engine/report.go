@@ -343,19 +343,24 @@ const maxAlso = 50
 
 // causeKey says which hits of one rule share a cause: the same program
 // at the same severity, and for destinations the same remote port, for
-// listeners the same local port. Hits of an unknown owner (but toward one
-// service port), of a group made from a ticket's words, and of the
-// snapshot stay apart.
+// listeners the same local port. A process known only by its pid is its
+// own program. Hits of unknown owners fold together too (a listing
+// without owners, /proc/net/tcp, gives 28,000 ports inside the ephemeral
+// range 28,000 owners "an unknown process on :PORT"): the finding says
+// "of unknown processes", not one program. Hits of a group made from a
+// ticket's words, and of the snapshot, stay apart.
 func causeKey(h fired) (string, bool) {
 	g := h.g
 	if g.FromEvidence || g.Kind == "snapshot" {
 		return "", false
 	}
-	if (!g.OwnerKnown || g.Process == "") && g.Kind != "destination" {
-		return "", false // unknown owners may be several programs; toward one service port they are one cause
-	}
-	k := h.sev + "\x00" + g.Kind + "\x00" + g.Owner
-	if g.PID != 0 {
+	var k string
+	switch {
+	case unknownOwner(g) && g.Kind != "destination":
+		k = h.sev + "\x00" + g.Kind + "\x00" // unknown: owner names differ by port ("an unknown process on :8443")
+	case g.Process == "" || g.PID == 0:
+		k = h.sev + "\x00" + g.Kind + "\x00" + g.Owner // by pid alone, or unknown toward one service port
+	default:
 		k = h.sev + "\x00" + g.Kind + "\x00" + g.Process // the program, whatever its pid
 	}
 	switch g.Kind {
@@ -365,6 +370,12 @@ func causeKey(h fired) (string, bool) {
 		k += "\x00" + strconv.Itoa(g.LocalPort)
 	}
 	return k, true
+}
+
+// unknownOwner reports whether no listing named the group's owner, by
+// name or pid.
+func unknownOwner(g *group.Group) bool {
+	return !g.OwnerKnown || (g.Process == "" && g.PID == 0)
 }
 
 // mergeCauses folds the hits that share a cause (causeKey) into the
@@ -405,7 +416,11 @@ func foldAlso(f *Finding, h fired) {
 		if i < 3 {
 			switch g.Kind {
 			case "process":
-				names = append(names, "pid "+strconv.Itoa(g.PID))
+				if g.PID == 0 {
+					names = append(names, ":"+strconv.Itoa(g.LocalPort)) // an unknown owner's subject is its port
+				} else {
+					names = append(names, "pid "+strconv.Itoa(g.PID))
+				}
 			case "destination":
 				names = append(names, g.Remote)
 			default:
@@ -423,6 +438,10 @@ func foldAlso(f *Finding, h fired) {
 	}
 	what := map[string]string{"process": prog + " processes", "destination": "destinations of " + prog,
 		"listener": "listeners of " + prog, "port": "ports of " + prog}[g.Kind]
+	if unknownOwner(g) && g.Kind != "destination" {
+		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
+			"port": "ports of unknown processes"}[g.Kind]
+	}
 	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(len(h.also)), what, strings.Join(names, ", "))
 }
 
