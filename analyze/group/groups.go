@@ -958,8 +958,9 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 		defer close(done)
 		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, local, ephLow, ephHigh)
 	}()
-	aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
+	unknown := aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
 	<-done
+	unknown.finish(gs, socks, roles)
 	gs.Snapshot.MaxDestPortsUsed = maxDestPorts
 	if smp.CountsOnly() {
 		addCounts(gs, smp, procs)
@@ -1079,32 +1080,31 @@ func parallel(n int, fn func(half, lo, hi int)) {
 }
 
 // procKey identifies a process group without building its display name
-// for every socket; unknown owners of server-side sockets are told apart
-// by their local port.
+// for every socket (unknown owners of server-side sockets are counted by
+// their local port instead, in unknownPorts).
 type procKey struct {
 	name model.Name
 	pid  int
-	port uint16
 }
 
 // packed returns the key as one integer for a table: the name's number
 // and the pid side by side, when both fit (a pid is below 2^22 on Linux,
-// 2^32 on Windows; a listing could print anything); port is 0 here.
+// 2^32 on Windows; a listing could print anything).
 func (k procKey) packed() (uint64, bool) {
-	if k.pid < 0 || k.pid >= 1<<32 || uint32(k.name) >= 1<<30 || k.port != 0 {
+	if k.pid < 0 || k.pid >= 1<<32 || uint32(k.name) >= 1<<30 {
 		return 0, false
 	}
 	return uint64(k.name)<<32 | uint64(k.pid), true
 }
 
 // aggregateProcesses fills the snapshot group and the process groups.
-func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) {
+func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) *unknownPorts {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
 	var slab groupSlab
 	groups := map[procKey]*Group{}
 	var byKey model.IntTable[*Group]    // the same, for the keys packed fits (nearly all): one probe, no hashing of a struct
 	var keyed []*Group                  // byKey's groups, in the order made
-	var byPort []*Group                 // unknown owners' server-side groups by local port
+	var unknown *unknownPorts           // unknown owners' server-side sockets, by local port
 	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
 	procOf := make([]int32, len(socks)) // socket -> its process group's number
 	type recentGroup struct {
@@ -1124,44 +1124,45 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
-		k := procKey{name: s.Process, pid: s.PID}
 		if !s.Owned() && (s.State == model.Listen || r.x.server) {
-			k.port = s.Local.Port()
+			// Unknown owners of server-side sockets are only counted here,
+			// by port; their groups are made when the port groups are
+			// done (see unknownPorts.finish).
+			if unknown == nil {
+				unknown = &unknownPorts{ports: make([]unknownPort, 65536), procOf: procOf}
+			}
+			u := &unknown.ports[s.Local.Port()]
+			if u.n == 0 {
+				u.num = nprocs
+				nprocs++
+			}
+			u.n++
+			u.inferred = u.inferred || s.OwnerInferred
+			procOf[i] = u.num
+			continue
 		}
+		k := procKey{name: s.Process, pid: s.PID}
 		// Sockets of one owner come in runs and few owners hold most
 		// sockets: a short list of recent groups saves hashing the key.
-		// Unknown owners of server-side sockets are found by port (60,000
-		// ports without owners, /proc/net/tcp: an array, not a map).
 		var pg *Group
 		hit := len(recent) - 1 // where the group sits in recent; a miss replaces the last
-		if k.port != 0 {
-			if byPort == nil {
-				byPort = make([]*Group, 65536)
+		for j, rg := range recent {
+			if rg.g != nil && rg.k == k {
+				pg, hit = rg.g, j
+				break
 			}
-			pg, hit = byPort[k.port], -1
-		} else {
-			for j, rg := range recent {
-				if rg.g != nil && rg.k == k {
-					pg, hit = rg.g, j
-					break
-				}
-			}
-			if pg == nil {
-				if pk, ok := k.packed(); ok {
-					pg, _ = byKey.Get(pk)
-				} else {
-					pg = groups[k]
-				}
+		}
+		if pg == nil {
+			if pk, ok := k.packed(); ok {
+				pg, _ = byKey.Get(pk)
+			} else {
+				pg = groups[k]
 			}
 		}
 		if pg == nil {
 			name := OwnerName(s.Process.String(), s.PID)
-			if k.port != 0 {
-				name = fmt.Sprintf("an unknown process on :%d", k.port)
-			}
 			pg = slab.new("process", name)
 			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
-			pg.LocalPort = int(k.port) // the subject of an unknown owner is its port
 			pg.OwnerKnown = s.Owned()
 			if p := procs[s.PID]; p != nil && s.PID != 0 {
 				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
@@ -1171,19 +1172,15 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			}
 			pg.num = nprocs
 			nprocs++
-			if k.port != 0 {
-				byPort[k.port] = pg
-			} else if pk, ok := k.packed(); ok {
+			if pk, ok := k.packed(); ok {
 				*byKey.At(pk) = pg
 				keyed = append(keyed, pg)
 			} else {
 				groups[k] = pg
 			}
 		}
-		if hit >= 0 {
-			copy(recent[1:hit+1], recent[:hit]) // move to the front
-			recent[0] = recentGroup{k, pg}
-		}
+		copy(recent[1:hit+1], recent[:hit]) // move to the front
+		recent[0] = recentGroup{k, pg}
 		if s.OwnerInferred {
 			pg.OwnerInferred = true
 		}
@@ -1194,16 +1191,116 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		gs.Processes = append(gs.Processes, pg)
 	}
 	gs.Processes = append(gs.Processes, keyed...)
-	for _, pg := range byPort {
-		if pg != nil {
-			gs.Processes = append(gs.Processes, pg)
-		}
-	}
 	for _, pg := range gs.Processes {
 		n := pg.num
 		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
 	}
 	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
+	unknown.makeGroups(gs, socks, roles)
+	return unknown
+}
+
+// unknownPorts counts, by local port, the server-side sockets no listing
+// names an owner of: each port's are a process group, "an unknown
+// process on :PORT". They are a subset of the port's group, and on a
+// listing without owners (/proc/net/tcp with 60,000 listening ports)
+// the same sockets: then the process group copies the port group's
+// counts instead of counting a million sockets again into 60,000 groups
+// far apart in memory.
+type unknownPorts struct {
+	ports  []unknownPort // by local port
+	procOf []int32       // socket -> its process group's number
+	groups []*Group      // the groups, in port order, counted by finish
+}
+
+type unknownPort struct {
+	n        int32 // sockets
+	num      int32 // the group's number in procOf
+	inferred bool  // one of them has an inferred owner
+}
+
+// makeGroups makes the unknown owners' process groups, without their
+// counts, and adds them to gs.Processes in port order: while the port
+// groups are still being counted, on another core.
+func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sockRole) {
+	if u == nil {
+		return
+	}
+	var slab groupSlab
+	for port := range u.ports {
+		c := &u.ports[port]
+		if c.n == 0 {
+			continue
+		}
+		name := fmt.Sprintf("an unknown process on :%d", port)
+		pg := slab.new("process", name)
+		pg.Owner = name
+		pg.LocalPort = port // the subject of an unknown owner is its port
+		pg.OwnerInferred = c.inferred
+		pg.num = c.num
+		n, procOf := pg.num, u.procOf
+		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
+		u.groups = append(u.groups, pg)
+	}
+	gs.Processes = append(gs.Processes, u.groups...)
+}
+
+// finish counts the unknown owners' process groups once the port groups
+// are counted: a port's group holds the same sockets when none of them
+// has an owner, and its counts are copied; the others are counted
+// socket by socket.
+func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole) {
+	if u == nil {
+		return
+	}
+	var portGroups [65536]*Group
+	for _, g := range gs.Ports {
+		portGroups[g.LocalPort] = g
+	}
+	var recount []*Group // by port: the groups counted socket by socket
+	for _, pg := range u.groups {
+		if from := portGroups[pg.LocalPort]; from != nil && from.Sockets == int(u.ports[pg.LocalPort].n) {
+			pg.copyCounts(from)
+			continue
+		}
+		if recount == nil {
+			recount = make([]*Group, 65536)
+		}
+		recount[pg.LocalPort] = pg
+	}
+	if recount == nil {
+		return
+	}
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
+		if !s.Owned() && (s.State == model.Listen || r.x.server) {
+			if pg := recount[s.Local.Port()]; pg != nil {
+				pg.add(s, r.x.server, &r.x)
+			}
+		}
+	}
+}
+
+// copyCounts sets the counts of a new group to src's: every field add
+// counts into, none that names the group (TestCopyCounts holds the two
+// lists to Group's fields).
+func (g *Group) copyCounts(src *Group) {
+	g.Sockets, g.Established, g.SynSent, g.SynRecv = src.Sockets, src.Established, src.SynSent, src.SynRecv
+	g.FinWait1, g.FinWait2, g.TimeWait, g.Close = src.FinWait1, src.FinWait2, src.TimeWait, src.Close
+	g.CloseWait, g.LastAck, g.Listen, g.Closing, g.Bound = src.CloseWait, src.LastAck, src.Listen, src.Closing, src.Bound
+	g.RecvQ, g.SendQ, g.MaxRecvQ, g.MaxSendQ = src.RecvQ, src.SendQ, src.MaxRecvQ, src.MaxSendQ
+	g.RecvQSockets, g.SendQSockets = src.RecvQSockets, src.SendQSockets
+	g.CloseWaitRecvQ0, g.CloseWaitRecvQ1, g.CloseWaitRecvQMore = src.CloseWaitRecvQ0, src.CloseWaitRecvQ1, src.CloseWaitRecvQMore
+	g.CloseWaitServer, g.CloseWaitClient, g.CloseWaitIdleMS = src.CloseWaitServer, src.CloseWaitClient, src.CloseWaitIdleMS
+	g.CloseWaitNoPeer = src.CloseWaitNoPeer
+	g.TimeWaitServer, g.TimeWaitClient, g.TimeWaitTimers = src.TimeWaitServer, src.TimeWaitClient, src.TimeWaitTimers
+	g.TimeWaitNewest, g.TimeWaitOldest, g.TimeWaitLast10 = src.TimeWaitNewest, src.TimeWaitOldest, src.TimeWaitLast10
+	g.SynSentRetrans, g.MaxRetransmits, g.Orphans = src.SynSentRetrans, src.MaxRetransmits, src.Orphans
+	g.AcceptQueue, g.Backlog, g.BacklogKnown = src.AcceptQueue, src.Backlog, src.BacklogKnown
+	g.CloseWaitPersistent, g.FinWait1Persistent = src.CloseWaitPersistent, src.FinWait1Persistent
+	g.FinWait2Persistent, g.LastAckPersistent = src.FinWait2Persistent, src.LastAckPersistent
+	g.RecvQStuck, g.SendQStuck = src.RecvQStuck, src.SendQStuck
+	g.IdleNoKeepalive, g.IdleMaxMS, g.SynSentExternal = src.IdleNoKeepalive, src.IdleMaxMS, src.SynSentExternal
 }
 
 // aggregateServices fills the listener, port and destination groups and
