@@ -61,6 +61,14 @@ type Group struct {
 	RecvQSockets int // sockets with data waiting to be read
 	SendQSockets int // sockets with data not yet acknowledged
 
+	// owners counts the sockets by owner (of them the ones other than
+	// TIME_WAIT of named owners), in groups other than process and
+	// snapshot groups (tallied). Beside the counts above, which add
+	// writes with it: with 60,000 port groups each socket's group is a
+	// cache miss, a line apart from the counts a miss more.
+	owners  ownerTally
+	tallied bool
+
 	// CLOSE_WAIT detail. On Linux Recv-Q 0 means the application read the
 	// peer's FIN and did not close; 1 means it never read since the FIN;
 	// more means unread data (see pathologies.md §2.3).
@@ -172,26 +180,35 @@ type Group struct {
 	src       *tallySource
 	tallyOnce sync.Once // makes t
 	t         *tallies
-	num       int32      // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
-	owners    ownerTally // owner -> sockets
-	live      ownerTally // owner -> sockets other than TIME_WAIT, named owners only
+	num       int32 // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
 }
 
-// ownerTally counts sockets per owner. Most groups have one or a few
-// owners, searched in a short slice; past ownerFew they move to a map.
+// ownerTally counts sockets per owner and, of them, the live ones: other
+// than TIME_WAIT, of a named owner (a pid), who hold ports and handles.
+// Most groups have one owner, kept inline; the others are in rest. Each
+// of the two counts keeps at most bound owners: a new owner past them is
+// dropped from that count.
 type ownerTally struct {
-	few    []ownerCount
-	inline [1]ownerCount // few's first memory: most groups have one owner
-	// many holds the counts past ownerFew owners: by packed owner (a
-	// destination of 10,000 processes: one probe, no hashing of a
-	// struct), in other the owners that do not pack.
-	many  *model.IntTable[int]
-	other map[ownerID]int
+	one          ownerCount // the first owner (n > 0); none while n == 0
+	owners, live int32      // owners with n > 0, with live > 0
+	rest         *ownerRest
 }
 
 type ownerCount struct {
 	id ownerID
-	n  int
+	liveCount
+}
+
+type liveCount struct{ n, live int }
+
+// ownerRest holds a tally's owners after the first: in a short slice up
+// to ownerFew owners, then by packed owner (a destination of 10,000
+// processes: one probe, no hashing of a struct), in other the owners
+// that do not pack.
+type ownerRest struct {
+	few   []ownerCount
+	many  *model.IntTable[liveCount]
+	other map[ownerID]liveCount
 }
 
 const ownerFew = 8
@@ -214,66 +231,122 @@ func unpackOwner(k uint64) ownerID {
 	return ownerID{name: model.Name(k >> 31), pid: int(k >> 1 & (1<<30 - 1)), inferred: k&1 != 0}
 }
 
-// add counts n sockets of o; a new owner past bound owners is dropped.
-func (t *ownerTally) add(o ownerID, n, bound int) {
-	if t.many == nil {
-		for i := range t.few {
-			if t.few[i].id == o {
-				t.few[i].n += n
-				return
-			}
-		}
-		if len(t.few) < ownerFew {
-			if t.few == nil {
-				t.few = t.inline[:0]
-			}
-			t.few = append(t.few, ownerCount{o, n})
-			return
-		}
-		t.many = &model.IntTable[int]{}
-		few := t.few
-		t.few = nil
-		for _, c := range few {
-			t.addMany(c.id, c.n, math.MaxInt)
-		}
+// add counts n sockets of o, live of them live (0 <= live <= n, n > 0).
+func (t *ownerTally) add(o ownerID, n, live, bound int) {
+	if t.one.n > 0 && t.one.id == o {
+		t.bump(&t.one.liveCount, n, live, bound)
+		return
 	}
-	t.addMany(o, n, bound)
-}
-
-// addMany is add past ownerFew owners.
-func (t *ownerTally) addMany(o ownerID, n, bound int) {
-	if k, ok := o.packed(); ok {
-		if at := t.many.AtBounded(k, bound-len(t.other)); at != nil {
-			*at += n
+	if t.one.n == 0 && t.rest == nil {
+		if c, ok := t.fresh(n, live, bound); ok {
+			t.one = ownerCount{o, c}
 		}
 		return
 	}
-	if c, ok := t.other[o]; ok {
-		t.other[o] = c + n
-	} else if t.many.Len()+len(t.other) < bound {
-		if t.other == nil {
-			t.other = map[ownerID]int{}
+	if t.rest == nil {
+		t.rest = &ownerRest{}
+	}
+	r := t.rest
+	if r.many == nil {
+		for i := range r.few {
+			if r.few[i].id == o {
+				t.bump(&r.few[i].liveCount, n, live, bound)
+				return
+			}
 		}
-		t.other[o] = n
+		if len(r.few) < ownerFew-1 {
+			if c, ok := t.fresh(n, live, bound); ok {
+				r.few = append(r.few, ownerCount{o, c})
+			}
+			return
+		}
+		r.many = &model.IntTable[liveCount]{}
+		for _, c := range r.few {
+			r.put(c.id, c.liveCount)
+		}
+		r.few = nil
+	}
+	var at *liveCount
+	if k, ok := o.packed(); ok {
+		at = r.many.AtBounded(k, 0) // nil when absent
+	} else if c, ok := r.other[o]; ok {
+		t.bump(&c, n, live, bound)
+		r.other[o] = c
+		return
+	}
+	if at != nil {
+		t.bump(at, n, live, bound)
+	} else if c, ok := t.fresh(n, live, bound); ok {
+		r.put(o, c)
 	}
 }
 
-func (t *ownerTally) each(fn func(ownerID, int)) {
-	for _, c := range t.few {
-		fn(c.id, c.n)
+// bump counts into an owner's counts; an owner dropped from a count
+// because it was full stays dropped (the count stays full).
+func (t *ownerTally) bump(c *liveCount, n, live, bound int) {
+	if c.n > 0 {
+		c.n += n
 	}
-	if t.many != nil {
-		t.many.Each(func(k uint64, n int) { fn(unpackOwner(k), n) })
+	if live > 0 {
+		if c.live > 0 {
+			c.live += live
+		} else if int(t.live) < bound {
+			c.live = live
+			t.live++
+		}
 	}
-	for o, n := range t.other {
-		fn(o, n)
+}
+
+// fresh returns a new owner's counts, false when both counts are full.
+func (t *ownerTally) fresh(n, live, bound int) (liveCount, bool) {
+	var c liveCount
+	if int(t.owners) < bound {
+		c.n = n
+		t.owners++
+	}
+	if live > 0 && int(t.live) < bound {
+		c.live = live
+		t.live++
+	}
+	return c, c.n > 0 || c.live > 0
+}
+
+func (r *ownerRest) put(o ownerID, c liveCount) {
+	if k, ok := o.packed(); ok {
+		*r.many.At(k) = c
+		return
+	}
+	if r.other == nil {
+		r.other = map[ownerID]liveCount{}
+	}
+	r.other[o] = c
+}
+
+// each calls fn with every owner's counts: sockets (0 for an owner only
+// the live count kept) and live sockets.
+func (t *ownerTally) each(fn func(ownerID, liveCount)) {
+	if t.one.n > 0 {
+		fn(t.one.id, t.one.liveCount)
+	}
+	r := t.rest
+	if r == nil {
+		return
+	}
+	for _, c := range r.few {
+		fn(c.id, c.liveCount)
+	}
+	if r.many != nil {
+		r.many.Each(func(k uint64, c liveCount) { fn(unpackOwner(k), c) })
+	}
+	for o, c := range r.other {
+		fn(o, c)
 	}
 }
 
 // ownerID identifies a socket owner; inferred owners count apart.
 type ownerID struct {
-	name     model.Name // interned: a socket's owner is compared, not its name
 	pid      int
+	name     model.Name // interned: a socket's owner is compared, not its name
 	inferred bool
 }
 
@@ -325,7 +398,11 @@ func (g *Group) Remotes(state string) string {
 // Owners names the processes owning the group's sockets, most first.
 func (g *Group) Owners() string {
 	byName := map[string]int{}
-	g.owners.each(func(o ownerID, n int) { byName[OwnerName(o.name.String(), o.pid)] += n })
+	g.owners.each(func(o ownerID, c liveCount) {
+		if c.n > 0 {
+			byName[OwnerName(o.name.String(), o.pid)] += c.n
+		}
+	})
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -355,7 +432,11 @@ func (g *Group) CloseRate(seconds float64) float64 {
 // the System Idle Process), so this names who holds ports and handles.
 func (g *Group) LiveOwners() string {
 	byName := map[string]int{}
-	g.live.each(func(o ownerID, n int) { byName[OwnerName(o.name.String(), o.pid)] += n })
+	g.owners.each(func(o ownerID, c liveCount) {
+		if c.live > 0 {
+			byName[OwnerName(o.name.String(), o.pid)] += c.live
+		}
+	})
 	return topList(len(byName), func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
@@ -464,6 +545,7 @@ func newGroup(kind, key string) *Group {
 // already zeroed by the allocator).
 func (g *Group) init(kind, key string) {
 	g.Kind, g.Key = kind, key
+	g.tallied = kind != "process" && kind != "snapshot"
 	g.Backlog, g.FDs, g.FDLimit = -1, -1, -1
 	g.CloseWaitIdleMS, g.IdleMaxMS = -1, -1
 	g.TimeWaitNewest, g.TimeWaitOldest = -1, -1
@@ -629,12 +711,12 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 	}
 	// A process group has one owner; the snapshot group's owners are
 	// summed from the process groups once (see snapshotOwners).
-	if g.Kind != "process" && g.Kind != "snapshot" {
-		o := ownerID{s.Process, s.PID, s.OwnerInferred}
-		g.owners.add(o, 1, maxTracked)
+	if g.tallied {
+		live := 0
 		if s.State != model.TimeWait && s.PID > 0 {
-			g.live.add(o, 1, maxTracked)
+			live = 1
 		}
+		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxTracked)
 	}
 }
 
@@ -2029,10 +2111,11 @@ func (g *Group) setOwner(s *model.Socket) {
 func (g *Group) pickOwner() {
 	var best ownerID
 	n := 0
-	g.owners.each(func(o ownerID, c int) {
+	g.owners.each(func(o ownerID, lc liveCount) {
+		c := lc.n
 		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
 		// System Idle Process).
-		if o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
+		if c == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
 			return
 		}
 		if c > n || (c == n && OwnerName(o.name.String(), o.pid) < OwnerName(best.name.String(), best.pid)) {
@@ -2210,16 +2293,16 @@ func (g *Group) stateCount(st model.State) *int {
 // into one more map.
 func snapshotOwners(gs *Groups) {
 	g := gs.Snapshot
-	g.owners, g.live = ownerTally{}, ownerTally{}
+	g.owners = ownerTally{}
 	for _, pg := range gs.Processes {
-		if pg.Process == "" && pg.PID == 0 {
+		if (pg.Process == "" && pg.PID == 0) || pg.Sockets == 0 {
 			continue // the unknown-owner groups
 		}
-		o := ownerID{model.Intern(pg.Process), pg.PID, pg.OwnerInferred}
-		g.owners.add(o, pg.Sockets, math.MaxInt)
-		if pg.PID > 0 && pg.Sockets > pg.TimeWait {
-			g.live.add(o, pg.Sockets-pg.TimeWait, math.MaxInt)
+		live := 0
+		if pg.PID > 0 {
+			live = pg.Sockets - pg.TimeWait
 		}
+		g.owners.add(ownerID{pg.PID, model.Intern(pg.Process), pg.OwnerInferred}, pg.Sockets, live, math.MaxInt)
 	}
 }
 
