@@ -684,7 +684,10 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 	case model.Bound:
 		g.Bound++
 	}
-	if int(s.Retransmits) > g.MaxRetransmits {
+	// What follows reads (and writes) only what a socket changes: with
+	// 60,000 port groups each line of a group is a cache miss, and most
+	// sockets have no retransmits and empty queues.
+	if s.Retransmits > 0 && int(s.Retransmits) > g.MaxRetransmits {
 		g.MaxRetransmits = int(s.Retransmits)
 	}
 	if s.State == model.Listen {
@@ -696,7 +699,7 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 			g.Backlog += int(s.SendQ)
 			g.BacklogKnown = true
 		}
-	} else {
+	} else if s.RecvQ != 0 || s.SendQ != 0 { // the counts start at 0: a socket with neither changes none
 		g.RecvQ += int(s.RecvQ)
 		g.SendQ += int(s.SendQ)
 		g.MaxRecvQ = max(g.MaxRecvQ, int(s.RecvQ))
