@@ -335,7 +335,8 @@ type fired struct {
 	g         *group.Group
 	sev       string
 	fromWords bool
-	also      []*group.Group
+	also      []*group.Group // the first maxAlso folded groups
+	alsoN     int            // how many were folded
 }
 
 // maxAlso bounds the subjects a folded finding lists.
@@ -378,41 +379,47 @@ func unknownOwner(g *group.Group) bool {
 	return !g.OwnerKnown || (g.Process == "" && g.PID == 0)
 }
 
-// mergeCauses folds the hits that share a cause (causeKey) into the
-// first of them, the largest: eight nginx workers with the same leak are
-// one finding naming the program and its pids, a program listening on
-// 28,000 ports inside the ephemeral range one finding naming the ports.
-func mergeCauses(hits []fired) []fired {
-	first := map[string]int{}
-	out := hits[:0:0]
-	for _, h := range hits {
-		k, ok := causeKey(h)
-		if !ok {
-			out = append(out, h)
-			continue
-		}
-		if i, seen := first[k]; seen {
-			out[i].also = append(out[i].also, h.g)
-			continue
-		}
-		first[k] = len(out)
-		out = append(out, h)
+// causes folds the hits that share a cause (causeKey) into the first
+// of them, in the groups' order, the largest first: eight nginx workers
+// with the same leak are one finding naming the program and its pids, a
+// program listening on 28,000 ports inside the ephemeral range one
+// finding naming the ports. It folds as the hits come, so that 28,000
+// of them are not kept first (a key's hits share a severity: ordering
+// the folded hits by severity afterwards gives what folding the ordered
+// hits gave).
+type causes struct {
+	first map[string]int // key -> its hit's position
+}
+
+// add appends h to hits, or folds it into the hit of its cause.
+func (c *causes) add(hits []fired, h fired) []fired {
+	k, ok := causeKey(h)
+	if !ok {
+		return append(hits, h)
 	}
-	return out
+	if c.first == nil {
+		c.first = map[string]int{}
+	}
+	if i, seen := c.first[k]; seen {
+		if hits[i].alsoN++; len(hits[i].also) < maxAlso {
+			hits[i].also = append(hits[i].also, h.g)
+		}
+		return hits
+	}
+	c.first[k] = len(hits)
+	return append(hits, h)
 }
 
 // foldAlso records the folded subjects on a rendered finding and says so
 // in its title.
 func foldAlso(f *Finding, h fired) {
-	if len(h.also) == 0 {
+	if h.alsoN == 0 {
 		return
 	}
-	f.AlsoCount = len(h.also)
+	f.AlsoCount = h.alsoN
 	var names []string
 	for i, g := range h.also {
-		if i < maxAlso {
-			f.Also = append(f.Also, findingSubject(g))
-		}
+		f.Also = append(f.Also, findingSubject(g))
 		if i < 3 {
 			switch g.Kind {
 			case "process":
@@ -428,8 +435,8 @@ func foldAlso(f *Finding, h fired) {
 			}
 		}
 	}
-	if len(h.also) > 3 {
-		names = append(names, model.Thousands(len(h.also)-3)+" more")
+	if h.alsoN > 3 {
+		names = append(names, model.Thousands(h.alsoN-3)+" more")
 	}
 	g := h.g
 	prog := g.Process
@@ -442,7 +449,7 @@ func foldAlso(f *Finding, h fired) {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
 	}
-	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(len(h.also)), what, strings.Join(names, ", "))
+	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(h.alsoN), what, strings.Join(names, ", "))
 }
 
 func findingSubject(g *group.Group) Subject {
@@ -502,6 +509,7 @@ type ruleOut struct {
 // show 10). It returns hits for reuse.
 func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
 	levels := r.levelGates(facts)
+	var fold causes
 	for _, g := range gs.ByKind(r.Spec.For) {
 		lv := levels
 		if len(g.Messages) > 0 {
@@ -516,11 +524,10 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 			continue
 		}
 		if sev != "" {
-			hits = append(hits, fired{g: g, sev: sev, fromWords: fromWords})
+			hits = fold.add(hits, fired{g: g, sev: sev, fromWords: fromWords})
 		}
 	}
 	hits = bySeverity(hits)
-	hits = mergeCauses(hits)
 	if len(hits) > r.Spec.Limit {
 		out.notes = append(out.notes, fmt.Sprintf("%s: %d more findings not shown (limit %d)", r.Spec.ID, len(hits)-r.Spec.Limit, r.Spec.Limit))
 		hits = hits[:r.Spec.Limit]

@@ -36,3 +36,70 @@ func TestBySeverityIsStableSort(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldAsHitsCome: folding hits by cause as they come, then ordering
+// them by severity, gives what ordering all hits by severity and then
+// folding them gives: the same findings, the same first hit of each
+// cause, the same folded groups in the same order, the same count.
+func TestFoldAsHitsCome(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	sevs := []string{Critical, Warning, Info}
+	progs := []string{"nginx", "java", "php-fpm", ""}
+	for _, n := range []int{0, 1, 5, 200, 3000} {
+		for round := 0; round < 10; round++ {
+			hits := make([]fired, n)
+			for i := range hits {
+				g := &group.Group{Kind: []string{"process", "port", "destination", "snapshot"}[r.IntN(4)], Key: string(rune('a' + i%26))}
+				if p := progs[r.IntN(len(progs))]; p != "" {
+					g.Process, g.PID, g.OwnerKnown = p, 1+r.IntN(5), true
+					g.Owner = p
+				}
+				g.LocalPort, g.RemotePort = 1+r.IntN(3), 1+r.IntN(3)
+				g.FromEvidence = r.IntN(20) == 0
+				hits[i] = fired{g: g, sev: sevs[r.IntN(len(sevs))]}
+			}
+			// The reference: order all hits by severity, then fold each
+			// into the first of its cause.
+			sorted := append([]fired(nil), hits...)
+			sort.SliceStable(sorted, func(i, j int) bool { return SeverityRank(sorted[i].sev) > SeverityRank(sorted[j].sev) })
+			var want []fired
+			first := map[string]int{}
+			var wantAlso [][]*group.Group
+			for _, h := range sorted {
+				if k, ok := causeKey(h); ok {
+					if i, seen := first[k]; seen {
+						wantAlso[i] = append(wantAlso[i], h.g)
+						continue
+					}
+					first[k] = len(want)
+				}
+				want = append(want, h)
+				wantAlso = append(wantAlso, nil)
+			}
+			var fold causes
+			var got []fired
+			for _, h := range hits {
+				got = fold.add(got, h)
+			}
+			got = bySeverity(got)
+			if len(got) != len(want) {
+				t.Fatalf("n=%d round %d: %d findings, want %d", n, round, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].g != want[i].g || got[i].sev != want[i].sev || got[i].alsoN != len(wantAlso[i]) {
+					t.Fatalf("n=%d round %d: finding %d is %s/%s folding %d, want %s/%s folding %d", n, round, i,
+						got[i].g.Key, got[i].sev, got[i].alsoN, want[i].g.Key, want[i].sev, len(wantAlso[i]))
+				}
+				w := wantAlso[i][:min(len(wantAlso[i]), maxAlso)]
+				if len(got[i].also) != len(w) {
+					t.Fatalf("n=%d round %d: finding %d lists %d folded groups, want %d", n, round, i, len(got[i].also), len(w))
+				}
+				for j := range w {
+					if got[i].also[j] != w[j] {
+						t.Fatalf("n=%d round %d: finding %d's folded group %d differs", n, round, i, j)
+					}
+				}
+			}
+		}
+	}
+}
