@@ -123,3 +123,60 @@ func TestUnknownOwnersFold(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedDestinationOwner: a destination that no one process holds
+// the most of is named by its program and process count ("nginx (8
+// processes)"), or as a group of processes of several programs; one that
+// a process holds most of is still that process's.
+func TestSharedDestinationOwner(t *testing.T) {
+	rs := builtinRulesForTest(t)
+	cases := []struct {
+		name  string
+		procs []string // one per worker; each holds the same number of sockets unless weighted
+		heavy int      // extra sockets of the first worker
+		want  string   // the start of the time-wait-churn title
+	}{
+		{"eight workers of one program", []string{"nginx", "nginx", "nginx", "nginx", "nginx", "nginx", "nginx", "nginx"}, 0, "nginx (8 processes) opens and closes"},
+		{"three programs", []string{"php-fpm", "gunicorn", "node"}, 0, "a group of 3 processes (gunicorn, node, php-fpm) opens and closes"},
+		{"one worker holds most", []string{"nginx", "nginx", "nginx"}, 100, "nginx (pid 3001) opens and closes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+			port := 40000
+			for w, prog := range tc.procs {
+				n := 20
+				if w == 0 {
+					n += tc.heavy
+				}
+				for i := 0; i < n; i++ {
+					fmt.Fprintf(&b, "ESTAB 0 0 10.0.0.1:%d 192.0.2.80:8080 users:((%q,pid=%d,fd=%d))\n", port, prog, 3001+w, 10+i)
+					port++
+				}
+			}
+			for i := 0; i < 1200; i++ {
+				fmt.Fprintf(&b, "TIME-WAIT 0 0 10.0.0.1:%d 192.0.2.80:8080\n", port)
+				port++
+			}
+			path := filepath.Join(t.TempDir(), "ss.txt")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := Load([]string{path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := engine.Run(snap, rs)
+			for _, f := range rep.Findings {
+				if f.Rule == "time-wait-churn" {
+					if !strings.HasPrefix(f.Title, tc.want) {
+						t.Errorf("title %q, want it to start %q", f.Title, tc.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("no time-wait-churn finding: %+v", rep.Findings)
+		})
+	}
+}

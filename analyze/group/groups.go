@@ -2131,6 +2131,65 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
+	if shared := sharedOwner(g, n); shared != "" {
+		g.Owner = shared
+	}
+}
+
+// sharedOwner names the owners of a destination that no one process
+// holds the most of (top: the largest count): "nginx (8 processes)" for
+// workers of one program, "a group of 200 processes (worker1, worker2,
+// worker3, 7 more programs)" for several. "" when one process holds more
+// than half of the owned sockets, or there is one: that process is the
+// owner. A finding that named the largest of eight equal workers sent
+// the reader after one pid of eight.
+func sharedOwner(g *Group, top int) string {
+	if g.owners.rest == nil {
+		return "" // one owner
+	}
+	type proc struct {
+		name model.Name
+		pid  int
+	}
+	pids := map[proc]bool{}
+	byName := map[model.Name]int{}
+	owned := 0
+	g.owners.each(func(o ownerID, c liveCount) {
+		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
+			return
+		}
+		owned += c.n
+		pids[proc{o.name, o.pid}] = true
+		byName[o.name] += c.n
+	})
+	if len(pids) < 2 || 2*top > owned {
+		return ""
+	}
+	if len(byName) == 1 && g.Process != "" {
+		return g.Process + " (" + model.Thousands(len(pids)) + " processes)"
+	}
+	names := make([]model.Name, 0, len(byName))
+	for nm := range byName {
+		names = append(names, nm)
+	}
+	slices.SortFunc(names, func(a, b model.Name) int {
+		if byName[a] != byName[b] {
+			return byName[b] - byName[a]
+		}
+		return strings.Compare(a.String(), b.String())
+	})
+	var list []string
+	for _, nm := range names[:min(3, len(names))] {
+		if nm == model.NoName {
+			list = append(list, "unnamed")
+			continue
+		}
+		list = append(list, nm.String())
+	}
+	if len(names) > 3 {
+		list = append(list, model.Thousands(len(names)-3)+" more programs")
+	}
+	return "a group of " + model.Thousands(len(pids)) + " processes (" + strings.Join(list, ", ") + ")"
 }
 
 func AddrString(a netip.Addr) string {
