@@ -3,6 +3,8 @@ package group
 import (
 	"reflect"
 	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
 // TestCopyCounts holds copyCounts to Group's fields: every field is
@@ -65,5 +67,74 @@ func TestCopyCounts(t *testing.T) {
 		if got := dv.Field(i).Interface(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %v after copyCounts, want %v", f.Name, got, want)
 		}
+	}
+}
+
+// TestSharedOwner names what holds a destination no one process holds
+// more than half of, names included or not.
+func TestSharedOwner(t *testing.T) {
+	type own struct {
+		name string
+		pid  int
+		n    int
+	}
+	cases := []struct {
+		owners []own
+		want   string
+	}{
+		{[]own{{"nginx", 11, 5}, {"nginx", 12, 5}, {"nginx", 13, 5}}, "nginx (3 processes)"},
+		{[]own{{"a", 1, 5}, {"b", 2, 5}, {"c", 3, 4}, {"d", 4, 4}, {"e", 5, 1}}, "a group of 5 processes (a, b, c, 2 more programs)"},
+		{[]own{{"", 4410, 5}, {"", 1204, 5}, {"", 3308, 5}, {"", 9000, 5}}, "a group of 4 processes (pids 1204, 3308, 4410, 1 more)"},
+		{[]own{{"nginx", 11, 6}, {"nginx", 12, 5}}, ""}, // a majority: that process
+		{[]own{{"nginx", 11, 5}}, ""}, // one process
+		{[]own{{"nginx", 11, 5}, {"", 0, 500}, {"nginx", 12, 5}}, "nginx (2 processes)"}, // TIME_WAIT has no owner
+	}
+	for _, tc := range cases {
+		g := newGroup("destination", "x")
+		for _, o := range tc.owners {
+			g.owners.add(ownerID{o.pid, model.Intern(o.name), false}, o.n, o.n, maxTracked)
+		}
+		g.pickOwner()
+		want := tc.want
+		if want == "" {
+			want = OwnerName(g.Process, g.PID) // the largest holder
+		}
+		if g.Owner != want {
+			t.Errorf("%v: owner %q, want %q", tc.owners, g.Owner, want)
+		}
+	}
+}
+
+// TestLocalPeerFromListener: a destination whose address only a
+// listener shows (the sockets accepted from it are on exactly its
+// address) is one of the host's own, as is one a connected socket shows.
+func TestLocalPeerFromListener(t *testing.T) {
+	sock := func(st model.State, local, remote string) model.Socket {
+		s := model.NewSocket()
+		s.State, s.Local, s.Remote = st, model.MustParseAddrPort(local), model.MustParseAddrPort(remote)
+		return s
+	}
+	smp := &model.Sample{Sockets: []model.Socket{
+		sock(model.Listen, "10.0.0.5:8080", "0.0.0.0:0"),
+		sock(model.Established, "10.0.0.5:8080", "10.0.0.7:40000"),  // accepted: exactly the listener's address
+		sock(model.Established, "10.0.0.7:40000", "10.0.0.5:8080"),  // this host's client of it
+		sock(model.Established, "10.0.0.7:40001", "192.0.2.1:443"),  // a remote service
+		sock(model.Established, "10.0.0.9:40002", "10.0.0.7:5432"),  // to an address a connected socket shows
+		sock(model.Established, "10.0.0.7:5432", "192.0.2.2:50000"), // (a client of 10.0.0.7:5432 elsewhere)
+	}}
+	gs := Aggregate(smp, nil, nil, 32768, 60999)
+	want := map[string]bool{"10.0.0.5:8080": true, "192.0.2.1:443": false, "10.0.0.7:5432": true}
+	for _, g := range gs.Destinations {
+		w, ok := want[g.Remote]
+		if !ok {
+			continue
+		}
+		delete(want, g.Remote)
+		if g.LocalPeer != w {
+			t.Errorf("destination %s: LocalPeer %v, want %v", g.Remote, g.LocalPeer, w)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no destination groups for %v", want)
 	}
 }

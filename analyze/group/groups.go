@@ -1005,8 +1005,8 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 					r.x.server = li.Server(s)
 				}
 			}
-			if !exact && s.Local.IsValid() && !s.Local.IsUnspecified() {
-				local.add(&s.Local)
+			if !exact && s.State != model.Listen && s.Local.IsValid() && !s.Local.IsUnspecified() {
+				local.add(&s.Local) // listeners' addresses: see hostAddrs
 			}
 			if prev != nil {
 				server := r.x.server
@@ -1041,7 +1041,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, local, ephLow, ephHigh)
+		maxDestPorts = aggregateServices(gs, socks, roles, listeners, li, &hostAddrs{conn: local, socks: socks, listens: listens}, ephLow, ephHigh)
 	}()
 	unknown := aggregateProcesses(gs, socks, roles, procs, ephLow, ephHigh)
 	<-done
@@ -1390,7 +1390,7 @@ func (g *Group) copyCounts(src *Group) {
 
 // aggregateServices fills the listener, port and destination groups and
 // returns the largest destination's PortsUsed.
-func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *addrSet, ephLow, ephHigh int) int {
+func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, listeners []*Group, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int) int {
 	// Destinations on a core of their own: they touch no listener or port
 	// group, and with a million peers they are the longest pass.
 	var dests []*Group
@@ -1497,7 +1497,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 
 // aggregateDestinations makes the destination groups (individual, then
 // rolled up) and returns them with the largest PortsUsed counted.
-func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int) ([]*Group, int) {
+func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int) ([]*Group, int) {
 	// A group per destination, while there are at most maxDestGroups of
 	// them (nearly every host); past that, over again with the roll-up,
 	// whose counting pass the usual host then never pays for.
@@ -1554,7 +1554,7 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 
 // destGroups counts the destination sockets into their groups, rolled up
 // by roll. When bounded, it gives up (false) past maxDestGroups groups.
-func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *addrSet, ephLow, ephHigh int, roll *destRollup, bounded bool, half int) ([]*Group, int, bool) {
+func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int, roll *destRollup, bounded bool, half int) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
 	maxDestPorts := 0
@@ -1888,7 +1888,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 // group returns the rolled-up group a destination socket (socks[i], or
 // its portmapper mirror s) counts in, or nil when its destination keeps
 // its own group.
-func (d *destRollup) group(s *model.Socket, i int, local *addrSet, half int) *Group {
+func (d *destRollup) group(s *model.Socket, i int, local *hostAddrs, half int) *Group {
 	if d == nil {
 		return nil
 	}
@@ -2046,6 +2046,35 @@ func (d *destIndex) put(localp, remote *model.AddrPort, g *Group) {
 	}
 }
 
+// hostAddrs are the host's own addresses: the local addresses of its
+// connected sockets, collected in pass 1, and of its listeners, collected
+// when first asked. A host with 200,000 listeners, each on an address of
+// its own, and no client socket never asks.
+type hostAddrs struct {
+	conn    *addrSet
+	socks   []model.Socket
+	listens []int // the listening sockets
+	once    sync.Once
+	lis     *addrSet
+}
+
+// has reports whether *ap's address is one of the host's. Safe for
+// concurrent use.
+func (h *hostAddrs) has(ap *model.AddrPort) bool {
+	if h.conn.has(ap) {
+		return true
+	}
+	h.once.Do(func() {
+		h.lis = &addrSet{}
+		for _, i := range h.listens {
+			if l := &h.socks[i].Local; l.IsValid() && !l.IsUnspecified() {
+				h.lis.add(l)
+			}
+		}
+	})
+	return h.lis.has(ap)
+}
+
 // addrSet is a set of addresses (ports ignored).
 type addrSet struct {
 	m      model.ApMap[bool]
@@ -2168,6 +2197,21 @@ func sharedOwner(g *Group, top int) string {
 	if len(byName) == 1 && g.Process != "" {
 		return g.Process + " (" + model.Thousands(len(pids)) + " processes)"
 	}
+	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
+		var ps []int
+		for p := range pids {
+			ps = append(ps, p.pid)
+		}
+		slices.Sort(ps)
+		list := make([]string, 0, 4)
+		for _, p := range ps[:min(3, len(ps))] {
+			list = append(list, strconv.Itoa(p))
+		}
+		if len(ps) > 3 {
+			list = append(list, model.Thousands(len(ps)-3)+" more")
+		}
+		return "a group of " + model.Thousands(len(ps)) + " processes (pids " + strings.Join(list, ", ") + ")"
+	}
 	names := make([]model.Name, 0, len(byName))
 	for nm := range byName {
 		names = append(names, nm)
@@ -2182,9 +2226,9 @@ func sharedOwner(g *Group, top int) string {
 	for _, nm := range names[:min(3, len(names))] {
 		if nm == model.NoName {
 			list = append(list, "unnamed")
-			continue
+		} else {
+			list = append(list, nm.String())
 		}
-		list = append(list, nm.String())
 	}
 	if len(names) > 3 {
 		list = append(list, model.Thousands(len(names)-3)+" more programs")
