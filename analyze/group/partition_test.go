@@ -204,23 +204,25 @@ func testDestRollupCounts(t *testing.T, peers int) {
 }
 
 // collide returns an IPv6 address b, in 2001:db8:0:1::/64, whose
-// PairDigest equals a's after the given state: PairDigest's steps are
-// invertible, so a listing can be crafted to make two endpoints share a
-// digest. local, when valid, is the first endpoint of the pair (the
-// destination digest); else a is the first (the endpoint digest).
+// PairDigest equals a's: PairDigest mixes each word of an IPv6 pair in a
+// lane of its own (seeds pairLane below) with an invertible mix, and
+// XORs the lanes, so a listing can be crafted to make two endpoints
+// share a digest. local, when valid, is the first endpoint of the pair
+// (the destination digest); else a is the first (the endpoint digest).
 func collide(t *testing.T, local model.AddrPort, a netip.Addr) netip.Addr {
 	t.Helper()
-	h := uint64(0x9e3779b97f4a7c15)
+	// model.pairLane, and the lane of a's first word.
+	lane := func(i uint64) uint64 { return 0x9e3779b97f4a7c15 + i*0x632be59bd9b4e019 }
+	first := uint64(0)
 	if local.IsValid() {
-		l := local.Addr().As16()
-		for _, x := range []uint64{binary.LittleEndian.Uint64(l[:8]), binary.LittleEndian.Uint64(l[8:]), uint64(local.Port())<<8 | 6} {
-			h = model.Mix64(h ^ x)
-		}
+		first = 3
 	}
 	a16, b16 := a.As16(), netip.MustParseAddr("2001:db8:0:1::").As16()
-	ha := model.Mix64(h ^ binary.LittleEndian.Uint64(a16[:8]))
-	hb := model.Mix64(h ^ binary.LittleEndian.Uint64(b16[:8]))
-	binary.LittleEndian.PutUint64(b16[8:], ha^binary.LittleEndian.Uint64(a16[8:])^hb)
+	a0, a1 := binary.LittleEndian.Uint64(a16[:8]), binary.LittleEndian.Uint64(a16[8:])
+	b0 := binary.LittleEndian.Uint64(b16[:8])
+	// The second word's lane must make up the difference of the first's.
+	want := model.Mix64(lane(first)^a0) ^ model.Mix64(lane(first+1)^a1) ^ model.Mix64(lane(first)^b0)
+	binary.LittleEndian.PutUint64(b16[8:], unmix64(want)^lane(first+1))
 	b := netip.AddrFrom16(b16)
 	A, B := model.AddrPortOf(netip.AddrPortFrom(a, 443)), model.AddrPortOf(netip.AddrPortFrom(b, 443))
 	if local.IsValid() && model.PairDigest(local, A) != model.PairDigest(local, B) ||
@@ -228,6 +230,24 @@ func collide(t *testing.T, local model.AddrPort, a netip.Addr) netip.Addr {
 		t.Fatal("no collision made")
 	}
 	return b
+}
+
+// unmix64 inverts model.Mix64 (xor-shifts by 33 undo themselves; the
+// multipliers are odd, so invertible modulo 2^64).
+func unmix64(k uint64) uint64 {
+	inv := func(c uint64) uint64 { // Newton's iteration: x = x(2 - cx)
+		x := c
+		for range 6 {
+			x *= 2 - c*x
+		}
+		return x
+	}
+	k ^= k >> 33
+	k *= inv(0xc4ceb9fe1a85ec53)
+	k ^= k >> 33
+	k *= inv(0xff51afd7ed558ccd)
+	k ^= k >> 33
+	return k
 }
 
 // Two IPv6 peers that share a digest do not lend each other an owner:
