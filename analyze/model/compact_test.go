@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"unsafe"
@@ -196,4 +197,73 @@ func TestDestDigest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ipv6Tokens are bracketed IPv6 endpoints, good and bad, for the fast
+// path's tests and fuzz seeds.
+var ipv6Tokens = []string{"[2001:db8::1]:443", "[::]:22", "[::1]:8080", "[::]:*", "[fe80::1%eth0]:22",
+	"[::ffff:192.0.2.1]:80", "[::ffff:c000:201]:80", "[::ffff:0:0]:1", "[1:2:3:4:5:6:7:8]:9", "[1:2:3:4:5:6:7:8:9]:1",
+	"[1:2:3:4:5:6:7::]:1", "[1:2:3:4:5:6:7:8::]:1", "[::1:2:3:4:5:6:7:8]:1", "[1::2::3]:1", "[12345::]:1",
+	"[:1::]:1", "[1:]:1", "[1::]:65535", "[1::]:65536", "[ABCD:ef01::]:0", "[::1]x:80", "[::1]:", "[]:1",
+	"[::1]:0080", "[::1]:+80", "[g::1]:1", "[2001:db8:0:1:2:3:4::]:443", "[::]:0", "[0:0:0:0:0:0:0:0]:5"}
+
+// TestBracketedIPv6 holds the IPv6 fast path to ParseEndpoint: it
+// answers the plain forms and, where it answers, agrees.
+func TestBracketedIPv6(t *testing.T) {
+	answered := 0
+	check := func(tok string) {
+		t.Helper()
+		var e Endpoint
+		if !parseBracketedIPv6To(&e, []byte(tok)) {
+			return
+		}
+		answered++
+		want, err := ParseEndpoint([]byte(tok), false)
+		if err != nil || e != want {
+			t.Errorf("%q: fast path %+v, ParseEndpoint %+v %v", tok, e, want, err)
+		}
+	}
+	for _, tok := range ipv6Tokens {
+		check(tok)
+	}
+	for _, tok := range []string{"[2001:db8::1]:443", "[::1]:8080", "[1:2:3:4:5:6:7:8]:9", "[::ffff:c000:201]:80", "[::]:0"} {
+		var e Endpoint
+		if !parseBracketedIPv6To(&e, []byte(tok)) {
+			t.Errorf("%q: the fast path does not answer a plain form", tok)
+		}
+	}
+	// Random addresses, printed as netip prints them and in full.
+	r := uint64(1)
+	for i := 0; i < 20000; i++ {
+		var b [16]byte
+		for j := range b {
+			r = r*6364136223846793005 + 1442695040888963407
+			if r>>60 < 6 { // runs of zero groups, for "::"
+				b[j] = byte(r >> 33)
+			}
+		}
+		a := netip.AddrFrom16(b)
+		check("[" + a.String() + "]:" + strconv.Itoa(i%65536))
+		check("[" + a.StringExpanded() + "]:443")
+	}
+	if answered < 40000 {
+		t.Errorf("the fast path answered %d tokens", answered)
+	}
+}
+
+// The IPv6 fast path agrees with ParseEndpoint wherever it answers.
+func FuzzBracketedIPv6(f *testing.F) {
+	for _, s := range ipv6Tokens {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		var e Endpoint
+		if !parseBracketedIPv6To(&e, tok) {
+			return
+		}
+		want, err := ParseEndpoint(tok, false)
+		if err != nil || e != want {
+			t.Fatalf("%q: fast path %+v, ParseEndpoint %+v %v", tok, e, want, err)
+		}
+	})
 }
