@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze"
@@ -138,6 +139,14 @@ func BenchmarkAnalyze1MProc(b *testing.B)    { benchAnalyze(b, "proc") }
 // little-endian host: "0100000A:20FB".
 func procHex(ep string) string {
 	ap := netip.MustParseAddrPort(ep)
+	if ap.Addr().Is6() { // /proc/net/tcp6: four 32-bit words, each in the host's (little-endian) order
+		a := ap.Addr().As16()
+		var b strings.Builder
+		for w := 0; w < 16; w += 4 {
+			fmt.Fprintf(&b, "%02X%02X%02X%02X", a[w+3], a[w+2], a[w+1], a[w])
+		}
+		return fmt.Sprintf("%s:%04X", b.String(), ap.Port())
+	}
 	a := ap.Addr().As4()
 	return fmt.Sprintf("%02X%02X%02X%02X:%04X", a[3], a[2], a[1], a[0], ap.Port())
 }

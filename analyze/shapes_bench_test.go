@@ -44,7 +44,13 @@ func ap(a netip.Addr, port int) netip.AddrPort { return netip.AddrPortFrom(a, ui
 var (
 	hostA   = netip.MustParseAddr("10.0.0.1")
 	anyAddr = netip.MustParseAddr("0.0.0.0")
+	hostA6  = netip.MustParseAddr("2001:db8::1")
 )
+
+// addr6 spreads i over 2001:db8:1::/64, as a peer's address.
+func addr6(i int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 12: byte(i >> 24), 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
+}
 
 // shapes are the listings of issue 12's matrix: the cost of an analysis
 // must follow the number of sockets, not the number of distinct peers,
@@ -60,6 +66,18 @@ var shapes = []shape{
 			}
 			st := []string{"ESTAB", "ESTAB", "TIME-WAIT"}[i%3]
 			s := shapeSocket{state: st, local: ap(hostA, 1024+i%64000), remote: ap(addr4(10, 65536+i), []int{443, 80, 5432, 6379, 8080}[i%5])}
+			if st == "ESTAB" {
+				s.comm, s.pid = "envoy", 2000+i%4
+			}
+			return s
+		}},
+	{"proxy6", "the proxy over IPv6: ~1M distinct IPv6 destinations on 5 service ports, 4 envoy processes",
+		func(i, n int) shapeSocket {
+			if i == 0 {
+				return shapeSocket{state: "LISTEN", local: ap(netip.IPv6Unspecified(), 10000), remote: ap(netip.IPv6Unspecified(), 0), comm: "envoy", pid: 2000}
+			}
+			st := []string{"ESTAB", "ESTAB", "TIME-WAIT"}[i%3]
+			s := shapeSocket{state: st, local: ap(hostA6, 1024+i%64000), remote: ap(addr6(i), []int{443, 80, 5432, 6379, 8080}[i%5])}
 			if st == "ESTAB" {
 				s.comm, s.pid = "envoy", 2000+i%4
 			}
@@ -153,20 +171,30 @@ func writeShape(tb testing.TB, path string, sh shape, format string, n int) {
 			b = append(b, ' ')
 			b = s.local.AppendTo(b)
 			b = append(b, ' ')
-			if s.state == "LISTEN" {
+			switch {
+			case s.state == "LISTEN" && s.local.Addr().Is6():
+				b = append(b, "[::]:*"...)
+			case s.state == "LISTEN":
 				b = append(b, "0.0.0.0:*"...)
-			} else {
+			default:
 				b = s.remote.AppendTo(b)
 			}
 			if s.comm != "" {
 				b = fmt.Appendf(b, ` users:(("%s",pid=%d,fd=%d))`, s.comm, s.pid, 10+i%60000)
 			}
 		case "netstat":
-			b = fmt.Appendf(b, "tcp %6d %6d %-23s ", s.recvQ, s.sendQ, s.local)
+			// IPv6 as net-tools prints it: tcp6, no brackets.
+			proto, local, remote, any := "tcp ", s.local.String(), s.remote.String(), "0.0.0.0:*"
+			if s.local.Addr().Is6() {
+				proto, any = "tcp6", ":::*"
+				local = s.local.Addr().String() + ":" + strconv.Itoa(int(s.local.Port()))
+				remote = s.remote.Addr().String() + ":" + strconv.Itoa(int(s.remote.Port()))
+			}
+			b = fmt.Appendf(b, "%s %6d %6d %-23s ", proto, s.recvQ, s.sendQ, local)
 			if s.state == "LISTEN" {
-				b = fmt.Appendf(b, "%-23s ", "0.0.0.0:*")
+				b = fmt.Appendf(b, "%-23s ", any)
 			} else {
-				b = fmt.Appendf(b, "%-23s ", s.remote)
+				b = fmt.Appendf(b, "%-23s ", remote)
 			}
 			b = fmt.Appendf(b, "%-11s ", ssStates[s.state])
 			if s.comm != "" {

@@ -199,22 +199,25 @@ func TestDestDigest(t *testing.T) {
 	}
 }
 
-// ipv6Tokens are bracketed IPv6 endpoints, good and bad, for the fast
+// ipv6Tokens are IPv6 endpoints as ss and netstat print them, good and bad, for the fast
 // path's tests and fuzz seeds.
 var ipv6Tokens = []string{"[2001:db8::1]:443", "[::]:22", "[::1]:8080", "[::]:*", "[fe80::1%eth0]:22",
 	"[::ffff:192.0.2.1]:80", "[::ffff:c000:201]:80", "[::ffff:0:0]:1", "[1:2:3:4:5:6:7:8]:9", "[1:2:3:4:5:6:7:8:9]:1",
 	"[1:2:3:4:5:6:7::]:1", "[1:2:3:4:5:6:7:8::]:1", "[::1:2:3:4:5:6:7:8]:1", "[1::2::3]:1", "[12345::]:1",
 	"[:1::]:1", "[1:]:1", "[1::]:65535", "[1::]:65536", "[ABCD:ef01::]:0", "[::1]x:80", "[::1]:", "[]:1",
-	"[::1]:0080", "[::1]:+80", "[g::1]:1", "[2001:db8:0:1:2:3:4::]:443", "[::]:0", "[0:0:0:0:0:0:0:0]:5"}
+	"[::1]:0080", "[::1]:+80", "[g::1]:1", "[2001:db8:0:1:2:3:4::]:443", "[::]:0", "[0:0:0:0:0:0:0:0]:5",
+	// netstat's, without brackets: the port after the last colon.
+	"2001:db8::1:443", ":::22", "::1:25", ":::*", "::ffff:192.0.2.1:80", "fe80::1%eth0:22", "1:2:3:4:5:6:7:8:9",
+	"1:2:3:4:5:6:7:8", "::", ":1:80", "1::2::3:4", "2001:db8:0:1:2:3:4::5:443", "web01:http"}
 
-// TestBracketedIPv6 holds the IPv6 fast path to ParseEndpoint: it
+// TestIPv6Port holds the IPv6 fast path to ParseEndpoint: it
 // answers the plain forms and, where it answers, agrees.
-func TestBracketedIPv6(t *testing.T) {
+func TestIPv6Port(t *testing.T) {
 	answered := 0
 	check := func(tok string) {
 		t.Helper()
 		var e Endpoint
-		if !parseBracketedIPv6To(&e, []byte(tok)) {
+		if !parseIPv6PortTo(&e, []byte(tok)) {
 			return
 		}
 		answered++
@@ -226,9 +229,10 @@ func TestBracketedIPv6(t *testing.T) {
 	for _, tok := range ipv6Tokens {
 		check(tok)
 	}
-	for _, tok := range []string{"[2001:db8::1]:443", "[::1]:8080", "[1:2:3:4:5:6:7:8]:9", "[::ffff:c000:201]:80", "[::]:0"} {
+	for _, tok := range []string{"[2001:db8::1]:443", "[::1]:8080", "[1:2:3:4:5:6:7:8]:9", "[::ffff:c000:201]:80", "[::]:0",
+		"2001:db8::1:443", ":::22", "1:2:3:4:5:6:7:8:9"} {
 		var e Endpoint
-		if !parseBracketedIPv6To(&e, []byte(tok)) {
+		if !parseIPv6PortTo(&e, []byte(tok)) {
 			t.Errorf("%q: the fast path does not answer a plain form", tok)
 		}
 	}
@@ -245,20 +249,21 @@ func TestBracketedIPv6(t *testing.T) {
 		a := netip.AddrFrom16(b)
 		check("[" + a.String() + "]:" + strconv.Itoa(i%65536))
 		check("[" + a.StringExpanded() + "]:443")
+		check(a.String() + ":" + strconv.Itoa(i%65536)) // netstat's form
 	}
-	if answered < 40000 {
+	if answered < 60000 {
 		t.Errorf("the fast path answered %d tokens", answered)
 	}
 }
 
 // The IPv6 fast path agrees with ParseEndpoint wherever it answers.
-func FuzzBracketedIPv6(f *testing.F) {
+func FuzzIPv6Port(f *testing.F) {
 	for _, s := range ipv6Tokens {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, tok []byte) {
 		var e Endpoint
-		if !parseBracketedIPv6To(&e, tok) {
+		if !parseIPv6PortTo(&e, tok) {
 			return
 		}
 		want, err := ParseEndpoint(tok, false)

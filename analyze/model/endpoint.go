@@ -236,8 +236,8 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 		e.Wildcard = e.AddrPort.ip == [16]byte{}
 		return e, nil
 	}
-	if len(tok) > 0 && tok[0] == '[' && parseBracketedIPv6To(&e, tok) {
-		return e, nil // as cheap as hashing it for the cache (a million IPv6 peers: each a miss)
+	if len(tok) > 0 && (tok[0] == '[' || tok[0] == ':' || bytes.Count(tok, []byte{':'}) > 1) && parseIPv6PortTo(&e, tok) {
+		return e, nil // cheaper than hashing it for the cache (a million IPv6 peers: each a miss)
 	}
 	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
 		if e, err := ParseEndpoint(tok, false); err == nil {
@@ -264,23 +264,55 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 	return e, err
 }
 
-// parseBracketedIPv6To parses "[2001:db8::1]:443", ss's IPv6 endpoint,
-// into *e and reports whether it could. It takes the plain forms only —
-// hex groups and one "::", a numeric port — as netip.ParseAddr reads
-// them, and leaves the rest (a zone, an embedded IPv4 address, "*" for
-// the port, anything malformed) to ParseEndpoint: when it returns true,
-// *e is what ParseEndpoint gives.
-func parseBracketedIPv6To(e *Endpoint, tok []byte) bool {
-	j := bytes.IndexByte(tok, ']')
-	if j < 2 || tok[0] != '[' || j+2 >= len(tok) || tok[j+1] != ':' {
+// parseIPv6PortTo parses an IPv6 endpoint, ss's "[2001:db8::1]:443" or
+// netstat's "2001:db8::1:443", into *e and reports whether it could. It
+// takes the plain forms only — hex groups and one "::", a numeric port —
+// as netip.ParseAddr reads them, and leaves the rest (a zone, an
+// embedded IPv4 address, "*" for the port, anything malformed) to
+// ParseEndpoint: when it returns true, *e is what ParseEndpoint gives.
+func parseIPv6PortTo(e *Endpoint, tok []byte) bool {
+	var host, port []byte
+	if len(tok) > 0 && tok[0] == '[' {
+		j := bytes.IndexByte(tok, ']')
+		if j < 2 || j+2 >= len(tok) || tok[j+1] != ':' {
+			return false
+		}
+		host, port = tok[1:j], tok[j+2:]
+	} else {
+		i := bytes.LastIndexByte(tok, ':')
+		if i < 0 {
+			return false
+		}
+		host, port = tok[:i], tok[i+1:]
+	}
+	p, ok := Atoi(port)
+	if !ok || p > 65535 {
 		return false
 	}
-	port, ok := Atoi(tok[j+2:])
-	if !ok || port > 65535 {
+	ip, ok := parseIPv6Plain(host)
+	if !ok {
 		return false
 	}
-	s := tok[1:j]
+	*e = Endpoint{}
+	if ip[10] == 0xff && ip[11] == 0xff && [10]byte(ip[:10]) == [10]byte{} { // IPv4-mapped: the IPv4 address
+		e.AddrPort = AddrPort{port: uint16(p), bits: 4}
+		copy(e.AddrPort.ip[:4], ip[12:])
+		e.Wildcard = [4]byte(ip[12:]) == [4]byte{}
+		return true
+	}
+	e.AddrPort = AddrPort{ip: ip, port: uint16(p), bits: 6}
+	e.Wildcard = ip == [16]byte{}
+	return true
+}
+
+// parseIPv6Plain parses an IPv6 address of hex groups and at most one
+// "::" as netip.ParseAddr does (the same steps), false for anything
+// else, which netip may still read (a zone, an IPv4 tail).
+func parseIPv6Plain(s []byte) ([16]byte, bool) {
 	var ip [16]byte
+	if bytes.IndexByte(s, ':') < 0 {
+		return ip, false
+	}
 	ellipsis := -1 // where "::" stands in ip
 	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
 		ellipsis = 0
@@ -289,6 +321,7 @@ func parseBracketedIPv6To(e *Endpoint, tok []byte) bool {
 	i := 0
 	for i < 16 && len(s) > 0 {
 		off, acc := 0, uint32(0)
+	digits:
 		for ; off < len(s) && off < 5; off++ {
 			c := s[off]
 			switch {
@@ -299,12 +332,11 @@ func parseBracketedIPv6To(e *Endpoint, tok []byte) bool {
 			case c >= 'A' && c <= 'F':
 				acc = acc<<4 + uint32(c-'A'+10)
 			default:
-				goto done
+				break digits
 			}
 		}
-	done:
 		if off == 0 || off > 4 || (off < len(s) && s[off] != ':') {
-			return false // no digit, more than four, or a '.', '%' or other byte
+			return ip, false // no digit, more than four, or a '.', '%' or other byte
 		}
 		ip[i], ip[i+1] = byte(acc>>8), byte(acc)
 		i += 2
@@ -313,40 +345,31 @@ func parseBracketedIPv6To(e *Endpoint, tok []byte) bool {
 			break
 		}
 		if len(s) == 1 { // a trailing ':'
-			return false
+			return ip, false
 		}
 		s = s[1:]
 		if s[0] == ':' {
 			if ellipsis >= 0 {
-				return false
+				return ip, false
 			}
 			ellipsis = i
 			s = s[1:]
 		}
 	}
 	if len(s) != 0 {
-		return false
+		return ip, false
 	}
 	if i < 16 {
 		if ellipsis < 0 {
-			return false
+			return ip, false
 		}
 		n := 16 - i
 		copy(ip[ellipsis+n:], ip[ellipsis:i])
 		clear(ip[ellipsis : ellipsis+n])
 	} else if ellipsis >= 0 {
-		return false // "::" must stand for at least one group
+		return ip, false // "::" must stand for at least one group
 	}
-	*e = Endpoint{}
-	if ip[10] == 0xff && ip[11] == 0xff && [10]byte(ip[:10]) == [10]byte{} { // IPv4-mapped: the IPv4 address
-		e.AddrPort = AddrPort{port: uint16(port), bits: 4}
-		copy(e.AddrPort.ip[:4], ip[12:])
-		e.Wildcard = [4]byte(ip[12:]) == [4]byte{}
-		return true
-	}
-	e.AddrPort = AddrPort{ip: ip, port: uint16(port), bits: 6}
-	e.Wildcard = ip == [16]byte{}
-	return true
+	return ip, true
 }
 
 // count ends a lookup: at the end of a window in which a full cache was

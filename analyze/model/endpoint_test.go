@@ -85,20 +85,21 @@ func TestEndpointCacheParsesAsParseEndpoint(t *testing.T) {
 			t.Fatalf("%q: cache %+v %v, ParseEndpoint %+v %v", tok, got, gerr, want, werr)
 		}
 	}
-	// Unique IPv6 peers (netstat's form: ss's bracketed one is parsed
-	// before the cache) fill the cache and make it rest; repeated local
-	// tokens, names, bracketed and bad tokens are read the same
+	// Unique link-local IPv6 peers with a zone (plain IPv6 endpoints are
+	// parsed before the cache) fill the cache and make it rest; repeated
+	// local tokens, names, plain IPv6 and bad tokens are read the same
 	// throughout.
 	rested := 0
 	for i := 0; i < 3*endpointCacheMax+2*endpointCacheRest; i++ {
 		if c.skip > 0 {
 			rested++
 		}
-		check(fmt.Sprintf("2001:db8::%x:%x:%d", i>>16, i&0xffff, 443+i%3))
+		check(fmt.Sprintf("fe80::%x:%x%%eth0:%d", i>>16, i&0xffff, 443+i%3))
 		if i%199 == 0 { // rarer than one lookup in 64: the cache may rest
 			check("[::1]:8080")
 			check(fmt.Sprintf("[2001:db8::%x:%x]:%d", i>>16, i&0xffff, 443+i%3))
 			check("::1:8080")
+			check(fmt.Sprintf("2001:db8::%x:%x:%d", i>>16, i&0xffff, 443+i%3))
 			check("[fe80::1%eth0]:22")
 			check("web01:http")
 			check("[bad")
