@@ -2078,34 +2078,24 @@ func (h *hostAddrs) has(ap *model.AddrPort) bool {
 // addrSet is a set of addresses (ports ignored).
 type addrSet struct {
 	m      model.ApMap[bool]
-	recent [4]uint64 // v4Key|1<<62 of recent IPv4 adds: a host has few addresses, most adds stop here
+	recent [4]model.AddrPort // recent adds, IPv4 or IPv6: a host has few addresses, most adds stop here
 	next   int
-	other  bool // an address other than IPv4 was added
 }
 
 // add adds *ap's address. Endpoints are passed by pointer here and in
 // has: called for a million sockets, a copied argument cost more than
 // the set.
 func (s *addrSet) add(ap *model.AddrPort) {
-	if ap.Is4() {
-		k := addrKey(ap)
-		for _, r := range s.recent {
-			if r == k {
-				return
-			}
+	for i := range s.recent {
+		if s.recent[i].SameAddr(ap) && i < s.next {
+			return
 		}
-		s.recent[s.next%len(s.recent)] = k
-		s.next++
-	} else {
-		s.other = true
 	}
 	a := ap.WithPort(0)
+	s.recent[s.next%len(s.recent)] = a
+	s.next++
 	s.m.Set(&a, true)
 }
-
-// addrKey is an IPv4 endpoint's address as a key of recent: its V4Key
-// without the port, never 0 (an unused slot).
-func addrKey(ap *model.AddrPort) uint64 { return model.V4Key(*ap)&^0xffff | 1<<62 }
 
 // each calls fn for every address in the set, in no particular order.
 func (s *addrSet) each(fn func(model.AddrPort)) {
@@ -2113,15 +2103,11 @@ func (s *addrSet) each(fn func(model.AddrPort)) {
 }
 
 func (s *addrSet) has(ap *model.AddrPort) bool {
-	if !s.other && s.m.Len() <= len(s.recent) {
-		// At most four IPv4 addresses (nearly every host): each is in
-		// recent, which a new address only overwrites past four.
-		if !ap.Is4() {
-			return false
-		}
-		k := addrKey(ap)
-		for _, r := range s.recent {
-			if r == k {
+	if s.m.Len() <= len(s.recent) {
+		// At most four addresses (nearly every host): each is in recent,
+		// which a new address only overwrites past four.
+		for i := range min(s.next, len(s.recent)) {
+			if s.recent[i].SameAddr(ap) {
 				return true
 			}
 		}

@@ -307,6 +307,10 @@ func (a AddrPort) Compare(b AddrPort) int {
 // address, or none at all (a host name netstat printed without -n).
 func (a AddrPort) ZeroIP() bool { return a.ip == [16]byte{} }
 
+// SameAddr reports whether *a and *b hold the same address (or both
+// none), whatever their ports.
+func (a *AddrPort) SameAddr(b *AddrPort) bool { return a.bits == b.bits && a.ip == b.ip }
+
 // PairDigest is a deterministic 63-bit digest of two endpoints, the same
 // on every run and machine: a key for tallies of a million endpoint
 // pairs, where two pairs sharing a digest (odds about 1 in 10^7 at a
