@@ -1661,7 +1661,13 @@ type destRollup struct {
 type rollHalf struct {
 	groups map[rollKey]*Group     // rolled-up groups
 	byV4   model.IntTable[*Group] // the same, for IPv4 local addresses: by rollKey.v4
+	few6   []rollEntry            // the first few for IPv6 local addresses: compared, not hashed
 	tops   [][]rollMember         // their largest members, by Group.num
+}
+
+type rollEntry struct {
+	k rollKey
+	g *Group
 }
 
 type rollKey struct {
@@ -1872,6 +1878,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	d := &destRollup{info: info, halfOf: halfOf}
 	for h := range d.halves {
 		d.halves[h].groups = map[rollKey]*Group{}
+		d.halves[h].few6 = make([]rollEntry, 0, 8)
 	}
 	d.min = 1
 	kept := 0
@@ -1907,7 +1914,17 @@ func (d *destRollup) group(s *model.Socket, i int, local *hostAddrs, half int) *
 		at = h.byV4.At(k.v4())
 		g = *at
 	} else {
-		g = h.groups[k]
+		// A host has few IPv6 addresses and services: a short list,
+		// rather than hashing the key a million times.
+		for j := range h.few6 {
+			if h.few6[j].k == k {
+				g = h.few6[j].g
+				break
+			}
+		}
+		if g == nil && len(h.few6) == cap(h.few6) {
+			g = h.groups[k]
+		}
 	}
 	if g == nil {
 		// The flags split a (local address, remote port) in up to four
@@ -1930,6 +1947,8 @@ func (d *destRollup) group(s *model.Socket, i int, local *hostAddrs, half int) *
 		h.groups[k] = g
 		if at != nil {
 			*at = g
+		} else if len(h.few6) < cap(h.few6) {
+			h.few6 = append(h.few6, rollEntry{k, g})
 		}
 	}
 	if info&rollFirst != 0 { // the destination's first socket
