@@ -1541,9 +1541,10 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 		return false
 	}
 	var seen model.IntTable[struct{}]
+	var dig model.Digester
 	for i := range socks[:min(len(socks), destSample)] {
 		if ds, ok := destSocket(&socks[i], &roles[i], li, ephLow); ok {
-			seen.At(model.DestDigest(&ds.Local, &ds.Remote))
+			seen.At(dig.Dest(&ds.Local, &ds.Remote))
 			if seen.Len() > maxDestGroups {
 				return true
 			}
@@ -1597,11 +1598,11 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 // destHalf splits destinations in two by their local address and remote
 // port, which every group a destination counts in shares: its own, and
 // the rolled-up one it may join.
-func destHalf(s *model.Socket) int {
+func destHalf(s *model.Socket, dig *model.Digester) int {
 	if s.Local.Is4() {
 		return int(model.Mix64(model.V4Key(s.Local)&^0xffff|uint64(s.Remote.Port())) >> 63)
 	}
-	return int(model.Mix64(model.PairDigest(s.Local.WithPort(0), model.AddrPort{})^uint64(s.Remote.Port())) >> 63)
+	return int(model.Mix64(dig.LocalDigest(&s.Local)^uint64(s.Remote.Port())) >> 63)
 }
 
 // isServerSide reports whether a socket counts toward its local port's
@@ -1786,17 +1787,18 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	}
 	var ns [2]int
 	parallel(len(socks), func(half, lo, hi int) {
+		var dig model.Digester
 		for i := lo; i < hi; i++ {
 			ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
 			if !ok {
 				continue
 			}
-			v := rollPresent | model.DestDigest(&ds.Local, &ds.Remote)>>1
+			v := rollPresent | dig.Dest(&ds.Local, &ds.Remote)>>1
 			if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 				v |= rollEph
 			}
 			info[i] = v
-			halfOf[i] = uint8(destHalf(ds))
+			halfOf[i] = uint8(destHalf(ds, &dig))
 			ns[half]++
 		}
 	})

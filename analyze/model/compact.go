@@ -324,13 +324,49 @@ func PairDigest(a, b AddrPort) uint64 {
 	// Six words: each mixed in a lane of its own (the lanes run side by
 	// side), then the lanes together, two rounds deep instead of six (a
 	// million IPv6 peers are digested several times each).
-	h := mix64(pairLane(0)^binary.LittleEndian.Uint64(a.ip[:8])) ^
-		mix64(pairLane(1)^binary.LittleEndian.Uint64(a.ip[8:])) ^
-		mix64(pairLane(2)^(uint64(a.port)<<8|uint64(a.bits))) ^
-		mix64(pairLane(3)^binary.LittleEndian.Uint64(b.ip[:8])) ^
-		mix64(pairLane(4)^binary.LittleEndian.Uint64(b.ip[8:])) ^
-		mix64(pairLane(5)^(uint64(b.port)<<8|uint64(b.bits)))
-	return mix64(h) >> 1
+	return mix64(pairLanes(&a, 0)^pairLanes(&b, 3)) >> 1
+}
+
+// pairLanes is an endpoint's three words mixed in lanes first, first+1
+// and first+2, XORed.
+func pairLanes(a *AddrPort, first uint64) uint64 {
+	return mix64(pairLane(first)^binary.LittleEndian.Uint64(a.ip[:8])) ^
+		mix64(pairLane(first+1)^binary.LittleEndian.Uint64(a.ip[8:])) ^
+		mix64(pairLane(first+2)^(uint64(a.port)<<8|uint64(a.bits)))
+}
+
+// A Digester gives DestDigest and LocalDigest, remembering the lanes of
+// the last IPv6 local address it saw: a host has few, and a million
+// sockets' digests need its lanes mixed once, not a million times. One
+// goroutine uses a Digester.
+type Digester struct {
+	last  AddrPort // port 0; bits 0 before the first
+	lanes uint64   // pairLanes(&last, 0)
+}
+
+func (d *Digester) localLanes(l *AddrPort) uint64 {
+	if d.last.bits == 0 || !d.last.SameAddr(l) {
+		d.last = l.WithPort(0)
+		d.lanes = pairLanes(&d.last, 0)
+	}
+	return d.lanes
+}
+
+// Dest is DestDigest(local, remote).
+func (d *Digester) Dest(local, remote *AddrPort) uint64 {
+	if local.bits != 6 && remote.bits != 6 {
+		return DestDigest(local, remote)
+	}
+	return mix64(d.localLanes(local)^pairLanes(remote, 3)) >> 1
+}
+
+// LocalDigest is PairDigest(local.WithPort(0), AddrPort{}).
+func (d *Digester) LocalDigest(local *AddrPort) uint64 {
+	if local.bits != 6 {
+		return PairDigest(local.WithPort(0), AddrPort{})
+	}
+	var none AddrPort
+	return mix64(d.localLanes(local)^pairLanes(&none, 3)) >> 1
 }
 
 // pairLane is the seed of word i of an IPv6 pair's digest.

@@ -197,6 +197,20 @@ func TestDestDigest(t *testing.T) {
 			}
 		}
 	}
+	// A Digester remembers the last local address's lanes: whatever
+	// came before, it gives DestDigest and the local address's digest.
+	eps = append(eps, MustParseAddrPort("[2001:db8::2]:443"), MustParseAddrPort("[2001:db8::1]:80"), MustParseAddrPort("[::]:0"))
+	var d Digester
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 2000 {
+		l, rem := eps[r.IntN(len(eps))], eps[r.IntN(len(eps))]
+		if got, want := d.Dest(&l, &rem), DestDigest(&l, &rem); got != want {
+			t.Fatalf("Digester.Dest(%v, %v) = %x, DestDigest says %x", l, rem, got, want)
+		}
+		if got, want := d.LocalDigest(&l), PairDigest(l.WithPort(0), AddrPort{}); got != want {
+			t.Fatalf("Digester.LocalDigest(%v) = %x, PairDigest says %x", l, got, want)
+		}
+	}
 }
 
 // ipv6Tokens are IPv6 endpoints as ss and netstat print them, good and bad, for the fast
