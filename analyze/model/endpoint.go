@@ -265,7 +265,8 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 }
 
 // parseIPv6PortTo parses an IPv6 endpoint, ss's "[2001:db8::1]:443" or
-// netstat's "2001:db8::1:443", into *e and reports whether it could. It
+// netstat's "2001:db8::1:443", into *e and reports whether it could (*e
+// is undefined when it could not). It
 // takes the plain forms only — hex groups and one "::", a numeric port —
 // as netip.ParseAddr reads them, and leaves the rest (a zone, an
 // embedded IPv4 address, "*" for the port, anything malformed) to
@@ -289,30 +290,34 @@ func parseIPv6PortTo(e *Endpoint, tok []byte) bool {
 	if !ok || p > 65535 {
 		return false
 	}
-	ip, ok := parseIPv6Plain(host)
-	if !ok {
+	// In place: a [16]byte returned, then copied into *e, cost more than
+	// parsing it (a million IPv6 peers).
+	ip := &e.AddrPort.ip
+	if !parseIPv6Plain(ip, host) {
 		return false
 	}
-	*e = Endpoint{}
+	e.AddrPort.port, e.AddrPort.bits = uint16(p), 6
+	e.Name, e.AnyPort = NoName, false
 	if ip[10] == 0xff && ip[11] == 0xff && [10]byte(ip[:10]) == [10]byte{} { // IPv4-mapped: the IPv4 address
-		e.AddrPort = AddrPort{port: uint16(p), bits: 4}
-		copy(e.AddrPort.ip[:4], ip[12:])
-		e.Wildcard = [4]byte(ip[12:]) == [4]byte{}
+		copy(ip[:4], ip[12:])
+		clear(ip[4:])
+		e.AddrPort.bits = 4
+		e.Wildcard = [4]byte(ip[:4]) == [4]byte{}
 		return true
 	}
-	e.AddrPort = AddrPort{ip: ip, port: uint16(p), bits: 6}
-	e.Wildcard = ip == [16]byte{}
+	e.Wildcard = *ip == [16]byte{}
 	return true
 }
 
-// parseIPv6Plain parses an IPv6 address of hex groups and at most one
-// "::" as netip.ParseAddr does (the same steps), false for anything
-// else, which netip may still read (a zone, an IPv4 tail).
-func parseIPv6Plain(s []byte) ([16]byte, bool) {
-	var ip [16]byte
+// parseIPv6Plain parses into *ip an IPv6 address of hex groups and at
+// most one "::" as netip.ParseAddr does (the same steps), false for
+// anything else, which netip may still read (a zone, an IPv4 tail); *ip
+// is undefined then.
+func parseIPv6Plain(ip *[16]byte, s []byte) bool {
 	if bytes.IndexByte(s, ':') < 0 {
-		return ip, false
+		return false
 	}
+	*ip = [16]byte{}
 	ellipsis := -1 // where "::" stands in ip
 	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
 		ellipsis = 0
@@ -336,7 +341,7 @@ func parseIPv6Plain(s []byte) ([16]byte, bool) {
 			}
 		}
 		if off == 0 || off > 4 || (off < len(s) && s[off] != ':') {
-			return ip, false // no digit, more than four, or a '.', '%' or other byte
+			return false // no digit, more than four, or a '.', '%' or other byte
 		}
 		ip[i], ip[i+1] = byte(acc>>8), byte(acc)
 		i += 2
@@ -345,31 +350,31 @@ func parseIPv6Plain(s []byte) ([16]byte, bool) {
 			break
 		}
 		if len(s) == 1 { // a trailing ':'
-			return ip, false
+			return false
 		}
 		s = s[1:]
 		if s[0] == ':' {
 			if ellipsis >= 0 {
-				return ip, false
+				return false
 			}
 			ellipsis = i
 			s = s[1:]
 		}
 	}
 	if len(s) != 0 {
-		return ip, false
+		return false
 	}
 	if i < 16 {
 		if ellipsis < 0 {
-			return ip, false
+			return false
 		}
 		n := 16 - i
 		copy(ip[ellipsis+n:], ip[ellipsis:i])
 		clear(ip[ellipsis : ellipsis+n])
 	} else if ellipsis >= 0 {
-		return ip, false // "::" must stand for at least one group
+		return false // "::" must stand for at least one group
 	}
-	return ip, true
+	return true
 }
 
 // count ends a lookup: at the end of a window in which a full cache was
