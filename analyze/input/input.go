@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
 // Limits bound what one input may cost. Customer bundles are untrusted:
@@ -473,9 +474,23 @@ func countNewlines(p []byte) int {
 		return bytes.Count(p, []byte{'\n'})
 	}
 	half := make(chan int, 1)
-	go func() { half <- bytes.Count(p[:len(p)/2], []byte{'\n'}) }()
-	n := bytes.Count(p[len(p)/2:], []byte{'\n'})
+	go func() { half <- countBehind(p[:len(p)/2]) }()
+	n := countBehind(p[len(p)/2:])
 	return n + <-half
+}
+
+// countBehind counts the '\n' in p, giving back the pages of a big
+// mapping behind it (parse.Behind).
+func countBehind(p []byte) int {
+	b := parse.NewBehind(p)
+	n := 0
+	for rest := p; len(rest) > 0; {
+		k := min(len(rest), 4<<20)
+		n += bytes.Count(rest[:k], []byte{'\n'})
+		rest = rest[k:]
+		b.Reached(rest)
+	}
+	return n
 }
 
 // count charges the lines in p.

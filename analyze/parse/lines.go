@@ -25,16 +25,20 @@ const MaxLineBytes = 64 << 10
 // A text in memory (NewMemText) is scanned in place; any other reader
 // through a buffer of up to bufBytes. Both cut lines the same way.
 type LineScanner struct {
-	r   io.Reader // nil for a text in memory
-	buf []byte    // the buffer mem is a window of, when reading r
+	behind Behind    // a text in a big mapping: its pages given back behind the scan
+	r      io.Reader // nil for a text in memory
+	buf    []byte    // the buffer mem is a window of, when reading r
 	// mem is the unread text: all of it for a text in memory, the
 	// buffered bytes otherwise.
 	mem []byte
 	eof bool // nothing follows mem
 	// cr is the offset in mem of its first '\r', crNone when mem has
-	// none, crUnknown when not looked for yet: a text without '\r' is
-	// searched for one only once.
+	// none (before crClean, when that is not -1), crUnknown when not
+	// looked for yet: a text without '\r' is searched for one once per
+	// crWindow bytes (not to its end at once: a big mapping's pages are
+	// given back behind the scan, and read ahead they would all be in).
 	cr      int
+	crClean int
 	discard bool // the rest of a cut line is still to be skipped
 	line    []byte
 	n       int
@@ -49,13 +53,17 @@ const (
 	// bufBytes is the buffer of a LineScanner over a reader: room for a
 	// line of MaxLineBytes, its line ending and more.
 	bufBytes = 2 * MaxLineBytes
+
+	// crWindow is how far ahead a text in memory is searched for a '\r'.
+	crWindow = 1 << 20
 )
 
 // NewLineScanner returns a scanner over r.
 func NewLineScanner(r io.Reader) *LineScanner {
 	if m, ok := r.(*memText); ok {
 		// Lines in place: no copy through a buffer.
-		s := &LineScanner{mem: m.b[m.off:], eof: true, cr: crUnknown}
+		s := &LineScanner{mem: m.b[m.off:], eof: true, cr: crUnknown, crClean: -1}
+		s.behind = NewBehind(s.mem)
 		m.off = len(m.b)
 		return s
 	}
@@ -63,7 +71,7 @@ func NewLineScanner(r io.Reader) *LineScanner {
 	if n := SizeOf(r); n > 0 && n < bufBytes-16 {
 		size = n + 16 // a small input needs no large buffer (fill grows it if n lied)
 	}
-	return &LineScanner{r: r, buf: make([]byte, 0, size), cr: crNone}
+	return &LineScanner{r: r, buf: make([]byte, 0, size), cr: crNone, crClean: -1}
 }
 
 // memText is a text in memory to read from, like a bytes.Reader; a
@@ -102,9 +110,14 @@ func (s *LineScanner) split() (end, next int, ok bool) {
 	if nl < 0 {
 		lim = len(b)
 	}
-	if s.cr == crUnknown {
-		if s.cr = bytes.IndexByte(b, '\r'); s.cr < 0 {
+	if s.cr == crUnknown || (s.cr == crNone && s.crClean >= 0 && lim >= s.crClean) {
+		w := b[:min(len(b), max(lim+1, crWindow))] // at least to the line's end
+		s.crClean = -1
+		if s.cr = bytes.IndexByte(w, '\r'); s.cr < 0 {
 			s.cr = crNone
+			if len(w) < len(b) {
+				s.crClean = len(w)
+			}
 		}
 	}
 	if c := s.cr; c >= 0 && c < lim {
@@ -131,8 +144,13 @@ func (s *LineScanner) split() (end, next int, ok bool) {
 // advance drops the first k bytes of mem.
 func (s *LineScanner) advance(k int) {
 	s.mem = s.mem[k:]
+	s.behind.Reached(s.mem)
 	if s.cr >= 0 {
 		if s.cr -= k; s.cr < 0 {
+			s.cr = crUnknown
+		}
+	} else if s.cr == crNone && s.crClean >= 0 {
+		if s.crClean -= k; s.crClean <= 0 {
 			s.cr = crUnknown
 		}
 	}
@@ -234,6 +252,20 @@ func (s *LineScanner) fill() bool {
 // LineEnds counts the line endings in b as a LineScanner sees them: each
 // "\n", "\r\n" and lone "\r".
 func LineEnds(b []byte) int {
+	if len(b) >= releaseStep && Mapped(b) {
+		// A big mapping, counted in steps that give its pages back.
+		n, behind := 0, NewBehind(b)
+		for rest := b; len(rest) > 0; {
+			k := min(len(rest), 4<<20)
+			for k < len(rest) && rest[k-1] == '\r' {
+				k++ // a "\r\n" stays in one step
+			}
+			n += LineEnds(rest[:k])
+			rest = rest[k:]
+			behind.Reached(rest)
+		}
+		return n
+	}
 	n := bytes.Count(b, []byte{'\n'})
 	if cr := bytes.Count(b, []byte{'\r'}); cr > 0 {
 		n += cr - bytes.Count(b, []byte("\r\n"))

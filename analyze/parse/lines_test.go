@@ -261,3 +261,27 @@ func BenchmarkLineScanner(b *testing.B) {
 		})
 	}
 }
+
+// bigTexts are texts past crWindow and releaseStep with '\r' line ends
+// far apart, next to step boundaries, and none.
+func bigTexts() []string {
+	line := "ESTAB 0 0 10.0.0.1:40000 192.0.2.1:443 users:((\"x\",pid=1,fd=3))\n"
+	base := strings.Repeat(line, (3*crWindow)/len(line))
+	return []string{
+		base,
+		base[:crWindow+100] + "\r" + base[crWindow+100:] + "lone\rcr\r\n",
+		base[:crWindow-10] + "abcdefghijklmnopq\rrest\n" + base, // a '\r' just past the window, in a line that starts before it
+		strings.Repeat(base, 3)[:releaseStep-1] + "\r\n" + base + base + base + base + base + "\r",
+		"\r" + base + base + base + base + "tail without end",
+	}
+}
+
+// A text past the '\r' search window scans as the buffered path does.
+func TestLineScannerFarCR(t *testing.T) {
+	for _, text := range bigTexts() {
+		want := scanAll(NewLineScanner(&chunkReader{strings.NewReader(text), 997}))
+		if got := scanAll(NewLineScanner(NewMemText([]byte(text)))); got != want {
+			t.Errorf("%d bytes: in memory and buffered differ", len(text))
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package parse
+
+func releasePages(memRange) {}
