@@ -226,7 +226,17 @@ func (ld *loader) readListing(f input.File) error {
 	if m, ok := f.R.(*input.Mapped); ok {
 		// A mapped file: its bytes as they are, no copy.
 		data := m.Bytes()
-		if err := ld.lines.Charge(data, f.Display); err != nil {
+		charge := ld.lines.Charge
+		if len(data) >= input.ReleaseMin {
+			// A big mapping: every pass gives back the pages behind it.
+			parse.RegisterMapped(data)
+			defer parse.UnregisterMapped(data)
+			charge = func(data []byte, name string) error {
+				behind := parse.NewBehind(data)
+				return ld.lines.ChargeSteps(data, name, behind.Reached)
+			}
+		}
+		if err := charge(data, f.Display); err != nil {
 			return err
 		}
 		br, head = parse.NewMemText(data), data[:min(len(data), 64<<10)]

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
 // Limits bound what one input may cost. Customer bundles are untrusted:
@@ -444,6 +443,32 @@ func (b *LineBudget) Charge(data []byte, name string) error {
 	return (&lineCapReader{b: b, name: name}).count(data)
 }
 
+// ReleaseMin is the size from which a mapped file is mapped page by
+// page rather than entered whole, for its reader to give the pages back
+// behind each pass over it (parse.Behind): kept whole, a 600 MB listing
+// was most of the process's resident size.
+const ReleaseMin = 256 << 20
+
+// ChargeSteps is Charge counting data in steps of a few MB, calling
+// reached with the rest after each (a reader of a big mapping gives
+// back the pages behind it).
+func (b *LineBudget) ChargeSteps(data []byte, name string, reached func(rest []byte)) error {
+	if b == nil || b.max <= 0 {
+		return nil
+	}
+	lines := 0
+	for rest := data; len(rest) > 0; {
+		k := min(len(rest), 4<<20)
+		lines += bytes.Count(rest[:k], []byte{'\n'})
+		rest = rest[k:]
+		reached(rest)
+	}
+	if lines == 0 { // as count: a text of lone '\r' line ends
+		lines = bytes.Count(data, []byte{'\r'})
+	}
+	return b.spend(lines, name)
+}
+
 // Reader counts the lines read through r against the budget and fails,
 // naming the input, once it is spent.
 func (b *LineBudget) Reader(r io.Reader, name string) io.Reader {
@@ -474,23 +499,9 @@ func countNewlines(p []byte) int {
 		return bytes.Count(p, []byte{'\n'})
 	}
 	half := make(chan int, 1)
-	go func() { half <- countBehind(p[:len(p)/2]) }()
-	n := countBehind(p[len(p)/2:])
+	go func() { half <- bytes.Count(p[:len(p)/2], []byte{'\n'}) }()
+	n := bytes.Count(p[len(p)/2:], []byte{'\n'})
 	return n + <-half
-}
-
-// countBehind counts the '\n' in p, giving back the pages of a big
-// mapping behind it (parse.Behind).
-func countBehind(p []byte) int {
-	b := parse.NewBehind(p)
-	n := 0
-	for rest := p; len(rest) > 0; {
-		k := min(len(rest), 4<<20)
-		n += bytes.Count(rest[:k], []byte{'\n'})
-		rest = rest[k:]
-		b.Reached(rest)
-	}
-	return n
 }
 
 // count charges the lines in p.
@@ -500,8 +511,13 @@ func (c *lineCapReader) count(p []byte) error {
 	if lines == 0 {
 		lines = bytes.Count(p, []byte{'\r'})
 	}
-	if c.b.left -= int64(lines); c.b.left < 0 {
-		return fmt.Errorf("%w: %s: more than %d lines of listings in this analysis (the memory budget of the socket tables)", ErrLimit, c.name, c.b.max)
+	return c.b.spend(lines, c.name)
+}
+
+// spend takes lines from the budget, failing once it is spent.
+func (b *LineBudget) spend(lines int, name string) error {
+	if b.left -= int64(lines); b.left < 0 {
+		return fmt.Errorf("%w: %s: more than %d lines of listings in this analysis (the memory budget of the socket tables)", ErrLimit, name, b.max)
 	}
 	return nil
 }

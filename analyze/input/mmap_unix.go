@@ -5,34 +5,21 @@ package input
 import (
 	"os"
 	"syscall"
-
-	"github.com/tcpsnap/tcpsnap/analyze/parse"
 )
 
 // mapFile maps f read-only, its pages entered at once (MAP_POPULATE on
-// Linux; elsewhere the flag is 0 and pages come on first touch). A file
-// of parse.ReleaseMin or more is mapped page by page instead, and
-// registered for the passes over it to give its pages back behind them:
-// kept whole, a 600 MB listing was most of the process's resident size.
+// Linux; elsewhere the flag is 0 and pages come on first touch); a file
+// of ReleaseMin or more page by page.
 func mapFile(f *os.File, size int) ([]byte, func(), error) {
 	flags := syscall.MAP_SHARED | mapPopulate
-	big := size >= parse.ReleaseMin
-	if big {
+	if size >= ReleaseMin {
 		flags = syscall.MAP_SHARED
 	}
 	b, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, flags)
 	if err != nil {
 		return nil, nil, err
 	}
-	if big {
-		parse.RegisterMapped(b)
-	}
-	return b, func() {
-		if big {
-			parse.UnregisterMapped(b)
-		}
-		unmap(b)
-	}, nil
+	return b, func() { unmap(b) }, nil
 }
 
 // unmap unmaps b: a big mapping on a goroutine of its own, so that the

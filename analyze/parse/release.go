@@ -5,20 +5,16 @@ import (
 	"unsafe"
 )
 
-// ReleaseMin is the size from which a mapped listing is read without
-// keeping its pages: each pass over it gives back the pages behind it
-// (the file's pages stay in the page cache; touched again, they come
-// back from it). A 600 MB `ss -tanpoeim` of a million sockets kept
-// whole made a peak resident size of 720 MB, the listing most of it;
-// given back, 205 MB. It costs time — each pass enters the pages again,
-// on a virtual machine 1.0 -> 1.35 s for that listing — so a listing
-// below it is entered whole at once (MAP_POPULATE) and kept.
-const ReleaseMin = 256 << 20
-
 // releaseStep is how far a pass reads between two releases.
 const releaseStep = 8 << 20
 
-// released holds the live mappings whose pages passes give back.
+// released holds the live mappings whose pages passes give back: the
+// big listings the loader maps page by page (input.ReleaseMin). A
+// file's pages stay in the page cache; touched again, they come back
+// from it. Kept whole, a 586 MB ss -tanpoeim of a million sockets made a
+// peak resident size of 720 MB; given back, 207 MB. It costs time — each
+// pass enters the pages again, on a virtual machine 1.0 -> 1.36 s for
+// that listing — so smaller listings are entered whole and kept.
 var released struct {
 	sync.Mutex
 	ranges []memRange
