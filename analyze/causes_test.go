@@ -38,15 +38,7 @@ func TestOneFindingPerCause(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "ss.txt")
-			if err := os.WriteFile(path, []byte(listing(tc.progs...)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			snap, err := Load([]string{path}, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep := engine.Run(snap, rs)
+			rep := analyzeText(t, rs, "ss.txt", listing(tc.progs...))
 			var got []engine.Finding
 			for _, f := range rep.Findings {
 				if f.Rule == "close-wait-leak" {
@@ -93,15 +85,7 @@ func TestUnknownOwnersFold(t *testing.T) {
 			sock(host, p, peer, 50000+i, "08") // CLOSE_WAIT
 		}
 	}
-	path := filepath.Join(t.TempDir(), "tcp")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	snap, err := Load([]string{path}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := engine.Run(snap, rs)
+	rep := analyzeText(t, rs, "tcp", b.String())
 	byRule := map[string][]engine.Finding{}
 	for _, f := range rep.Findings {
 		byRule[f.Rule] = append(byRule[f.Rule], f)
@@ -159,15 +143,7 @@ func TestSharedDestinationOwner(t *testing.T) {
 				fmt.Fprintf(&b, "TIME-WAIT 0 0 10.0.0.1:%d 192.0.2.80:8080\n", port)
 				port++
 			}
-			path := filepath.Join(t.TempDir(), "ss.txt")
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			snap, err := Load([]string{path}, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep := engine.Run(snap, rs)
+			rep := analyzeText(t, rs, "ss.txt", b.String())
 			for _, f := range rep.Findings {
 				if f.Rule == "time-wait-churn" {
 					if !strings.HasPrefix(f.Title, tc.want) {
@@ -179,4 +155,18 @@ func TestSharedDestinationOwner(t *testing.T) {
 			t.Fatalf("no time-wait-churn finding: %+v", rep.Findings)
 		})
 	}
+}
+
+// analyzeText writes text to a file of that name and analyzes it.
+func analyzeText(t *testing.T, rs []*engine.Rule, name, text string) *engine.Report {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Run(snap, rs)
 }
