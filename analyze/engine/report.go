@@ -345,11 +345,12 @@ const maxAlso = 50
 // causeKey says which hits of one rule share a cause: the same program
 // at the same severity, and for destinations the same remote port, for
 // listeners the same local port. A process known only by its pid is its
-// own program. Hits of unknown owners fold together too (a listing
-// without owners, /proc/net/tcp, gives 28,000 ports inside the ephemeral
-// range 28,000 owners "an unknown process on :PORT"): the finding says
-// "of unknown processes", not one program. Hits of a group made from a
-// ticket's words, and of the snapshot, stay apart.
+// own program. Hits of unknown owners on local ports fold together too
+// (a listing without owners, /proc/net/tcp, gives 28,000 ports inside
+// the ephemeral range 28,000 owners "an unknown process on :PORT"): the
+// finding says "of unknown processes", not one program. Hits of the
+// unknown owners' client side, of a group made from a ticket's words,
+// and of the snapshot stay apart.
 func causeKey(h fired) (string, bool) {
 	g := h.g
 	if g.FromEvidence || g.Kind == "snapshot" {
@@ -357,8 +358,10 @@ func causeKey(h fired) (string, bool) {
 	}
 	var k string
 	switch {
-	case unknownOwner(g) && g.Kind != "destination":
+	case unknownOwner(g) && g.Kind != "destination" && g.LocalPort != 0:
 		k = h.sev + "\x00" + g.Kind + "\x00" // unknown: owner names differ by port ("an unknown process on :8443")
+	case unknownOwner(g) && g.Kind == "process":
+		return "", false // the client side of unknown owners: a group of its own
 	case g.Process == "" || g.PID == 0:
 		k = h.sev + "\x00" + g.Kind + "\x00" + g.Owner // by pid alone, or unknown toward one service port
 	default:

@@ -89,10 +89,20 @@ func TestSharedOwner(t *testing.T) {
 		{[]own{{"nginx", 11, 5}}, ""}, // one process
 		{[]own{{"nginx", 11, 5}, {"", 0, 500}, {"nginx", 12, 5}}, "nginx (2 processes)"}, // TIME_WAIT has no owner
 	}
+	// One process whose sockets are partly listed, partly inferred: its
+	// two halves are one process, and it holds most.
+	cases = append(cases, struct {
+		owners []own
+		want   string
+	}{[]own{{"nginx", 11, 3}, {"nginx", -11, 3}, {"nginx", 12, 4}}, ""})
 	for _, tc := range cases {
 		g := newGroup("destination", "x")
 		for _, o := range tc.owners {
-			g.owners.add(ownerID{o.pid, model.Intern(o.name), false}, o.n, o.n, maxTracked)
+			id := ownerID{o.pid, model.Intern(o.name), false}
+			if o.pid < 0 { // inferred
+				id.pid, id.inferred = -o.pid, true
+			}
+			g.owners.add(id, o.n, o.n, maxTracked)
 		}
 		g.pickOwner()
 		want := tc.want

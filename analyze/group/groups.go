@@ -2167,19 +2167,20 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared := sharedOwner(g, n); shared != "" {
+	if shared := sharedOwner(g); shared != "" {
 		g.Owner = shared
 	}
 }
 
 // sharedOwner names the owners of a destination that no one process
-// holds the most of (top: the largest count): "nginx (8 processes)" for
-// workers of one program, "a group of 200 processes (worker1, worker2,
-// worker3, 7 more programs)" for several. "" when one process holds more
-// than half of the owned sockets, or there is one: that process is the
-// owner. A finding that named the largest of eight equal workers sent
-// the reader after one pid of eight.
-func sharedOwner(g *Group, top int) string {
+// holds more than half of: "nginx (8 processes)" for workers of one
+// program, "a group of 200 processes (worker1, worker2, worker3, 7 more
+// programs)" for several. "" when one process (named by the listing or
+// inferred, counted together) holds more than half of the owned
+// sockets, or there is one: that process is the owner. A finding that
+// named the largest of eight equal workers sent the reader after one pid
+// of eight.
+func sharedOwner(g *Group) string {
 	if g.owners.rest == nil {
 		return "" // one owner
 	}
@@ -2187,7 +2188,7 @@ func sharedOwner(g *Group, top int) string {
 		name model.Name
 		pid  int
 	}
-	pids := map[proc]bool{}
+	pids := map[proc]int{}
 	byName := map[model.Name]int{}
 	owned := 0
 	g.owners.each(func(o ownerID, c liveCount) {
@@ -2195,9 +2196,13 @@ func sharedOwner(g *Group, top int) string {
 			return
 		}
 		owned += c.n
-		pids[proc{o.name, o.pid}] = true
+		pids[proc{o.name, o.pid}] += c.n
 		byName[o.name] += c.n
 	})
+	top := 0
+	for _, n := range pids {
+		top = max(top, n)
+	}
 	if len(pids) < 2 || 2*top > owned {
 		return ""
 	}

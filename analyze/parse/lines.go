@@ -252,20 +252,25 @@ func (s *LineScanner) fill() bool {
 // LineEnds counts the line endings in b as a LineScanner sees them: each
 // "\n", "\r\n" and lone "\r".
 func LineEnds(b []byte) int {
-	if len(b) >= releaseStep && Mapped(b) {
-		// A big mapping, counted in steps that give its pages back.
-		n, behind := 0, NewBehind(b)
-		for rest := b; len(rest) > 0; {
-			k := min(len(rest), 4<<20)
-			for k < len(rest) && rest[k-1] == '\r' {
-				k++ // a "\r\n" stays in one step
-			}
-			n += LineEnds(rest[:k])
-			rest = rest[k:]
-			behind.Reached(rest)
-		}
-		return n
+	if len(b) < releaseStep || !Mapped(b) {
+		return lineEnds(b)
 	}
+	// A big mapping, counted in steps that give its pages back.
+	n, behind := 0, NewBehind(b)
+	for rest := b; len(rest) > 0; {
+		k := min(len(rest), 4<<20)
+		if k < len(rest) && rest[k-1] == '\r' && rest[k] == '\n' {
+			k++ // a "\r\n" stays in one step
+		}
+		n += lineEnds(rest[:k])
+		rest = rest[k:]
+		behind.Reached(rest)
+	}
+	return n
+}
+
+// lineEnds is LineEnds counted at once.
+func lineEnds(b []byte) int {
 	n := bytes.Count(b, []byte{'\n'})
 	if cr := bytes.Count(b, []byte{'\r'}); cr > 0 {
 		n += cr - bytes.Count(b, []byte("\r\n"))

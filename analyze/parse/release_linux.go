@@ -1,11 +1,14 @@
 package parse
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // releasePages gives back the whole pages inside r (MADV_DONTNEED: a
 // file mapping's pages come back from the page cache when touched).
 func releasePages(r memRange) {
-	const page = 4096
+	page := uintptr(os.Getpagesize())
 	start := (r.start + page - 1) &^ (page - 1)
 	end := r.end &^ (page - 1)
 	if end <= start {
