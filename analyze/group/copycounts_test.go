@@ -94,7 +94,7 @@ func TestSharedOwner(t *testing.T) {
 	cases = append(cases, struct {
 		owners []own
 		want   string
-	}{[]own{{"nginx", 11, 3}, {"nginx", -11, 3}, {"nginx", 12, 4}}, ""})
+	}{[]own{{"nginx", 11, 3}, {"nginx", -11, 3}, {"nginx", 12, 4}}, "nginx (pid 11)"})
 	for _, tc := range cases {
 		g := newGroup("destination", "x")
 		for _, o := range tc.owners {

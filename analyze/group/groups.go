@@ -2146,21 +2146,50 @@ func (g *Group) setOwner(s *model.Socket) {
 }
 
 // pickOwner names the process owning most of a destination's sockets,
-// preferring owners the listing named over inferred ones on ties.
+// counting a process once whether the listing named it or it was inferred
+// (ties: by display name).
 func (g *Group) pickOwner() {
-	var best ownerID
-	n := 0
+	// A process's sockets the listing named and those inferred for it
+	// are tallied apart (ownerID.inferred); it is weighed by all of them,
+	// and its ownership counts as inferred when most of them are.
+	type proc struct {
+		name model.Name
+		pid  int
+	}
+	type weight struct{ n, inferred int }
+	var procs map[proc]weight
+	var only ownerID // the one owner, while there is one
+	entries := 0
 	g.owners.each(func(o ownerID, lc liveCount) {
-		c := lc.n
 		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
 		// System Idle Process).
-		if c == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
+		if lc.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
 			return
 		}
-		if c > n || (c == n && OwnerName(o.name.String(), o.pid) < OwnerName(best.name.String(), best.pid)) {
-			best, n = o, c
+		if entries++; entries == 1 {
+			only = o
 		}
+		if procs == nil {
+			procs = map[proc]weight{}
+		}
+		w := procs[proc{o.name, o.pid}]
+		w.n += lc.n
+		if o.inferred {
+			w.inferred += lc.n
+		}
+		procs[proc{o.name, o.pid}] = w
 	})
+	var best ownerID
+	n := 0
+	for p, w := range procs {
+		o := ownerID{p.pid, p.name, 2*w.inferred > w.n} // inferred for most of its sockets
+		if w.n > n || (w.n == n && ownerLess(o, best)) {
+			best, n = o, w.n
+		}
+	}
+	if entries == 1 {
+		best = only
+	}
 	if n == 0 {
 		g.Owner = "an unknown process"
 		return
@@ -2170,6 +2199,19 @@ func (g *Group) pickOwner() {
 	if shared := sharedOwner(g); shared != "" {
 		g.Owner = shared
 	}
+}
+
+// ownerLess orders owners of equal weight: by display name, then pid
+// and name (two owners may display alike: "pid 5").
+func ownerLess(a, b ownerID) bool {
+	an, bn := OwnerName(a.name.String(), a.pid), OwnerName(b.name.String(), b.pid)
+	if an != bn {
+		return an < bn
+	}
+	if a.pid != b.pid {
+		return a.pid < b.pid
+	}
+	return a.name.String() < b.name.String()
 }
 
 // sharedOwner names the owners of a destination that no one process
