@@ -228,7 +228,8 @@ func (ld *loader) readListing(f input.File) error {
 		data := m.Bytes()
 		charge := ld.lines.Charge
 		if len(data) >= input.ReleaseMin {
-			// A big mapping: every pass gives back the pages behind it.
+			// A big mapping: the passes that count and parse it give
+			// back the pages behind them (see parse.Behind).
 			parse.RegisterMapped(data)
 			defer parse.UnregisterMapped(data)
 			charge = func(data []byte, name string) error {

@@ -1209,7 +1209,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 
 		// Process groups: the owner, or for unknown owners the local
 		// service port (server side) or "client side".
-		if !s.Owned() && (s.State == model.Listen || r.x.server) {
+		if unknownServerSide(s, r) {
 			// Unknown owners of server-side sockets are only counted here,
 			// by port; their groups are made when the port groups are
 			// done (see unknownPorts.finish).
@@ -1277,12 +1277,24 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 	}
 	gs.Processes = append(gs.Processes, keyed...)
 	for _, pg := range gs.Processes {
-		n := pg.num
-		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
+		pg.src = processSource(socks, roles, procOf, pg.num)
 	}
 	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
 	unknown.makeGroups(gs, socks, roles)
 	return unknown
+}
+
+// unknownServerSide reports whether a socket is server side and no
+// listing names its owner: its process group is its port's, "an unknown
+// process on :PORT".
+func unknownServerSide(s *model.Socket, r *sockRole) bool {
+	return !s.Owned() && (s.State == model.Listen || r.x.server)
+}
+
+// processSource finds a process group's sockets again: those whose
+// group number (procOf) is n.
+func processSource(socks []model.Socket, roles []sockRole, procOf []int32, n int32) *tallySource {
+	return &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
 }
 
 // unknownPorts counts, by local port, the server-side sockets no listing
@@ -1323,8 +1335,7 @@ func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sock
 		pg.LocalPort = port // the subject of an unknown owner is its port
 		pg.OwnerInferred = c.inferred
 		pg.num = c.num
-		n, procOf := pg.num, u.procOf
-		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
+		pg.src = processSource(socks, roles, u.procOf, pg.num)
 		u.groups = append(u.groups, pg)
 	}
 	gs.Processes = append(gs.Processes, u.groups...)
@@ -1358,7 +1369,7 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 	}
 	for i := range socks {
 		s, r := &socks[i], &roles[i]
-		if !s.Owned() && (s.State == model.Listen || r.x.server) {
+		if unknownServerSide(s, r) {
 			if pg := recount[s.Local.Port()]; pg != nil {
 				pg.add(s, r.x.server, &r.x)
 			}
@@ -2149,36 +2160,7 @@ func (g *Group) setOwner(s *model.Socket) {
 // counting a process once whether the listing named it or it was inferred
 // (ties: by display name).
 func (g *Group) pickOwner() {
-	// A process's sockets the listing named and those inferred for it
-	// are tallied apart (ownerID.inferred); it is weighed by all of them,
-	// and its ownership counts as inferred when most of them are.
-	type proc struct {
-		name model.Name
-		pid  int
-	}
-	type weight struct{ n, inferred int }
-	var procs map[proc]weight
-	var only ownerID // the one owner, while there is one
-	entries := 0
-	g.owners.each(func(o ownerID, lc liveCount) {
-		// TIME_WAIT has no owner: Linux prints none, Windows pid 0 (the
-		// System Idle Process).
-		if lc.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
-			return
-		}
-		if entries++; entries == 1 {
-			only = o
-		}
-		if procs == nil {
-			procs = map[proc]weight{}
-		}
-		w := procs[proc{o.name, o.pid}]
-		w.n += lc.n
-		if o.inferred {
-			w.inferred += lc.n
-		}
-		procs[proc{o.name, o.pid}] = w
-	})
+	procs := g.ownerWeights()
 	var best ownerID
 	n := 0
 	for p, w := range procs {
@@ -2187,18 +2169,46 @@ func (g *Group) pickOwner() {
 			best, n = o, w.n
 		}
 	}
-	if entries == 1 {
-		best = only
-	}
 	if n == 0 {
 		g.Owner = "an unknown process"
 		return
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared := sharedOwner(g); shared != "" {
+	if shared := sharedOwner(g.Process, procs); shared != "" {
 		g.Owner = shared
 	}
+}
+
+// ownerProc is a process that owns sockets, whether the listing named it
+// for them or it was inferred.
+type ownerProc struct {
+	name model.Name
+	pid  int
+}
+
+// ownerWeight is an ownerProc's sockets, and how many of them it was
+// inferred for.
+type ownerWeight struct{ n, inferred int }
+
+// ownerWeights sums the group's owner tally by process: the listed and
+// the inferred sockets of a process are tallied apart
+// (ownerID.inferred). TIME_WAIT has no owner: Linux prints none, Windows
+// pid 0 (the System Idle Process).
+func (g *Group) ownerWeights() map[ownerProc]ownerWeight {
+	procs := map[ownerProc]ownerWeight{}
+	g.owners.each(func(o ownerID, c liveCount) {
+		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
+			return
+		}
+		w := procs[ownerProc{o.name, o.pid}]
+		w.n += c.n
+		if o.inferred {
+			w.inferred += c.n
+		}
+		procs[ownerProc{o.name, o.pid}] = w
+	})
+	return procs
 }
 
 // ownerLess orders owners of equal weight: by display name, then pid
@@ -2214,46 +2224,34 @@ func ownerLess(a, b ownerID) bool {
 	return a.name.String() < b.name.String()
 }
 
-// sharedOwner names the owners of a destination that no one process
-// holds more than half of: "nginx (8 processes)" for workers of one
-// program, "a group of 200 processes (worker1, worker2, worker3, 7 more
-// programs)" for several. "" when one process (named by the listing or
-// inferred, counted together) holds more than half of the owned
+// sharedOwner names the owners of a destination (procs, the largest
+// of them a process of program prog) that no one process holds more
+// than half of: "nginx (8 processes)" for workers of one program, "a
+// group of 200 processes (worker1, worker2, worker3, 7 more programs)"
+// for several. "" when one process holds more than half of the owned
 // sockets, or there is one: that process is the owner. A finding that
 // named the largest of eight equal workers sent the reader after one pid
 // of eight.
-func sharedOwner(g *Group) string {
-	if g.owners.rest == nil {
-		return "" // one owner
-	}
-	type proc struct {
-		name model.Name
-		pid  int
-	}
-	pids := map[proc]int{}
-	byName := map[model.Name]int{}
-	owned := 0
-	g.owners.each(func(o ownerID, c liveCount) {
-		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
-			return
-		}
-		owned += c.n
-		pids[proc{o.name, o.pid}] += c.n
-		byName[o.name] += c.n
-	})
-	top := 0
-	for _, n := range pids {
-		top = max(top, n)
-	}
-	if len(pids) < 2 || 2*top > owned {
+func sharedOwner(prog string, procs map[ownerProc]ownerWeight) string {
+	if len(procs) < 2 {
 		return ""
 	}
-	if len(byName) == 1 && g.Process != "" {
-		return g.Process + " (" + model.Thousands(len(pids)) + " processes)"
+	byName := map[model.Name]int{}
+	owned, top := 0, 0
+	for p, w := range procs {
+		owned += w.n
+		top = max(top, w.n)
+		byName[p.name] += w.n
+	}
+	if 2*top > owned {
+		return ""
+	}
+	if len(byName) == 1 && prog != "" {
+		return prog + " (" + model.Thousands(len(procs)) + " processes)"
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
-		for p := range pids {
+		for p := range procs {
 			ps = append(ps, p.pid)
 		}
 		slices.Sort(ps)
@@ -2287,7 +2285,7 @@ func sharedOwner(g *Group) string {
 	if len(names) > 3 {
 		list = append(list, model.Thousands(len(names)-3)+" more programs")
 	}
-	return "a group of " + model.Thousands(len(pids)) + " processes (" + strings.Join(list, ", ") + ")"
+	return "a group of " + model.Thousands(len(procs)) + " processes (" + strings.Join(list, ", ") + ")"
 }
 
 func AddrString(a netip.Addr) string {

@@ -266,11 +266,11 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 
 // parseIPv6PortTo parses an IPv6 endpoint, ss's "[2001:db8::1]:443" or
 // netstat's "2001:db8::1:443", into *e and reports whether it could (*e
-// is undefined when it could not). It
-// takes the plain forms only — hex groups and one "::", a numeric port —
-// as netip.ParseAddr reads them, and leaves the rest (a zone, an
-// embedded IPv4 address, "*" for the port, anything malformed) to
-// ParseEndpoint: when it returns true, *e is what ParseEndpoint gives.
+// is undefined when it could not). It takes the plain forms only — hex
+// groups and one "::", a numeric port — as netip.ParseAddr reads them,
+// and leaves the rest (a zone, an embedded IPv4 address, "*" for the
+// port, anything malformed) to ParseEndpoint: when it returns true, *e
+// is what ParseEndpoint gives.
 func parseIPv6PortTo(e *Endpoint, tok []byte) bool {
 	var host, port []byte
 	if len(tok) > 0 && tok[0] == '[' {

@@ -13,12 +13,12 @@ const releaseStep = 8 << 20
 // big listings the loader maps page by page (input.ReleaseMin), whose
 // line count, line count per piece and parse give back the pages behind
 // them (a text of lone '\r' line ends counted again, or a pasted ticket
-// read whole, keeps its pages). A
-// file's pages stay in the page cache; touched again, they come back
-// from it. Kept whole, a 586 MB ss -tanpoeim of a million sockets made a
-// peak resident size of 720 MB; given back, 207 MB. It costs time — each
-// pass enters the pages again, on a virtual machine 1.0 -> 1.36 s for
-// that listing — so smaller listings are entered whole and kept.
+// read whole, keeps its pages). A file's pages stay in the page cache;
+// touched again, they come back from it. Kept whole, a 586 MB
+// ss -tanpoeim of a million sockets made a peak resident size of 720 MB;
+// given back, 207 MB. It costs time — each pass enters the pages again,
+// on a virtual machine 1.0 -> 1.36 s for that listing — so smaller
+// listings are entered whole and kept.
 var released struct {
 	sync.Mutex
 	ranges []memRange
@@ -68,13 +68,10 @@ func Release(b []byte) {
 	}
 	r := rangeOf(b)
 	released.Lock()
-	defer released.Unlock()
-	for _, x := range released.ranges {
-		if r.start >= x.start && r.end <= x.end {
-			releasePages(r)
-			releasedCalls.Add(1)
-			return
-		}
+	defer released.Unlock() // held: the mapping is not unregistered, then unmapped, meanwhile
+	if registered(r) {
+		releasePages(r)
+		releasedCalls.Add(1)
 	}
 }
 
@@ -86,9 +83,14 @@ func Mapped(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	r := rangeOf(b)
 	released.Lock()
 	defer released.Unlock()
+	return registered(rangeOf(b))
+}
+
+// registered reports whether r lies in a registered mapping; the caller
+// holds released's lock.
+func registered(r memRange) bool {
 	for _, x := range released.ranges {
 		if r.start >= x.start && r.end <= x.end {
 			return true
