@@ -227,9 +227,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 		rep.Snapshot.Sources = []model.Source{}
 	}
 	for _, pg := range gs.Processes {
-		if pg.OwnerKnown && !pg.OwnerInferred {
-			rep.Summary.Processes++
-		}
+		rep.Summary.Processes += group.ListedProcesses(pg)
 	}
 	// The rules run on both cores, each rule on one, taken in turn; what
 	// each gives is kept by its position and joined in rule order, so the

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/netip"
@@ -181,6 +182,9 @@ type Group struct {
 	tallyOnce sync.Once // makes t
 	t         *tallies
 	num       int32 // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
+	// A process group of quiet processes rolled up (maxProcessGroups):
+	// how many, and how many of them a listing named (no inferred owner).
+	rolled, listed int32
 }
 
 // ownerTally counts sockets per owner and, of them, the live ones: other
@@ -369,7 +373,7 @@ func (g *Group) Ports(state string) string {
 	if n == 0 && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
-	return topList(n, func(yield func(string, int)) {
+	return topList(func(yield func(string, int)) {
 		ports.Each(func(k uint64, c int) {
 			if model.State(k>>16) == st {
 				yield(fmt.Sprintf(":%d", k&0xffff), c)
@@ -385,7 +389,7 @@ func (g *Group) Remotes(state string) string {
 	if m.len() == 0 && g.CountsOnly {
 		return "unknown peers (counts only)"
 	}
-	list := topList(m.len(), func(yield func(string, int)) {
+	list := topList(func(yield func(string, int)) {
 		m.each(func(r model.AddrPort, n int) { yield(r.String(), n) })
 	})
 	if m != nil && m.full && strings.HasSuffix(list, " more") {
@@ -396,14 +400,36 @@ func (g *Group) Remotes(state string) string {
 }
 
 // Owners names the processes owning the group's sockets, most first.
-func (g *Group) Owners() string {
-	byName := map[string]int{}
+func (g *Group) Owners() string { return g.ownerList(false) }
+
+// ownerList is Owners, or LiveOwners when live, worked out once per
+// group: a snapshot of a million processes has a million owners, and
+// one finding asks for them more than once.
+func (g *Group) ownerList(live bool) string {
+	k := 0
+	if live {
+		k = 1
+	}
+	t := g.lazy()
+	if t == nil {
+		return g.makeOwnerList(live)
+	}
+	t.ownersOnce[k].Do(func() { t.owners[k] = g.makeOwnerList(live) })
+	return t.owners[k]
+}
+
+func (g *Group) makeOwnerList(live bool) string {
+	byName := make(map[string]int, g.owners.owners)
 	g.owners.each(func(o ownerID, c liveCount) {
-		if c.n > 0 {
-			byName[OwnerName(o.name.String(), o.pid)] += c.n
+		n := c.n
+		if live {
+			n = c.live
+		}
+		if n > 0 {
+			byName[OwnerName(o.name.String(), o.pid)] += n
 		}
 	})
-	return topList(len(byName), func(yield func(string, int)) {
+	return topList(func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
 		}
@@ -430,19 +456,7 @@ func (g *Group) CloseRate(seconds float64) float64 {
 // LiveOwners names the processes owning the group's sockets other than
 // TIME_WAIT, most first. TIME_WAIT has no owner (Windows prints pid 0,
 // the System Idle Process), so this names who holds ports and handles.
-func (g *Group) LiveOwners() string {
-	byName := map[string]int{}
-	g.owners.each(func(o ownerID, c liveCount) {
-		if c.live > 0 {
-			byName[OwnerName(o.name.String(), o.pid)] += c.live
-		}
-	})
-	return topList(len(byName), func(yield func(string, int)) {
-		for o, n := range byName {
-			yield(o, n)
-		}
-	})
-}
+func (g *Group) LiveOwners() string { return g.ownerList(true) }
 
 // DistinctRemotes counts the distinct remote endpoints in a state.
 func (g *Group) DistinctRemotes(state string) int { return g.remotesIn(state).len() }
@@ -502,30 +516,42 @@ func stateKey(s string) model.State {
 }
 
 // topList renders up to three "name (count)" entries, most first, ties by
-// name; a single entry is shown without its count.
-func topList(n int, each func(func(string, int))) string {
+// name; a single entry is shown without its count. It keeps the best
+// three as they come, not a sorted list of all: the snapshot of a
+// million processes has a million owners.
+func topList(each func(func(string, int))) string {
 	type kv struct {
 		k string
 		v int
 	}
-	list := make([]kv, 0, n)
-	each(func(k string, v int) { list = append(list, kv{k, v}) })
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].v != list[j].v {
-			return list[i].v > list[j].v
+	before := func(a, b kv) bool { return a.v > b.v || a.v == b.v && a.k < b.k }
+	var top [3]kv
+	seen := 0
+	each(func(k string, v int) {
+		e := kv{k, v}
+		m := min(seen, len(top))
+		seen++
+		if m == len(top) && !before(e, top[m-1]) {
+			return
 		}
-		return list[i].k < list[j].k
+		if m == len(top) {
+			m-- // the last falls out
+		}
+		for m > 0 && before(e, top[m-1]) {
+			top[m] = top[m-1]
+			m--
+		}
+		top[m] = e
 	})
-	if len(list) == 1 {
-		return list[0].k
+	if seen == 1 {
+		return top[0].k
 	}
 	var parts []string
-	for i, e := range list {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("%d more", len(list)-3))
-			break
-		}
+	for i, e := range top[:min(seen, len(top))] {
 		parts = append(parts, fmt.Sprintf("%s (%d)", e.k, e.v))
+		if i == len(top)-1 && seen > len(top) {
+			parts = append(parts, fmt.Sprintf("%d more", seen-len(top)))
+		}
 	}
 	return strings.Join(parts, ", ")
 }
@@ -723,16 +749,40 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 	}
 }
 
+// ListedProcesses is how many of the processes a process group stands
+// for a listing named, not inferred: one or none, or of a roll-up (see
+// maxProcessGroups) its listed ones. (A function, not a method: methods
+// of Group are rule helpers.)
+func ListedProcesses(g *Group) int {
+	switch {
+	case g.rolled > 0:
+		return int(g.listed)
+	case g.OwnerKnown && !g.OwnerInferred:
+		return 1
+	}
+	return 0
+}
+
 func OwnerName(proc string, pid int) string {
+	if proc != "" && pid <= 0 {
+		return proc
+	}
+	return string(appendOwnerName(make([]byte, 0, len(proc)+16), proc, pid))
+}
+
+// appendOwnerName appends OwnerName(proc, pid) to b.
+func appendOwnerName(b []byte, proc string, pid int) []byte {
 	switch {
 	case proc != "" && pid > 0:
-		return proc + " (pid " + strconv.Itoa(pid) + ")"
+		b = append(b, proc...)
+		b = append(b, " (pid "...)
+		return append(strconv.AppendInt(b, int64(pid), 10), ')')
 	case proc != "":
-		return proc
+		return append(b, proc...)
 	case pid > 0:
-		return "pid " + strconv.Itoa(pid)
+		return strconv.AppendInt(append(b, "pid "...), int64(pid), 10)
 	}
-	return "an unknown process"
+	return append(b, "an unknown process"...)
 }
 
 // Groups are the aggregates of one sample that rules run over.
@@ -1182,23 +1232,19 @@ func (k procKey) packed() (uint64, bool) {
 	return uint64(k.name)<<32 | uint64(k.pid), true
 }
 
+// maxProcessGroups bounds the process groups of one sample. Past it (a
+// listing of a million processes, one socket each), the quiet processes
+// — whose sockets no built-in process rule looks at: established, in
+// TIME_WAIT, listening or opening, with empty queues, no retransmission,
+// and no descriptor counts in the snapshot — are rolled up per program
+// into one group, "app (750 processes)"; the others keep their own
+// groups.
+const maxProcessGroups = 10_000
+
 // aggregateProcesses fills the snapshot group and the process groups.
 func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, procs map[int]*model.Process, ephLow, ephHigh int) *unknownPorts {
 	var ephSeen [65536 / 64]uint64 // distinct ephemeral local ports, no allocation per socket
-	var slab groupSlab
-	groups := map[procKey]*Group{}
-	var byKey model.IntTable[*Group]    // the same, for the keys packed fits (nearly all): one probe, no hashing of a struct
-	var keyed []*Group                  // byKey's groups, in the order made
-	var unknown *unknownPorts           // unknown owners' server-side sockets, by local port
-	nprocs := int32(0)                  // process groups made so far: their numbers in procOf
-	procOf := make([]int32, len(socks)) // socket -> its process group's number
-	type recentGroup struct {
-		k procKey
-		g *Group
-	}
-	var recent [4]recentGroup
-	for i := range socks {
-		s, r := &socks[i], &roles[i]
+	snapshot := func(s *model.Socket, r *sockRole) {
 		// Ephemeral ports are spent by client sockets: a server's accepted
 		// sockets share their listener's port, even one inside the range.
 		if p := int(s.Local.Port()); s.State != model.Listen && !r.x.server && p >= ephLow && p <= ephHigh && ephSeen[p/64]&(1<<(p%64)) == 0 {
@@ -1206,82 +1252,276 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 			gs.Snapshot.LocalPortsUsed++
 		}
 		gs.Snapshot.add(s, r.x.server, &r.x)
-
-		// Process groups: the owner, or for unknown owners the local
-		// service port (server side) or "client side".
-		if unknownServerSide(s, r) {
-			// Unknown owners of server-side sockets are only counted here,
-			// by port; their groups are made when the port groups are
-			// done (see unknownPorts.finish).
-			if unknown == nil {
-				unknown = &unknownPorts{ports: make([]unknownPort, 65536), procOf: procOf}
-			}
-			u := &unknown.ports[s.Local.Port()]
-			if u.n == 0 {
-				u.num = nprocs
-				nprocs++
-			}
-			u.n++
-			u.inferred = u.inferred || s.OwnerInferred
-			procOf[i] = u.num
-			continue
-		}
-		k := procKey{name: s.Process, pid: s.PID}
-		// Sockets of one owner come in runs and few owners hold most
-		// sockets: a short list of recent groups saves hashing the key.
-		var pg *Group
-		hit := len(recent) - 1 // where the group sits in recent; a miss replaces the last
-		for j, rg := range recent {
-			if rg.g != nil && rg.k == k {
-				pg, hit = rg.g, j
-				break
-			}
-		}
-		if pg == nil {
-			if pk, ok := k.packed(); ok {
-				pg, _ = byKey.Get(pk)
-			} else {
-				pg = groups[k]
-			}
-		}
-		if pg == nil {
-			name := OwnerName(s.Process.String(), s.PID)
-			pg = slab.new("process", name)
-			pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
-			pg.OwnerKnown = s.Owned()
-			if p := procs[s.PID]; p != nil && s.PID != 0 {
-				pg.FDs, pg.FDLimit = p.FDs, p.FDLimit
-				if pg.Process == "" {
-					pg.Process = p.Name
-				}
-			}
-			pg.num = nprocs
-			nprocs++
-			if pk, ok := k.packed(); ok {
-				*byKey.At(pk) = pg
-				keyed = append(keyed, pg)
-			} else {
-				groups[k] = pg
-			}
-		}
-		copy(recent[1:hit+1], recent[:hit]) // move to the front
-		recent[0] = recentGroup{k, pg}
-		if s.OwnerInferred {
-			pg.OwnerInferred = true
-		}
-		procOf[i] = pg.num
-		pg.add(s, r.x.server, &r.x)
 	}
-	for _, pg := range groups {
+	procOf := make([]int32, len(socks)) // socket -> its process group's number
+	pg := &procGrouper{procs: procs, procOf: procOf, limit: maxProcessGroups}
+	for i := range socks {
+		s, r := &socks[i], &roles[i]
+		snapshot(s, r)
+		if !pg.add(socks, i, r) {
+			// Too many processes: the snapshot counted to the end, the
+			// process groups over again with the quiet ones rolled up.
+			for j := i + 1; j < len(socks); j++ {
+				snapshot(&socks[j], &roles[j])
+			}
+			expect := min(len(socks), pg.owned*(len(socks)/(i+1)+1)) // as many again in each part of the listing
+			pg = &procGrouper{procs: procs, procOf: procOf, limit: -1, quiet: quietProcesses(socks, roles, procs, expect)}
+			for j := range socks {
+				pg.add(socks, j, &roles[j])
+			}
+			break
+		}
+	}
+	pg.finish(gs, socks, roles)
+	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
+	pg.unknown.makeGroups(gs, socks, roles)
+	return pg.unknown
+}
+
+// A procGrouper makes the process groups, socket by socket: one per
+// owner, and for unknown owners of server-side sockets one per local port
+// (unknownPorts). With quiet set, the quiet processes share their
+// program's group.
+type procGrouper struct {
+	procs   map[int]*model.Process
+	procOf  []int32 // socket -> its process group's number
+	limit   int     // at most this many groups by owner (< 0: no bound); add fails past it
+	slab    groupSlab
+	groups  map[procKey]*Group
+	byKey   model.IntTable[*Group] // the same, for the keys packed fits (nearly all): one probe, no hashing of a struct
+	keyed   []*Group               // byKey's groups, in the order made
+	unknown *unknownPorts          // unknown owners' server-side sockets, by local port
+	nprocs  int32                  // process groups made so far: their numbers in procOf
+	owned   int                    // groups by owner made so far
+	recent  [4]recentGroup
+	quiet   *quietSet             // nil: every process its own group
+	rolled  map[model.Name]*Group // a program's quiet processes
+	order   []*Group              // the rolled groups, in the order made
+}
+
+type recentGroup struct {
+	k procKey
+	g *Group
+}
+
+// add counts socket i into its process group; false when that group
+// would be one more than the limit.
+func (p *procGrouper) add(socks []model.Socket, i int, r *sockRole) bool {
+	s := &socks[i]
+	// Process groups: the owner, or for unknown owners the local
+	// service port (server side) or "client side".
+	if unknownServerSide(s, r) {
+		// Unknown owners of server-side sockets are only counted here,
+		// by port; their groups are made when the port groups are
+		// done (see unknownPorts.finish).
+		if p.unknown == nil {
+			p.unknown = &unknownPorts{ports: make([]unknownPort, 65536), procOf: p.procOf}
+		}
+		u := &p.unknown.ports[s.Local.Port()]
+		if u.n == 0 {
+			u.num = p.nprocs
+			p.nprocs++
+		}
+		u.n++
+		u.inferred = u.inferred || s.OwnerInferred
+		p.procOf[i] = u.num
+		return true
+	}
+	k := procKey{name: s.Process, pid: s.PID}
+	// Sockets of one owner come in runs and few owners hold most
+	// sockets: a short list of recent groups saves hashing the key.
+	var pg *Group
+	hit := len(p.recent) - 1 // where the group sits in recent; a miss replaces the last
+	for j, rg := range p.recent {
+		if rg.g != nil && rg.k == k {
+			pg, hit = rg.g, j
+			break
+		}
+	}
+	switch {
+	case pg != nil:
+	case p.quiet != nil:
+		// Rolling up: the quiet set has every process, and its group.
+		e := p.quiet.at(k)
+		if e.g == nil {
+			e.g = p.group(s, e.f)
+		}
+		pg = e.g
+	default:
+		if pk, ok := k.packed(); ok {
+			pg, _ = p.byKey.Get(pk)
+		} else {
+			pg = p.groups[k]
+		}
+		if pg != nil {
+			break
+		}
+		if p.limit >= 0 && p.owned >= p.limit {
+			return false
+		}
+		pg = p.group(s, 0)
+		if pk, ok := k.packed(); ok {
+			*p.byKey.At(pk) = pg
+		} else {
+			if p.groups == nil {
+				p.groups = map[procKey]*Group{}
+			}
+			p.groups[k] = pg
+		}
+	}
+	copy(p.recent[1:hit+1], p.recent[:hit]) // move to the front
+	p.recent[0] = recentGroup{k, pg}
+	if s.OwnerInferred {
+		pg.OwnerInferred = true
+	}
+	p.procOf[i] = pg.num
+	pg.add(s, r.x.server, &r.x)
+	return true
+}
+
+// group returns the group of a process first seen with socket s: its
+// own, or when rolling up and it is quiet (its flags f), its program's.
+func (p *procGrouper) group(s *model.Socket, f uint8) *Group {
+	if p.quiet != nil && p.quiet.quiet(s, f) {
+		if p.rolled == nil {
+			p.rolled = map[model.Name]*Group{}
+		}
+		pg := p.rolled[s.Process]
+		if pg == nil {
+			pg = newGroup("process", "") // named in finish, once its processes are counted
+			pg.Process, pg.OwnerKnown = s.Process.String(), true
+			pg.num = p.nprocs
+			p.nprocs++
+			p.rolled[s.Process] = pg
+			p.order = append(p.order, pg)
+		}
+		pg.rolled++
+		if f&procInferred == 0 {
+			pg.listed++
+		}
+		return pg
+	}
+	name := OwnerName(s.Process.String(), s.PID)
+	pg := p.slab.new("process", name)
+	pg.Owner, pg.Process, pg.PID = name, s.Process.String(), s.PID
+	pg.OwnerKnown = s.Owned()
+	if pr := p.procs[s.PID]; pr != nil && s.PID != 0 {
+		pg.FDs, pg.FDLimit = pr.FDs, pr.FDLimit
+		if pg.Process == "" {
+			pg.Process = pr.Name
+		}
+	}
+	pg.num = p.nprocs
+	p.nprocs++
+	p.owned++
+	p.keyed = append(p.keyed, pg)
+	return pg
+}
+
+// finish adds the groups to gs.Processes, naming the rolled ones.
+func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole) {
+	gs.Processes = append(gs.Processes, p.keyed...)
+	for _, pg := range p.order {
+		n := model.Thousands(int(pg.rolled))
+		if pg.Process == "" {
+			pg.Owner = n + " processes without a name"
+		} else {
+			pg.Owner = pg.Process + " (" + n + " processes)"
+		}
+		pg.Key = pg.Owner
+		pg.OwnerInferred = pg.listed == 0
 		gs.Processes = append(gs.Processes, pg)
 	}
-	gs.Processes = append(gs.Processes, keyed...)
 	for _, pg := range gs.Processes {
-		pg.src = processSource(socks, roles, procOf, pg.num)
+		pg.src = processSource(socks, roles, p.procOf, pg.num)
 	}
-	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
-	unknown.makeGroups(gs, socks, roles)
-	return unknown
+}
+
+// A quietSet holds, per process, whether it is quiet (see
+// maxProcessGroups), whether one of its sockets has an inferred owner,
+// and, once made, its group.
+type quietSet struct {
+	byKey model.IntTable[quietEntry] // by packed procKey
+	other map[procKey]*quietEntry    // the keys packed does not fit
+	procs map[int]*model.Process
+}
+
+type quietEntry struct {
+	g *Group
+	f uint8 // procLoud|procInferred
+}
+
+const (
+	procLoud     = 1
+	procInferred = 2
+)
+
+// quietProcesses notes, per process, whether a socket of it is not quiet
+// (quietSocket) and whether one has an inferred owner. About procs
+// processes are expected.
+func quietProcesses(socks []model.Socket, roles []sockRole, procs map[int]*model.Process, expect int) *quietSet {
+	q := &quietSet{procs: procs}
+	q.byKey.Reserve(expect)
+	for i := range socks {
+		s := &socks[i]
+		if unknownServerSide(s, &roles[i]) {
+			continue
+		}
+		var f uint8
+		if !quietSocket(s) {
+			f |= procLoud
+		}
+		if s.OwnerInferred {
+			f |= procInferred
+		}
+		q.at(procKey{name: s.Process, pid: s.PID}).f |= f
+	}
+	return q
+}
+
+// at returns process k's entry, made when new.
+func (q *quietSet) at(k procKey) *quietEntry {
+	if pk, ok := k.packed(); ok {
+		return q.byKey.At(pk)
+	}
+	if q.other == nil {
+		q.other = map[procKey]*quietEntry{}
+	}
+	e := q.other[k]
+	if e == nil {
+		e = &quietEntry{}
+		q.other[k] = e
+	}
+	return e
+}
+
+// quiet reports whether the process of socket s, with flags f, is quiet:
+// its sockets all quiet and no descriptor counts in the snapshot
+// (fd-exhaustion reads them). The unknown client side, no pid and no
+// name, is never rolled up.
+func (q *quietSet) quiet(s *model.Socket, f uint8) bool {
+	if !s.Owned() {
+		return false
+	}
+	if pr := q.procs[s.PID]; pr != nil && s.PID != 0 && (pr.FDs > 0 || pr.FDLimit > 0) {
+		return false
+	}
+	return f&procLoud == 0
+}
+
+// quietSocket reports whether no built-in process rule looks at a socket
+// like s: established, in TIME_WAIT, listening with nothing waiting, or
+// opening, with empty queues and no retransmission. (CLOSE_WAIT,
+// FIN_WAIT2, LAST_ACK, queued data and retransmissions are what they
+// count.)
+func quietSocket(s *model.Socket) bool {
+	switch s.State {
+	case model.Listen:
+		return s.RecvQ == 0 && s.Retransmits <= 0 // a listener's Send-Q is its backlog
+	case model.Established, model.TimeWait, model.SynSent, model.SynRecv:
+		return s.RecvQ == 0 && s.SendQ == 0 && s.Retransmits <= 0
+	}
+	return false
 }
 
 // unknownServerSide reports whether a socket is server side and no
@@ -2163,10 +2403,18 @@ func (g *Group) pickOwner() {
 	procs := g.ownerWeights()
 	var best ownerID
 	n := 0
+	// The display names compared, in two buffers: a destination of
+	// 500 processes with a socket each compares 500 names.
+	var bestName, name []byte
 	for p, w := range procs {
+		if w.n < n {
+			continue
+		}
 		o := ownerID{p.pid, p.name, 2*w.inferred > w.n} // inferred for most of its sockets
-		if w.n > n || (w.n == n && ownerLess(o, best)) {
+		name = appendOwnerName(name[:0], o.name.String(), o.pid)
+		if w.n > n || ownerLess(o, name, best, bestName) {
 			best, n = o, w.n
+			bestName, name = name, bestName
 		}
 	}
 	if n == 0 {
@@ -2196,7 +2444,7 @@ type ownerWeight struct{ n, inferred int }
 // (ownerID.inferred). TIME_WAIT has no owner: Linux prints none, Windows
 // pid 0 (the System Idle Process).
 func (g *Group) ownerWeights() map[ownerProc]ownerWeight {
-	procs := map[ownerProc]ownerWeight{}
+	procs := make(map[ownerProc]ownerWeight, g.owners.owners)
 	g.owners.each(func(o ownerID, c liveCount) {
 		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
 			return
@@ -2213,10 +2461,10 @@ func (g *Group) ownerWeights() map[ownerProc]ownerWeight {
 
 // ownerLess orders owners of equal weight: by display name, then pid
 // and name (two owners may display alike: "pid 5").
-func ownerLess(a, b ownerID) bool {
-	an, bn := OwnerName(a.name.String(), a.pid), OwnerName(b.name.String(), b.pid)
-	if an != bn {
-		return an < bn
+// The display names come with them, an and bn.
+func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
+	if c := bytes.Compare(an, bn); c != 0 {
+		return c < 0
 	}
 	if a.pid != b.pid {
 		return a.pid < b.pid
@@ -2453,6 +2701,12 @@ func snapshotOwners(gs *Groups) {
 	g := gs.Snapshot
 	g.owners = ownerTally{}
 	for _, pg := range gs.Processes {
+		if pg.rolled > 0 {
+			// Quiet processes rolled up: an owner named as the group is,
+			// "app (750 processes)", whose sockets are live.
+			g.owners.add(ownerID{0, model.Intern(pg.Owner), pg.OwnerInferred}, pg.Sockets, pg.Sockets-pg.TimeWait, math.MaxInt)
+			continue
+		}
 		if (pg.Process == "" && pg.PID == 0) || pg.Sockets == 0 {
 			continue // the unknown-owner groups
 		}
@@ -2485,6 +2739,8 @@ type tallies struct {
 	ports      model.IntTable[int] // state<<16 | local port -> count
 	remoteOnce [model.NumStates]sync.Once
 	remotes    [model.NumStates]*remoteCounts // state -> remote -> count; nil for none
+	ownersOnce [2]sync.Once
+	owners     [2]string // Owners, LiveOwners
 }
 
 // lazy returns the group's tallies, made on first use; nil for a group

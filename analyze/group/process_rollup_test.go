@@ -1,0 +1,123 @@
+package group
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/tcpsnap/tcpsnap/analyze/model"
+)
+
+// Past maxProcessGroups, quiet processes roll up per program; a process
+// with a socket a process rule counts (CLOSE_WAIT, queued data, a
+// retransmission) or with descriptor counts keeps its group, and every
+// socket is still in exactly one process group.
+func TestProcessRollup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		procs  int // quiet processes, besides the four notable ones below
+		rolled bool
+	}{
+		{"at the bound", maxProcessGroups - 5, false}, // with the five below: maxProcessGroups
+		{"past the bound", maxProcessGroups + 3000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var socks []model.Socket
+			n := 0
+			sock := func(state model.State, name string, pid int) *model.Socket {
+				s := model.NewSocket()
+				s.State, s.Process, s.PID = state, model.Intern(name), pid
+				s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(32768+n%28000)))
+				s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + n%50)}), 5432))
+				n++
+				socks = append(socks, s)
+				return &socks[len(socks)-1]
+			}
+			for i := range tc.procs {
+				name := "app"
+				if i%3 == 0 {
+					name = "web"
+				}
+				sock(model.Established, name, 100000+i)
+				if i%2 == 0 {
+					sock(model.Established, name, 100000+i) // two sockets: quiet still
+				}
+			}
+			for range 30 {
+				sock(model.CloseWait, "app", 1) // a leak
+			}
+			sock(model.Established, "app", 2).RecvQ = 70000
+			sock(model.Established, "app", 3).Retransmits = 4
+			sock(model.Established, "app", 4) // descriptor counts below
+			for range 100 {
+				sock(model.TimeWait, "", 0) // the unknown client side
+			}
+			procs := map[int]*model.Process{4: {PID: 4, Name: "app", FDs: 900, FDLimit: 1024}}
+			gs := Aggregate(&model.Sample{Sockets: socks}, nil, procs, rollEphLow, rollEphHigh)
+			sockets, listed := 0, 0
+			byOwner := map[string]*Group{}
+			for _, g := range gs.Processes {
+				sockets += g.Sockets
+				listed += ListedProcesses(g)
+				byOwner[g.Owner] = g
+			}
+			if sockets != len(socks) {
+				t.Errorf("the process groups hold %d sockets, want %d", sockets, len(socks))
+			}
+			if want := tc.procs + 4; listed != want {
+				t.Errorf("%d listed processes, want %d", listed, want)
+			}
+			for _, o := range []string{"app (pid 1)", "app (pid 2)", "app (pid 3)", "app (pid 4)", "an unknown process"} {
+				if byOwner[o] == nil {
+					t.Errorf("no group of its own for %s", o)
+				}
+			}
+			if g := byOwner["app (pid 1)"]; g != nil && g.CloseWait != 30 {
+				t.Errorf("app (pid 1): %d CLOSE_WAIT, want 30", g.CloseWait)
+			}
+			if g := byOwner["app (pid 4)"]; g != nil && g.FDs != 900 {
+				t.Errorf("app (pid 4): %d descriptors, want 900", g.FDs)
+			}
+			if !tc.rolled {
+				if want := tc.procs + 5; len(gs.Processes) != want {
+					t.Errorf("%d process groups, want %d (one a process)", len(gs.Processes), want)
+				}
+				return
+			}
+			if want := 5 + 2; len(gs.Processes) != want {
+				t.Errorf("%d process groups, want %d (5 notable, one rolled-up per program)", len(gs.Processes), want)
+			}
+			webs := (tc.procs + 2) / 3
+			apps := tc.procs - webs
+			for _, want := range []struct {
+				owner        string
+				procs, socks int
+			}{
+				{"web (" + model.Thousands(webs) + " processes)", webs, webs + (webs+1)/2},
+				{"app (" + model.Thousands(apps) + " processes)", apps, 0},
+			} {
+				g := byOwner[want.owner]
+				if g == nil {
+					t.Errorf("no rolled-up group %q", want.owner)
+					continue
+				}
+				if g.Kind != "process" || g.Key != want.owner || g.Process == "" || g.PID != 0 || !g.OwnerKnown || g.OwnerInferred {
+					t.Errorf("rolled-up %q: kind %q key %q process %q pid %d known %v inferred %v", want.owner, g.Kind, g.Key, g.Process, g.PID, g.OwnerKnown, g.OwnerInferred)
+				}
+				if ListedProcesses(g) != want.procs {
+					t.Errorf("%q stands for %d processes, want %d", want.owner, ListedProcesses(g), want.procs)
+				}
+				if want.socks > 0 && g.Sockets != want.socks {
+					t.Errorf("%q holds %d sockets, want %d", want.owner, g.Sockets, want.socks)
+				}
+				if g.CloseWait != 0 || g.MaxRecvQ != 0 || g.MaxRetransmits > 0 {
+					t.Errorf("%q is not quiet: CLOSE_WAIT %d, Recv-Q %d, retransmits %d", want.owner, g.CloseWait, g.MaxRecvQ, g.MaxRetransmits)
+				}
+			}
+			// The snapshot's owners name the roll-ups as owners.
+			if o := gs.Snapshot.Owners(); !strings.HasPrefix(o, "app ("+model.Thousands(apps)+" processes) (") {
+				t.Errorf("snapshot owners %q, want the app roll-up first", o)
+			}
+		})
+	}
+}
