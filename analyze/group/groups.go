@@ -814,8 +814,8 @@ func (gs *Groups) ByKind(kind string) []*Group {
 // listenerIndex answers "is this local endpoint a listening port?".
 type listenerIndex struct {
 	socks   []model.Socket
-	listens []int                    // indices of the listening sockets, ascending
-	exact   model.ApMap[exactListen] // local endpoint -> its first listeners
+	listens []int       // indices of the listening sockets, ascending
+	exact   *exactIndex // local endpoint -> its first listeners, made when first asked
 	// byPort: by port, 1 + the position in portList of what the
 	// listeners on it need in common (0: none); nil without listeners.
 	// An array, not a map: with 60,000 listening ports a map cost more
@@ -858,11 +858,39 @@ type exactListen struct {
 	first, owned int32
 }
 
+// An exactIndex holds, by local endpoint, its first listeners. It is made
+// when a socket first asks for it: a listing of a million listeners and
+// nothing else would fill a million entries no socket reads (the pass
+// that asks runs on two cores; the first to ask makes it). Copies of a
+// listener index share it.
+type exactIndex struct {
+	once sync.Once
+	m    model.ApMap[exactListen]
+}
+
+// exactOf returns the index of exact endpoints, made on first use.
+func (li *listenerIndex) exactOf() *model.ApMap[exactListen] {
+	x := li.exact
+	x.once.Do(func() {
+		x.m.Reserve(len(li.listens))
+		for k, i := range li.listens {
+			l := &li.socks[i]
+			at := x.m.At(&l.Local)
+			if at.first == 0 {
+				at.first = int32(k) + 1
+			}
+			if at.owned == 0 && l.Owned() {
+				at.owned = int32(k) + 1
+			}
+		}
+	})
+	return &x.m
+}
+
 // NewListenerIndex indexes the listening sockets socks[i] for i in
-// listens (ascending).
+// listens (ascending). Their owners must not change while it is in use.
 func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
-	li := &listenerIndex{socks: socks, listens: listens, fallbackBelow: ephLow}
-	li.exact.Reserve(len(listens))
+	li := &listenerIndex{socks: socks, listens: listens, fallbackBelow: ephLow, exact: &exactIndex{}}
 	if len(listens) > 0 {
 		li.byPort = make([]int32, 65536)
 		// The ports first, to size portList once (60,000 ports: no
@@ -882,14 +910,7 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		}
 		pl := &li.portList[li.byPort[p]-1]
 		owned := l.Owned()
-		at := li.exact.At(&l.Local)
-		if at.first == 0 {
-			at.first = int32(k) + 1
-		}
 		if owned {
-			if at.owned == 0 {
-				at.owned = int32(k) + 1
-			}
 			li.ownedPorts[p/64] |= 1 << (p % 64)
 			if a := l.Local; pl.firstOwnedWild < 0 && (a.IsUnspecified() || !a.IsValid()) {
 				pl.firstOwnedWild = k
@@ -969,7 +990,7 @@ func (li *listenerIndex) listenerExact(s *model.Socket) (int, bool) {
 			return -1, false
 		}
 	}
-	if e, ok := li.exact.Get(&s.Local); ok {
+	if e, ok := li.exactOf().Get(&s.Local); ok {
 		return int(e.first) - 1, true
 	}
 	pl := li.port(p)

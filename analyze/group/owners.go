@@ -110,7 +110,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 					// The first owned listener that is a wildcard or on
 					// this address.
 					k := li.port(p).firstOwnedWild
-					if e, ok := li.exact.Get(&s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
+					if e, ok := li.exactOf().Get(&s.Local); ok && e.owned > 0 && (k < 0 || int(e.owned)-1 < k) {
 						k = int(e.owned) - 1
 					}
 					if k >= 0 {
@@ -320,6 +320,10 @@ func scanSample(smp *model.Sample) *sampleIndex {
 	var halves [2]sampleIndex
 	parallel(len(socks), func(half, lo, hi int) {
 		h := &halves[half]
+		// Room for every socket to listen (a crafted listing of a million
+		// listeners): pages never written cost nothing, and growing by
+		// doubling copied and faulted 20 MB.
+		h.listens = make([]int, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			switch {
@@ -333,7 +337,7 @@ func scanSample(smp *model.Sample) *sampleIndex {
 			}
 		}
 	})
-	x.listens = append(halves[0].listens, halves[1].listens...)
+	x.listens = append(append(make([]int, 0, len(halves[0].listens)+len(halves[1].listens)), halves[0].listens...), halves[1].listens...)
 	x.loopCloseWait = halves[0].loopCloseWait || halves[1].loopCloseWait
 	x.unowned = halves[0].unowned || halves[1].unowned
 	x.li = NewListenerIndex(socks, x.listens, 0)
