@@ -123,6 +123,26 @@ var shapes = []shape{
 			}
 			return s
 		}},
+	{"procs1m", "a million processes: 750,000 with one socket each (750 programs) toward 50 services, their TIME_WAIT, and one process's leak",
+		func(i, n int) shapeSocket {
+			st := []string{"ESTAB", "ESTAB", "ESTAB", "TIME-WAIT"}[i%4]
+			s := shapeSocket{state: st, local: ap(hostA, 1024+i%64000), remote: ap(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + i%50)}), 5000+i%50)}
+			if st == "ESTAB" {
+				s.comm, s.pid = "app"+strconv.Itoa(i%1000), 100000+i
+			}
+			if i >= 1000 && i < 1030 {
+				s.state, s.comm, s.pid = "CLOSE-WAIT", "app7", 99
+			}
+			return s
+		}},
+	{"listeners1m", "a million listeners: 16 addresses × 62,500 ports, 100 services, one with its accept queue full",
+		func(i, n int) shapeSocket {
+			s := shapeSocket{state: "LISTEN", local: ap(addr4(10, 1+i/62500), 1024+i%62500), remote: ap(anyAddr, 0), comm: "svc" + strconv.Itoa(i%100), pid: 2000 + i%100}
+			if i == 4242 {
+				s.recvQ, s.sendQ = 129, 128
+			}
+			return s
+		}},
 	{"listeners200k", "200,000 listeners on :8080, each on its own address, and their connections",
 		func(i, n int) shapeSocket {
 			if i < 200000 {
