@@ -1286,7 +1286,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 				snapshot(&socks[j], &roles[j])
 			}
 			expect := min(len(socks), pg.owned*(len(socks)/(i+1)+1)) // as many again in each part of the listing
-			pg = &procGrouper{procs: procs, procOf: procOf, limit: -1, quiet: quietProcesses(socks, roles, procs, expect)}
+			pg = &procGrouper{procs: procs, procOf: procOf, limit: -1, quiet: quietProcesses(socks, roles, procOf, procs, expect)}
 			for j := range socks {
 				pg.add(socks, j, &roles[j])
 			}
@@ -1348,6 +1348,16 @@ func (p *procGrouper) add(socks []model.Socket, i int, r *sockRole) bool {
 		p.procOf[i] = u.num
 		return true
 	}
+	if p.quiet != nil {
+		// Rolling up: the quiet set left the socket's process entry in
+		// procOf.
+		e := &p.quiet.entries[p.procOf[i]]
+		if e.g == nil {
+			e.g = p.group(s, e.f)
+		}
+		p.count(i, s, r, e.g)
+		return true
+	}
 	k := procKey{name: s.Process, pid: s.PID}
 	// Sockets of one owner come in runs and few owners hold most
 	// sockets: a short list of recent groups saves hashing the key.
@@ -1359,24 +1369,14 @@ func (p *procGrouper) add(socks []model.Socket, i int, r *sockRole) bool {
 			break
 		}
 	}
-	switch {
-	case pg != nil:
-	case p.quiet != nil:
-		// Rolling up: the quiet set has every process, and its group.
-		e := p.quiet.at(k)
-		if e.g == nil {
-			e.g = p.group(s, e.f)
-		}
-		pg = e.g
-	default:
+	if pg == nil {
 		if pk, ok := k.packed(); ok {
 			pg, _ = p.byKey.Get(pk)
 		} else {
 			pg = p.groups[k]
 		}
-		if pg != nil {
-			break
-		}
+	}
+	if pg == nil {
 		if p.limit >= 0 && p.owned >= p.limit {
 			return false
 		}
@@ -1392,12 +1392,17 @@ func (p *procGrouper) add(socks []model.Socket, i int, r *sockRole) bool {
 	}
 	copy(p.recent[1:hit+1], p.recent[:hit]) // move to the front
 	p.recent[0] = recentGroup{k, pg}
+	p.count(i, s, r, pg)
+	return true
+}
+
+// count counts socket i into its process group pg.
+func (p *procGrouper) count(i int, s *model.Socket, r *sockRole, pg *Group) {
 	if s.OwnerInferred {
 		pg.OwnerInferred = true
 	}
 	p.procOf[i] = pg.num
 	pg.add(s, r.x.server, &r.x)
-	return true
 }
 
 // group returns the group of a process first seen with socket s: its
@@ -1462,9 +1467,10 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 // maxProcessGroups), whether one of its sockets has an inferred owner,
 // and, once made, its group.
 type quietSet struct {
-	byKey model.IntTable[quietEntry] // by packed procKey
-	other map[procKey]*quietEntry    // the keys packed does not fit
-	procs map[int]*model.Process
+	entries []quietEntry
+	byKey   model.IntTable[int32] // packed procKey -> its position in entries
+	other   map[procKey]int32     // the keys packed does not fit
+	procs   map[int]*model.Process
 }
 
 type quietEntry struct {
@@ -1478,11 +1484,15 @@ const (
 )
 
 // quietProcesses notes, per process, whether a socket of it is not quiet
-// (quietSocket) and whether one has an inferred owner. About procs
-// processes are expected.
-func quietProcesses(socks []model.Socket, roles []sockRole, procs map[int]*model.Process, expect int) *quietSet {
-	q := &quietSet{procs: procs}
+// (quietSocket) and whether one has an inferred owner; about expect
+// processes are expected. Each socket's process entry is left in
+// procOf, for the pass that groups them to find without hashing the key
+// again (except for unknown owners' server-side sockets, which are
+// grouped by port).
+func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, procs map[int]*model.Process, expect int) *quietSet {
+	q := &quietSet{procs: procs, entries: make([]quietEntry, 0, expect)}
 	q.byKey.Reserve(expect)
+	last, lastAt := procKey{}, int32(-1) // sockets of one owner come in runs
 	for i := range socks {
 		s := &socks[i]
 		if unknownServerSide(s, &roles[i]) {
@@ -1495,25 +1505,34 @@ func quietProcesses(socks []model.Socket, roles []sockRole, procs map[int]*model
 		if s.OwnerInferred {
 			f |= procInferred
 		}
-		q.at(procKey{name: s.Process, pid: s.PID}).f |= f
+		k := procKey{name: s.Process, pid: s.PID}
+		if lastAt < 0 || k != last {
+			last, lastAt = k, q.at(k)
+		}
+		procOf[i] = lastAt
+		q.entries[lastAt].f |= f
 	}
 	return q
 }
 
-// at returns process k's entry, made when new.
-func (q *quietSet) at(k procKey) *quietEntry {
+// at returns the position of process k's entry, made when new.
+func (q *quietSet) at(k procKey) int32 {
+	var at *int32
 	if pk, ok := k.packed(); ok {
-		return q.byKey.At(pk)
+		at = q.byKey.At(pk) // 1 + the position; 0 new
+	} else {
+		if q.other == nil {
+			q.other = map[procKey]int32{}
+		}
+		v := q.other[k]
+		at = &v
+		defer func() { q.other[k] = v }()
 	}
-	if q.other == nil {
-		q.other = map[procKey]*quietEntry{}
+	if *at == 0 {
+		q.entries = append(q.entries, quietEntry{})
+		*at = int32(len(q.entries))
 	}
-	e := q.other[k]
-	if e == nil {
-		e = &quietEntry{}
-		q.other[k] = e
-	}
-	return e
+	return *at - 1
 }
 
 // quiet reports whether the process of socket s, with flags f, is quiet:
