@@ -193,9 +193,10 @@ type Group struct {
 // of the two counts keeps at most bound owners: a new owner past them is
 // dropped from that count.
 type ownerTally struct {
-	one          ownerCount // the first owner (n > 0); none while n == 0
-	owners, live int32      // owners with n > 0, with live > 0
-	rest         *ownerRest
+	one            ownerCount // the first owner (n > 0); none while n == 0
+	owners, live   int32      // owners with n > 0, with live > 0
+	full, fullLive bool       // an owner was dropped from a count: there are more than owners, than live
+	rest           *ownerRest
 }
 
 type ownerCount struct {
@@ -297,6 +298,8 @@ func (t *ownerTally) bump(c *liveCount, n, live, bound int) {
 		} else if int(t.live) < bound {
 			c.live = live
 			t.live++
+		} else {
+			t.fullLive = true
 		}
 	}
 }
@@ -307,10 +310,14 @@ func (t *ownerTally) fresh(n, live, bound int) (liveCount, bool) {
 	if int(t.owners) < bound {
 		c.n = n
 		t.owners++
+	} else {
+		t.full = true
 	}
 	if live > 0 && int(t.live) < bound {
 		c.live = live
 		t.live++
+	} else if live > 0 {
+		t.fullLive = true
 	}
 	return c, c.n > 0 || c.live > 0
 }
@@ -429,11 +436,16 @@ func (g *Group) makeOwnerList(live bool) string {
 			byName[OwnerName(o.name.String(), o.pid)] += n
 		}
 	})
-	return topList(func(yield func(string, int)) {
+	list := topList(func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
 		}
 	})
+	if (live && g.owners.fullLive || !live && g.owners.full) && strings.HasSuffix(list, " more") {
+		// Past maxOwners the rest were not counted.
+		list = strings.TrimSuffix(list, " more") + "+ more"
+	}
+	return list
 }
 
 // CloseRate estimates how many connections per second end in TIME_WAIT
@@ -559,6 +571,12 @@ func topList(each func(func(string, int))) string {
 // maxTracked bounds the per-group remote maps so a million distinct
 // peers cannot blow up memory: past it only known entries are counted.
 const maxTracked = 10000
+
+// maxOwners bounds a group's owner tally: past it a destination reads
+// "a group of 1,000+ processes". (Tallies of 10,000 owners, one per
+// destination of a million processes' sockets, missed the cache on every
+// socket, and still named 9,999 processes of 15,000.)
+const maxOwners = 1000
 
 func newGroup(kind, key string) *Group {
 	g := new(Group)
@@ -745,7 +763,7 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 		if s.State != model.TimeWait && s.PID > 0 {
 			live = 1
 		}
-		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxTracked)
+		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
 	}
 }
 
@@ -2463,7 +2481,7 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared := sharedOwner(g.Process, procs); shared != "" {
+	if shared := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
 		g.Owner = shared
 	}
 }
@@ -2520,9 +2538,16 @@ func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
 // sockets, or there is one: that process is the owner. A finding that
 // named the largest of eight equal workers sent the reader after one pid
 // of eight.
-func sharedOwner(prog string, procs map[ownerProc]ownerWeight) string {
+//
+// With more, the tally dropped owners past its bound: the numbers of
+// processes and programs read "1,000+".
+func sharedOwner(prog string, procs map[ownerProc]ownerWeight, more bool) string {
 	if len(procs) < 2 {
 		return ""
+	}
+	plus := ""
+	if more {
+		plus = "+"
 	}
 	byName := map[model.Name]int{}
 	owned, top := 0, 0
@@ -2535,7 +2560,7 @@ func sharedOwner(prog string, procs map[ownerProc]ownerWeight) string {
 		return ""
 	}
 	if len(byName) == 1 && prog != "" {
-		return prog + " (" + model.Thousands(len(procs)) + " processes)"
+		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)"
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
@@ -2548,9 +2573,9 @@ func sharedOwner(prog string, procs map[ownerProc]ownerWeight) string {
 			list = append(list, strconv.Itoa(p))
 		}
 		if len(ps) > 3 {
-			list = append(list, model.Thousands(len(ps)-3)+" more")
+			list = append(list, model.Thousands(len(ps)-3)+plus+" more")
 		}
-		return "a group of " + model.Thousands(len(ps)) + " processes (pids " + strings.Join(list, ", ") + ")"
+		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")"
 	}
 	names := make([]model.Name, 0, len(byName))
 	for nm := range byName {
@@ -2571,9 +2596,9 @@ func sharedOwner(prog string, procs map[ownerProc]ownerWeight) string {
 		}
 	}
 	if len(names) > 3 {
-		list = append(list, model.Thousands(len(names)-3)+" more programs")
+		list = append(list, model.Thousands(len(names)-3)+plus+" more programs")
 	}
-	return "a group of " + model.Thousands(len(procs)) + " processes (" + strings.Join(list, ", ") + ")"
+	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")"
 }
 
 func AddrString(a netip.Addr) string {
