@@ -1,7 +1,9 @@
 package group
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -146,5 +148,33 @@ func TestLocalPeerFromListener(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("no destination groups for %v", want)
+	}
+}
+
+// Past maxOwners a group's owner tally drops owners and says so: the
+// shared owner and the owner lists read "+".
+func TestOwnerTallyFull(t *testing.T) {
+	g := newGroup("destination", "x")
+	for pid := 1; pid <= maxOwners+500; pid++ {
+		g.owners.add(ownerID{pid, model.Intern(fmt.Sprintf("w%d", pid%4)), false}, 1, 1, maxOwners)
+	}
+	g.src = &tallySource{} // lets the owner lists be kept
+	g.pickOwner()
+	if want := "a group of 1,000+ processes (w0, w1, w2, 1+ more programs)"; g.Owner != want {
+		t.Errorf("owner %q, want %q", g.Owner, want)
+	}
+	for _, list := range []string{g.Owners(), g.LiveOwners()} {
+		if !strings.HasSuffix(list, ", 997+ more") {
+			t.Errorf("owner list %q, want it to end in 997+ more", list)
+		}
+	}
+	// At the bound nothing was dropped.
+	g = newGroup("destination", "x")
+	for pid := 1; pid <= maxOwners; pid++ {
+		g.owners.add(ownerID{pid, model.Intern("w"), false}, 1, 1, maxOwners)
+	}
+	g.pickOwner()
+	if want := "w (1,000 processes)"; g.Owner != want {
+		t.Errorf("owner %q, want %q", g.Owner, want)
 	}
 }
