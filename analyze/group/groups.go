@@ -182,8 +182,9 @@ type Group struct {
 	tallyOnce sync.Once // makes t
 	t         *tallies
 	num       int32 // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
-	// A process group of quiet processes rolled up (maxProcessGroups):
-	// how many, and how many of them a listing named (no inferred owner).
+	// A group of quiet processes or listeners rolled up
+	// (maxProcessGroups, maxListenerGroups): how many, and of processes
+	// how many a listing named (no inferred owner).
 	rolled, listed int32
 }
 
@@ -1181,29 +1182,39 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 			}
 		}
 	}
-	type ownerKey struct {
-		name     model.Name
-		pid      int
-		inferred bool
-	}
-	rolled := map[ownerKey]*Group{}
+	// The rolled-up groups by owner: by packed owner in a table (a
+	// million quiet listeners: one probe each, no hashing of a struct),
+	// the owners that do not pack in a map.
+	var rolled model.IntTable[*Group]
+	other := map[ownerID]*Group{}
 	var order []*Group
 	var slab groupSlab
 	for k, i := range listens {
 		s := &socks[i]
 		quiet := synRecv != nil && s.RecvQ == 0 && synRecv[k] == 0 && (!s.BacklogKnown || s.SendQ > 128)
 		if quiet {
-			ok := ownerKey{s.Process, s.PID, s.OwnerInferred}
-			lg := rolled[ok]
+			o := ownerID{s.PID, s.Process, s.OwnerInferred}
+			pk, packs := o.packed()
+			var lg *Group
+			if packs {
+				lg, _ = rolled.Get(pk)
+			} else {
+				lg = other[o]
+			}
 			if lg == nil {
 				lg = newGroup("listener", "")
 				lg.setOwner(s)
 				lg.LocalPort = int(s.Local.Port())
-				rolled[ok] = lg
+				if packs {
+					*rolled.At(pk) = lg
+				} else {
+					other[o] = lg
+				}
 				order = append(order, lg)
 			} else if lg.LocalPort != int(s.Local.Port()) {
 				lg.LocalPort = -1 // several ports; named below
 			}
+			lg.rolled++
 			listeners[k] = lg
 			continue
 		}
@@ -1214,18 +1225,14 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 		gs.Listeners = append(gs.Listeners, lg)
 	}
 	// The rolled-up groups are named once their members are counted.
-	n := map[*Group]int{}
-	for _, lg := range listeners {
-		n[lg]++
-	}
 	for _, lg := range order {
 		where := fmt.Sprintf(":%d", lg.LocalPort)
 		if lg.LocalPort < 0 {
 			lg.LocalPort = 0
 			where = "several ports"
 		}
-		lg.LocalAddr = model.Thousands(n[lg]) + " addresses"
-		lg.Key = fmt.Sprintf("%s: %s quiet listeners on %s", lg.Owner, model.Thousands(n[lg]), where)
+		lg.LocalAddr = model.Thousands(int(lg.rolled)) + " addresses"
+		lg.Key = fmt.Sprintf("%s: %s quiet listeners on %s", lg.Owner, model.Thousands(int(lg.rolled)), where)
 		gs.Listeners = append(gs.Listeners, lg)
 	}
 }
