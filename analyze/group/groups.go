@@ -1319,7 +1319,7 @@ func aggregateProcesses(gs *Groups, socks []model.Socket, roles []sockRole, proc
 		}
 	}
 	pg.finish(gs, socks, roles)
-	gs.Snapshot.src = &tallySource{socks, func(i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
+	gs.Snapshot.src = &tallySource{socks, func(_ *Group, i int) (bool, bool, bool) { return true, roles[i].x.server, true }}
 	pg.unknown.makeGroups(gs, socks, roles)
 	return pg.unknown
 }
@@ -1483,8 +1483,9 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 		pg.OwnerInferred = pg.listed == 0
 		gs.Processes = append(gs.Processes, pg)
 	}
+	src := processSource(socks, roles, p.procOf)
 	for _, pg := range gs.Processes {
-		pg.src = processSource(socks, roles, p.procOf, pg.num)
+		pg.src = src
 	}
 }
 
@@ -1596,10 +1597,10 @@ func unknownServerSide(s *model.Socket, r *sockRole) bool {
 	return !s.Owned() && (s.State == model.Listen || r.x.server)
 }
 
-// processSource finds a process group's sockets again: those whose
-// group number (procOf) is n.
-func processSource(socks []model.Socket, roles []sockRole, procOf []int32, n int32) *tallySource {
-	return &tallySource{socks, func(i int) (bool, bool, bool) { return procOf[i] == n, roles[i].x.server, true }}
+// processSource finds the process groups' sockets again: a group's are
+// those whose group number (procOf) is its num.
+func processSource(socks []model.Socket, roles []sockRole, procOf []int32) *tallySource {
+	return &tallySource{socks, func(g *Group, i int) (bool, bool, bool) { return procOf[i] == g.num, roles[i].x.server, true }}
 }
 
 // unknownPorts counts, by local port, the server-side sockets no listing
@@ -1629,6 +1630,7 @@ func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sock
 		return
 	}
 	var slab groupSlab
+	src := processSource(socks, roles, u.procOf)
 	for port := range u.ports {
 		c := &u.ports[port]
 		if c.n == 0 {
@@ -1640,7 +1642,7 @@ func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sock
 		pg.LocalPort = port // the subject of an unknown owner is its port
 		pg.OwnerInferred = c.inferred
 		pg.num = c.num
-		pg.src = processSource(socks, roles, u.procOf, pg.num)
+		pg.src = src
 		u.groups = append(u.groups, pg)
 	}
 	gs.Processes = append(gs.Processes, u.groups...)
@@ -1778,25 +1780,27 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		countPorts(0, 1)
 	}
 	<-lsDone
-	for port, pg := range ports {
+	portSrc := &tallySource{socks, func(g *Group, i int) (bool, bool, bool) {
+		in := int(socks[i].Local.Port()) == g.LocalPort && isServerSide(&socks[i], &roles[i], li, ephLow)
+		return in, true, true
+	}}
+	listenerSrc := &tallySource{socks, func(g *Group, i int) (bool, bool, bool) {
+		if socks[i].State == model.Listen {
+			k := sort.SearchInts(li.listens, i)
+			return k < len(li.listens) && li.listens[k] == i && listeners[k] == g, false, false
+		}
+		r := roles[i].listener
+		return r != 0 && listeners[r-1] == g, true, true
+	}}
+	for _, pg := range ports {
 		if pg == nil {
 			continue
 		}
-		pg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
-			in := int(socks[i].Local.Port()) == port && isServerSide(&socks[i], &roles[i], li, ephLow)
-			return in, true, true
-		}}
+		pg.src = portSrc
 		gs.Ports = append(gs.Ports, pg)
 	}
 	for _, lg := range gs.Listeners {
-		lg.src = &tallySource{socks, func(i int) (bool, bool, bool) {
-			if socks[i].State == model.Listen {
-				k := sort.SearchInts(li.listens, i)
-				return k < len(li.listens) && li.listens[k] == i && listeners[k] == lg, false, false
-			}
-			r := roles[i].listener
-			return r != 0 && listeners[r-1] == lg, true, true
-		}}
+		lg.src = listenerSrc
 	}
 	<-done
 	for _, dg := range dests {
@@ -2798,11 +2802,12 @@ func EachRemote(g *Group, st model.State, fn func(model.AddrPort, int)) {
 }
 
 // A tallySource finds a group's sockets again: member says whether
-// socket i belongs to the group, whether it counts as the server side
-// (its local port is tallied) and whether its peer is tallied.
+// socket i belongs to group g, whether it counts as the server side
+// (its local port is tallied) and whether its peer is tallied. The
+// groups of a kind share one: 60,000 port groups made 60,000 closures.
 type tallySource struct {
 	socks  []model.Socket
-	member func(i int) (in, server, peer bool)
+	member func(g *Group, i int) (in, server, peer bool)
 }
 
 // tallies are a group's lazy tallies (see Group.src).
@@ -2834,7 +2839,7 @@ func (g *Group) portTally() *model.IntTable[int] {
 	}
 	t.portsOnce.Do(func() {
 		for i := range g.src.socks {
-			in, server, _ := g.src.member(i)
+			in, server, _ := g.src.member(g, i)
 			if s := &g.src.socks[i]; in && (server || s.State == model.Listen) {
 				*t.ports.At(uint64(s.State)<<16 | uint64(s.Local.Port()))++
 			}
@@ -2857,7 +2862,7 @@ func (g *Group) remoteTally(st model.State) *remoteCounts {
 			if s.State != st {
 				continue
 			}
-			if in, _, peer := g.src.member(i); in && peer {
+			if in, _, peer := g.src.member(g, i); in && peer {
 				if t.remotes[st] == nil {
 					t.remotes[st] = &remoteCounts{}
 				}
