@@ -220,6 +220,10 @@ type EndpointCache struct {
 	m             map[string]Endpoint
 	lookups, hits int // in the current window of endpointCacheWindow lookups
 	skip          int // tokens still to parse without a lookup
+	// The last dotted token that needed ParseEndpoint, and what it gave:
+	// a listener's peer "0.0.0.0:*" comes on every LISTEN row.
+	lastTok []byte
+	last    Endpoint
 }
 
 const (
@@ -240,7 +244,11 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 		return e, nil // cheaper than hashing it for the cache (a million IPv6 peers: each a miss)
 	}
 	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
+		if c.lastTok != nil && bytes.Equal(tok, c.lastTok) {
+			return c.last, nil
+		}
 		if e, err := ParseEndpoint(tok, false); err == nil {
+			c.lastTok, c.last = append(c.lastTok[:0], tok...), e
 			return e, nil
 		}
 	}

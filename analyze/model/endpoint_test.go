@@ -105,6 +105,15 @@ func TestEndpointCacheParsesAsParseEndpoint(t *testing.T) {
 			check("[bad")
 			check("10.0.0.1:22")
 		}
+		// Dotted tokens ParseEndpoint reads (a listener's peer), the same
+		// one again and again, then another.
+		check("0.0.0.0:*")
+		check("0.0.0.0:*")
+		if i%7 == 0 {
+			check(fmt.Sprintf("10.0.%d.1:*", i%256))
+			check("1.2.3.4:http")
+			check("1.2.3:5")
+		}
 	}
 	if rested == 0 {
 		t.Error("a full cache that only missed never rested")
