@@ -1370,6 +1370,7 @@ func (p *procGrouper) add(socks []model.Socket, i int, r *sockRole) bool {
 		}
 		u.n++
 		u.inferred = u.inferred || s.OwnerInferred
+		u.loud = u.loud || !quietSocket(s)
 		p.procOf[i] = u.num
 		return true
 	}
@@ -1614,12 +1615,18 @@ type unknownPorts struct {
 	ports  []unknownPort // by local port
 	procOf []int32       // socket -> its process group's number
 	groups []*Group      // the groups, in port order, counted by finish
+	// quiet holds, past maxProcessGroups ports, the ports whose sockets
+	// are all quiet, rolled up: "an unknown process on 34,000 quiet
+	// ports" (a /proc/net/tcp of a million listeners on 62,500 ports
+	// made as many groups, copies of the port groups). nil otherwise.
+	quiet *Group
 }
 
 type unknownPort struct {
 	n        int32 // sockets
 	num      int32 // the group's number in procOf
 	inferred bool  // one of them has an inferred owner
+	loud     bool  // one of them is not quiet (quietSocket)
 }
 
 // makeGroups makes the unknown owners' process groups, without their
@@ -1631,9 +1638,27 @@ func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sock
 	}
 	var slab groupSlab
 	src := processSource(socks, roles, u.procOf)
+	ports := 0
+	for port := range u.ports {
+		if u.ports[port].n > 0 {
+			ports++
+		}
+	}
 	for port := range u.ports {
 		c := &u.ports[port]
 		if c.n == 0 {
+			continue
+		}
+		if ports > maxProcessGroups && !c.loud {
+			if u.quiet == nil {
+				u.quiet = newGroup("process", "") // named in finish
+				u.quiet.num = c.num               // its sockets' procOf is set in finish
+				u.quiet.src = src
+				u.groups = append(u.groups, u.quiet)
+			}
+			u.quiet.rolled++
+			u.quiet.OwnerInferred = u.quiet.OwnerInferred || c.inferred
+			c.num = u.quiet.num
 			continue
 		}
 		name := fmt.Sprintf("an unknown process on :%d", port)
@@ -1661,7 +1686,20 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 		portGroups[g.LocalPort] = g
 	}
 	var recount []*Group // by port: the groups counted socket by socket
+	if q := u.quiet; q != nil {
+		q.Owner = "an unknown process on " + model.Thousands(int(q.rolled)) + " quiet ports"
+		q.Key = q.Owner
+		recount = make([]*Group, 65536)
+		for port := range u.ports {
+			if c := &u.ports[port]; c.n > 0 && c.num == q.num {
+				recount[port] = q
+			}
+		}
+	}
 	for _, pg := range u.groups {
+		if pg == u.quiet {
+			continue
+		}
 		if from := portGroups[pg.LocalPort]; from != nil && from.Sockets == int(u.ports[pg.LocalPort].n) {
 			pg.copyCounts(from)
 			continue
@@ -1679,6 +1717,7 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 		if unknownServerSide(s, r) {
 			if pg := recount[s.Local.Port()]; pg != nil {
 				pg.add(s, r.x.server, &r.x)
+				u.procOf[i] = pg.num // the quiet ports' sockets: their group's
 			}
 		}
 	}
@@ -2777,7 +2816,7 @@ func snapshotOwners(gs *Groups) {
 	g := gs.Snapshot
 	g.owners = ownerTally{}
 	for _, pg := range gs.Processes {
-		if pg.rolled > 0 {
+		if pg.rolled > 0 && pg.OwnerKnown {
 			// Quiet processes rolled up: an owner named as the group is,
 			// "app (750 processes)", whose sockets are live.
 			g.owners.add(ownerID{0, model.Intern(pg.Owner), pg.OwnerInferred}, pg.Sockets, pg.Sockets-pg.TimeWait, math.MaxInt)

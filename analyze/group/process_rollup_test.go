@@ -2,6 +2,7 @@ package group
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +118,80 @@ func TestProcessRollup(t *testing.T) {
 			// The snapshot's owners name the roll-ups as owners.
 			if o := gs.Snapshot.Owners(); !strings.HasPrefix(o, "app ("+model.Thousands(apps)+" processes) (") {
 				t.Errorf("snapshot owners %q, want the app roll-up first", o)
+			}
+		})
+	}
+}
+
+// Unknown owners' server-side sockets are grouped by port; past
+// maxProcessGroups ports, the ports whose sockets are all quiet share one
+// group, whose sockets the lazy tallies find again.
+func TestUnknownPortsRollup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ports  int
+		rolled bool
+	}{
+		{"at the bound", maxProcessGroups, false},
+		{"past the bound", maxProcessGroups + 700, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var socks []model.Socket
+			add := func(state model.State, port int, peer int) {
+				s := model.NewSocket()
+				s.State = state
+				s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port)))
+				s.Remote = model.AddrPortOf(netip.MustParseAddrPort("0.0.0.0:0"))
+				if state != model.Listen {
+					s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), uint16(peer)))
+				}
+				socks = append(socks, s)
+			}
+			for k := range tc.ports - 1 {
+				add(model.Listen, 1024+k, 0)
+				add(model.Established, 1024+k, 40000+k%20000)
+			}
+			loud := 1024 + tc.ports - 1 // a port with a CLOSE_WAIT
+			add(model.Listen, loud, 0)
+			add(model.CloseWait, loud, 50000)
+			gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, rollEphLow, rollEphHigh)
+			sockets := 0
+			var quiet *Group
+			for _, g := range gs.Processes {
+				sockets += g.Sockets
+				if strings.HasSuffix(g.Owner, "quiet ports") {
+					quiet = g
+				}
+			}
+			if sockets != len(socks) {
+				t.Errorf("the process groups hold %d sockets, want %d", sockets, len(socks))
+			}
+			if !tc.rolled {
+				if quiet != nil || len(gs.Processes) != tc.ports {
+					t.Errorf("%d process groups (rolled up: %v), want one a port", len(gs.Processes), quiet != nil)
+				}
+				return
+			}
+			if len(gs.Processes) != 2 || quiet == nil {
+				t.Fatalf("%d process groups, want the loud port's and the quiet ports'", len(gs.Processes))
+			}
+			if want := "an unknown process on " + model.Thousands(tc.ports-1) + " quiet ports"; quiet.Owner != want || quiet.Key != want {
+				t.Errorf("quiet ports' group: owner %q key %q, want %q", quiet.Owner, quiet.Key, want)
+			}
+			if quiet.Sockets != 2*(tc.ports-1) || quiet.Listen != tc.ports-1 || quiet.CloseWait != 0 || quiet.OwnerKnown {
+				t.Errorf("quiet ports' group: %d sockets, %d listening, %d CLOSE_WAIT, known %v", quiet.Sockets, quiet.Listen, quiet.CloseWait, quiet.OwnerKnown)
+			}
+			if want := model.Thousands(tc.ports-1-3) + " more"; !strings.HasSuffix(quiet.Ports("ESTABLISHED"), ", "+strings.ReplaceAll(want, ",", "")) {
+				t.Errorf("quiet ports' ESTABLISHED ports %q, want them all (%s)", quiet.Ports("ESTABLISHED"), want)
+			}
+			for _, g := range gs.Processes {
+				if g != quiet && (g.Owner != "an unknown process on :"+strconv.Itoa(loud) || g.CloseWait != 1) {
+					t.Errorf("loud port's group: owner %q, %d CLOSE_WAIT", g.Owner, g.CloseWait)
+				}
+			}
+			// The snapshot's owners leave unknown owners out.
+			if o := gs.Snapshot.Owners(); o != "" {
+				t.Errorf("snapshot owners %q, want none", o)
 			}
 		})
 	}
