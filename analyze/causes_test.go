@@ -187,3 +187,38 @@ func analyzeText(t *testing.T, rs []*engine.Rule, name, text string) *engine.Rep
 	}
 	return engine.Run(snap, rs)
 }
+
+// TestFoldByRule: a rule whose cause is the host's (fold: rule) is one
+// finding however many programs it fires for, counting the programs; a
+// rule folded by owner keeps one finding a program.
+func TestFoldByRule(t *testing.T) {
+	rs := builtinRulesForTest(t)
+	var b strings.Builder
+	b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+	// Three programs listen inside the default ephemeral range, on 4
+	// ports each; two of them also leak CLOSE_WAIT (their first ports,
+	// with more sockets, come first).
+	for w, prog := range []string{"alpha", "beta", "gamma"} {
+		for p := 0; p < 4; p++ {
+			fmt.Fprintf(&b, "LISTEN 0 4096 10.0.0.1:%d 0.0.0.0:* users:((%q,pid=%d,fd=%d))\n", 40000+10*w+p, prog, 3000+w, 5+p)
+		}
+		if w < 2 {
+			for i := 0; i < 30; i++ {
+				fmt.Fprintf(&b, "CLOSE-WAIT 0 0 10.0.0.1:%d 192.0.2.9:%d users:((%q,pid=%d,fd=%d))\n", 40000+10*w, 50000+i, prog, 3000+w, 20+i)
+			}
+		}
+	}
+	rep := analyzeText(t, rs, "ss.txt", b.String())
+	byRule := map[string][]engine.Finding{}
+	for _, f := range rep.Findings {
+		byRule[f.Rule] = append(byRule[f.Rule], f)
+	}
+	if got := byRule["port-range-overlaps-listener"]; len(got) != 1 {
+		t.Errorf("port-range-overlaps-listener: %d findings, want 1 for all three programs", len(got))
+	} else if f := got[0]; f.AlsoCount != 11 || !strings.Contains(f.Title, "the same in 11 more ports of 3 programs (:40010, :40001, :40002, 8 more)") {
+		t.Errorf("port-range-overlaps-listener: also %d, title %q", f.AlsoCount, f.Title)
+	}
+	if got := byRule["close-wait-leak"]; len(got) != 2 {
+		t.Errorf("close-wait-leak: %d findings, want one a program", len(got))
+	}
+}

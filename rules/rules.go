@@ -55,6 +55,12 @@ type Spec struct {
 	Remedy      Expr   // template
 	WrongAdvice []Expr // templates
 	Limit       int    // most findings one snapshot may get from this rule (default 10)
+	// Fold says which of the rule's findings are one cause, shown as one
+	// finding naming the others: "owner" (the default), those of one
+	// program (eight nginx workers, 28,000 ports of one service); "rule",
+	// all of them (a host-wide cause: the ephemeral range overlapping the
+	// listeners of 100 programs).
+	Fold string
 	// Reported lets the rule diagnose from a ticket's words: when a
 	// message of this kind is reported about the group (an error or
 	// kernel message in the text) and no severity level holds, the rule
@@ -168,6 +174,12 @@ func Parse(name string, data []byte) (*Spec, error) {
 			if err := v.Decode(&s.Limit); err != nil || s.Limit < 1 || s.Limit > 1000 {
 				bad(v, "limit: want a whole number from 1 to 1000")
 			}
+		case "fold":
+			switch s.Fold = scalar(v, "fold"); s.Fold {
+			case "owner", "rule":
+			default:
+				bad(v, "fold: want owner (the findings of one program are one) or rule (all of the rule's findings are one)")
+			}
 		case "severity":
 			if v.Kind != yaml.MappingNode {
 				bad(v, "severity: want a mapping of critical/warning/info to expressions")
@@ -238,7 +250,7 @@ func Parse(name string, data []byte) (*Spec, error) {
 			}
 			s.Reported = rp
 		default:
-			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit, reported)", k.Value)
+			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit, fold, reported)", k.Value)
 		}
 	}
 	want := strings.TrimSuffix(path.Base(name), ".yaml")

@@ -57,3 +57,26 @@ func TestFixtureDirsHaveRules(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldKey: fold takes owner or rule, and says what else it takes.
+func TestFoldKey(t *testing.T) {
+	rule := func(fold string) []byte {
+		return []byte("id: x\nfor: port\nseverity:\n  info: Listening\ntitle: t\nexplanation: e\nremedy: r\n" + fold)
+	}
+	for _, tc := range []struct{ line, want, err string }{
+		{"", "", ""},
+		{"fold: owner\n", "owner", ""},
+		{"fold: rule\n", "rule", ""},
+		{"fold: host\n", "", "x.yaml:8: fold: want owner"},
+	} {
+		s, err := rules.Parse("x.yaml", rule(tc.line))
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: error %v, want %q", tc.line, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.line, err)
+		case tc.err == "" && s.Fold != tc.want:
+			t.Errorf("%q: fold %q, want %q", tc.line, s.Fold, tc.want)
+		}
+	}
+}

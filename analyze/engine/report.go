@@ -335,7 +335,15 @@ type fired struct {
 	fromWords bool
 	also      []*group.Group // the first maxAlso folded groups
 	alsoN     int            // how many were folded
+	// A rule that folds all its findings (fold: rule): the programs of
+	// the folded groups and this one, at most maxPrograms of them, and
+	// whether there were more.
+	progs     map[string]bool
+	progsMore bool
 }
+
+// maxPrograms bounds the programs a finding folded by rule counts.
+const maxPrograms = 1000
 
 // maxAlso bounds the subjects a folded finding lists.
 const maxAlso = 50
@@ -349,10 +357,16 @@ const maxAlso = 50
 // finding says "of unknown processes", not one program. Hits of the
 // unknown owners' client side, of a group made from a ticket's words,
 // and of the snapshot stay apart.
-func causeKey(h fired) (string, bool) {
+//
+// A rule whose cause is the host's, not a program's (fold: rule), folds
+// all its hits of one severity, whatever their owners.
+func causeKey(h fired, byRule bool) (string, bool) {
 	g := h.g
 	if g.FromEvidence || g.Kind == "snapshot" {
 		return "", false
+	}
+	if byRule {
+		return h.sev + "\x00" + g.Kind + "\x00rule", true
 	}
 	var k string
 	switch {
@@ -374,6 +388,18 @@ func causeKey(h fired) (string, bool) {
 	return k, true
 }
 
+// program names the program of a group's owner, for counting them: its
+// name, its pid when the listing names none, "" when unknown.
+func program(g *group.Group) string {
+	switch {
+	case unknownOwner(g):
+		return ""
+	case g.Process != "":
+		return g.Process
+	}
+	return g.Owner
+}
+
 // unknownOwner reports whether no listing named the group's owner, by
 // name or pid.
 func unknownOwner(g *group.Group) bool {
@@ -389,12 +415,13 @@ func unknownOwner(g *group.Group) bool {
 // the folded hits by severity afterwards gives what folding the ordered
 // hits gave).
 type causes struct {
-	first map[string]int // key -> its hit's position
+	first  map[string]int // key -> its hit's position
+	byRule bool           // the rule folds all its hits (fold: rule)
 }
 
 // add appends h to hits, or folds it into the hit of its cause.
 func (c *causes) add(hits []fired, h fired) []fired {
-	k, ok := causeKey(h)
+	k, ok := causeKey(h, c.byRule)
 	if !ok {
 		return append(hits, h)
 	}
@@ -402,8 +429,21 @@ func (c *causes) add(hits []fired, h fired) []fired {
 		c.first = map[string]int{}
 	}
 	if i, seen := c.first[k]; seen {
-		if hits[i].alsoN++; len(hits[i].also) < maxAlso {
-			hits[i].also = append(hits[i].also, h.g)
+		f := &hits[i]
+		if f.alsoN++; len(f.also) < maxAlso {
+			f.also = append(f.also, h.g)
+		}
+		if c.byRule {
+			if f.progs == nil {
+				f.progs = map[string]bool{program(f.g): true}
+			}
+			if p := program(h.g); !f.progs[p] {
+				if len(f.progs) < maxPrograms {
+					f.progs[p] = true
+				} else {
+					f.progsMore = true
+				}
+			}
 		}
 		return hits
 	}
@@ -449,6 +489,15 @@ func foldAlso(f *Finding, h fired) {
 	if unknownOwner(g) && g.Kind != "destination" {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
+	}
+	if n := len(h.progs); n > 1 {
+		// Folded by rule, over several programs.
+		more := ""
+		if h.progsMore {
+			more = "+"
+		}
+		what = map[string]string{"process": "processes", "destination": "destinations", "listener": "listeners",
+			"port": "ports"}[g.Kind] + " of " + model.Thousands(n) + more + " programs"
 	}
 	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(h.alsoN), what, strings.Join(names, ", "))
 }
@@ -510,7 +559,7 @@ type ruleOut struct {
 // show 10). It returns hits for reuse.
 func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
 	levels := r.levelGates(facts)
-	var fold causes
+	fold := causes{byRule: r.Spec.Fold == "rule"}
 	for _, g := range gs.ByKind(r.Spec.For) {
 		lv := levels
 		if len(g.Messages) > 0 {

@@ -66,7 +66,7 @@ func TestFoldAsHitsCome(t *testing.T) {
 			first := map[string]int{}
 			var wantAlso [][]*group.Group
 			for _, h := range sorted {
-				if k, ok := causeKey(h); ok {
+				if k, ok := causeKey(h, false); ok {
 					if i, seen := first[k]; seen {
 						wantAlso[i] = append(wantAlso[i], h.g)
 						continue
