@@ -459,6 +459,7 @@ func foldAlso(f *Finding, h fired) {
 	}
 	f.AlsoCount = h.alsoN
 	var names []string
+	seen := map[string]bool{h.g.Remote: true} // destinations' remotes named so far
 	for i, g := range h.also {
 		f.Also = append(f.Also, findingSubject(g))
 		if i < 3 {
@@ -470,7 +471,14 @@ func foldAlso(f *Finding, h fired) {
 					names = append(names, "pid "+strconv.Itoa(g.PID))
 				}
 			case "destination":
-				names = append(names, g.Remote)
+				// The same remote from another local address names the
+				// address too (as the top destinations do).
+				if seen[g.Remote] && g.LocalAddr != "" {
+					names = append(names, g.LocalAddr+" → "+g.Remote)
+				} else {
+					names = append(names, g.Remote)
+				}
+				seen[g.Remote] = true
 			default:
 				names = append(names, ":"+strconv.Itoa(g.LocalPort))
 			}

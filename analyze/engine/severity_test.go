@@ -103,3 +103,21 @@ func TestFoldAsHitsCome(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldAlsoNamesLocalAddresses: destinations folded into one finding
+// that share its remote are named by their local address too, not as the
+// same remote again and again.
+func TestFoldAlsoNamesLocalAddresses(t *testing.T) {
+	dest := func(local, remote string) *group.Group {
+		g := &group.Group{Kind: "destination", Process: "app", PID: 7, OwnerKnown: true, LocalAddr: local, Remote: remote}
+		return g
+	}
+	h := fired{g: dest("10.0.0.1", "192.0.2.9:5432"), alsoN: 3, also: []*group.Group{
+		dest("10.0.0.2", "192.0.2.9:5432"), dest("10.0.0.3", "192.0.2.10:5432"), dest("10.0.0.4", "192.0.2.10:5432")}}
+	f := &Finding{Title: "t"}
+	foldAlso(f, h)
+	want := "t; the same in 3 more destinations of app (10.0.0.2 → 192.0.2.9:5432, 192.0.2.10:5432, 10.0.0.4 → 192.0.2.10:5432)"
+	if f.Title != want {
+		t.Errorf("title %q, want %q", f.Title, want)
+	}
+}
