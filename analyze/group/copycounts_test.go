@@ -160,12 +160,12 @@ func TestOwnerTallyFull(t *testing.T) {
 	}
 	g.src = &tallySource{} // lets the owner lists be kept
 	g.pickOwner()
-	if want := "a group of 1,000+ processes (w0, w1, w2, 1+ more programs)"; g.Owner != want {
+	if want := "a group of " + model.Thousands(maxOwners) + "+ processes (w0, w1, w2, 1+ more programs)"; g.Owner != want {
 		t.Errorf("owner %q, want %q", g.Owner, want)
 	}
 	for _, list := range []string{g.Owners(), g.LiveOwners()} {
-		if !strings.HasSuffix(list, ", 997+ more") {
-			t.Errorf("owner list %q, want it to end in 997+ more", list)
+		if want := fmt.Sprintf(", %d+ more", maxOwners-3); !strings.HasSuffix(list, want) {
+			t.Errorf("owner list %q, want it to end in %q", list, want)
 		}
 	}
 	// At the bound nothing was dropped.
@@ -174,7 +174,7 @@ func TestOwnerTallyFull(t *testing.T) {
 		g.owners.add(ownerID{pid, model.Intern("w"), false}, 1, 1, maxOwners)
 	}
 	g.pickOwner()
-	if want := "w (1,000 processes)"; g.Owner != want {
+	if want := "w (" + model.Thousands(maxOwners) + " processes)"; g.Owner != want {
 		t.Errorf("owner %q, want %q", g.Owner, want)
 	}
 }

@@ -574,10 +574,8 @@ func topList(each func(func(string, int))) string {
 const maxTracked = 10000
 
 // maxOwners bounds a group's owner tally: past it a destination reads
-// "a group of 1,000+ processes". (Tallies of 10,000 owners, one per
-// destination of a million processes' sockets, missed the cache on every
-// socket, and still named 9,999 processes of 15,000.)
-const maxOwners = 1000
+// "a group of 9,999+ processes" (it read 9,999 of 15,000).
+const maxOwners = maxTracked
 
 func newGroup(kind, key string) *Group {
 	g := new(Group)
@@ -1438,13 +1436,20 @@ func (p *procGrouper) group(s *model.Socket, f uint8) *Group {
 		if p.rolled == nil {
 			p.rolled = map[model.Name]*Group{}
 		}
-		pg := p.rolled[s.Process]
+		// The program: as listed, else as the process table names it
+		// (netstat -ano lists pids only).
+		prog := s.Process
+		if pr := p.procs[s.PID]; prog == model.NoName && pr != nil && s.PID != 0 && pr.Name != "" {
+			prog = model.Intern(pr.Name)
+		}
+		pg := p.rolled[prog]
 		if pg == nil {
 			pg = newGroup("process", "") // named in finish, once its processes are counted
-			pg.Process, pg.OwnerKnown = s.Process.String(), true
+			pg.Process, pg.OwnerKnown = prog.String(), true
+			pg.PID = s.PID // its first process: the group's own should it stay alone
 			pg.num = p.nprocs
 			p.nprocs++
-			p.rolled[s.Process] = pg
+			p.rolled[prog] = pg
 			p.order = append(p.order, pg)
 		}
 		pg.rolled++
@@ -1475,10 +1480,17 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 	gs.Processes = append(gs.Processes, p.keyed...)
 	for _, pg := range p.order {
 		n := model.Thousands(int(pg.rolled))
-		if pg.Process == "" {
+		switch {
+		case pg.rolled == 1:
+			// A program with one quiet process: that process's own group.
+			pg.rolled = 0
+			pg.Owner = OwnerName(pg.Process, pg.PID)
+		case pg.Process == "":
 			pg.Owner = n + " processes without a name"
-		} else {
+			pg.PID = 0
+		default:
 			pg.Owner = pg.Process + " (" + n + " processes)"
+			pg.PID = 0
 		}
 		pg.Key = pg.Owner
 		pg.OwnerInferred = pg.listed == 0
@@ -1653,6 +1665,7 @@ func (u *unknownPorts) makeGroups(gs *Groups, socks []model.Socket, roles []sock
 			if u.quiet == nil {
 				u.quiet = newGroup("process", "") // named in finish
 				u.quiet.num = c.num               // its sockets' procOf is set in finish
+				u.quiet.LocalPort = port          // should it stay its only port
 				u.quiet.src = src
 				u.groups = append(u.groups, u.quiet)
 			}
@@ -1687,7 +1700,13 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 	}
 	var recount []*Group // by port: the groups counted socket by socket
 	if q := u.quiet; q != nil {
-		q.Owner = "an unknown process on " + model.Thousands(int(q.rolled)) + " quiet ports"
+		if q.rolled == 1 {
+			q.rolled = 0 // one quiet port: its own group
+			q.Owner = fmt.Sprintf("an unknown process on :%d", q.LocalPort)
+		} else {
+			q.Owner = "an unknown process on " + model.Thousands(int(q.rolled)) + " quiet ports"
+			q.LocalPort = 0
+		}
 		q.Key = q.Owner
 		recount = make([]*Group, 65536)
 		for port := range u.ports {

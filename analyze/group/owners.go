@@ -2,6 +2,7 @@ package group
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -344,6 +345,10 @@ func scanSample(smp *model.Sample) *sampleIndex {
 	n0 := len(halves[0].listens) // the first half starts at 0
 	n := n0 + copy(all[n0:], halves[1].listens)
 	x.listens = all[:n:n]
+	if n < len(all)/4 {
+		// Few listeners: keep a table their size, not the listing's.
+		x.listens = slices.Clone(x.listens)
+	}
 	x.loopCloseWait = halves[0].loopCloseWait || halves[1].loopCloseWait
 	x.unowned = halves[0].unowned || halves[1].unowned
 	x.li = NewListenerIndex(socks, x.listens, 0)

@@ -19,7 +19,7 @@ func TestProcessRollup(t *testing.T) {
 		procs  int // quiet processes, besides the four notable ones below
 		rolled bool
 	}{
-		{"at the bound", maxProcessGroups - 5, false}, // with the five below: maxProcessGroups
+		{"at the bound", maxProcessGroups - 9, false}, // with the nine below: maxProcessGroups
 		{"past the bound", maxProcessGroups + 3000, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +53,12 @@ func TestProcessRollup(t *testing.T) {
 			for range 100 {
 				sock(model.TimeWait, "", 0) // the unknown client side
 			}
-			procs := map[int]*model.Process{4: {PID: 4, Name: "app", FDs: 900, FDLimit: 1024}}
+			sock(model.Established, "sshd", 5) // a program of one quiet process
+			for pid := 7001; pid <= 7003; pid++ {
+				sock(model.Established, "", pid) // pids only; the process table names them
+			}
+			procs := map[int]*model.Process{4: {PID: 4, Name: "app", FDs: 900, FDLimit: 1024},
+				7001: {PID: 7001, Name: "svchost"}, 7002: {PID: 7002, Name: "svchost"}, 7003: {PID: 7003, Name: "svchost"}}
 			gs := Aggregate(&model.Sample{Sockets: socks}, nil, procs, rollEphLow, rollEphHigh)
 			sockets, listed := 0, 0
 			byOwner := map[string]*Group{}
@@ -65,10 +70,10 @@ func TestProcessRollup(t *testing.T) {
 			if sockets != len(socks) {
 				t.Errorf("the process groups hold %d sockets, want %d", sockets, len(socks))
 			}
-			if want := tc.procs + 4; listed != want {
+			if want := tc.procs + 4 + 1 + 3; listed != want {
 				t.Errorf("%d listed processes, want %d", listed, want)
 			}
-			for _, o := range []string{"app (pid 1)", "app (pid 2)", "app (pid 3)", "app (pid 4)", "an unknown process"} {
+			for _, o := range []string{"app (pid 1)", "app (pid 2)", "app (pid 3)", "app (pid 4)", "an unknown process", "sshd (pid 5)"} {
 				if byOwner[o] == nil {
 					t.Errorf("no group of its own for %s", o)
 				}
@@ -79,14 +84,20 @@ func TestProcessRollup(t *testing.T) {
 			if g := byOwner["app (pid 4)"]; g != nil && g.FDs != 900 {
 				t.Errorf("app (pid 4): %d descriptors, want 900", g.FDs)
 			}
+			if g := byOwner["sshd (pid 5)"]; g != nil && (g.PID != 5 || g.Key != "sshd (pid 5)" || ListedProcesses(g) != 1) {
+				t.Errorf("sshd alone: pid %d, key %q, %d listed", g.PID, g.Key, ListedProcesses(g))
+			}
 			if !tc.rolled {
-				if want := tc.procs + 5; len(gs.Processes) != want {
+				if want := tc.procs + 5 + 1 + 3; len(gs.Processes) != want {
 					t.Errorf("%d process groups, want %d (one a process)", len(gs.Processes), want)
 				}
 				return
 			}
-			if want := 5 + 2; len(gs.Processes) != want {
-				t.Errorf("%d process groups, want %d (5 notable, one rolled-up per program)", len(gs.Processes), want)
+			if want := 5 + 1 + 3; len(gs.Processes) != want {
+				t.Errorf("%d process groups, want %d (5 notable, sshd alone, one rolled-up per program)", len(gs.Processes), want)
+			}
+			if g := byOwner["svchost (3 processes)"]; g == nil || g.Process != "svchost" || g.Sockets != 3 {
+				t.Errorf("pid-only processes the process table names: %+v, want them rolled up as svchost", g)
 			}
 			webs := (tc.procs + 2) / 3
 			apps := tc.procs - webs
@@ -195,4 +206,39 @@ func TestUnknownPortsRollup(t *testing.T) {
 			}
 		})
 	}
+}
+
+// One quiet port among more than maxProcessGroups loud ones keeps its
+// own group and name.
+func TestUnknownPortsOneQuiet(t *testing.T) {
+	var socks []model.Socket
+	add := func(state model.State, port int) {
+		s := model.NewSocket()
+		s.State = state
+		s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port)))
+		s.Remote = model.AddrPortOf(netip.MustParseAddrPort("0.0.0.0:0"))
+		if state != model.Listen {
+			s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), 40000))
+		}
+		socks = append(socks, s)
+	}
+	for k := range maxProcessGroups + 1 {
+		add(model.Listen, 1024+k)
+		if k != 77 {
+			add(model.CloseWait, 1024+k)
+		}
+	}
+	gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, rollEphLow, rollEphHigh)
+	if len(gs.Processes) != maxProcessGroups+1 {
+		t.Fatalf("%d process groups, want one a port", len(gs.Processes))
+	}
+	for _, g := range gs.Processes {
+		if g.LocalPort == 1024+77 {
+			if g.Owner != "an unknown process on :1101" || g.Key != g.Owner || g.Sockets != 1 || g.Ports("LISTEN") != ":1101" {
+				t.Errorf("the quiet port's group: owner %q key %q, %d sockets, ports %q", g.Owner, g.Key, g.Sockets, g.Ports("LISTEN"))
+			}
+			return
+		}
+	}
+	t.Error("no group for the quiet port")
 }
