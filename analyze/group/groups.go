@@ -1446,7 +1446,9 @@ func (p *procGrouper) group(s *model.Socket, f uint8) *Group {
 		if pg == nil {
 			pg = newGroup("process", "") // named in finish, once its processes are counted
 			pg.Process, pg.OwnerKnown = prog.String(), true
-			pg.PID = s.PID // its first process: the group's own should it stay alone
+			// Its first process, as its own group would name it, should
+			// it stay alone.
+			pg.PID, pg.Owner = s.PID, OwnerName(s.Process.String(), s.PID)
 			pg.num = p.nprocs
 			p.nprocs++
 			p.rolled[prog] = pg
@@ -1482,9 +1484,9 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 		n := model.Thousands(int(pg.rolled))
 		switch {
 		case pg.rolled == 1:
-			// A program with one quiet process: that process's own group.
+			// A program with one quiet process: that process's own group
+			// (its Owner set when it was made).
 			pg.rolled = 0
-			pg.Owner = OwnerName(pg.Process, pg.PID)
 		case pg.Process == "":
 			pg.Owner = n + " processes without a name"
 			pg.PID = 0
@@ -1556,22 +1558,24 @@ func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, proc
 
 // at returns the position of process k's entry, made when new.
 func (q *quietSet) at(k procKey) int32 {
-	var at *int32
 	if pk, ok := k.packed(); ok {
-		at = q.byKey.At(pk) // 1 + the position; 0 new
-	} else {
+		at := q.byKey.At(pk) // 1 + the position; 0 new
+		if *at == 0 {
+			q.entries = append(q.entries, quietEntry{})
+			*at = int32(len(q.entries))
+		}
+		return *at - 1
+	}
+	at, ok := q.other[k]
+	if !ok {
 		if q.other == nil {
 			q.other = map[procKey]int32{}
 		}
-		v := q.other[k]
-		at = &v
-		defer func() { q.other[k] = v }()
-	}
-	if *at == 0 {
 		q.entries = append(q.entries, quietEntry{})
-		*at = int32(len(q.entries))
+		at = int32(len(q.entries) - 1)
+		q.other[k] = at
 	}
-	return *at - 1
+	return at
 }
 
 // quiet reports whether the process of socket s, with flags f, is quiet:

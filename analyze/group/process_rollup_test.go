@@ -19,7 +19,7 @@ func TestProcessRollup(t *testing.T) {
 		procs  int // quiet processes, besides the four notable ones below
 		rolled bool
 	}{
-		{"at the bound", maxProcessGroups - 9, false}, // with the nine below: maxProcessGroups
+		{"at the bound", maxProcessGroups - 11, false}, // with the eleven below: maxProcessGroups
 		{"past the bound", maxProcessGroups + 3000, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +57,9 @@ func TestProcessRollup(t *testing.T) {
 			for pid := 7001; pid <= 7003; pid++ {
 				sock(model.Established, "", pid) // pids only; the process table names them
 			}
+			sock(model.Established, "huge", 1<<33) // pids no table key packs (Windows
+			sock(model.Established, "huge", 1<<33+4)
+			sock(model.Established, "huge", 1<<33) // allows 32 bits; a listing anything)
 			procs := map[int]*model.Process{4: {PID: 4, Name: "app", FDs: 900, FDLimit: 1024},
 				7001: {PID: 7001, Name: "svchost"}, 7002: {PID: 7002, Name: "svchost"}, 7003: {PID: 7003, Name: "svchost"}}
 			gs := Aggregate(&model.Sample{Sockets: socks}, nil, procs, rollEphLow, rollEphHigh)
@@ -70,7 +73,7 @@ func TestProcessRollup(t *testing.T) {
 			if sockets != len(socks) {
 				t.Errorf("the process groups hold %d sockets, want %d", sockets, len(socks))
 			}
-			if want := tc.procs + 4 + 1 + 3; listed != want {
+			if want := tc.procs + 4 + 1 + 3 + 2; listed != want {
 				t.Errorf("%d listed processes, want %d", listed, want)
 			}
 			for _, o := range []string{"app (pid 1)", "app (pid 2)", "app (pid 3)", "app (pid 4)", "an unknown process", "sshd (pid 5)"} {
@@ -88,13 +91,16 @@ func TestProcessRollup(t *testing.T) {
 				t.Errorf("sshd alone: pid %d, key %q, %d listed", g.PID, g.Key, ListedProcesses(g))
 			}
 			if !tc.rolled {
-				if want := tc.procs + 5 + 1 + 3; len(gs.Processes) != want {
+				if want := tc.procs + 5 + 1 + 3 + 2; len(gs.Processes) != want {
 					t.Errorf("%d process groups, want %d (one a process)", len(gs.Processes), want)
 				}
 				return
 			}
-			if want := 5 + 1 + 3; len(gs.Processes) != want {
+			if want := 5 + 1 + 4; len(gs.Processes) != want {
 				t.Errorf("%d process groups, want %d (5 notable, sshd alone, one rolled-up per program)", len(gs.Processes), want)
+			}
+			if g := byOwner["huge (2 processes)"]; g == nil || g.Sockets != 3 {
+				t.Errorf("processes whose keys do not pack: %+v, want them rolled up", g)
 			}
 			if g := byOwner["svchost (3 processes)"]; g == nil || g.Process != "svchost" || g.Sockets != 3 {
 				t.Errorf("pid-only processes the process table names: %+v, want them rolled up as svchost", g)
