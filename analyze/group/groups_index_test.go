@@ -224,10 +224,10 @@ func TestOwnerTallyMatchesMap(t *testing.T) {
 			got, gotLive := map[ownerID]int{}, map[ownerID]int{}
 			tally.each(func(o ownerID, c liveCount) {
 				if c.n > 0 {
-					got[o] += c.n
+					got[o] += int(c.n)
 				}
 				if c.live > 0 {
-					gotLive[o] += c.live
+					gotLive[o] += int(c.live)
 				}
 			})
 			if !reflect.DeepEqual(got, want) {
