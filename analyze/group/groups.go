@@ -2537,7 +2537,8 @@ func (g *Group) pickOwner() {
 	// The display names compared, in two buffers: a destination of
 	// 500 processes with a socket each compares 500 names.
 	var bestName, name []byte
-	for p, w := range procs {
+	for _, e := range procs {
+		p, w := e.p, e.w
 		if w.n < n {
 			continue
 		}
@@ -2574,20 +2575,49 @@ type ownerWeight struct{ n, inferred int }
 // the inferred sockets of a process are tallied apart
 // (ownerID.inferred). TIME_WAIT has no owner: Linux prints none, Windows
 // pid 0 (the System Idle Process).
-func (g *Group) ownerWeights() map[ownerProc]ownerWeight {
-	procs := make(map[ownerProc]ownerWeight, g.owners.owners)
+func (g *Group) ownerWeights() []weighedProc {
+	procs := make([]weighedProc, 0, g.owners.owners)
+	// A process's place in procs, by packed key (a destination of 10,000
+	// processes: one probe each), or for keys that do not pack by key.
+	var at model.IntTable[int32] // 1 + the place
+	at.Reserve(int(g.owners.owners))
+	var other map[ownerProc]int32
 	g.owners.each(func(o ownerID, c liveCount) {
 		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
 			return
 		}
-		w := procs[ownerProc{o.name, o.pid}]
+		p := ownerProc{o.name, o.pid}
+		var i int32
+		if k, ok := (procKey{p.name, p.pid}).packed(); ok {
+			slot := at.At(k)
+			if *slot == 0 {
+				procs = append(procs, weighedProc{p: p})
+				*slot = int32(len(procs))
+			}
+			i = *slot
+		} else {
+			if other == nil {
+				other = map[ownerProc]int32{}
+			}
+			if other[p] == 0 {
+				procs = append(procs, weighedProc{p: p})
+				other[p] = int32(len(procs))
+			}
+			i = other[p]
+		}
+		w := &procs[i-1].w
 		w.n += int(c.n)
 		if o.inferred {
 			w.inferred += int(c.n)
 		}
-		procs[ownerProc{o.name, o.pid}] = w
 	})
 	return procs
+}
+
+// weighedProc is a process and its weight.
+type weighedProc struct {
+	p ownerProc
+	w ownerWeight
 }
 
 // ownerLess orders owners of equal weight: by display name, then pid
@@ -2614,7 +2644,7 @@ func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
 //
 // With more, the tally dropped owners past its bound: the numbers of
 // processes and programs read "1,000+".
-func sharedOwner(prog string, procs map[ownerProc]ownerWeight, more bool) string {
+func sharedOwner(prog string, procs []weighedProc, more bool) string {
 	if len(procs) < 2 {
 		return ""
 	}
@@ -2624,10 +2654,10 @@ func sharedOwner(prog string, procs map[ownerProc]ownerWeight, more bool) string
 	}
 	byName := map[model.Name]int{}
 	owned, top := 0, 0
-	for p, w := range procs {
-		owned += w.n
-		top = max(top, w.n)
-		byName[p.name] += w.n
+	for _, e := range procs {
+		owned += e.w.n
+		top = max(top, e.w.n)
+		byName[e.p.name] += e.w.n
 	}
 	if 2*top > owned {
 		return ""
@@ -2637,8 +2667,8 @@ func sharedOwner(prog string, procs map[ownerProc]ownerWeight, more bool) string
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
-		for p := range procs {
-			ps = append(ps, p.pid)
+		for _, e := range procs {
+			ps = append(ps, e.p.pid)
 		}
 		slices.Sort(ps)
 		list := make([]string, 0, 4)
