@@ -208,7 +208,8 @@ func TestFoldByRule(t *testing.T) {
 			}
 		}
 	}
-	rep := analyzeText(t, rs, "ss.txt", b.String())
+	text := b.String()
+	rep := analyzeText(t, rs, "ss.txt", text)
 	byRule := map[string][]engine.Finding{}
 	for _, f := range rep.Findings {
 		byRule[f.Rule] = append(byRule[f.Rule], f)
@@ -217,6 +218,22 @@ func TestFoldByRule(t *testing.T) {
 		t.Errorf("port-range-overlaps-listener: %d findings, want 1 for all three programs", len(got))
 	} else if f := got[0]; f.AlsoCount != 11 || !strings.Contains(f.Title, "the same in 11 more ports of 3 programs (:40010, :40001, :40002, 8 more)") {
 		t.Errorf("port-range-overlaps-listener: also %d, title %q", f.AlsoCount, f.Title)
+	}
+	// Listeners the listing names no owner of are said apart, not
+	// counted as a program.
+	text += "LISTEN 0 4096 10.0.0.1:40100 0.0.0.0:*\nLISTEN 0 4096 10.0.0.1:40101 0.0.0.0:*\n"
+	rep = analyzeText(t, rs, "ss.txt", text)
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Rule == "port-range-overlaps-listener" {
+			n++
+			if !strings.Contains(f.Title, "the same in 13 more ports of 3 programs and unknown processes (") {
+				t.Errorf("with unknown owners: title %q", f.Title)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("with unknown owners: %d port-range-overlaps-listener findings, want 1", n)
 	}
 	if got := byRule["close-wait-leak"]; len(got) != 2 {
 		t.Errorf("close-wait-leak: %d findings, want one a program", len(got))

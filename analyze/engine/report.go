@@ -336,10 +336,10 @@ type fired struct {
 	also      []*group.Group // the first maxAlso folded groups
 	alsoN     int            // how many were folded
 	// A rule that folds all its findings (fold: rule): the programs of
-	// the folded groups and this one, at most maxPrograms of them, and
-	// whether there were more.
-	progs     map[string]bool
-	progsMore bool
+	// the folded groups and this one, at most maxPrograms of them,
+	// whether there were more, and whether some owners were unknown.
+	progs              map[string]bool
+	progsMore, unknown bool
 }
 
 // maxPrograms bounds the programs a finding folded by rule counts.
@@ -435,20 +435,29 @@ func (c *causes) add(hits []fired, h fired) []fired {
 		}
 		if c.byRule {
 			if f.progs == nil {
-				f.progs = map[string]bool{program(f.g): true}
+				f.progs = map[string]bool{}
+				f.noteProgram(f.g)
 			}
-			if p := program(h.g); !f.progs[p] {
-				if len(f.progs) < maxPrograms {
-					f.progs[p] = true
-				} else {
-					f.progsMore = true
-				}
-			}
+			f.noteProgram(h.g)
 		}
 		return hits
 	}
 	c.first[k] = len(hits)
 	return append(hits, h)
+}
+
+// noteProgram counts the program of g among a finding's folded ones (an
+// unknown owner is not a program: it is said apart).
+func (h *fired) noteProgram(g *group.Group) {
+	switch p := program(g); {
+	case p == "":
+		h.unknown = true
+	case h.progs[p]:
+	case len(h.progs) < maxPrograms:
+		h.progs[p] = true
+	default:
+		h.progsMore = true
+	}
 }
 
 // foldAlso records the folded subjects on a rendered finding and says so
@@ -498,14 +507,23 @@ func foldAlso(f *Finding, h fired) {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
 	}
-	if n := len(h.progs); n > 1 {
-		// Folded by rule, over several programs.
-		more := ""
+	if n := len(h.progs); n > 1 || n == 1 && h.unknown {
+		// Folded by rule, over several programs, or one and unknown
+		// owners.
+		whose := model.Thousands(n) + " programs"
 		if h.progsMore {
-			more = "+"
+			whose = model.Thousands(n) + "+ programs"
+		}
+		if n == 1 {
+			for p := range h.progs {
+				whose = p
+			}
+		}
+		if h.unknown {
+			whose += " and unknown processes"
 		}
 		what = map[string]string{"process": "processes", "destination": "destinations", "listener": "listeners",
-			"port": "ports"}[g.Kind] + " of " + model.Thousands(n) + more + " programs"
+			"port": "ports"}[g.Kind] + " of " + whose
 	}
 	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(h.alsoN), what, strings.Join(names, ", "))
 }
