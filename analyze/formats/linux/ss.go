@@ -53,7 +53,12 @@ type ssParser struct {
 	out   *model.Listing
 	toks  [][]byte
 	names model.Interner
-	eps   model.EndpointCache // ParseEndpoint results for repeated tokens
+	// The last process name interned, and its Name: rows of one
+	// program's sockets come in runs, and a comparison is cheaper than
+	// a map lookup.
+	lastName   []byte
+	lastNameID model.Name
+	eps        model.EndpointCache // ParseEndpoint results for repeated tokens
 
 	// The record being built lives in out.Sockets[cur] (built in place to
 	// avoid copying a large struct twice per row); finish drops it again
@@ -296,7 +301,10 @@ func (p *ssParser) extras(t [][]byte, n int) {
 		switch string(key) {
 		case "users":
 			if name, pid, fd, ok := SSUsers(val); ok {
-				s.Process, s.PID, s.FD = p.names.Get(name), pid, int32(fd)
+				if p.lastName == nil || !bytes.Equal(name, p.lastName) {
+					p.lastName, p.lastNameID = append(p.lastName[:0], name...), p.names.Get(name)
+				}
+				s.Process, s.PID, s.FD = p.lastNameID, pid, int32(fd)
 				p.anyProc = true
 			}
 		case "timer":
