@@ -239,3 +239,59 @@ func TestFoldByRule(t *testing.T) {
 		t.Errorf("close-wait-leak: %d findings, want one a program", len(got))
 	}
 }
+
+// TestSpreadOwnersFold: destinations whose owners spread over several
+// programs ("a group of N processes") have no program to tell their
+// causes apart by: the same rule on several services is one finding,
+// whatever the services' ports; destinations of one program stay apart.
+func TestSpreadOwnersFold(t *testing.T) {
+	rs := builtinRulesForTest(t)
+	listing := func(groups [][]string) string {
+		var b strings.Builder
+		b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+		port := 40000
+		for d, progs := range groups {
+			remote := fmt.Sprintf("192.0.2.%d:%d", 80+d, 8080+d)
+			for w, prog := range progs {
+				for i := 0; i < 20; i++ {
+					fmt.Fprintf(&b, "ESTAB 0 0 10.0.0.1:%d %s users:((%q,pid=%d,fd=%d))\n", port, remote, prog, 3001+10*d+w, 10+i)
+					port++
+				}
+			}
+			for i := 0; i < 1200; i++ {
+				fmt.Fprintf(&b, "TIME-WAIT 0 0 10.0.0.1:%d %s\n", port, remote)
+				port++
+			}
+		}
+		return b.String()
+	}
+	churn := func(rep *engine.Report) []engine.Finding {
+		var got []engine.Finding
+		for _, f := range rep.Findings {
+			if f.Rule == "time-wait-churn" {
+				got = append(got, f)
+			}
+		}
+		return got
+	}
+	spread := [][]string{{"php-fpm", "gunicorn", "node"}, {"java", "ruby", "perl"}, {"a", "b", "c"}}
+	got := churn(analyzeText(t, rs, "ss.txt", listing(spread)))
+	if len(got) != 1 {
+		t.Fatalf("%d time-wait-churn findings, want 1: %+v", len(got), got)
+	}
+	if want := "; the same in 2 more destinations, each of a group of processes (192.0.2."; got[0].AlsoCount != 2 || !strings.Contains(got[0].Title, want) {
+		t.Errorf("also %d, title %q, want it to say %q", got[0].AlsoCount, got[0].Title, want)
+	}
+	// Unknown owners (no socket to the services names one) are no
+	// program either.
+	got = churn(analyzeText(t, rs, "ss.txt", listing([][]string{{}, {}, {}})))
+	if want := "; the same in 2 more destinations of unknown processes (192.0.2."; len(got) != 1 || !strings.Contains(got[0].Title, want) {
+		t.Errorf("unknown owners: %d findings (%+v), want one saying %q", len(got), got, want)
+	}
+	// One program each: different programs toward different services are
+	// different causes.
+	got = churn(analyzeText(t, rs, "ss.txt", listing([][]string{{"nginx", "nginx"}, {"java", "java"}})))
+	if len(got) != 2 {
+		t.Errorf("%d time-wait-churn findings for two programs' services, want 2", len(got))
+	}
+}

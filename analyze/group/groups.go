@@ -186,6 +186,9 @@ type Group struct {
 	// (maxProcessGroups, maxListenerGroups): how many, and of processes
 	// how many a listing named (no inferred owner).
 	rolled, listed int32
+	// spread: a destination's owners spread over several programs, or
+	// pids without names: its Owner reads "a group of N processes (...)".
+	spread bool
 }
 
 // ownerTally counts sockets per owner and, of them, the live ones: other
@@ -765,6 +768,11 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
 	}
 }
+
+// OwnersSpread reports whether a destination's owners are spread over
+// several programs (or pids without names): no one program is its
+// owner. (A function, not a method: methods of Group are rule helpers.)
+func OwnersSpread(g *Group) bool { return g.spread }
 
 // ListedProcesses is how many of the processes a process group stands
 // for a listing named, not inferred: one or none, or of a roll-up (see
@@ -2555,8 +2563,8 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
-		g.Owner = shared
+	if shared, spread := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
+		g.Owner, g.spread = shared, spread
 	}
 }
 
@@ -2644,9 +2652,11 @@ func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
 //
 // With more, the tally dropped owners past its bound: the numbers of
 // processes and programs read "1,000+".
-func sharedOwner(prog string, procs []weighedProc, more bool) string {
+//
+// spread says the owners are not one program's: "a group of ...".
+func sharedOwner(prog string, procs []weighedProc, more bool) (name string, spread bool) {
 	if len(procs) < 2 {
-		return ""
+		return "", false
 	}
 	plus := ""
 	if more {
@@ -2660,10 +2670,10 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 		byName[e.p.name] += e.w.n
 	}
 	if 2*top > owned {
-		return ""
+		return "", false
 	}
 	if len(byName) == 1 && prog != "" {
-		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)"
+		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)", false
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
@@ -2678,7 +2688,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 		if len(ps) > 3 {
 			list = append(list, model.Thousands(len(ps)-3)+plus+" more")
 		}
-		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")"
+		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")", true
 	}
 	names := make([]model.Name, 0, len(byName))
 	for nm := range byName {
@@ -2701,7 +2711,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 	if len(names) > 3 {
 		list = append(list, model.Thousands(len(names)-3)+plus+" more programs")
 	}
-	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")"
+	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")", true
 }
 
 func AddrString(a netip.Addr) string {
