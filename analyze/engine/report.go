@@ -368,14 +368,6 @@ func causeKey(h fired, byRule bool) (string, bool) {
 	if byRule {
 		return h.sev + "\x00" + g.Kind + "\x00rule", true
 	}
-	if g.Kind == "destination" && (group.OwnersSpread(g) || unknownOwner(g)) {
-		// Owners spread over many programs, or unknown: no program to
-		// tell the causes apart by, whichever service they reach.
-		if unknownOwner(g) {
-			return h.sev + "\x00destination\x00unknown", true
-		}
-		return h.sev + "\x00destination\x00spread", true
-	}
 	var k string
 	switch {
 	case unknownOwner(g) && g.Kind != "destination" && g.LocalPort != 0:
@@ -514,12 +506,6 @@ func foldAlso(f *Finding, h fired) {
 	if unknownOwner(g) && g.Kind != "destination" {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
-	}
-	switch {
-	case g.Kind == "destination" && unknownOwner(g):
-		what = "destinations of unknown processes"
-	case g.Kind == "destination" && group.OwnersSpread(g):
-		what = "destinations, each of a group of processes"
 	}
 	if n := len(h.progs); n > 1 || n == 1 && h.unknown {
 		// Folded by rule, over several programs, or one and unknown

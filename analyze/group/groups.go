@@ -186,9 +186,6 @@ type Group struct {
 	// (maxProcessGroups, maxListenerGroups): how many, and of processes
 	// how many a listing named (no inferred owner).
 	rolled, listed int32
-	// spread: a destination's owners spread over several programs, or
-	// pids without names: its Owner reads "a group of N processes (...)".
-	spread bool
 }
 
 // ownerTally counts sockets per owner and, of them, the live ones: other
@@ -768,11 +765,6 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
 	}
 }
-
-// OwnersSpread reports whether a destination's owners are spread over
-// several programs (or pids without names): no one program is its
-// owner. (A function, not a method: methods of Group are rule helpers.)
-func OwnersSpread(g *Group) bool { return g.spread }
 
 // ListedProcesses is how many of the processes a process group stands
 // for a listing named, not inferred: one or none, or of a roll-up (see
@@ -2563,8 +2555,8 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared, spread := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
-		g.Owner, g.spread = shared, spread
+	if shared := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
+		g.Owner = shared
 	}
 }
 
@@ -2652,11 +2644,9 @@ func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
 //
 // With more, the tally dropped owners past its bound: the numbers of
 // processes and programs read "1,000+".
-//
-// spread says the owners are not one program's: "a group of ...".
-func sharedOwner(prog string, procs []weighedProc, more bool) (name string, spread bool) {
+func sharedOwner(prog string, procs []weighedProc, more bool) string {
 	if len(procs) < 2 {
-		return "", false
+		return ""
 	}
 	plus := ""
 	if more {
@@ -2670,10 +2660,10 @@ func sharedOwner(prog string, procs []weighedProc, more bool) (name string, spre
 		byName[e.p.name] += e.w.n
 	}
 	if 2*top > owned {
-		return "", false
+		return ""
 	}
 	if len(byName) == 1 && prog != "" {
-		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)", false
+		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)"
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
@@ -2688,7 +2678,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) (name string, spre
 		if len(ps) > 3 {
 			list = append(list, model.Thousands(len(ps)-3)+plus+" more")
 		}
-		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")", true
+		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")"
 	}
 	names := make([]model.Name, 0, len(byName))
 	for nm := range byName {
@@ -2711,7 +2701,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) (name string, spre
 	if len(names) > 3 {
 		list = append(list, model.Thousands(len(names)-3)+plus+" more programs")
 	}
-	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")", true
+	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")"
 }
 
 func AddrString(a netip.Addr) string {
