@@ -336,8 +336,8 @@ type fired struct {
 	also      []*group.Group // the first maxAlso folded groups
 	alsoN     int            // how many were folded
 	// A rule that folds all its findings (fold: rule): the programs of
-	// the folded groups and this one, at most maxPrograms of them,
-	// whether there were more, and whether some owners were unknown.
+	// the folded groups, at most maxPrograms of them, whether there were
+	// more, and whether some owners were unknown; nil when none folded.
 	progs              map[string]bool
 	progsMore, unknown bool
 }
@@ -436,7 +436,6 @@ func (c *causes) add(hits []fired, h fired) []fired {
 		if c.byRule {
 			if f.progs == nil {
 				f.progs = map[string]bool{}
-				f.noteProgram(f.g)
 			}
 			f.noteProgram(h.g)
 		}
@@ -507,23 +506,25 @@ func foldAlso(f *Finding, h fired) {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
 	}
-	if n := len(h.progs); n > 1 || n == 1 && h.unknown {
-		// Folded by rule, over several programs, or one and unknown
-		// owners.
-		whose := model.Thousands(n) + " programs"
-		if h.progsMore {
-			whose = model.Thousands(n) + "+ programs"
-		}
-		if n == 1 {
+	if h.progs != nil {
+		// Folded by rule: the programs of the folded groups, whatever the
+		// first one's.
+		var whose []string
+		switch n := len(h.progs); {
+		case n > 1 && h.progsMore:
+			whose = append(whose, model.Thousands(n)+"+ programs")
+		case n > 1:
+			whose = append(whose, model.Thousands(n)+" programs")
+		case n == 1:
 			for p := range h.progs {
-				whose = p
+				whose = append(whose, p)
 			}
 		}
 		if h.unknown {
-			whose += " and unknown processes"
+			whose = append(whose, "unknown processes")
 		}
 		what = map[string]string{"process": "processes", "destination": "destinations", "listener": "listeners",
-			"port": "ports"}[g.Kind] + " of " + whose
+			"port": "ports"}[g.Kind] + " of " + strings.Join(whose, " and ")
 	}
 	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(h.alsoN), what, strings.Join(names, ", "))
 }

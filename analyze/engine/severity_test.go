@@ -121,3 +121,39 @@ func TestFoldAlsoNamesLocalAddresses(t *testing.T) {
 		t.Errorf("title %q, want %q", f.Title, want)
 	}
 }
+
+// TestFoldByRuleNamesTheFolded: a finding folded by rule names the
+// programs of the ports it folded, not its own.
+func TestFoldByRuleNamesTheFolded(t *testing.T) {
+	port := func(prog string, p int) *group.Group {
+		g := &group.Group{Kind: "port", LocalPort: p, Process: prog, PID: 1, OwnerKnown: prog != ""}
+		if prog == "" {
+			g.PID = 0
+		}
+		return g
+	}
+	for _, tc := range []struct {
+		name string
+		gs   []*group.Group
+		want string
+	}{
+		{"another program", []*group.Group{port("nginx", 1), port("java", 2), port("java", 3)}, "; the same in 2 more ports of java (:2, :3)"},
+		{"unknown owners", []*group.Group{port("nginx", 1), port("", 2), port("", 3)}, "; the same in 2 more ports of unknown processes (:2, :3)"},
+		{"its own program", []*group.Group{port("", 1), port("nginx", 2), port("nginx", 3)}, "; the same in 2 more ports of nginx (:2, :3)"},
+		{"several", []*group.Group{port("nginx", 1), port("java", 2), port("go", 3), port("", 4)}, "; the same in 3 more ports of 2 programs and unknown processes (:2, :3, :4)"},
+	} {
+		c := causes{byRule: true}
+		var hits []fired
+		for _, g := range tc.gs {
+			hits = c.add(hits, fired{g: g, sev: Info})
+		}
+		if len(hits) != 1 {
+			t.Fatalf("%s: %d hits, want 1", tc.name, len(hits))
+		}
+		f := &Finding{}
+		foldAlso(f, hits[0])
+		if f.Title != tc.want {
+			t.Errorf("%s: title %q, want %q", tc.name, f.Title, tc.want)
+		}
+	}
+}

@@ -321,11 +321,12 @@ func identityOf(rule string, s engine.Subject) identity {
 // SameProblem reports whether two findings, one from each side, are the
 // same problem, and how closely: 3 the same rule and subject, pid and
 // local address included; 2 the same identity (rule, kind, program,
-// local port, remote); 1 the same rule, kind and program, and one
-// finding's subject is among the other's folded subjects (also: eight
-// workers of one program, the destinations of one program on one remote
-// port), where a restart may have made another member the largest;
-// 0 different problems.
+// local port, remote); 1 the same rule and kind, and one finding's
+// subject is among the other's folded subjects, or they fold one in
+// common (also: eight workers of one program, the destinations of one
+// program on one remote port, or for a rule folded whole, fold: rule,
+// the ports of several programs), where a restart may have made another
+// member the largest; 0 different problems.
 func SameProblem(b, a engine.Finding) int {
 	if b.Rule != a.Rule || b.Subject.Kind != a.Subject.Kind {
 		return 0
@@ -335,9 +336,6 @@ func SameProblem(b, a engine.Finding) int {
 	}
 	if identityOf(b.Rule, b.Subject) == identityOf(a.Rule, a.Subject) {
 		return 2
-	}
-	if b.Subject.Process != a.Subject.Process {
-		return 0
 	}
 	bs := map[identity]bool{identityOf(b.Rule, b.Subject): true}
 	for _, s := range b.Also {

@@ -33,6 +33,13 @@ func listener(name string, pid int, addr string, port int) engine.Subject {
 func TestSameProblem(t *testing.T) {
 	folded := finding("close-wait-leak", "critical", proc("nginx", 10))
 	folded.Also = []engine.Subject{proc("nginx", 11), proc("nginx", 12)}
+	port := func(prog string, p int) engine.Subject {
+		return engine.Subject{Kind: "port", Process: prog, PID: 1, LocalPort: p}
+	}
+	byRule := finding("port-range-overlaps-listener", "info", port("nginx", 40000)) // fold: rule
+	byRule.Also = []engine.Subject{port("java", 40010), port("java", 40011)}
+	byRuleAfter := finding("port-range-overlaps-listener", "info", port("java", 40010))
+	byRuleAfter.Also = []engine.Subject{port("java", 40011)}
 	foldedDest := finding("time-wait-churn", "warning", dest("app", 5, "10.0.0.1", "10.0.0.9:5432"))
 	foldedDest.Also = []engine.Subject{dest("app", 5, "10.0.0.1", "10.0.0.8:5432")}
 	tests := []struct {
@@ -68,6 +75,7 @@ func TestSameProblem(t *testing.T) {
 			foldedDest, 1},
 		{"folded, but another program", foldedDest,
 			finding("time-wait-churn", "warning", dest("db", 7, "10.0.0.1", "10.0.0.8:5432")), 0},
+		{"folded by rule: the first program stopped listening", byRule, byRuleAfter, 1},
 		{"snapshot findings", finding("orphaned-fin-wait-2", "warning", engine.Subject{Kind: "snapshot"}),
 			finding("orphaned-fin-wait-2", "critical", engine.Subject{Kind: "snapshot"}), 3},
 		{"owner unknown on both sides", finding("time-wait-churn", "warning", dest("", 0, "127.0.0.1", "127.0.0.1:111")),
