@@ -102,7 +102,7 @@ func TestUnknownOwnersFold(t *testing.T) {
 		also        int
 	}{
 		{"port-range-overlaps-listener", "the same in 24 more ports of unknown processes (:40001, :40002, :40003, 21 more)", 1, 24},
-		{"close-wait-leak", "the same in 1 more unknown processes (:", 2, 1},
+		{"close-wait-leak", "the same in 1 more unknown process (:", 2, 1},
 	} {
 		got := byRule[tc.rule]
 		if len(got) != tc.findings {

@@ -526,7 +526,29 @@ func foldAlso(f *Finding, h fired) {
 		what = map[string]string{"process": "processes", "destination": "destinations", "listener": "listeners",
 			"port": "ports"}[g.Kind] + " of " + strings.Join(whose, " and ")
 	}
+	if h.alsoN == 1 {
+		what = singular(what)
+	}
 	f.Title += fmt.Sprintf("; the same in %s more %s (%s)", model.Thousands(h.alsoN), what, strings.Join(names, ", "))
+}
+
+// singular turns the first plural noun of a folded finding's "what" into
+// the singular: "1 more port of java", "1 more nginx process".
+func singular(what string) string {
+	at, word := len(what), ""
+	for _, w := range []string{"processes", "destinations", "listeners", "ports"} {
+		if i := strings.Index(what, w); i >= 0 && i < at {
+			at, word = i, w
+		}
+	}
+	if word == "" {
+		return what
+	}
+	one := strings.TrimSuffix(word, "s")
+	if word == "processes" {
+		one = "process"
+	}
+	return what[:at] + one + what[at+len(word):]
 }
 
 func findingSubject(g *group.Group) Subject {

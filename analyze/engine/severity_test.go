@@ -157,3 +157,19 @@ func TestFoldByRuleNamesTheFolded(t *testing.T) {
 		}
 	}
 }
+
+func TestSingular(t *testing.T) {
+	for in, want := range map[string]string{
+		"nginx processes": "nginx process",
+		"ports of java":   "port of java",
+		"ports of 2 programs and unknown processes": "port of 2 programs and unknown processes",
+		"destinations of app":                       "destination of app",
+		"listeners of unknown processes":            "listener of unknown processes",
+		"unknown processes":                         "unknown process",
+		"something else":                            "something else",
+	} {
+		if got := singular(in); got != want {
+			t.Errorf("singular(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
