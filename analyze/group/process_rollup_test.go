@@ -154,16 +154,7 @@ func TestUnknownPortsRollup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var socks []model.Socket
-			add := func(state model.State, port int, peer int) {
-				s := model.NewSocket()
-				s.State = state
-				s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port)))
-				s.Remote = model.AddrPortOf(netip.MustParseAddrPort("0.0.0.0:0"))
-				if state != model.Listen {
-					s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), uint16(peer)))
-				}
-				socks = append(socks, s)
-			}
+			add := func(state model.State, port int, peer int) { socks = append(socks, unownedSock(state, port, peer)) }
 			for k := range tc.ports - 1 {
 				add(model.Listen, 1024+k, 0)
 				add(model.Established, 1024+k, 40000+k%20000)
@@ -218,16 +209,7 @@ func TestUnknownPortsRollup(t *testing.T) {
 // own group and name.
 func TestUnknownPortsOneQuiet(t *testing.T) {
 	var socks []model.Socket
-	add := func(state model.State, port int) {
-		s := model.NewSocket()
-		s.State = state
-		s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port)))
-		s.Remote = model.AddrPortOf(netip.MustParseAddrPort("0.0.0.0:0"))
-		if state != model.Listen {
-			s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), 40000))
-		}
-		socks = append(socks, s)
-	}
+	add := func(state model.State, port int) { socks = append(socks, unownedSock(state, port, 40000)) }
 	for k := range maxProcessGroups + 1 {
 		add(model.Listen, 1024+k)
 		if k != 77 {
@@ -247,4 +229,17 @@ func TestUnknownPortsOneQuiet(t *testing.T) {
 		}
 	}
 	t.Error("no group for the quiet port")
+}
+
+// unownedSock is a socket no listing names the owner of, on local port
+// port of 10.0.0.1: listening, or toward peer port peer of 192.0.2.7.
+func unownedSock(state model.State, port, peer int) model.Socket {
+	s := model.NewSocket()
+	s.State = state
+	s.Local = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port)))
+	s.Remote = model.AddrPortOf(netip.MustParseAddrPort("0.0.0.0:0"))
+	if state != model.Listen {
+		s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), uint16(peer)))
+	}
+	return s
 }
