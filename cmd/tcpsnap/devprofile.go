@@ -4,27 +4,45 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startDevProfile writes a CPU profile of the whole run to the file named
-// by TCPSNAP_CPUPROFILE, for developers measuring speed on real listings
-// (go tool pprof tcpsnap FILE). It returns the function that stops it;
-// a profile it cannot write is an error naming the file.
+// by TCPSNAP_CPUPROFILE (go tool pprof tcpsnap FILE), and an execution
+// trace to the file named by TCPSNAP_TRACE (go tool trace FILE), for
+// developers measuring speed on real listings. It returns the function
+// that stops both; a file it cannot write is an error naming it.
 func startDevProfile() (stop func(), err error) {
-	path := os.Getenv("TCPSNAP_CPUPROFILE")
-	if path == "" {
-		return func() {}, nil
+	var stops []func()
+	stopAll := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("TCPSNAP_CPUPROFILE: %w", err)
+	for _, p := range []struct {
+		env   string
+		start func(*os.File) error
+		stop  func()
+	}{
+		{"TCPSNAP_CPUPROFILE", func(f *os.File) error { return pprof.StartCPUProfile(f) }, pprof.StopCPUProfile},
+		{"TCPSNAP_TRACE", func(f *os.File) error { return trace.Start(f) }, trace.Stop},
+	} {
+		path := os.Getenv(p.env)
+		if path == "" {
+			continue
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			stopAll()
+			return nil, fmt.Errorf("%s: %w", p.env, err)
+		}
+		if err := p.start(f); err != nil {
+			f.Close()
+			stopAll()
+			return nil, fmt.Errorf("%s %s: %w", p.env, path, err)
+		}
+		stop := p.stop
+		stops = append(stops, func() { stop(); f.Close() })
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("TCPSNAP_CPUPROFILE %s: %w", path, err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+	return stopAll, nil
 }
