@@ -907,16 +907,31 @@ func (li *listenerIndex) exactOf() *model.ApMap[exactListen] {
 // NewListenerIndex indexes the listening sockets socks[i] for i in
 // listens (ascending). Their owners must not change while it is in use.
 func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listenerIndex {
-	li := &listenerIndex{socks: socks, listens: listens, fallbackBelow: ephLow, exact: &exactIndex{}}
+	var ports [65536 / 64]uint64
+	for _, i := range listens {
+		p := socks[i].Local.Port()
+		ports[p/64] |= 1 << (p % 64)
+	}
+	return newListenerIndex(socks, listens, ephLow, &ports)
+}
+
+// newListenerIndex is NewListenerIndex given the bitmap of the listeners'
+// ports (which the scan that found them made on two cores).
+func newListenerIndex(socks []model.Socket, listens []int, ephLow int, ports *[65536 / 64]uint64) *listenerIndex {
+	li := &listenerIndex{socks: socks, listens: listens, fallbackBelow: ephLow, exact: &exactIndex{}, ports: *ports}
+	var one chan []portOne
 	if len(listens) > 0 {
 		li.byPort = make([]int32, 65536)
-		// The ports first, to size portList once (60,000 ports: no
+		// The ports known first size portList once (60,000 ports: no
 		// doubling into fresh memory).
-		for _, i := range listens {
-			p := socks[i].Local.Port()
-			li.ports[p/64] |= 1 << (p % 64)
+		n := popcount(li.ports[:])
+		li.portList = make([]portListen, 0, n)
+		if n > manyPorts {
+			// By port, the first listener, on the other core: a million
+			// listeners take 10 ms each way.
+			one = make(chan []portOne, 1)
+			go func() { one <- portOnes(socks, listens) }()
 		}
-		li.portList = make([]portListen, 0, popcount(li.ports[:]))
 	}
 	for k, i := range listens {
 		l := &socks[i]
@@ -948,8 +963,8 @@ func NewListenerIndex(socks []model.Socket, listens []int, ephLow int) *listener
 		}
 	}
 	li.noListeners = len(li.portList) == 0
-	if len(li.portList) > manyPorts {
-		li.one = portOnes(socks, listens)
+	if one != nil {
+		li.one = <-one
 	}
 	return li
 }

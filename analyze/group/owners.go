@@ -324,14 +324,18 @@ func scanSample(smp *model.Sample) *sampleIndex {
 	// cost nothing, where growing by doubling copied and faulted 20 MB
 	// and joining the halves 8 MB more.
 	all := make([]int, len(socks))
+	var portsOf [2][65536 / 64]uint64 // the listeners' ports, by half
 	parallel(len(socks), func(half, lo, hi int) {
 		h := &halves[half]
 		h.listens = all[lo:lo:hi]
+		ports := &portsOf[half]
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			switch {
 			case s.State == model.Listen:
 				h.listens = append(h.listens, i)
+				p := s.Local.Port()
+				ports[p/64] |= 1 << (p % 64)
 			case !s.Owned():
 				h.unowned = true
 			}
@@ -351,7 +355,10 @@ func scanSample(smp *model.Sample) *sampleIndex {
 	}
 	x.loopCloseWait = halves[0].loopCloseWait || halves[1].loopCloseWait
 	x.unowned = halves[0].unowned || halves[1].unowned
-	x.li = NewListenerIndex(socks, x.listens, 0)
+	for k, w := range portsOf[1] {
+		portsOf[0][k] |= w
+	}
+	x.li = newListenerIndex(socks, x.listens, 0, &portsOf[0])
 	return x
 }
 
