@@ -239,3 +239,56 @@ func TestFoldByRule(t *testing.T) {
 		t.Errorf("close-wait-leak: %d findings, want one a program", len(got))
 	}
 }
+
+// TestFoldByProgram: time-wait-churn is the client's way of connecting
+// (fold: program): one program's churn to several service ports is one
+// finding, and so is the churn of destinations spread over several
+// programs, and that of unknown owners (said to be "of unknown
+// processes"); another program stays apart.
+func TestFoldByProgram(t *testing.T) {
+	rs := builtinRulesForTest(t)
+	var b strings.Builder
+	b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+	port := 20000
+	churn := func(remote string, n int, owners ...string) {
+		for w, prog := range owners {
+			for i := 0; i < 20; i++ {
+				fmt.Fprintf(&b, "ESTAB 0 0 10.0.0.1:%d %s users:((%q,pid=%d,fd=%d))\n", port, remote, prog, 3000+len(prog)*10+w, 10+i)
+				port++
+			}
+		}
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "TIME-WAIT 0 0 10.0.0.1:%d %s\n", port, remote)
+			port++
+		}
+	}
+	churn("192.0.2.80:5432", 1500, "envoy")
+	churn("192.0.2.81:6379", 1400, "envoy")
+	churn("192.0.2.82:8080", 1300, "envoy")
+	churn("192.0.2.90:5432", 1250, "java")
+	churn("192.0.2.100:7000", 1200, "php-fpm", "gunicorn", "node")
+	churn("192.0.2.101:7001", 1100, "ruby", "perl", "python")
+	churn("192.0.2.110:9000", 1050)
+	churn("192.0.2.111:9001", 1020)
+	rep := analyzeText(t, rs, "ss.txt", b.String())
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Rule == "time-wait-churn" {
+			got = append(got, f.Title)
+		}
+	}
+	want := []string{
+		"envoy (pid 3050) opens and closes about 25 connections/s to 192.0.2.80:5432: 1500 TIME_WAIT sockets; the same in 2 more destinations of envoy (192.0.2.81:6379, 192.0.2.82:8080)",
+		"java (pid 3040) opens and closes",
+		"a group of 3 processes (gunicorn, node, php-fpm) opens and closes about 20 connections/s to 192.0.2.100:7000: 1200 TIME_WAIT sockets; the same in 1 more destination of several programs (192.0.2.101:7001)",
+		"an unknown process opens and closes about 17.50 connections/s to 192.0.2.110:9000: 1050 TIME_WAIT sockets; the same in 1 more destination of unknown processes (192.0.2.111:9001)",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d time-wait-churn findings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) || strings.Contains(w, "TIME_WAIT sockets") && got[i] != w {
+			t.Errorf("finding %d:\n got %q\nwant %q", i, got[i], w)
+		}
+	}
+}

@@ -59,7 +59,11 @@ type Spec struct {
 	// finding naming the others: "owner" (the default), those of one
 	// program (eight nginx workers, 28,000 ports of one service); "rule",
 	// all of them (a host-wide cause: the ephemeral range overlapping the
-	// listeners of 100 programs).
+	// listeners of 100 programs); "program", for destination rules whose
+	// cause is the client program's whichever service it talks to, a
+	// program's destinations whatever their ports (envoy opening a
+	// connection per request to five upstream ports), and those spread
+	// over several programs together.
 	Fold string
 	// Reported lets the rule diagnose from a ticket's words: when a
 	// message of this kind is reported about the group (an error or
@@ -138,6 +142,7 @@ func Parse(name string, data []byte) (*Spec, error) {
 	m := doc.Content[0]
 	s := &Spec{Path: name, Limit: 10}
 	var errs []error
+	foldLine := 0
 	bad := func(n *yaml.Node, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", name, n.Line, fmt.Sprintf(format, args...)))
 	}
@@ -175,10 +180,11 @@ func Parse(name string, data []byte) (*Spec, error) {
 				bad(v, "limit: want a whole number from 1 to 1000")
 			}
 		case "fold":
+			foldLine = v.Line
 			switch s.Fold = scalar(v, "fold"); s.Fold {
-			case "owner", "rule":
+			case "owner", "rule", "program":
 			default:
-				bad(v, "fold: want owner (the findings of one program are one) or rule (all of the rule's findings are one)")
+				bad(v, "fold: want owner (the findings of one program are one), program (a program's destinations are one, whatever their ports) or rule (all of the rule's findings are one)")
 			}
 		case "severity":
 			if v.Kind != yaml.MappingNode {
@@ -264,6 +270,9 @@ func Parse(name string, data []byte) (*Spec, error) {
 	}
 	if !contains(GroupKinds, s.For) {
 		errs = append(errs, fmt.Errorf("%s: for: %q: want one of %s", name, s.For, strings.Join(GroupKinds, ", ")))
+	}
+	if s.Fold == "program" && s.For != "destination" {
+		errs = append(errs, fmt.Errorf("%s:%d: fold: program folds a program's destinations: the rule must be for: destination", name, foldLine))
 	}
 	if len(s.Levels) == 0 {
 		errs = append(errs, fmt.Errorf("%s: missing severity (at least one of critical, warning, info)", name))

@@ -58,18 +58,21 @@ func TestFixtureDirsHaveRules(t *testing.T) {
 	}
 }
 
-// TestFoldKey: fold takes owner or rule, and says what else it takes.
+// TestFoldKey: fold takes owner, rule or (for destination rules) program,
+// and says what else it takes.
 func TestFoldKey(t *testing.T) {
-	rule := func(fold string) []byte {
-		return []byte("id: x\nfor: port\nseverity:\n  info: Listening\ntitle: t\nexplanation: e\nremedy: r\n" + fold)
+	rule := func(kind, fold string) []byte {
+		return []byte("id: x\nfor: " + kind + "\nseverity:\n  info: Sockets > 0\ntitle: t\nexplanation: e\nremedy: r\n" + fold)
 	}
-	for _, tc := range []struct{ line, want, err string }{
-		{"", "", ""},
-		{"fold: owner\n", "owner", ""},
-		{"fold: rule\n", "rule", ""},
-		{"fold: host\n", "", "x.yaml:8: fold: want owner"},
+	for _, tc := range []struct{ kind, line, want, err string }{
+		{"port", "", "", ""},
+		{"port", "fold: owner\n", "owner", ""},
+		{"port", "fold: rule\n", "rule", ""},
+		{"port", "fold: host\n", "", "x.yaml:8: fold: want owner"},
+		{"destination", "fold: program\n", "program", ""},
+		{"port", "fold: program\n", "", "x.yaml:8: fold: program folds a program's destinations: the rule must be for: destination"},
 	} {
-		s, err := rules.Parse("x.yaml", rule(tc.line))
+		s, err := rules.Parse("x.yaml", rule(tc.kind, tc.line))
 		switch {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%q: error %v, want %q", tc.line, err, tc.err)

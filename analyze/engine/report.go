@@ -340,6 +340,8 @@ type fired struct {
 	// more, and whether some owners were unknown; nil when none folded.
 	progs              map[string]bool
 	progsMore, unknown bool
+	// byProgram: folded by program (fold: program), across ports.
+	byProgram bool
 }
 
 // maxPrograms bounds the programs a finding folded by rule counts.
@@ -359,14 +361,27 @@ const maxAlso = 50
 // and of the snapshot stay apart.
 //
 // A rule whose cause is the host's, not a program's (fold: rule), folds
-// all its hits of one severity, whatever their owners.
-func causeKey(h fired, byRule bool) (string, bool) {
+// all its hits of one severity, whatever their owners. A destination rule
+// whose cause is the client program's however it talks to whom (fold:
+// program: it opens a connection per request) folds a program's
+// destinations whatever their ports, the destinations spread over
+// several programs (ManyPrograms) together, and those of unknown owners
+// together (a /proc/net/tcp listing names no owner: its 25 services'
+// churn is one finding "of unknown processes", not 25).
+func causeKey(h fired, fold string) (string, bool) {
 	g := h.g
 	if g.FromEvidence || g.Kind == "snapshot" {
 		return "", false
 	}
-	if byRule {
+	switch {
+	case fold == "rule":
 		return h.sev + "\x00" + g.Kind + "\x00rule", true
+	case fold == "program" && g.Kind == "destination" && group.ManyPrograms(g):
+		return h.sev + "\x00" + g.Kind + "\x00programs", true
+	case fold == "program" && g.Kind == "destination" && unknownOwner(g):
+		return h.sev + "\x00" + g.Kind + "\x00unknown", true
+	case fold == "program" && g.Kind == "destination" && g.Process != "":
+		return h.sev + "\x00" + g.Kind + "\x00program\x00" + g.Process, true
 	}
 	var k string
 	switch {
@@ -415,13 +430,13 @@ func unknownOwner(g *group.Group) bool {
 // the folded hits by severity afterwards gives what folding the ordered
 // hits gave).
 type causes struct {
-	first  map[string]int // key -> its hit's position
-	byRule bool           // the rule folds all its hits (fold: rule)
+	first map[string]int // key -> its hit's position
+	fold  string         // the rule's fold: "owner", "rule" or "program"
 }
 
 // add appends h to hits, or folds it into the hit of its cause.
 func (c *causes) add(hits []fired, h fired) []fired {
-	k, ok := causeKey(h, c.byRule)
+	k, ok := causeKey(h, c.fold)
 	if !ok {
 		return append(hits, h)
 	}
@@ -433,7 +448,8 @@ func (c *causes) add(hits []fired, h fired) []fired {
 		if f.alsoN++; len(f.also) < maxAlso {
 			f.also = append(f.also, h.g)
 		}
-		if c.byRule {
+		f.byProgram = c.fold == "program"
+		if c.fold == "rule" {
 			if f.progs == nil {
 				f.progs = map[string]bool{}
 			}
@@ -505,6 +521,12 @@ func foldAlso(f *Finding, h fired) {
 	if unknownOwner(g) && g.Kind != "destination" {
 		what = map[string]string{"process": "unknown processes", "listener": "listeners of unknown processes",
 			"port": "ports of unknown processes"}[g.Kind]
+	}
+	switch {
+	case g.Kind == "destination" && group.ManyPrograms(g):
+		what = "destinations of several programs" // its Process is only the largest of them
+	case g.Kind == "destination" && unknownOwner(g) && h.byProgram:
+		what = "destinations of unknown processes" // toward several services: as many programs, perhaps
 	}
 	if h.progs != nil {
 		// Folded by rule: the programs of the folded groups, whatever the
@@ -608,7 +630,7 @@ type ruleOut struct {
 // show 10). It returns hits for reuse.
 func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
 	levels := r.levelGates(facts)
-	fold := causes{byRule: r.Spec.Fold == "rule"}
+	fold := causes{fold: r.Spec.Fold}
 	for _, g := range gs.ByKind(r.Spec.For) {
 		lv := levels
 		if len(g.Messages) > 0 {

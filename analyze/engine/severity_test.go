@@ -66,7 +66,7 @@ func TestFoldAsHitsCome(t *testing.T) {
 			first := map[string]int{}
 			var wantAlso [][]*group.Group
 			for _, h := range sorted {
-				if k, ok := causeKey(h, false); ok {
+				if k, ok := causeKey(h, "owner"); ok {
 					if i, seen := first[k]; seen {
 						wantAlso[i] = append(wantAlso[i], h.g)
 						continue
@@ -142,7 +142,7 @@ func TestFoldByRuleNamesTheFolded(t *testing.T) {
 		{"its own program", []*group.Group{port("", 1), port("nginx", 2), port("nginx", 3)}, "; the same in 2 more ports of nginx (:2, :3)"},
 		{"several", []*group.Group{port("nginx", 1), port("java", 2), port("go", 3), port("", 4)}, "; the same in 3 more ports of 2 programs and unknown processes (:2, :3, :4)"},
 	} {
-		c := causes{byRule: true}
+		c := causes{fold: "rule"}
 		var hits []fired
 		for _, g := range tc.gs {
 			hits = c.add(hits, fired{g: g, sev: Info})

@@ -186,6 +186,8 @@ type Group struct {
 	// (maxProcessGroups, maxListenerGroups): how many, and of processes
 	// how many a listing named (no inferred owner).
 	rolled, listed int32
+	// manyPrograms: see ManyPrograms.
+	manyPrograms bool
 }
 
 // ownerTally counts sockets per owner and, of them, the live ones: other
@@ -2591,10 +2593,16 @@ func (g *Group) pickOwner() {
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
 	g.OwnerInferred = best.inferred
-	if shared := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
-		g.Owner = shared
+	if shared, many := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
+		g.Owner, g.manyPrograms = shared, many
 	}
 }
+
+// ManyPrograms reports whether the group's sockets are spread over the
+// processes of several programs, none of which holds most of them (its
+// Owner reads "a group of 100 processes (worker1, worker2, ...)"; Process
+// names only the largest).
+func ManyPrograms(g *Group) bool { return g.manyPrograms }
 
 // ownerProc is a process that owns sockets, whether the listing named it
 // for them or it was inferred.
@@ -2680,9 +2688,9 @@ func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
 //
 // With more, the tally dropped owners past its bound: the numbers of
 // processes and programs read "1,000+".
-func sharedOwner(prog string, procs []weighedProc, more bool) string {
+func sharedOwner(prog string, procs []weighedProc, more bool) (name string, manyPrograms bool) {
 	if len(procs) < 2 {
-		return ""
+		return "", false
 	}
 	plus := ""
 	if more {
@@ -2696,10 +2704,10 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 		byName[e.p.name] += e.w.n
 	}
 	if 2*top > owned {
-		return ""
+		return "", false
 	}
 	if len(byName) == 1 && prog != "" {
-		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)"
+		return prog + " (" + model.Thousands(len(procs)) + plus + " processes)", false
 	}
 	if len(byName) == 1 { // no names, pids only (netstat -ano): the pids
 		var ps []int
@@ -2714,7 +2722,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 		if len(ps) > 3 {
 			list = append(list, model.Thousands(len(ps)-3)+plus+" more")
 		}
-		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")"
+		return "a group of " + model.Thousands(len(ps)) + plus + " processes (pids " + strings.Join(list, ", ") + ")", false
 	}
 	names := make([]model.Name, 0, len(byName))
 	for nm := range byName {
@@ -2737,7 +2745,7 @@ func sharedOwner(prog string, procs []weighedProc, more bool) string {
 	if len(names) > 3 {
 		list = append(list, model.Thousands(len(names)-3)+plus+" more programs")
 	}
-	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")"
+	return "a group of " + model.Thousands(len(procs)) + plus + " processes (" + strings.Join(list, ", ") + ")", true
 }
 
 func AddrString(a netip.Addr) string {
