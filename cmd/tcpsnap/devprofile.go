@@ -3,16 +3,19 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 )
 
 // startDevProfile writes a CPU profile of the whole run to the file named
 // by TCPSNAP_CPUPROFILE (go tool pprof tcpsnap FILE), and an execution
-// trace to the file named by TCPSNAP_TRACE (go tool trace FILE), for
+// trace to the file named by TCPSNAP_TRACE (go tool trace FILE), and the
+// allocations to the file named by TCPSNAP_MEMPROFILE, for
 // developers measuring speed on real listings. It returns the function
 // that stops both; a file it cannot write is an error naming it.
 func startDevProfile() (stop func(), err error) {
+	var memFile *os.File
 	var stops []func()
 	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -26,6 +29,12 @@ func startDevProfile() (stop func(), err error) {
 	}{
 		{"TCPSNAP_CPUPROFILE", func(f *os.File) error { return pprof.StartCPUProfile(f) }, pprof.StopCPUProfile},
 		{"TCPSNAP_TRACE", func(f *os.File) error { return trace.Start(f) }, trace.Stop},
+		{"TCPSNAP_MEMPROFILE", func(f *os.File) error { memFile = f; return nil }, func() {
+			if memFile != nil {
+				runtime.GC() // the profile holds what was allocated up to the last collection
+				_ = pprof.Lookup("allocs").WriteTo(memFile, 0)
+			}
+		}},
 	} {
 		path := os.Getenv(p.env)
 		if path == "" {
