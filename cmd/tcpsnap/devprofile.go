@@ -8,12 +8,13 @@ import (
 	"runtime/trace"
 )
 
-// startDevProfile writes a CPU profile of the whole run to the file named
-// by TCPSNAP_CPUPROFILE (go tool pprof tcpsnap FILE), and an execution
-// trace to the file named by TCPSNAP_TRACE (go tool trace FILE), and the
-// allocations to the file named by TCPSNAP_MEMPROFILE, for
-// developers measuring speed on real listings. It returns the function
-// that stops both; a file it cannot write is an error naming it.
+// startDevProfile writes, for developers measuring speed on real
+// listings, a CPU profile of the whole run to the file named by
+// TCPSNAP_CPUPROFILE (go tool pprof tcpsnap FILE), an execution trace to
+// the file named by TCPSNAP_TRACE (go tool trace FILE) and the run's
+// allocations to the file named by TCPSNAP_MEMPROFILE. It returns the
+// function that ends them all; a file it cannot write is an error naming
+// it.
 func startDevProfile() (stop func(), err error) {
 	var memFile *os.File
 	var stops []func()
