@@ -97,15 +97,29 @@ func TestSharedOwner(t *testing.T) {
 		owners []own
 		want   string
 	}{[]own{{"nginx", 11, 3}, {"nginx", -11, 3}, {"nginx", 12, 4}}, "nginx (pid 11)"})
-	for _, tc := range cases {
+	// Many owners first, for the scratch reused below to hold leftovers.
+	var many []own
+	for pid := 1; pid <= 40; pid++ {
+		many = append(many, own{fmt.Sprintf("w%d", pid%3), 100 + pid, 1 + pid%5})
+	}
+	cases = append([]struct {
+		owners []own
+		want   string
+	}{{many, "a group of 40 processes (w0, w1, w2)"}}, cases...)
+	group := func(owners []own) *Group {
 		g := newGroup("destination", "x")
-		for _, o := range tc.owners {
+		for _, o := range owners {
 			id := ownerID{o.pid, model.Intern(o.name), false}
 			if o.pid < 0 { // inferred
 				id.pid, id.inferred = -o.pid, true
 			}
 			g.owners.add(id, o.n, o.n, maxTracked)
 		}
+		return g
+	}
+	var scratch ownerScratch // shared by the groups in turn, as aggregateServices does
+	for _, tc := range cases {
+		g := group(tc.owners)
 		g.pickOwner()
 		want := tc.want
 		if want == "" {
@@ -113,6 +127,12 @@ func TestSharedOwner(t *testing.T) {
 		}
 		if g.Owner != want {
 			t.Errorf("%v: owner %q, want %q", tc.owners, g.Owner, want)
+		}
+		reused := group(tc.owners)
+		reused.pickOwnerWith(&scratch)
+		if reused.Owner != g.Owner || reused.Process != g.Process || reused.PID != g.PID || reused.OwnerInferred != g.OwnerInferred {
+			t.Errorf("%v: with a reused scratch %q (%s, %d, %v), alone %q (%s, %d, %v)", tc.owners,
+				reused.Owner, reused.Process, reused.PID, reused.OwnerInferred, g.Owner, g.Process, g.PID, g.OwnerInferred)
 		}
 	}
 }
