@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,5 +291,59 @@ func TestFoldByProgram(t *testing.T) {
 		if !strings.HasPrefix(got[i], w) || strings.Contains(w, "TIME_WAIT sockets") && got[i] != w {
 			t.Errorf("finding %d:\n got %q\nwant %q", i, got[i], w)
 		}
+	}
+
+	// The destination nearest to running out of ports leads (lead:
+	// TimeWait), not the one with the most sockets; loopback churn is
+	// apart (its remedy differs: tcp_tw_reuse is on there by default).
+	b.Reset()
+	b.WriteString("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+	b.WriteString(`LISTEN 0 128 127.0.0.1:15000 0.0.0.0:* users:(("sidecar",pid=200,fd=3))` + "\n")
+	port = 20000
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "ESTAB 0 0 10.0.0.1:%d 192.0.2.80:5432 users:((\"envoy\",pid=100,fd=%d))\n", port, 10+i)
+		port++
+	}
+	churn("192.0.2.80:5432", 1000)
+	churn("192.0.2.81:6379", 9000, "envoy")
+	churn("127.0.0.1:15000", 1500, "envoy")
+	rep = analyzeText(t, rs, "ss.txt", b.String())
+	got = nil
+	for _, f := range rep.Findings {
+		if f.Rule == "time-wait-churn" {
+			got = append(got, f.Title)
+		}
+	}
+	want = []string{
+		"envoy (pid 3050) opens and closes about 150 connections/s to 192.0.2.81:6379: 9000 TIME_WAIT sockets; the same in 1 more destination of envoy (192.0.2.80:5432)",
+		"envoy (pid 3050) opens and closes about 25 connections/s to 127.0.0.1:15000, served locally by sidecar (pid 200): 1500 TIME_WAIT sockets",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("time-wait-churn findings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A program known by its pid alone (netstat -ano) is one program too.
+	b.Reset()
+	b.WriteString("Active Connections\n\n  Proto  Local Address          Foreign Address        State           PID\n")
+	port = 50000
+	for _, remote := range []string{"192.0.2.1:5432", "192.0.2.2:6379"} {
+		for i := 0; i < 20; i++ {
+			fmt.Fprintf(&b, "  TCP    10.0.0.1:%d      %s      ESTABLISHED     4242\n", port, remote)
+			port++
+		}
+		for i := 0; i < 1500; i++ {
+			fmt.Fprintf(&b, "  TCP    10.0.0.1:%d      %s      TIME_WAIT       0\n", port, remote)
+			port++
+		}
+	}
+	rep = analyzeText(t, rs, "netstat.txt", b.String())
+	got = nil
+	for _, f := range rep.Findings {
+		if f.Rule == "time-wait-churn" {
+			got = append(got, f.Title)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "; the same in 1 more destination of pid 4242 (192.0.2.2:6379)") {
+		t.Errorf("pid-only owner: %q", got)
 	}
 }

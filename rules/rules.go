@@ -65,6 +65,12 @@ type Spec struct {
 	// connection per request to five upstream ports), and those spread
 	// over several programs together.
 	Fold string
+	// Lead is a number over a group: of the hits folded into one finding,
+	// the one where it is largest is the one shown (time-wait-churn:
+	// TimeWait, so that the destination nearest to running out of ports
+	// leads, not the one with the most sockets). Empty: the first hit, the
+	// group with the most sockets.
+	Lead Expr
 	// Reported lets the rule diagnose from a ticket's words: when a
 	// message of this kind is reported about the group (an error or
 	// kernel message in the text) and no severity level holds, the rule
@@ -179,6 +185,8 @@ func Parse(name string, data []byte) (*Spec, error) {
 			if err := v.Decode(&s.Limit); err != nil || s.Limit < 1 || s.Limit > 1000 {
 				bad(v, "limit: want a whole number from 1 to 1000")
 			}
+		case "lead":
+			s.Lead = Expr{Src: strings.TrimSpace(scalar(v, "lead")), Line: v.Line}
 		case "fold":
 			foldLine = v.Line
 			switch s.Fold = scalar(v, "fold"); s.Fold {
@@ -256,7 +264,7 @@ func Parse(name string, data []byte) (*Spec, error) {
 			}
 			s.Reported = rp
 		default:
-			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit, fold, reported)", k.Value)
+			bad(k, "unknown key %q (want id, name, for, doc, severity, title, evidence, explanation, remedy, wrong_advice, limit, fold, lead, reported)", k.Value)
 		}
 	}
 	want := strings.TrimSuffix(path.Base(name), ".yaml")

@@ -39,6 +39,7 @@ type Rule struct {
 	// alone (Spec.Reported); nil when the rule has none.
 	repTitle, repExplanation *template
 	repWhen                  *vm.Program // nil: always
+	lead                     *vm.Program // Spec.Lead; nil: none
 	// rest compiles the evidence and texts once (see CompileLazy);
 	// restErr is what it found.
 	rest    sync.Once
@@ -87,6 +88,12 @@ func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 				break
 			}
 			r.gates = append(r.gates, g)
+		}
+		if s.Lead.Src != "" {
+			var err error
+			if r.lead, err = compileExpr(s.Lead.Src, expr.AsFloat64()); err != nil {
+				fail(s.Lead, "lead", err)
+			}
 		}
 		if rp := s.Reported; rp != nil && rp.When.Src != "" {
 			var err error

@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/tcpsnap/tcpsnap/analyze/group"
 	"github.com/tcpsnap/tcpsnap/analyze/model"
+	"github.com/tcpsnap/tcpsnap/rules"
 )
 
 // TestExactGatesMatchExpressions generates severity expressions of the
@@ -126,5 +128,26 @@ func TestExactGateLimits(t *testing.T) {
 		if !ok || exact != want {
 			t.Errorf("%q: gate ok %v, exact %v, want exact %v", src, ok, exact, want)
 		}
+	}
+}
+
+// TestLeadCompiles: a rule's lead is a number; anything else fails at
+// start with the file and line.
+func TestLeadCompiles(t *testing.T) {
+	spec := func(lead string) *rules.Spec {
+		s, err := rules.Parse("x.yaml", []byte("id: x\nfor: destination\nfold: program\nlead: "+lead+"\nseverity:\n  info: TimeWait > 0\ntitle: t\nexplanation: e\nremedy: r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := Compile([]*rules.Spec{spec("TimeWait")}); err != nil {
+		t.Errorf("lead: TimeWait: %v", err)
+	}
+	if _, err := Compile([]*rules.Spec{spec("TimeWait / 2.5")}); err != nil {
+		t.Errorf("lead: TimeWait / 2.5: %v", err)
+	}
+	if _, err := Compile([]*rules.Spec{spec("Owner")}); err == nil || !strings.Contains(err.Error(), "x.yaml:4: lead:") {
+		t.Errorf("lead: Owner: error %v, want x.yaml:4: lead: ...", err)
 	}
 }

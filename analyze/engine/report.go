@@ -342,6 +342,9 @@ type fired struct {
 	progsMore, unknown bool
 	// byProgram: folded by program (fold: program), across ports.
 	byProgram bool
+	// lead: the rule's lead (Spec.Lead) on g; a folded hit with a larger
+	// one takes g's place.
+	lead float64
 }
 
 // maxPrograms bounds the programs a finding folded by rule counts.
@@ -373,15 +376,23 @@ func causeKey(h fired, fold string) (string, bool) {
 	if g.FromEvidence || g.Kind == "snapshot" {
 		return "", false
 	}
-	switch {
-	case fold == "rule":
+	if fold == "rule" {
 		return h.sev + "\x00" + g.Kind + "\x00rule", true
-	case fold == "program" && g.Kind == "destination" && group.ManyPrograms(g):
-		return h.sev + "\x00" + g.Kind + "\x00programs", true
-	case fold == "program" && g.Kind == "destination" && unknownOwner(g):
-		return h.sev + "\x00" + g.Kind + "\x00unknown", true
-	case fold == "program" && g.Kind == "destination" && g.Process != "":
-		return h.sev + "\x00" + g.Kind + "\x00program\x00" + g.Process, true
+	}
+	if fold == "program" && g.Kind == "destination" {
+		// Loopback apart: its remedies differ (tcp_tw_reuse is on for
+		// loopback by default) and its service is this host's.
+		k := h.sev + "\x00" + g.Kind + "\x00" + strconv.FormatBool(g.Loopback)
+		switch {
+		case group.ManyPrograms(g):
+			return k + "\x00programs", true
+		case unknownOwner(g):
+			return k + "\x00unknown", true
+		case g.Process != "":
+			return k + "\x00program\x00" + g.Process, true
+		default:
+			return k + "\x00pid\x00" + g.Owner, true // known by its pid alone (netstat -ano)
+		}
 	}
 	var k string
 	switch {
@@ -432,6 +443,7 @@ func unknownOwner(g *group.Group) bool {
 type causes struct {
 	first map[string]int // key -> its hit's position
 	fold  string         // the rule's fold: "owner", "rule" or "program"
+	lead  bool           // the rule has a lead: the largest leads its fold
 }
 
 // add appends h to hits, or folds it into the hit of its cause.
@@ -445,7 +457,19 @@ func (c *causes) add(hits []fired, h fired) []fired {
 	}
 	if i, seen := c.first[k]; seen {
 		f := &hits[i]
-		if f.alsoN++; len(f.also) < maxAlso {
+		folded := h.g
+		if c.lead && h.lead > f.lead {
+			// The new hit leads: the one it replaces is folded, first.
+			folded = f.g
+			f.g, f.lead, f.fromWords = h.g, h.lead, h.fromWords
+			if len(f.also) == maxAlso {
+				f.also = f.also[:maxAlso-1]
+			}
+			f.also = append(f.also, nil)
+			copy(f.also[1:], f.also)
+			f.also[0] = folded
+			f.alsoN++
+		} else if f.alsoN++; len(f.also) < maxAlso {
 			f.also = append(f.also, h.g)
 		}
 		f.byProgram = c.fold == "program"
@@ -453,7 +477,7 @@ func (c *causes) add(hits []fired, h fired) []fired {
 			if f.progs == nil {
 				f.progs = map[string]bool{}
 			}
-			f.noteProgram(h.g)
+			f.noteProgram(folded)
 		}
 		return hits
 	}
@@ -630,7 +654,7 @@ type ruleOut struct {
 // show 10). It returns hits for reuse.
 func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
 	levels := r.levelGates(facts)
-	fold := causes{fold: r.Spec.Fold}
+	fold := causes{fold: r.Spec.Fold, lead: r.lead != nil}
 	for _, g := range gs.ByKind(r.Spec.For) {
 		lv := levels
 		if len(g.Messages) > 0 {
@@ -645,7 +669,15 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 			continue
 		}
 		if sev != "" {
-			hits = fold.add(hits, fired{g: g, sev: sev, fromWords: fromWords})
+			h := fired{g: g, sev: sev, fromWords: fromWords}
+			if r.lead != nil {
+				v, err := m.Run(r.lead, &Env{Group: g, Facts: facts})
+				if err != nil {
+					out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: lead: %v", r.Spec.ID, g.Key, oneLine(err))})
+				}
+				h.lead, _ = v.(float64)
+			}
+			hits = fold.add(hits, h)
 		}
 	}
 	hits = bySeverity(hits)

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/group"
@@ -172,4 +174,56 @@ func TestSingular(t *testing.T) {
 			t.Errorf("singular(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestFoldLead: with a lead (lead: TimeWait), the folded hit with the
+// largest lead shows the finding, and the one it replaces is listed
+// first among the folded; ties keep the earlier; the list stays bounded
+// and the count whole.
+func TestFoldLead(t *testing.T) {
+	dest := func(i int) *group.Group {
+		return &group.Group{Kind: "destination", Key: strconv.Itoa(i), Process: "app", PID: 7, OwnerKnown: true, RemotePort: 5432}
+	}
+	c := causes{fold: "program", lead: true}
+	var hits []fired
+	gs := make([]*group.Group, 5)
+	for i, lead := range []float64{5, 9, 9, 3, 12} {
+		gs[i] = dest(i)
+		hits = c.add(hits, fired{g: gs[i], sev: Warning, lead: lead})
+	}
+	if len(hits) != 1 {
+		t.Fatalf("%d hits, want 1", len(hits))
+	}
+	h := hits[0]
+	want := []*group.Group{gs[1], gs[0], gs[2], gs[3]}
+	if h.g != gs[4] || h.lead != 12 || h.alsoN != 4 || !slices.Equal(h.also, want) {
+		t.Errorf("led by %s (lead %v), %d folded: %v", h.g.Key, h.lead, h.alsoN, keys(h.also))
+	}
+	// Past maxAlso: the list keeps its bound, the count all.
+	c = causes{fold: "program", lead: true}
+	hits = nil
+	for i := 0; i < maxAlso+5; i++ {
+		hits = c.add(hits, fired{g: dest(i), sev: Warning, lead: float64(i)})
+	}
+	h = hits[0]
+	if h.g.Key != strconv.Itoa(maxAlso+4) || h.alsoN != maxAlso+4 || len(h.also) != maxAlso || h.also[0].Key != strconv.Itoa(maxAlso+3) {
+		t.Errorf("led by %s, %d folded, %d listed, first %s", h.g.Key, h.alsoN, len(h.also), h.also[0].Key)
+	}
+	// Without a lead the first hit shows the finding.
+	c = causes{fold: "program"}
+	hits = nil
+	for i, lead := range []float64{5, 9} {
+		hits = c.add(hits, fired{g: gs[i], sev: Warning, lead: lead})
+	}
+	if hits[0].g != gs[0] {
+		t.Errorf("without a lead, led by %s", hits[0].g.Key)
+	}
+}
+
+func keys(gs []*group.Group) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.Key)
+	}
+	return out
 }

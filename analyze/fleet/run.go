@@ -71,8 +71,12 @@ type Finding struct {
 	Severity string         `json:"severity"`
 	Title    string         `json:"title"`
 	Subject  engine.Subject `json:"subject"`
-	Sockets  int64          `json:"sockets"`  // the largest count in its evidence: the size to rank by
-	Evidence string         `json:"evidence"` // the evidence object as JSON text
+	// Also and AlsoCount are the subjects folded into the finding (see
+	// engine.Finding): a program's other destinations, other workers.
+	Also      []engine.Subject `json:"also,omitempty"`
+	AlsoCount int              `json:"also_count,omitempty"`
+	Sockets   int64            `json:"sockets"`  // the largest count in its evidence: the size to rank by
+	Evidence  string           `json:"evidence"` // the evidence object as JSON text
 }
 
 // Fleet is the result of Run: every host, sorted by host name then path.
@@ -241,7 +245,7 @@ func fill(h *Host, snap *model.Snapshot, rep *engine.Report) {
 	for _, f := range rep.Findings {
 		ev, _ := json.Marshal(f.Evidence)
 		h.Findings = append(h.Findings, Finding{Rule: f.Rule, Severity: f.Severity, Title: f.Title,
-			Subject: f.Subject, Sockets: evidenceSize(f.Evidence), Evidence: string(ev)})
+			Subject: f.Subject, Also: f.Also, AlsoCount: f.AlsoCount, Sockets: evidenceSize(f.Evidence), Evidence: string(ev)})
 	}
 	if snap != nil && len(snap.Samples) > 0 {
 		h.Conns = connsOf(snap.Latest(), snap.Processes)

@@ -155,18 +155,22 @@ func Summarize(f *Fleet) *Summary {
 				if g.Rule != rule {
 					continue
 				}
-				for _, kv := range [][2]string{{"p", g.Subject.Process}, {"o", portName(g.Subject.LocalPort)}, {"d", g.Subject.Remote}} {
-					if kv[1] == "" || seen[kv[0]+kv[1]] {
-						continue
-					}
-					seen[kv[0]+kv[1]] = true
-					switch kv[0] {
-					case "p":
-						sh[rule].programs[kv[1]]++
-					case "o":
-						sh[rule].ports[kv[1]]++
-					case "d":
-						sh[rule].dests[kv[1]]++
+				// The subjects folded into a finding count as its own: a
+				// host's second destination of one program is in also.
+				for _, sub := range append([]engine.Subject{g.Subject}, g.Also...) {
+					for _, kv := range [][2]string{{"p", sub.Process}, {"o", portName(sub.LocalPort)}, {"d", sub.Remote}} {
+						if kv[1] == "" || seen[kv[0]+kv[1]] {
+							continue
+						}
+						seen[kv[0]+kv[1]] = true
+						switch kv[0] {
+						case "p":
+							sh[rule].programs[kv[1]]++
+						case "o":
+							sh[rule].ports[kv[1]]++
+						case "d":
+							sh[rule].dests[kv[1]]++
+						}
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tcpsnap/tcpsnap/analyze/engine"
@@ -398,7 +399,32 @@ func MatchFindings(before, after []engine.Finding) FindingChanges {
 }
 
 func changed(b, a engine.Finding) bool {
-	return b.Severity != a.Severity || b.AlsoCount != a.AlsoCount || len(EvidenceMoves(b.Evidence, a.Evidence)) > 0
+	return !SameLead(b, a) || b.Severity != a.Severity || b.AlsoCount != a.AlsoCount || len(EvidenceMoves(b.Evidence, a.Evidence)) > 0
+}
+
+// SameLead reports whether two findings of one problem are shown by the
+// same subject (SameProblem 2 or 3). A folded finding paired through its
+// folded subjects may be shown by another one on each side (the
+// destination that led was fixed, and the next one leads): its evidence
+// then describes another subject, and its numbers are not compared.
+func SameLead(b, a engine.Finding) bool {
+	return identityOf(b.Rule, b.Subject) == identityOf(a.Rule, a.Subject)
+}
+
+// SubjectName names a finding's subject for a diff: its remote, else its
+// local port, else its program.
+func SubjectName(s engine.Subject) string {
+	switch {
+	case s.Remote != "":
+		return s.Remote
+	case s.LocalPort != 0:
+		return ":" + strconv.Itoa(s.LocalPort)
+	case s.PID != 0 && s.Process != "":
+		return s.Process + " (pid " + strconv.Itoa(s.PID) + ")"
+	case s.PID != 0:
+		return "pid " + strconv.Itoa(s.PID)
+	}
+	return s.Process
 }
 
 // An EvidenceMove is one evidence number that differs between two

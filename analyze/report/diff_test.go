@@ -243,6 +243,31 @@ func TestMatchFindingsAlsoCount(t *testing.T) {
 	}
 }
 
+// A folded finding whose lead destination was fixed is shown by the next
+// one after: the pair is changed, by what shows it and the count, and the
+// numbers of two different destinations are not compared.
+func TestMatchFindingsLeadChanged(t *testing.T) {
+	dest := func(remote string) engine.Subject {
+		return engine.Subject{Kind: "destination", Process: "envoy", PID: 100, Remote: remote}
+	}
+	b := finding("time-wait-churn", "warning", dest("192.0.2.1:5432"), "time_wait", 1500)
+	b.AlsoCount, b.Also = 1, []engine.Subject{dest("192.0.2.2:6379")}
+	a := finding("time-wait-churn", "warning", dest("192.0.2.2:6379"), "time_wait", 1400)
+	fc := MatchFindings([]engine.Finding{b}, []engine.Finding{a})
+	if len(fc.Changed) != 1 {
+		t.Fatalf("want one changed finding, got %+v", fc)
+	}
+	if got := strings.Join(diffMoves(fc.Changed[0]), ", "); got != "shown_by=192.0.2.1:5432→192.0.2.2:6379, also_count=1→0" {
+		t.Errorf("moves %q", got)
+	}
+	// The same lead on both sides compares its numbers.
+	a2 := finding("time-wait-churn", "warning", dest("192.0.2.1:5432"), "time_wait", 1400)
+	fc = MatchFindings([]engine.Finding{b}, []engine.Finding{a2})
+	if got := strings.Join(diffMoves(fc.Changed[0]), ", "); got != "time_wait=1500→1400, also_count=1→0" {
+		t.Errorf("same lead: moves %q", got)
+	}
+}
+
 // Names from the input cannot drive the terminal or break Markdown.
 func TestDiffHostileNames(t *testing.T) {
 	evil := "ev|l\x1b[31m`*<b>_x_"

@@ -82,7 +82,7 @@ func WriteDiffText(w io.Writer, d *Diff) error {
 	}
 	if len(fc.Changed) > 0 {
 		tw.blank()
-		tw.line(fmt.Sprintf("Changed (%d): in both, severity or numbers moved", len(fc.Changed)))
+		tw.line(fmt.Sprintf("Changed (%d): in both, severity, numbers or folded subjects moved", len(fc.Changed)))
 		for _, c := range fc.Changed {
 			tw.blank()
 			sev := strings.ToUpper(c.After.Severity)
@@ -419,8 +419,13 @@ func diffEvidenceItems(ev engine.Evidence) []string {
 // and the count of folded subjects.
 func diffMoves(c FindingChange) []string {
 	var out []string
-	for _, m := range EvidenceMoves(c.Before.Evidence, c.After.Evidence) {
-		out = append(out, m.Name+"="+diffNumber(m.Before)+"→"+diffNumber(m.After))
+	if !SameLead(c.Before, c.After) {
+		// Shown by another of its subjects: the evidence is another's.
+		out = append(out, "shown_by="+clean(SubjectName(c.Before.Subject))+"→"+clean(SubjectName(c.After.Subject)))
+	} else {
+		for _, m := range EvidenceMoves(c.Before.Evidence, c.After.Evidence) {
+			out = append(out, m.Name+"="+diffNumber(m.Before)+"→"+diffNumber(m.After))
+		}
 	}
 	if c.Before.AlsoCount != c.After.AlsoCount {
 		out = append(out, fmt.Sprintf("also_count=%d→%d", c.Before.AlsoCount, c.After.AlsoCount))
