@@ -727,8 +727,12 @@ func (ld *loader) finish() error {
 	}
 	ld.finishCollector() // after mergeSockets: it drops sources
 	big := false
-	for _, smp := range s.Samples {
-		group.InferOwners(smp, s.Processes)
+	for i, smp := range s.Samples {
+		if i == len(s.Samples)-1 { // the one analyzed: see engine.GroupsOf
+			group.InferOwnersOfLatest(smp, s.Processes)
+		} else {
+			group.InferOwners(smp, s.Processes)
+		}
 		big = big || len(smp.Sockets) >= bigSample
 	}
 	if big {

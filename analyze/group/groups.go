@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
@@ -596,13 +599,69 @@ func (g *Group) init(kind, key string) {
 	g.TimeWaitNewest, g.TimeWaitOldest = -1, -1
 }
 
+// aheadMinPorts is the number of listening ports from which their port
+// groups are made ahead (portsAhead).
+const aheadMinPorts = 4096
+
+// A portsAhead holds the port groups of a listing with many listening
+// ports, made while owner inference runs: their memory (60,000 ports,
+// 47 MB) is touched for the first time on the core that inference leaves
+// idle. Touching fresh memory costs a page fault a page, on a virtual
+// machine 1.5 ms of CPU a megabyte; grouping, which keeps both cores
+// busy, would pay it.
+type portsAhead struct {
+	ready  chan struct{} // closed once groups is made
+	groups [2][]Group    // for the even and the odd ports (as aggregateServices counts them)
+	taken  [2]atomic.Bool
+}
+
+// makePortsAhead starts making, on a goroutine of its own, a zero group
+// for every port in the bitmap of listening ports; nil for fewer than
+// aheadMinPorts ports.
+func makePortsAhead(ports *[65536 / 64]uint64) *portsAhead {
+	var n [2]int
+	for _, w := range ports {
+		n[0] += bits.OnesCount64(w & 0x5555555555555555) // even ports
+		n[1] += bits.OnesCount64(w & 0xaaaaaaaaaaaaaaaa)
+	}
+	if n[0]+n[1] < aheadMinPorts {
+		return nil
+	}
+	a := &portsAhead{ready: make(chan struct{})}
+	go func() {
+		defer close(a.ready)
+		step := max(1, 4096/int(unsafe.Sizeof(Group{}))) // a write a page
+		for h := range a.groups {
+			gs := make([]Group, n[h])
+			model.AdviseHugePages(gs)
+			for i := 0; i < len(gs); i += step {
+				gs[i].Sockets = 0
+			}
+			a.groups[h] = gs
+		}
+	}()
+	return a
+}
+
+// take returns the zero groups made ahead for half h of the ports (0 the
+// even ones, 1 the odd), once: nil afterwards, and for a nil a.
+func (a *portsAhead) take(h int) []Group {
+	if a == nil || !a.taken[h].CompareAndSwap(false, true) {
+		return nil
+	}
+	<-a.ready
+	gs := a.groups[h]
+	a.groups[h] = nil
+	return gs
+}
+
 // A groupSlab hands out groups from chunks, for a pass that may make tens
 // of thousands of them (a listener or port group each of 60,000 ports):
 // a group is close to a kilobyte, and the chunks past a few thousand
 // groups go onto huge pages, where separate allocations would each take
 // page faults on fresh memory. One goroutine uses a slab.
 type groupSlab struct {
-	free []Group
+	free []Group // zero groups, handed out first
 	made int
 }
 
@@ -848,6 +907,9 @@ type listenerIndex struct {
 	// listens on many ports (60,000 ports: one lookup a socket instead of
 	// two hash probes that miss the cache); nil otherwise.
 	one []portOne
+	// ahead: the port groups of the listening ports, made ahead
+	// (portsAhead); nil: none.
+	ahead *portsAhead
 	// fallbackBelow: when the listing has no listeners at all (netstat
 	// without -a), a local port below the ephemeral range counts as a
 	// server port.
@@ -1844,6 +1906,9 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 	var ports [65536]*Group
 	countPorts := func(half, halves int) {
 		var slab groupSlab
+		if halves == 2 {
+			slab.free = li.ahead.take(half)
+		}
 		for i := range socks {
 			s, r := &socks[i], &roles[i]
 			port := int(s.Local.Port())

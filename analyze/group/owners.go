@@ -14,6 +14,18 @@ import (
 // remote endpoint. TIME_WAIT sockets have no owner in any listing; this is
 // how a report can still say whose they are.
 func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
+	inferOwners(smp, procs, false)
+}
+
+// InferOwnersOfLatest is InferOwners for the sample that will be
+// aggregated (the snapshot's latest): where it listens on many ports, it
+// also makes their port groups ahead, on the core inference leaves idle
+// (portsAhead).
+func InferOwnersOfLatest(smp *model.Sample, procs map[int]*model.Process) {
+	inferOwners(smp, procs, true)
+}
+
+func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	socks := smp.Sockets
 	if len(procs) > 0 {
 		type proc struct {
@@ -66,7 +78,7 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	// table on its own core, made after the inode table has named
 	// listeners and kept in the sample for Aggregate (only the listeners'
 	// owners change below, never a listener's).
-	x := scanSample(smp)
+	x := scanSample(smp, ahead)
 	smp.Index = x
 	if !x.unowned {
 		return
@@ -315,7 +327,7 @@ type sampleIndex struct {
 // stores nothing: only InferOwners, which changes the sample anyway,
 // keeps the result in it, so that readers of a sample (Aggregate, on as
 // many goroutines as like) never write to it.
-func scanSample(smp *model.Sample) *sampleIndex {
+func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 	socks := smp.Sockets
 	x := &sampleIndex{socks: socks}
 	var halves [2]sampleIndex
@@ -359,6 +371,9 @@ func scanSample(smp *model.Sample) *sampleIndex {
 		portsOf[0][k] |= w
 	}
 	x.li = newListenerIndex(socks, x.listens, 0, &portsOf[0])
+	if ahead {
+		x.li.ahead = makePortsAhead(&portsOf[0])
+	}
 	return x
 }
 
@@ -371,7 +386,7 @@ func keptScan(smp *model.Sample) *sampleIndex {
 	if x, ok := smp.Index.(*sampleIndex); ok && len(x.socks) == len(socks) && (len(socks) == 0 || &x.socks[0] == &socks[0]) {
 		return x
 	}
-	return scanSample(smp)
+	return scanSample(smp, false)
 }
 
 // ListenerIndexOf returns the index of the sample's listening sockets
