@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -54,6 +55,71 @@ func TestPortsAhead(t *testing.T) {
 		again := Aggregate(ahead, nil, nil, 32768, 60999).Ports
 		if len(again) != len(want) || again[0] == got[0] {
 			t.Errorf("%d ports: a second aggregation shares the first's groups", ports)
+		}
+	}
+}
+
+// TestOwnersLater: a destination of many owners counts them after the
+// pass (ownersLater), in the order its sockets came: its tally is the
+// one counting them as they come gives, bounds and flags included.
+func TestOwnersLater(t *testing.T) {
+	var socks []model.Socket
+	for i := 0; i < maxOwners+6000; i++ {
+		s := model.NewSocket()
+		s.State, s.Local, s.Remote = model.Established, model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 20000+i%40000)), model.MustParseAddrPort("192.0.2.9:5432")
+		switch {
+		case i%7 == 0:
+			s.State = model.TimeWait // no owner in any listing
+		case i%11 == 0:
+			s.Process, s.PID = model.Intern("w-big"), 1<<31+i // a pid that does not pack
+		default:
+			s.Process, s.PID = model.Intern(fmt.Sprintf("w%d", i%5)), 100+i%(maxOwners+2500)
+			s.OwnerInferred = i%13 == 0
+		}
+		socks = append(socks, s)
+	}
+	gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, 32768, 60999)
+	if len(gs.Destinations) != 1 {
+		t.Fatalf("%d destinations, want 1", len(gs.Destinations))
+	}
+	got := gs.Destinations[0]
+	want := newGroup("destination", "x")
+	for i := range socks {
+		want.add(&socks[i], false, &sockFacts{lastRcv: -1})
+	}
+	tally := func(g *Group) map[ownerID]liveCount {
+		m := map[ownerID]liveCount{}
+		g.owners.each(func(o ownerID, c liveCount) { m[o] = c })
+		return m
+	}
+	if got.owners.owners != want.owners.owners || got.owners.live != want.owners.live || got.owners.full != want.owners.full || got.owners.fullLive != want.owners.fullLive {
+		t.Errorf("tally counts %d/%d full %v/%v, want %d/%d full %v/%v", got.owners.owners, got.owners.live, got.owners.full, got.owners.fullLive,
+			want.owners.owners, want.owners.live, want.owners.full, want.owners.fullLive)
+	}
+	if !want.owners.full || !reflect.DeepEqual(tally(got), tally(want)) {
+		t.Errorf("tally differs (full %v): %d owners, want %d", want.owners.full, len(tally(got)), len(tally(want)))
+	}
+	if got.later != 0 {
+		t.Errorf("later %d after aggregation, want 0", got.later)
+	}
+}
+
+// TestQuietSetByPID: a pid's entry is found by pid, a second name on the
+// same pid and a pid past pidDirect have entries of their own, found
+// again.
+func TestQuietSetByPID(t *testing.T) {
+	q := &quietSet{}
+	a, b := model.Intern("alpha"), model.Intern("beta")
+	keys := []procKey{{a, 5}, {b, 5}, {a, 5}, {a, pidDirect + 3}, {b, 5}, {a, 70000}, {a, pidDirect + 3}, {a, 0}, {a, 0}}
+	want := []int32{0, 1, 0, 2, 1, 3, 2, 4, 4}
+	for i, k := range keys {
+		if got := q.at(k); got != want[i] {
+			t.Errorf("at(%v) = %d, want %d", k, got, want[i])
+		}
+	}
+	for i, name := range []model.Name{a, b, a, a, a} {
+		if q.entries[i].name != name {
+			t.Errorf("entry %d is %v, want %v", i, q.entries[i].name, name)
 		}
 	}
 }

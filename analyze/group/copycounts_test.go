@@ -19,7 +19,7 @@ func TestCopyCounts(t *testing.T) {
 		"LocalAddr", "LocalPort", "RemoteAddr", "RemotePort", "Remote", "Loopback", "LocalPeer", "RemoteOwner",
 		"Listening", "PortsUsed", "RemoteHosts", "TopRemotes", "UpstreamRate", "FDs", "FDLimit",
 		"LocalPortsUsed", "MaxDestPortsUsed", "CountsOnly", "FromEvidence", "Claimed", "Messages", "Basis",
-		"src", "tallyOnce", "t", "num", "owners", "tallied", "rolled", "listed", "manyPrograms"} {
+		"src", "tallyOnce", "t", "num", "owners", "tallied", "rolled", "listed", "manyPrograms", "later"} {
 		names[f] = true
 	}
 	src := &Group{}

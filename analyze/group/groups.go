@@ -184,6 +184,7 @@ type Group struct {
 	src       *tallySource
 	tallyOnce sync.Once // makes t
 	t         *tallies
+	later     int32 // destination groups: 1 + their place in ownersLater while their owners wait to be counted; 0 otherwise
 	num       int32 // process groups: the group's number in aggregateProcesses' socket map; rolled-up destination groups: their index in the roll-up's tops
 	// A group of quiet processes or listeners rolled up
 	// (maxProcessGroups, maxListenerGroups): how many, and of processes
@@ -386,7 +387,7 @@ func (g *Group) Ports(state string) string {
 	if n == 0 && g.CountsOnly {
 		return "unknown ports (counts only)"
 	}
-	return topList(func(yield func(string, int)) {
+	return model.TopList(func(yield func(string, int)) {
 		ports.Each(func(k uint64, c int) {
 			if model.State(k>>16) == st {
 				yield(fmt.Sprintf(":%d", k&0xffff), c)
@@ -402,7 +403,7 @@ func (g *Group) Remotes(state string) string {
 	if m.len() == 0 && g.CountsOnly {
 		return "unknown peers (counts only)"
 	}
-	list := topList(func(yield func(string, int)) {
+	list := model.TopList(func(yield func(string, int)) {
 		m.each(func(r model.AddrPort, n int) { yield(r.String(), n) })
 	})
 	if m != nil && m.full && strings.HasSuffix(list, " more") {
@@ -442,7 +443,7 @@ func (g *Group) makeOwnerList(live bool) string {
 			byName[OwnerName(o.name.String(), o.pid)] += n
 		}
 	})
-	list := topList(func(yield func(string, int)) {
+	list := model.TopList(func(yield func(string, int)) {
 		for o, n := range byName {
 			yield(o, n)
 		}
@@ -531,47 +532,6 @@ func stateKey(s string) model.State {
 		return c
 	}
 	return model.NumStates
-}
-
-// topList renders up to three "name (count)" entries, most first, ties by
-// name; a single entry is shown without its count. It keeps the best
-// three as they come, not a sorted list of all: the snapshot of a
-// million processes has a million owners.
-func topList(each func(func(string, int))) string {
-	type kv struct {
-		k string
-		v int
-	}
-	before := func(a, b kv) bool { return a.v > b.v || a.v == b.v && a.k < b.k }
-	var top [3]kv
-	seen := 0
-	each(func(k string, v int) {
-		e := kv{k, v}
-		m := min(seen, len(top))
-		seen++
-		if m == len(top) && !before(e, top[m-1]) {
-			return
-		}
-		if m == len(top) {
-			m-- // the last falls out
-		}
-		for m > 0 && before(e, top[m-1]) {
-			top[m] = top[m-1]
-			m--
-		}
-		top[m] = e
-	})
-	if seen == 1 {
-		return top[0].k
-	}
-	var parts []string
-	for i, e := range top[:min(seen, len(top))] {
-		parts = append(parts, fmt.Sprintf("%s (%d)", e.k, e.v))
-		if i == len(top)-1 && seen > len(top) {
-			parts = append(parts, fmt.Sprintf("%d more", seen-len(top)))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // maxTracked bounds the per-group remote maps so a million distinct
@@ -694,6 +654,23 @@ type sockFacts struct {
 // add counts one socket into the group. Its facts come by pointer: a
 // million sockets' copies cost more than reading them in place.
 func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
+	g.addCounts(s, server, x)
+	if g.tallied {
+		g.tallyOwner(s)
+	}
+}
+
+// tallyOwner counts the owner of one of the group's sockets.
+func (g *Group) tallyOwner(s *model.Socket) {
+	live := 0
+	if s.State != model.TimeWait && s.PID > 0 {
+		live = 1
+	}
+	g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
+}
+
+// addCounts is add but for the owner tally.
+func (g *Group) addCounts(s *model.Socket, server bool, x *sockFacts) {
 	g.Sockets++
 	if x.persistent {
 		switch s.State {
@@ -816,15 +793,9 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 			g.SendQSockets++
 		}
 	}
-	// A process group has one owner; the snapshot group's owners are
-	// summed from the process groups once (see snapshotOwners).
-	if g.tallied {
-		live := 0
-		if s.State != model.TimeWait && s.PID > 0 {
-			live = 1
-		}
-		g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
-	}
+	// A process group has one owner (not tallied); the snapshot group's
+	// owners are summed from the process groups once (see
+	// snapshotOwners).
 }
 
 // ListedProcesses is how many of the processes a process group stands
@@ -988,7 +959,7 @@ func newListenerIndex(socks []model.Socket, listens []int, ephLow int, ports *[6
 		li.byPort = make([]int32, 65536)
 		// The ports known first size portList once (60,000 ports: no
 		// doubling into fresh memory).
-		n := popcount(li.ports[:])
+		n := model.Popcount(li.ports[:])
 		li.portList = make([]portListen, 0, n)
 		if n > manyPorts {
 			// By port, the first listener, on the other core: a million
@@ -1157,7 +1128,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	roles := make([]sockRole, len(socks))
 	model.AdviseHugePages(roles)
 	var locals [2]*addrSet
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		local := &addrSet{}
 		locals[half] = local
 		for i := lo; i < hi; i++ {
@@ -1340,20 +1311,6 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 type sockRole struct {
 	listener int32 // 1 + position in listens of the listener it was accepted from; 0 none
 	x        sockFacts
-}
-
-// parallel runs fn over [0,n) in two halves on two goroutines (one when n
-// is small), telling each call which half it has (0 or 1) so that it can
-// keep what it gathers apart from the other's.
-func parallel(n int, fn func(half, lo, hi int)) {
-	if n < 1<<14 {
-		fn(0, 0, n)
-		return
-	}
-	done := make(chan struct{})
-	go func() { fn(0, 0, n/2); close(done) }()
-	fn(1, n/2, n)
-	<-done
 }
 
 // procKey identifies a process group without building its display name
@@ -1607,14 +1564,25 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 // and, once made, its group.
 type quietSet struct {
 	entries []quietEntry
-	byKey   model.IntTable[int32] // packed procKey -> its position in entries
-	other   map[procKey]int32     // the keys packed does not fit
-	procs   map[int]*model.Process
+	// byPID: by pid, 1 + the position in entries of the first process
+	// seen with it (0: none), for pids below pidDirect. A million
+	// processes' keys probed a hash table of 32 MB, a cache miss each;
+	// pids are small numbers, and a table by pid is a quarter of the
+	// size, read in order where the listing is.
+	byPID []int32
+	byKey model.IntTable[int32] // packed procKey -> its position in entries: a pid seen with a second name, or too large
+	other map[procKey]int32     // the keys packed does not fit
+	procs map[int]*model.Process
 }
 
+// pidDirect bounds the pids quietSet finds by pid: Linux's pid_max is at
+// most 2^22.
+const pidDirect = 1 << 22
+
 type quietEntry struct {
-	g *Group
-	f uint8 // procLoud|procInferred
+	g    *Group
+	name model.Name // the process's name (byPID holds the first name of a pid)
+	f    uint8      // procLoud|procInferred
 }
 
 const (
@@ -1630,7 +1598,6 @@ const (
 // grouped by port).
 func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, procs map[int]*model.Process, expect int) *quietSet {
 	q := &quietSet{procs: procs, entries: make([]quietEntry, 0, expect)}
-	q.byKey.Reserve(expect)
 	last, lastAt := procKey{}, int32(-1) // sockets of one owner come in runs
 	for i := range socks {
 		s := &socks[i]
@@ -1656,10 +1623,25 @@ func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, proc
 
 // at returns the position of process k's entry, made when new.
 func (q *quietSet) at(k procKey) int32 {
+	if k.pid > 0 && k.pid < pidDirect {
+		if k.pid >= len(q.byPID) {
+			q.byPID = slices.Grow(q.byPID, max(2*len(q.byPID), k.pid+1)-len(q.byPID))
+			q.byPID = q.byPID[:cap(q.byPID)]
+		}
+		switch at := q.byPID[k.pid]; {
+		case at == 0:
+			q.entries = append(q.entries, quietEntry{name: k.name})
+			q.byPID[k.pid] = int32(len(q.entries))
+			return int32(len(q.entries) - 1)
+		case q.entries[at-1].name == k.name:
+			return at - 1
+		}
+		// The pid's first name is another: by key below.
+	}
 	if pk, ok := k.packed(); ok {
 		at := q.byKey.At(pk) // 1 + the position; 0 new
 		if *at == 0 {
-			q.entries = append(q.entries, quietEntry{})
+			q.entries = append(q.entries, quietEntry{name: k.name})
 			*at = int32(len(q.entries))
 		}
 		return *at - 1
@@ -1669,7 +1651,7 @@ func (q *quietSet) at(k procKey) int32 {
 		if q.other == nil {
 			q.other = map[procKey]int32{}
 		}
-		q.entries = append(q.entries, quietEntry{})
+		q.entries = append(q.entries, quietEntry{name: k.name})
 		at = int32(len(q.entries) - 1)
 		q.other[k] = at
 	}
@@ -2044,6 +2026,7 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int, roll *destRollup, bounded bool, half int) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
+	var later ownersLater
 	maxDestPorts := 0
 	for i := range socks {
 		if half >= 0 && (roll.info[i] == 0 || int(roll.halfOf[i]) != half) {
@@ -2072,13 +2055,92 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			dg.LocalPeer = local.has(&ds.Remote)
 			dests.put(&ds.Local, &ds.Remote, dg)
 		}
-		dg.add(ds, false, &r.x)
+		dg.addCounts(ds, false, &r.x)
+		later.tally(dg, ds)
 		if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 			dg.PortsUsed++
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
+	later.finish()
 	return append(dests.all, roll.finish(max(half, 0))...), maxDestPorts, true
+}
+
+// ownersLater counts the owners of destinations that have many (a
+// destination of 10,000 processes) after the pass over the sockets,
+// destination by destination: counted as the sockets came, each one
+// probed another destination's owner table, 256 KB each, and missed the
+// cache. A destination's owners are noted in the order its sockets come
+// and counted in that order, so the tally (which keeps the first
+// maxOwners) is the same.
+type ownersLater struct {
+	later []laterOwners // by Group.later-1
+	odd   []laterOwner  // owners that do not pack
+}
+
+type laterOwners struct {
+	g     *Group
+	notes []uint64 // packed owner | ownerLive, or ownerOdd | a position in odd
+}
+
+type laterOwner struct {
+	o    ownerID
+	live int
+}
+
+const (
+	ownerLive = 1 << 62 // the socket is live (see tallyOwner)
+	ownerOdd  = 1 << 63 // an owner that does not pack: its place in odd
+)
+
+// tally counts the owner of ds into dg now, or notes it for later once
+// dg's owners are many.
+func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
+	if dg.later == 0 {
+		if r := dg.owners.rest; r == nil || r.many == nil {
+			dg.tallyOwner(ds)
+			return
+		}
+		l.later = append(l.later, laterOwners{g: dg})
+		dg.later = int32(len(l.later))
+	}
+	o := ownerID{ds.PID, ds.Process, ds.OwnerInferred}
+	live := 0
+	if ds.State != model.TimeWait && ds.PID > 0 {
+		live = 1
+	}
+	var note uint64
+	if k, ok := o.packed(); ok && k < ownerLive {
+		note = k
+		if live > 0 {
+			note |= ownerLive
+		}
+	} else {
+		note = ownerOdd | uint64(len(l.odd))
+		l.odd = append(l.odd, laterOwner{o, live})
+	}
+	n := &l.later[dg.later-1].notes
+	*n = append(*n, note)
+}
+
+// finish counts the noted owners, destination by destination.
+func (l *ownersLater) finish() {
+	for _, lo := range l.later {
+		t := &lo.g.owners
+		for _, note := range lo.notes {
+			if note&ownerOdd != 0 {
+				e := l.odd[note&^ownerOdd]
+				t.add(e.o, 1, e.live, maxOwners)
+				continue
+			}
+			live := 0
+			if note&ownerLive != 0 {
+				live = 1
+			}
+			t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
+		}
+		lo.g.later = 0
+	}
 }
 
 // destHalf splits destinations in two by their local address and remote
@@ -2200,7 +2262,7 @@ func markSingletons(info []uint64) int {
 	const bits = 23
 	bit := func(v uint64) uint64 { return (v & rollMask) >> (62 - bits) }
 	var sets [2][2][]uint64 // [half][seen, twice]
-	parallel(len(info), func(half, lo, hi int) {
+	model.Parallel(len(info), func(half, lo, hi int) {
 		seen, twice := make([]uint64, 1<<bits/64), make([]uint64, 1<<bits/64)
 		for _, v := range info[lo:hi] {
 			if v == 0 {
@@ -2220,7 +2282,7 @@ func markSingletons(info []uint64) int {
 		}
 	}
 	var ns [2]int
-	parallel(len(info), func(half, lo, hi int) {
+	model.Parallel(len(info), func(half, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := info[i]
 			if v == 0 {
@@ -2272,7 +2334,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		}
 	}
 	var ns [2]int
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		var dig model.Digester
 		for i := lo; i < hi; i++ {
 			ds, ok := destSocket(&socks[i], &roles[i], li, ephLow)
@@ -2332,12 +2394,12 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 		if n > 1<<18 {
 			singles = markSingletons(info)
 		}
-		order, start := partitionsOf(info, rollPresent, n-singles, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
+		order, start := model.PartitionsOf(info, rollPresent, n-singles, func(v uint64) uint64 { return (v & rollMask) << 2 }) // the digest's top bits
 		var halves [2]struct {
 			hist     [buckets + 1]int
 			distinct int
 		}
-		eachPartition(start, func(half, lo, hi int) {
+		model.EachPartition(start, func(half, lo, hi int) {
 			var t model.IntTable[uint64]
 			h := &halves[half]
 			for p := lo; p < hi; p++ {

@@ -1,7 +1,6 @@
 package group
 
 import (
-	"math/bits"
 	"slices"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -88,7 +87,7 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	// By port, a port's only owned listener, when many ports have one.
 	var one []portOne
 	var ownedListens []int
-	if popcount(li.ownedPorts[:]) > manyPorts {
+	if model.Popcount(li.ownedPorts[:]) > manyPorts {
 		for _, i := range listens {
 			if socks[i].Owned() {
 				ownedListens = append(ownedListens, i)
@@ -103,7 +102,7 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	// A server-side socket gets its listener's owner; the others may get
 	// the owner of their remote endpoint, below.
 	var counts [2]struct{ need, owned int }
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		c := &counts[half]
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
@@ -169,7 +168,7 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	const direct = 1 << 15
 	var tables [2]model.IntTable[owner]
 	var overflows [2]bool
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		t := &tables[half]
 		seen := 0
 		for i := lo; i < hi; i++ {
@@ -188,7 +187,7 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	if !overflows[0] && !overflows[1] {
 		t = tables[0]
 		tables[1].Each(func(k uint64, o owner) { join(t.At(k), o) })
-		parallel(len(socks), func(_, lo, hi int) {
+		model.Parallel(len(socks), func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				if s := &socks[i]; needs(s) {
 					if k := endpointKey(s); k != 0 {
@@ -205,7 +204,7 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 	keys := make([]uint64, len(socks))
 	model.AdviseHugePages(keys)
 	var ns [2]int
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
 			switch {
@@ -227,8 +226,8 @@ func inferOwners(smp *model.Sample, procs map[int]*model.Process, ahead bool) {
 		// bitsets cost less than partitioning keys that find no partner.
 		n = pairedKeys(keys)
 	}
-	order, start := partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
-	eachPartition(start, func(_, lo, hi int) {
+	order, start := model.Partitions(keys, n, func(k uint64) uint64 { return model.Mix64(k &^ needOwner) })
+	model.EachPartition(start, func(_, lo, hi int) {
 		var t model.IntTable[owner]
 		for p := lo; p < hi; p++ {
 			part := order[start[p]:start[p+1]]
@@ -265,7 +264,7 @@ func pairedKeys(keys []uint64) int {
 	const bits = 1 << 23
 	bit := func(k uint64) uint64 { return model.Mix64(k&^needOwner) >> (64 - 23) }
 	var sets [2][2][]uint64 // [half][tells, needs]
-	parallel(len(keys), func(half, lo, hi int) {
+	model.Parallel(len(keys), func(half, lo, hi int) {
 		tells, needs := make([]uint64, bits/64), make([]uint64, bits/64)
 		for _, k := range keys[lo:hi] {
 			if k == 0 {
@@ -288,7 +287,7 @@ func pairedKeys(keys []uint64) int {
 		}
 	}
 	var ns [2]int
-	parallel(len(keys), func(half, lo, hi int) {
+	model.Parallel(len(keys), func(half, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			k := keys[i]
 			if k == 0 {
@@ -337,7 +336,7 @@ func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 	// and joining the halves 8 MB more.
 	all := make([]int, len(socks))
 	var portsOf [2][65536 / 64]uint64 // the listeners' ports, by half
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		h := &halves[half]
 		h.listens = all[lo:lo:hi]
 		ports := &portsOf[half]
@@ -402,13 +401,4 @@ func (x *sampleIndex) withFallback(ephLow int) *listenerIndex {
 	li := *x.li
 	li.fallbackBelow = ephLow
 	return &li
-}
-
-// popcount counts the bits set in a bitmap.
-func popcount(words []uint64) int {
-	n := 0
-	for _, w := range words {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }

@@ -13,7 +13,7 @@ type tableSummary struct {
 // Summarize reads a socket table once, each half on its own core.
 func Summarize(socks []model.Socket) tableSummary {
 	var halves [2]tableSummary
-	parallel(len(socks), func(half, lo, hi int) {
+	model.Parallel(len(socks), func(half, lo, hi int) {
 		var t tableSummary // local: the halves would share a cache line
 		for i := lo; i < hi; i++ {
 			so := &socks[i]

@@ -1,4 +1,4 @@
-package group
+package model
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// topListSorted is topList as it was: the whole list sorted, then cut.
+// topListSorted is TopList as it was: the whole list sorted, then cut.
 func topListSorted(entries map[string]int) string {
 	type kv struct {
 		k string
@@ -51,13 +51,13 @@ func TestTopList(t *testing.T) {
 		{map[string]int{"x": 1, "w": 1, "v": 1, "u": 1, "t": 1}, "t (1), u (1), v (1), 2 more"},
 	}
 	for _, tt := range tests {
-		got := topList(func(yield func(string, int)) {
+		got := TopList(func(yield func(string, int)) {
 			for k, v := range tt.in {
 				yield(k, v)
 			}
 		})
 		if got != tt.want {
-			t.Errorf("topList(%v) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("TopList(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	// Any order of any counts gives what sorting the whole list gave.
@@ -67,13 +67,13 @@ func TestTopList(t *testing.T) {
 		for range r.IntN(12) {
 			in[fmt.Sprintf("p%d", r.IntN(20))] = 1 + r.IntN(4)
 		}
-		got := topList(func(yield func(string, int)) {
+		got := TopList(func(yield func(string, int)) {
 			for k, v := range in {
 				yield(k, v)
 			}
 		})
 		if want := topListSorted(in); got != want {
-			t.Fatalf("topList(%v) = %q, want %q", in, got, want)
+			t.Fatalf("TopList(%v) = %q, want %q", in, got, want)
 		}
 	}
 }
