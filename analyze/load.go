@@ -37,6 +37,9 @@ type Options struct {
 	// source it came from, in input order, before samples are merged
 	// (tcpsnap parse streams sockets from it). It must not keep l.
 	OnListing func(src model.Source, l *model.Listing) error
+	// LoadOnly says the snapshot is read to be printed, not analyzed
+	// (tcpsnap parse): nothing is made ahead for grouping.
+	LoadOnly bool
 }
 
 // maxProblemsPerFile bounds how many bad lines one file reports one by one.
@@ -70,6 +73,7 @@ func Load(args []string, opt Options) (*model.Snapshot, error) {
 		forced:  forced,
 		lim:     opt.Limits,
 		onList:  opt.OnListing,
+		ahead:   !opt.LoadOnly,
 	}
 	for _, arg := range args {
 		ld.arg = arg
@@ -91,6 +95,7 @@ func Load(args []string, opt Options) (*model.Snapshot, error) {
 }
 
 type loader struct {
+	ahead       bool // the latest sample will be aggregated: see group.InferOwnersOfLatest
 	snap        *model.Snapshot
 	samples     map[int]*sampleBuild
 	forced      *parse.Format
@@ -728,7 +733,7 @@ func (ld *loader) finish() error {
 	ld.finishCollector() // after mergeSockets: it drops sources
 	big := false
 	for i, smp := range s.Samples {
-		if i == len(s.Samples)-1 { // the one analyzed: see engine.GroupsOf
+		if i == len(s.Samples)-1 && ld.ahead { // the one analyzed: see engine.GroupsOf
 			group.InferOwnersOfLatest(smp, s.Processes)
 		} else {
 			group.InferOwners(smp, s.Processes)

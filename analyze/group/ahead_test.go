@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -108,7 +109,7 @@ func TestOwnersLater(t *testing.T) {
 // same pid and a pid past pidDirect have entries of their own, found
 // again.
 func TestQuietSetByPID(t *testing.T) {
-	q := &quietSet{}
+	q := &quietSet{pidLimit: pidDirect, expect: 10}
 	a, b := model.Intern("alpha"), model.Intern("beta")
 	keys := []procKey{{a, 5}, {b, 5}, {a, 5}, {a, pidDirect + 3}, {b, 5}, {a, 70000}, {a, pidDirect + 3}, {a, 0}, {a, 0}}
 	want := []int32{0, 1, 0, 2, 1, 3, 2, 4, 4}
@@ -121,5 +122,35 @@ func TestQuietSetByPID(t *testing.T) {
 		if q.entries[i].name != name {
 			t.Errorf("entry %d is %v, want %v", i, q.entries[i].name, name)
 		}
+	}
+}
+
+// TestQuietSetSparsePIDs: processes with pids spread up to pid_max go by
+// key past four table entries per expected process: the table by pid
+// stays within its bound.
+func TestQuietSetSparsePIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 12000
+	socks := make([]model.Socket, n)
+	for i := range socks {
+		s := model.NewSocket()
+		s.State, s.Local, s.Remote = model.Established, model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 1024+i)), model.MustParseAddrPort("192.0.2.1:80")
+		s.Process, s.PID = model.Intern("app"), 1+r.IntN(pidDirect-1)
+		socks[i] = s
+	}
+	procOf := make([]int32, n)
+	q := quietProcesses(socks, make([]sockRole, n), procOf, nil, n)
+	if q.pidLimit != 4*n+1<<16 || len(q.byPID) > q.pidLimit {
+		t.Errorf("table by pid: limit %d, %d entries", q.pidLimit, len(q.byPID))
+	}
+	seen := map[int]int32{}
+	for i, s := range socks {
+		if at, ok := seen[s.PID]; ok && at != procOf[i] {
+			t.Fatalf("pid %d: entries %d and %d", s.PID, at, procOf[i])
+		}
+		seen[s.PID] = procOf[i]
+	}
+	if len(q.entries) != len(seen) {
+		t.Errorf("%d entries for %d processes", len(q.entries), len(seen))
 	}
 }

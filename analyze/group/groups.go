@@ -570,8 +570,8 @@ const aheadMinPorts = 4096
 // machine 1.5 ms of CPU a megabyte; grouping, which keeps both cores
 // busy, would pay it.
 type portsAhead struct {
-	ready  chan struct{} // closed once groups is made
-	groups [2][]Group    // for the even and the odd ports (as aggregateServices counts them)
+	ready  [2]chan struct{} // closed once groups[h] is made
+	groups [2][]Group       // for the even and the odd ports (as aggregateServices counts them)
 	taken  [2]atomic.Bool
 }
 
@@ -587,9 +587,8 @@ func makePortsAhead(ports *[65536 / 64]uint64) *portsAhead {
 	if n[0]+n[1] < aheadMinPorts {
 		return nil
 	}
-	a := &portsAhead{ready: make(chan struct{})}
+	a := &portsAhead{ready: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
 	go func() {
-		defer close(a.ready)
 		step := max(1, 4096/int(unsafe.Sizeof(Group{}))) // a write a page
 		for h := range a.groups {
 			gs := make([]Group, n[h])
@@ -598,6 +597,7 @@ func makePortsAhead(ports *[65536 / 64]uint64) *portsAhead {
 				gs[i].Sockets = 0
 			}
 			a.groups[h] = gs
+			close(a.ready[h])
 		}
 	}()
 	return a
@@ -609,7 +609,7 @@ func (a *portsAhead) take(h int) []Group {
 	if a == nil || !a.taken[h].CompareAndSwap(false, true) {
 		return nil
 	}
-	<-a.ready
+	<-a.ready[h]
 	gs := a.groups[h]
 	a.groups[h] = nil
 	return gs
@@ -654,6 +654,9 @@ type sockFacts struct {
 // add counts one socket into the group. Its facts come by pointer: a
 // million sockets' copies cost more than reading them in place.
 func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
+	// A process group has one owner (not tallied); the snapshot group's
+	// owners are summed from the process groups once (see
+	// snapshotOwners).
 	g.addCounts(s, server, x)
 	if g.tallied {
 		g.tallyOwner(s)
@@ -793,9 +796,6 @@ func (g *Group) addCounts(s *model.Socket, server bool, x *sockFacts) {
 			g.SendQSockets++
 		}
 	}
-	// A process group has one owner (not tallied); the snapshot group's
-	// owners are summed from the process groups once (see
-	// snapshotOwners).
 }
 
 // ListedProcesses is how many of the processes a process group stands
@@ -1565,14 +1565,19 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 type quietSet struct {
 	entries []quietEntry
 	// byPID: by pid, 1 + the position in entries of the first process
-	// seen with it (0: none), for pids below pidDirect. A million
+	// seen with it (0: none), for pids below pidLimit. A million
 	// processes' keys probed a hash table of 32 MB, a cache miss each;
-	// pids are small numbers, and a table by pid is a quarter of the
-	// size, read in order where the listing is.
-	byPID []int32
-	byKey model.IntTable[int32] // packed procKey -> its position in entries: a pid seen with a second name, or too large
-	other map[procKey]int32     // the keys packed does not fit
-	procs map[int]*model.Process
+	// where pids are dense (a million processes have pids below a few
+	// million) a table by pid is a quarter of the size, read in order
+	// where the listing is. Sparse pids (15,000 processes spread up to
+	// pid_max, 4,194,304 since systemd 243) go by key: a table by pid
+	// would be mostly empty.
+	byPID    []int32
+	pidLimit int
+	byKey    model.IntTable[int32] // packed procKey -> its position in entries: a pid seen with a second name, or past pidLimit
+	expect   int                   // processes expected: byKey's size once it is used
+	other    map[procKey]int32     // the keys packed does not fit
+	procs    map[int]*model.Process
 }
 
 // pidDirect bounds the pids quietSet finds by pid: Linux's pid_max is at
@@ -1597,7 +1602,9 @@ const (
 // again (except for unknown owners' server-side sockets, which are
 // grouped by port).
 func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, procs map[int]*model.Process, expect int) *quietSet {
-	q := &quietSet{procs: procs, entries: make([]quietEntry, 0, expect)}
+	// By pid below four per process expected (4 bytes each: as much as
+	// the table by key holds per process), by key above.
+	q := &quietSet{procs: procs, entries: make([]quietEntry, 0, expect), expect: expect, pidLimit: min(pidDirect, 4*expect+1<<16)}
 	last, lastAt := procKey{}, int32(-1) // sockets of one owner come in runs
 	for i := range socks {
 		s := &socks[i]
@@ -1623,10 +1630,10 @@ func quietProcesses(socks []model.Socket, roles []sockRole, procOf []int32, proc
 
 // at returns the position of process k's entry, made when new.
 func (q *quietSet) at(k procKey) int32 {
-	if k.pid > 0 && k.pid < pidDirect {
+	if k.pid > 0 && k.pid < q.pidLimit {
 		if k.pid >= len(q.byPID) {
-			q.byPID = slices.Grow(q.byPID, max(2*len(q.byPID), k.pid+1)-len(q.byPID))
-			q.byPID = q.byPID[:cap(q.byPID)]
+			q.byPID = slices.Grow(q.byPID, min(q.pidLimit, max(2*len(q.byPID), k.pid+1))-len(q.byPID))
+			q.byPID = q.byPID[:min(cap(q.byPID), q.pidLimit)] // what Grow added is zero
 		}
 		switch at := q.byPID[k.pid]; {
 		case at == 0:
@@ -1639,6 +1646,9 @@ func (q *quietSet) at(k procKey) int32 {
 		// The pid's first name is another: by key below.
 	}
 	if pk, ok := k.packed(); ok {
+		if q.byKey.Len() == 0 {
+			q.byKey.Reserve(q.expect - len(q.entries)) // sized once, not grown key by key
+		}
 		at := q.byKey.At(pk) // 1 + the position; 0 new
 		if *at == 0 {
 			q.entries = append(q.entries, quietEntry{name: k.name})

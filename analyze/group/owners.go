@@ -322,10 +322,12 @@ type sampleIndex struct {
 	li            *listenerIndex // the listeners' index; its fallbackBelow is 0 (see ListenerIndexOf)
 }
 
-// scanSample scans a sample's sockets and indexes its listeners. It
-// stores nothing: only InferOwners, which changes the sample anyway,
-// keeps the result in it, so that readers of a sample (Aggregate, on as
-// many goroutines as like) never write to it.
+// scanSample scans a sample's sockets and indexes its listeners (with
+// ahead, it starts making the port groups ahead: portsAhead). It stores
+// nothing: only InferOwners, which changes the sample anyway, keeps the
+// result in it, so that readers of a sample (Aggregate, on as many
+// goroutines as like) never write to it — but for taking the port groups
+// made ahead, which one of them does, once (an atomic swap).
 func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 	socks := smp.Sockets
 	x := &sampleIndex{socks: socks}

@@ -157,7 +157,7 @@ func (c *parseCmd) Run(e *env) error {
 			return enc.Encode(newRecord(src, s))
 		}
 	}
-	opt := analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat}
+	opt := analyze.Options{Stdin: e.stdin, InputFormat: c.InputFormat, LoadOnly: true}
 	if c.AllListings {
 		// Sockets are written as each listing is parsed, not after the
 		// whole snapshot is built: every socket of every listing.
