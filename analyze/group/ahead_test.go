@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tcpsnap/tcpsnap/analyze/model"
@@ -152,5 +153,29 @@ func TestQuietSetSparsePIDs(t *testing.T) {
 	}
 	if len(q.entries) != len(seen) {
 		t.Errorf("%d entries for %d processes", len(q.entries), len(seen))
+	}
+}
+
+// TestSortGroups: groups come most sockets first, then by key as
+// strings.Compare orders them, whatever the keys' lengths and bytes.
+func TestSortGroups(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{0, 1, ':', '0', '1', '9', 'a', 0xff}
+	for round := 0; round < 200; round++ {
+		var list []*Group
+		for i := 0; i < 50; i++ {
+			key := make([]byte, r.IntN(12))
+			for j := range key {
+				key[j] = alphabet[r.IntN(len(alphabet))]
+			}
+			list = append(list, &Group{Key: string(key), Sockets: r.IntN(3)})
+		}
+		sortGroups(list)
+		for i := 1; i < len(list); i++ {
+			a, b := list[i-1], list[i]
+			if a.Sockets < b.Sockets || a.Sockets == b.Sockets && strings.Compare(a.Key, b.Key) > 0 {
+				t.Fatalf("round %d: %d %q before %d %q", round, a.Sockets, a.Key, b.Sockets, b.Key)
+			}
+		}
 	}
 }
