@@ -65,44 +65,51 @@ func TestPortsAhead(t *testing.T) {
 // pass (ownersLater), in the order its sockets came: its tally is the
 // one counting them as they come gives, bounds and flags included.
 func TestOwnersLater(t *testing.T) {
+	// Three destinations of many owners, their sockets interleaved, past
+	// the notes that finish and pickOwners split over two goroutines.
+	remotes := []string{"192.0.2.9:5432", "192.0.2.10:6379", "192.0.2.11:443"}
 	var socks []model.Socket
-	for i := 0; i < maxOwners+6000; i++ {
+	for i := 0; i < 3*(maxOwners+14000); i++ {
 		s := model.NewSocket()
-		s.State, s.Local, s.Remote = model.Established, model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 20000+i%40000)), model.MustParseAddrPort("192.0.2.9:5432")
+		s.State, s.Local, s.Remote = model.Established, model.MustParseAddrPort(fmt.Sprintf("10.0.0.1:%d", 1024+i/3)), model.MustParseAddrPort(remotes[i%3])
 		switch {
 		case i%7 == 0:
 			s.State = model.TimeWait // no owner in any listing
 		case i%11 == 0:
 			s.Process, s.PID = model.Intern("w-big"), 1<<31+i // a pid that does not pack
 		default:
-			s.Process, s.PID = model.Intern(fmt.Sprintf("w%d", i%5)), 100+i%(maxOwners+2500)
+			s.Process, s.PID = model.Intern(fmt.Sprintf("w%d", i%5)), 100+i%(3*maxOwners+2500)
 			s.OwnerInferred = i%13 == 0
 		}
 		socks = append(socks, s)
 	}
 	gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, 32768, 60999)
-	if len(gs.Destinations) != 1 {
-		t.Fatalf("%d destinations, want 1", len(gs.Destinations))
-	}
-	got := gs.Destinations[0]
-	want := newGroup("destination", "x")
-	for i := range socks {
-		want.add(&socks[i], false, &sockFacts{lastRcv: -1})
+	if len(gs.Destinations) != len(remotes) {
+		t.Fatalf("%d destinations, want %d", len(gs.Destinations), len(remotes))
 	}
 	tally := func(g *Group) map[ownerID]liveCount {
 		m := map[ownerID]liveCount{}
 		g.owners.each(func(o ownerID, c liveCount) { m[o] = c })
 		return m
 	}
-	if got.owners.owners != want.owners.owners || got.owners.live != want.owners.live || got.owners.full != want.owners.full || got.owners.fullLive != want.owners.fullLive {
-		t.Errorf("tally counts %d/%d full %v/%v, want %d/%d full %v/%v", got.owners.owners, got.owners.live, got.owners.full, got.owners.fullLive,
-			want.owners.owners, want.owners.live, want.owners.full, want.owners.fullLive)
-	}
-	if !want.owners.full || !reflect.DeepEqual(tally(got), tally(want)) {
-		t.Errorf("tally differs (full %v): %d owners, want %d", want.owners.full, len(tally(got)), len(tally(want)))
-	}
-	if got.later != 0 {
-		t.Errorf("later %d after aggregation, want 0", got.later)
+	for _, got := range gs.Destinations {
+		want := newGroup("destination", "x")
+		for i := range socks {
+			if socks[i].Remote.String() == got.Remote {
+				want.add(&socks[i], false, &sockFacts{lastRcv: -1})
+			}
+		}
+		want.pickOwner()
+		if got.owners.owners != want.owners.owners || got.owners.live != want.owners.live || got.owners.full != want.owners.full || got.owners.fullLive != want.owners.fullLive {
+			t.Errorf("%s: tally counts %d/%d full %v/%v, want %d/%d full %v/%v", got.Remote, got.owners.owners, got.owners.live, got.owners.full, got.owners.fullLive,
+				want.owners.owners, want.owners.live, want.owners.full, want.owners.fullLive)
+		}
+		if !want.owners.full || !reflect.DeepEqual(tally(got), tally(want)) {
+			t.Errorf("%s: tally differs (full %v): %d owners, want %d", got.Remote, want.owners.full, len(tally(got)), len(tally(want)))
+		}
+		if got.later != 0 || got.Owner != want.Owner || got.Process != want.Process || got.PID != want.PID {
+			t.Errorf("%s: later %d, owner %q (%s %d), want %q (%s %d)", got.Remote, got.later, got.Owner, got.Process, got.PID, want.Owner, want.Process, want.PID)
+		}
 	}
 }
 

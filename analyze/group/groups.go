@@ -563,12 +563,9 @@ func (g *Group) init(kind, key string) {
 // groups are made ahead (portsAhead).
 const aheadMinPorts = 4096
 
-// A portsAhead holds the port groups of a listing with many listening
-// ports, made while owner inference runs: their memory (60,000 ports,
-// 47 MB) is touched for the first time on the core that inference leaves
-// idle. Touching fresh memory costs a page fault a page, on a virtual
-// machine 1.5 ms of CPU a megabyte; grouping, which keeps both cores
-// busy, would pay it.
+// A portsAhead holds the port groups of many listening ports, made while
+// owner inference leaves a core idle: fresh memory (60,000 ports, 47 MB)
+// costs a page fault a page, on a VM 1.5 ms of CPU a MB.
 type portsAhead struct {
 	ready  [2]chan struct{} // closed once groups[h] is made
 	groups [2][]Group       // for the even and the odd ports (as aggregateServices counts them)
@@ -1565,13 +1562,9 @@ func (p *procGrouper) finish(gs *Groups, socks []model.Socket, roles []sockRole)
 type quietSet struct {
 	entries []quietEntry
 	// byPID: by pid, 1 + the position in entries of the first process
-	// seen with it (0: none), for pids below pidLimit. A million
-	// processes' keys probed a hash table of 32 MB, a cache miss each;
-	// where pids are dense (a million processes have pids below a few
-	// million) a table by pid is a quarter of the size, read in order
-	// where the listing is. Sparse pids (15,000 processes spread up to
-	// pid_max, 4,194,304 since systemd 243) go by key: a table by pid
-	// would be mostly empty.
+	// seen with it (0: none), for pids below pidLimit: dense pids (a
+	// million processes) probed a 32 MB hash table, a cache miss each;
+	// sparse ones (up to pid_max, 2^22) go by key.
 	byPID    []int32
 	pidLimit int
 	byKey    model.IntTable[int32] // packed procKey -> its position in entries: a pid seen with a second name, or past pidLimit
@@ -1960,10 +1953,9 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		lg.src = listenerSrc
 	}
 	<-done
-	var scratch ownerScratch
+	pickOwners(dests)
 	for _, dg := range dests {
 		maxDestPorts = max(maxDestPorts, dg.PortsUsed)
-		dg.pickOwnerWith(&scratch)
 		if pl := li.port(uint16(dg.RemotePort)); pl != nil && pl.firstOwned >= 0 && (dg.Loopback || dg.LocalPeer) {
 			l := li.listenerAt(pl.firstOwned)
 			dg.RemoteOwner = OwnerName(l.Process.String(), l.PID)
@@ -2072,7 +2064,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	later.finish()
+	later.finish(half < 0)
 	return append(dests.all, roll.finish(max(half, 0))...), maxDestPorts, true
 }
 
@@ -2134,23 +2126,32 @@ func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 }
 
 // finish counts the noted owners, destination by destination.
-func (l *ownersLater) finish() {
-	for _, lo := range l.later {
-		t := &lo.g.owners
-		for _, note := range lo.notes {
-			if note&ownerOdd != 0 {
-				e := l.odd[note&^ownerOdd]
-				t.add(e.o, 1, e.live, maxOwners)
-				continue
+// With split (the pass ran alone: no other half on the other core), two
+// goroutines take about half the notes each.
+func (l *ownersLater) finish(split bool) {
+	replay := func(los []laterOwners) {
+		for _, lo := range los {
+			t := &lo.g.owners
+			for _, note := range lo.notes {
+				if note&ownerOdd != 0 {
+					e := l.odd[note&^ownerOdd]
+					t.add(e.o, 1, e.live, maxOwners)
+					continue
+				}
+				live := 0
+				if note&ownerLive != 0 {
+					live = 1
+				}
+				t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
 			}
-			live := 0
-			if note&ownerLive != 0 {
-				live = 1
-			}
-			t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
+			lo.g.later = 0
 		}
-		lo.g.later = 0
 	}
+	if !split {
+		replay(l.later)
+		return
+	}
+	model.Weighed(len(l.later), func(i int) int { return len(l.later[i].notes) }, 1<<16, func(lo, hi int) { replay(l.later[lo:hi]) })
 }
 
 // destHalf splits destinations in two by their local address and remote
@@ -2707,6 +2708,18 @@ func (g *Group) setOwner(s *model.Socket) {
 // counting a process once whether the listing named it or it was inferred
 // (ties: by display name).
 func (g *Group) pickOwner() { g.pickOwnerWith(&ownerScratch{}) }
+
+// pickOwners picks the owner of each group; groups of many owners (50
+// destinations of 10,000 processes) on two cores, about half the owners
+// each.
+func pickOwners(gs []*Group) {
+	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.owners) }, 1<<15, func(lo, hi int) {
+		var scratch ownerScratch
+		for _, g := range gs[lo:hi] {
+			g.pickOwnerWith(&scratch)
+		}
+	})
+}
 
 // An ownerScratch holds the temporaries of pickOwner, for the next group
 // to reuse: 50 destinations of 10,000 owners each made 30 MB of them,

@@ -95,3 +95,30 @@ func Popcount(words []uint64) int {
 	}
 	return n
 }
+
+// Weighed runs fn over the n items in two ranges, [0,mid) and [mid,n), on
+// two goroutines, mid putting about half the weight in each (weight(i) is
+// item i's); in one call over [0,n) when there are fewer than two items
+// or less weight than least in all.
+func Weighed(n int, weight func(i int) int, least int, fn func(lo, hi int)) {
+	total := 0
+	for i := range n {
+		total += weight(i)
+	}
+	if n < 2 || total < least {
+		fn(0, n)
+		return
+	}
+	mid, w := 0, 0
+	for mid < n-1 && w < total/2 {
+		w += weight(mid)
+		mid++
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(mid, n)
+	}()
+	fn(0, mid)
+	<-done
+}

@@ -2,6 +2,8 @@ package model
 
 import (
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -42,6 +44,35 @@ func TestPartitions(t *testing.T) {
 		}
 		if n > 2*partSize && len(start) < 3 {
 			t.Errorf("n=%d: %d partitions", n, len(start)-1)
+		}
+	}
+}
+
+// TestWeighed: the two ranges cover every item once, split near half the
+// weight; little weight or one item is one call.
+func TestWeighed(t *testing.T) {
+	for _, tc := range []struct {
+		w     []int
+		least int
+		calls [][2]int
+	}{
+		{[]int{5, 5, 5, 5}, 0, [][2]int{{0, 2}, {2, 4}}},
+		{[]int{9, 1, 1, 1}, 0, [][2]int{{0, 1}, {1, 4}}},
+		{[]int{1, 1, 1, 9}, 0, [][2]int{{0, 3}, {3, 4}}},
+		{[]int{5, 5}, 11, [][2]int{{0, 2}}},
+		{[]int{7}, 0, [][2]int{{0, 1}}},
+		{nil, 0, [][2]int{{0, 0}}},
+	} {
+		var mu sync.Mutex
+		var got [][2]int
+		Weighed(len(tc.w), func(i int) int { return tc.w[i] }, tc.least, func(lo, hi int) {
+			mu.Lock()
+			got = append(got, [2]int{lo, hi})
+			mu.Unlock()
+		})
+		slices.SortFunc(got, func(a, b [2]int) int { return a[0] - b[0] })
+		if !slices.Equal(got, tc.calls) {
+			t.Errorf("weights %v least %d: calls %v, want %v", tc.w, tc.least, got, tc.calls)
 		}
 	}
 }
