@@ -559,9 +559,7 @@ func (g *Group) init(kind, key string) {
 	g.TimeWaitNewest, g.TimeWaitOldest = -1, -1
 }
 
-// aheadMinPorts is the number of listening ports from which their port
-// groups are made ahead (portsAhead).
-const aheadMinPorts = 4096
+const aheadMinPorts = 4096 // listening ports from which their port groups are made ahead
 
 // A portsAhead holds the port groups of many listening ports, made while
 // owner inference leaves a core idle: fresh memory (60,000 ports, 47 MB)
@@ -572,9 +570,8 @@ type portsAhead struct {
 	taken  [2]atomic.Bool
 }
 
-// makePortsAhead starts making, on a goroutine of its own, a zero group
-// for every port in the bitmap of listening ports; nil for fewer than
-// aheadMinPorts ports.
+// makePortsAhead starts making, on a goroutine, a zero group for each
+// port of the bitmap; nil for fewer than aheadMinPorts ports.
 func makePortsAhead(ports *[65536 / 64]uint64) *portsAhead {
 	var n [2]int
 	for _, w := range ports {
@@ -1165,9 +1162,8 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	})
 
 	// Pass 2, in two goroutines that touch disjoint groups: the snapshot
-	// and process groups, and the listener, port and destination groups
-	// (the listener groups made there too: a million listeners take as
-	// long to sort into groups as the processes take).
+	// and process groups, and the listener (made there too), port and
+	// destination groups.
 	local := locals[0]
 	if locals[1] != nil {
 		locals[1].each(func(a model.AddrPort) { local.add(&a) })
@@ -1202,9 +1198,8 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	return gs
 }
 
-// sortGroups orders groups by sockets, most first, then by key. It sorts
-// the keys beside their groups: 60,000 port groups are 50 MB, and a
-// comparison reading two of them missed the cache twice.
+// sortGroups orders groups by sockets, most first, then by key, sorting
+// copies of those beside the groups (60,000 port groups are 50 MB).
 func sortGroups(list []*Group) {
 	type sortKey struct {
 		sockets int
@@ -2068,22 +2063,26 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 	return append(dests.all, roll.finish(max(half, 0))...), maxDestPorts, true
 }
 
-// ownersLater counts the owners of destinations that have many (a
-// destination of 10,000 processes) after the pass over the sockets,
-// destination by destination: counted as the sockets came, each one
-// probed another destination's owner table, 256 KB each, and missed the
-// cache. A destination's owners are noted in the order its sockets come
-// and counted in that order, so the tally (which keeps the first
-// maxOwners) is the same.
+// ownersLater counts the owners of destinations that have many after the
+// pass, destination by destination (each socket probed another one's
+// 256 KB table, a cache miss), in the sockets' order: the same tally.
 type ownersLater struct {
 	later []laterOwners // by Group.later-1
 	odd   []laterOwner  // owners that do not pack
 }
 
 type laterOwners struct {
-	g     *Group
-	notes []uint64 // packed owner | ownerLive, or ownerOdd | a position in odd
+	g      *Group
+	chunks [][]uint64 // the notes, in chunks (grown by copying, 20,000 notes a destination were 40 MB of fresh memory): packed owner | ownerLive, or ownerOdd | a position in odd
+	n      int        // notes in all
 }
+
+// laterChunk is the notes a chunk holds; laterMin the owners a tally has
+// before the rest are counted later (smaller tables fit a cache).
+const (
+	laterChunk = 4096
+	laterMin   = 4096
+)
 
 type laterOwner struct {
 	o    ownerID
@@ -2099,7 +2098,7 @@ const (
 // dg's owners are many.
 func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 	if dg.later == 0 {
-		if r := dg.owners.rest; r == nil || r.many == nil {
+		if r := dg.owners.rest; r == nil || r.many == nil || r.many.Len() < laterMin {
 			dg.tallyOwner(ds)
 			return
 		}
@@ -2121,8 +2120,13 @@ func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 		note = ownerOdd | uint64(len(l.odd))
 		l.odd = append(l.odd, laterOwner{o, live})
 	}
-	n := &l.later[dg.later-1].notes
-	*n = append(*n, note)
+	lo := &l.later[dg.later-1]
+	if lo.n%laterChunk == 0 {
+		lo.chunks = append(lo.chunks, make([]uint64, 0, laterChunk))
+	}
+	c := &lo.chunks[len(lo.chunks)-1]
+	*c = append(*c, note)
+	lo.n++
 }
 
 // finish counts the noted owners, destination by destination.
@@ -2132,17 +2136,19 @@ func (l *ownersLater) finish(split bool) {
 	replay := func(los []laterOwners) {
 		for _, lo := range los {
 			t := &lo.g.owners
-			for _, note := range lo.notes {
-				if note&ownerOdd != 0 {
-					e := l.odd[note&^ownerOdd]
-					t.add(e.o, 1, e.live, maxOwners)
-					continue
+			for _, c := range lo.chunks {
+				for _, note := range c {
+					if note&ownerOdd != 0 {
+						e := l.odd[note&^ownerOdd]
+						t.add(e.o, 1, e.live, maxOwners)
+						continue
+					}
+					live := 0
+					if note&ownerLive != 0 {
+						live = 1
+					}
+					t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
 				}
-				live := 0
-				if note&ownerLive != 0 {
-					live = 1
-				}
-				t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
 			}
 			lo.g.later = 0
 		}
@@ -2151,7 +2157,7 @@ func (l *ownersLater) finish(split bool) {
 		replay(l.later)
 		return
 	}
-	model.Weighed(len(l.later), func(i int) int { return len(l.later[i].notes) }, 1<<16, func(lo, hi int) { replay(l.later[lo:hi]) })
+	model.Weighed(len(l.later), func(i int) int { return l.later[i].n }, 1<<16, func(lo, hi int) { replay(l.later[lo:hi]) })
 }
 
 // destHalf splits destinations in two by their local address and remote
@@ -2709,9 +2715,7 @@ func (g *Group) setOwner(s *model.Socket) {
 // (ties: by display name).
 func (g *Group) pickOwner() { g.pickOwnerWith(&ownerScratch{}) }
 
-// pickOwners picks the owner of each group; groups of many owners (50
-// destinations of 10,000 processes) on two cores, about half the owners
-// each.
+// pickOwners picks the owner of each group, of many owners on two cores.
 func pickOwners(gs []*Group) {
 	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.owners) }, 1<<15, func(lo, hi int) {
 		var scratch ownerScratch
@@ -2721,9 +2725,8 @@ func pickOwners(gs []*Group) {
 	})
 }
 
-// An ownerScratch holds the temporaries of pickOwner, for the next group
-// to reuse: 50 destinations of 10,000 owners each made 30 MB of them,
-// fresh memory each time.
+// An ownerScratch holds pickOwner's temporaries for the next group (50
+// destinations of 10,000 owners made 30 MB of fresh memory).
 type ownerScratch struct {
 	procs []weighedProc
 	at    model.IntTable[int32] // 1 + a process's place in procs, by packed key

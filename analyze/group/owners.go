@@ -16,10 +16,8 @@ func InferOwners(smp *model.Sample, procs map[int]*model.Process) {
 	inferOwners(smp, procs, false)
 }
 
-// InferOwnersOfLatest is InferOwners for the sample that will be
-// aggregated (the snapshot's latest): where it listens on many ports, it
-// also makes their port groups ahead, on the core inference leaves idle
-// (portsAhead).
+// InferOwnersOfLatest is InferOwners for the sample to be aggregated
+// (the latest): it also makes the port groups of many ports ahead.
 func InferOwnersOfLatest(smp *model.Sample, procs map[int]*model.Process) {
 	inferOwners(smp, procs, true)
 }
@@ -322,12 +320,10 @@ type sampleIndex struct {
 	li            *listenerIndex // the listeners' index; its fallbackBelow is 0 (see ListenerIndexOf)
 }
 
-// scanSample scans a sample's sockets and indexes its listeners (with
-// ahead, it starts making the port groups ahead: portsAhead). It stores
-// nothing: only InferOwners, which changes the sample anyway, keeps the
-// result in it, so that readers of a sample (Aggregate, on as many
-// goroutines as like) never write to it — but for taking the port groups
-// made ahead, which one of them does, once (an atomic swap).
+// scanSample scans a sample's sockets and indexes its listeners (ahead:
+// see portsAhead). Only InferOwners keeps the result in the sample, so
+// that its readers (Aggregate, on any goroutines) never write to it but
+// to take the port groups made ahead, once (an atomic swap).
 func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 	socks := smp.Sockets
 	x := &sampleIndex{socks: socks}
