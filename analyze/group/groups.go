@@ -659,11 +659,16 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 
 // tallyOwner counts the owner of one of the group's sockets.
 func (g *Group) tallyOwner(s *model.Socket) {
-	live := 0
+	o, live := socketOwner(s)
+	g.owners.add(o, 1, live, maxOwners)
+}
+
+// socketOwner is a socket's owner in a tally, live 1 unless TIME_WAIT or no pid.
+func socketOwner(s *model.Socket) (o ownerID, live int) {
 	if s.State != model.TimeWait && s.PID > 0 {
 		live = 1
 	}
-	g.owners.add(ownerID{s.PID, s.Process, s.OwnerInferred}, 1, live, maxOwners)
+	return ownerID{s.PID, s.Process, s.OwnerInferred}, live
 }
 
 // addCounts is add but for the owner tally.
@@ -2105,11 +2110,7 @@ func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 		l.later = append(l.later, laterOwners{g: dg})
 		dg.later = int32(len(l.later))
 	}
-	o := ownerID{ds.PID, ds.Process, ds.OwnerInferred}
-	live := 0
-	if ds.State != model.TimeWait && ds.PID > 0 {
-		live = 1
-	}
+	o, live := socketOwner(ds)
 	var note uint64
 	if k, ok := o.packed(); ok && k < ownerLive {
 		note = k
@@ -2157,7 +2158,7 @@ func (l *ownersLater) finish(split bool) {
 		replay(l.later)
 		return
 	}
-	model.Weighed(len(l.later), func(i int) int { return l.later[i].n }, 1<<16, func(lo, hi int) { replay(l.later[lo:hi]) })
+	model.Weighed(len(l.later), func(i int) int { return l.later[i].n }, 1<<16, func(_, lo, hi int) { replay(l.later[lo:hi]) })
 }
 
 // destHalf splits destinations in two by their local address and remote
@@ -2717,7 +2718,7 @@ func (g *Group) pickOwner() { g.pickOwnerWith(&ownerScratch{}) }
 
 // pickOwners picks the owner of each group, of many owners on two cores.
 func pickOwners(gs []*Group) {
-	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.owners) }, 1<<15, func(lo, hi int) {
+	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.owners) }, 1<<15, func(_, lo, hi int) {
 		var scratch ownerScratch
 		for _, g := range gs[lo:hi] {
 			g.pickOwnerWith(&scratch)

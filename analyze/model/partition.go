@@ -58,19 +58,7 @@ func PartitionsOf(keys []uint64, mask uint64, n int, hash func(uint64) uint64) (
 // two ranges on two goroutines, split where each holds about half the
 // keys; half tells the call which it has (0 or 1).
 func EachPartition(start []int, fn func(half, lo, hi int)) {
-	parts := len(start) - 1
-	if parts < 2 {
-		fn(0, 0, parts)
-		return
-	}
-	mid := 1
-	for mid < parts-1 && start[mid] < start[parts]/2 {
-		mid++
-	}
-	done := make(chan struct{})
-	go func() { fn(0, 0, mid); close(done) }()
-	fn(1, mid, parts)
-	<-done
+	Weighed(len(start)-1, func(p int) int { return start[p+1] - start[p] }, 0, fn)
 }
 
 // Parallel runs fn over [0,n) in two halves on two goroutines (one when n
@@ -96,17 +84,17 @@ func Popcount(words []uint64) int {
 	return n
 }
 
-// Weighed runs fn over the n items in two ranges, [0,mid) and [mid,n), on
-// two goroutines, mid putting about half the weight in each (weight(i) is
-// item i's); in one call over [0,n) when there are fewer than two items
-// or less weight than least in all.
-func Weighed(n int, weight func(i int) int, least int, fn func(lo, hi int)) {
+// Weighed runs fn over the n items in two ranges, [0,mid) (half 0) and
+// [mid,n) (half 1), on two goroutines, mid putting about half the weight
+// in each (weight(i) is item i's); in one call over [0,n) (half 0) when
+// there are fewer than two items or less weight than least in all.
+func Weighed(n int, weight func(i int) int, least int, fn func(half, lo, hi int)) {
 	total := 0
 	for i := range n {
 		total += weight(i)
 	}
 	if n < 2 || total < least {
-		fn(0, n)
+		fn(0, 0, n)
 		return
 	}
 	mid, w := 0, 0
@@ -117,8 +105,8 @@ func Weighed(n int, weight func(i int) int, least int, fn func(lo, hi int)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		fn(mid, n)
+		fn(0, 0, mid)
 	}()
-	fn(0, mid)
+	fn(1, mid, n)
 	<-done
 }

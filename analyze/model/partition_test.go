@@ -65,7 +65,7 @@ func TestWeighed(t *testing.T) {
 	} {
 		var mu sync.Mutex
 		var got [][2]int
-		Weighed(len(tc.w), func(i int) int { return tc.w[i] }, tc.least, func(lo, hi int) {
+		Weighed(len(tc.w), func(i int) int { return tc.w[i] }, tc.least, func(_, lo, hi int) {
 			mu.Lock()
 			got = append(got, [2]int{lo, hi})
 			mu.Unlock()
