@@ -34,6 +34,7 @@ func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {
 	// A read error (a truncated archive member, a size limit) is the
 	// parse's error, as it is when streaming.
 	data := make([]byte, 0, n+1)
+	model.AdviseHugePages(data) // 100 MB read from an archive: a fault a page otherwise
 	for {
 		if len(data) == cap(data) { // longer than it said: keep the rest too
 			data = append(data, 0)[:len(data)]

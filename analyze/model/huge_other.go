@@ -4,3 +4,6 @@ package model
 
 // AdviseHugePages does nothing here: transparent huge pages are Linux's.
 func AdviseHugePages[T any](s []T) {}
+
+// HugeHeap does nothing here: transparent huge pages are Linux's.
+func HugeHeap(n int) bool { return false }
