@@ -168,9 +168,13 @@ func TestQuietSetSparsePIDs(t *testing.T) {
 func TestSortGroups(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	alphabet := []byte{0, 1, ':', '0', '1', '9', 'a', 0xff}
-	for round := 0; round < 200; round++ {
+	for round := 0; round < 203; round++ {
+		n := 50
+		if round >= 200 {
+			n = 20_000 + round // long lists sort in two halves, merged
+		}
 		var list []*Group
-		for i := 0; i < 50; i++ {
+		for i := 0; i < n; i++ {
 			key := make([]byte, r.IntN(12))
 			for j := range key {
 				key[j] = alphabet[r.IntN(len(alphabet))]
@@ -178,6 +182,13 @@ func TestSortGroups(t *testing.T) {
 			list = append(list, &Group{Key: string(key), Sockets: r.IntN(3)})
 		}
 		sortGroups(list)
+		seen := map[*Group]bool{}
+		for _, g := range list {
+			seen[g] = true
+		}
+		if len(seen) != n {
+			t.Fatalf("round %d: %d distinct groups after sorting %d", round, len(seen), n)
+		}
 		for i := 1; i < len(list); i++ {
 			a, b := list[i-1], list[i]
 			if a.Sockets < b.Sockets || a.Sockets == b.Sockets && strings.Compare(a.Key, b.Key) > 0 {

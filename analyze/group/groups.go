@@ -1126,9 +1126,9 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	// connected sockets) for the destination groups.
 	roles := make([]sockRole, len(socks))
 	model.AdviseHugePages(roles)
-	var locals [2]*addrSet
+	var locals [2]*model.AddrSet
 	model.Parallel(len(socks), func(half, lo, hi int) {
-		local := &addrSet{}
+		local := &model.AddrSet{}
 		locals[half] = local
 		for i := lo; i < hi; i++ {
 			s := &socks[i]
@@ -1143,7 +1143,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 				}
 			}
 			if !exact && s.State != model.Listen && s.Local.IsValid() && !s.Local.IsUnspecified() {
-				local.add(&s.Local) // listeners' addresses: see hostAddrs
+				local.Add(&s.Local) // listeners' addresses: see hostAddrs
 			}
 			if prev != nil {
 				server := r.x.server
@@ -1171,7 +1171,7 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	// destination groups.
 	local := locals[0]
 	if locals[1] != nil {
-		locals[1].each(func(a model.AddrPort) { local.add(&a) })
+		locals[1].Each(func(a model.AddrPort) { local.Add(&a) })
 	}
 	var maxDestPorts int
 	done := make(chan struct{})
@@ -1204,25 +1204,37 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 }
 
 // sortGroups orders groups by sockets, most first, then by key, sorting
-// copies of those beside the groups (60,000 port groups are 50 MB).
+// copies of those beside the groups (60,000 port groups are 50 MB): a
+// long list in two halves on two cores, then merged.
 func sortGroups(list []*Group) {
 	type sortKey struct {
 		sockets int
 		key     string
 		g       *Group
 	}
-	keys := make([]sortKey, len(list))
-	for i, g := range list {
-		keys[i] = sortKey{g.Sockets, g.Key, g}
-	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
+	cmp := func(a, b sortKey) int {
 		if a.sockets != b.sockets {
 			return b.sockets - a.sockets
 		}
 		return strings.Compare(a.key, b.key)
+	}
+	keys := make([]sortKey, len(list))
+	halves := [2][]sortKey{}
+	model.Parallel(len(list), func(half, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := list[i]
+			keys[i] = sortKey{g.Sockets, g.Key, g}
+		}
+		slices.SortFunc(keys[lo:hi], cmp)
+		halves[half] = keys[lo:hi]
 	})
-	for i := range keys {
-		list[i] = keys[i].g
+	a, b := halves[0], halves[1]
+	for i := range list {
+		if len(b) == 0 || len(a) > 0 && cmp(a[0], b[0]) <= 0 {
+			list[i], a = a[0].g, a[1:]
+		} else {
+			list[i], b = b[0].g, b[1:]
+		}
 	}
 }
 
@@ -2638,71 +2650,28 @@ func (d *destIndex) put(localp, remote *model.AddrPort, g *Group) {
 // when first asked. A host with 200,000 listeners, each on an address of
 // its own, and no client socket never asks.
 type hostAddrs struct {
-	conn    *addrSet
+	conn    *model.AddrSet
 	socks   []model.Socket
 	listens []int // the listening sockets
 	once    sync.Once
-	lis     *addrSet
+	lis     *model.AddrSet
 }
 
 // has reports whether *ap's address is one of the host's. Safe for
 // concurrent use.
 func (h *hostAddrs) has(ap *model.AddrPort) bool {
-	if h.conn.has(ap) {
+	if h.conn.Has(ap) {
 		return true
 	}
 	h.once.Do(func() {
-		h.lis = &addrSet{}
+		h.lis = &model.AddrSet{}
 		for _, i := range h.listens {
 			if l := &h.socks[i].Local; l.IsValid() && !l.IsUnspecified() {
-				h.lis.add(l)
+				h.lis.Add(l)
 			}
 		}
 	})
-	return h.lis.has(ap)
-}
-
-// addrSet is a set of addresses (ports ignored).
-type addrSet struct {
-	m      model.ApMap[bool]
-	recent [4]model.AddrPort // recent adds, IPv4 or IPv6: a host has few addresses, most adds stop here
-	next   int
-}
-
-// add adds *ap's address. Endpoints are passed by pointer here and in
-// has: called for a million sockets, a copied argument cost more than
-// the set.
-func (s *addrSet) add(ap *model.AddrPort) {
-	for i := range s.recent {
-		if s.recent[i].SameAddr(ap) && i < s.next {
-			return
-		}
-	}
-	a := ap.WithPort(0)
-	s.recent[s.next%len(s.recent)] = a
-	s.next++
-	s.m.Set(&a, true)
-}
-
-// each calls fn for every address in the set, in no particular order.
-func (s *addrSet) each(fn func(model.AddrPort)) {
-	s.m.Each(func(a model.AddrPort, _ bool) { fn(a) })
-}
-
-func (s *addrSet) has(ap *model.AddrPort) bool {
-	if s.m.Len() <= len(s.recent) {
-		// At most four addresses (nearly every host): each is in recent,
-		// which a new address only overwrites past four.
-		for i := range min(s.next, len(s.recent)) {
-			if s.recent[i].SameAddr(ap) {
-				return true
-			}
-		}
-		return false
-	}
-	a := ap.WithPort(0)
-	ok, _ := s.m.Get(&a)
-	return ok
+	return h.lis.Has(ap)
 }
 
 func (g *Group) setOwner(s *model.Socket) {
