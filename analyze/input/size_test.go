@@ -29,6 +29,7 @@ func TestTextBytes(t *testing.T) {
 	packed := write("ss.txt.gz", gz.Bytes())
 	write("bundle/a/ss.txt", listing)
 	write("bundle/netstat.txt", listing[:100])
+	write("bundle/.git/objects/pack", listing) // hidden: WalkInput skips it
 	for _, tt := range []struct {
 		arg  string
 		want int64

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"runtime"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,26 +27,64 @@ func TestAdviseHugePages(t *testing.T) {
 	}
 }
 
-// HugeHeap leaves the memory the heap grows into advised for huge
-// pages: a table allocated after it sits in a mapping Linux flags "hg".
+// TestHugeHeap runs TestHugeHeapChild in a process of its own: HugeHeap
+// acts on a fresh heap, once.
 func TestHugeHeap(t *testing.T) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || bytes.Contains(mode, []byte("[never]")) {
-		t.Skip("no transparent huge pages here")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHugeHeapChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "TCPSNAP_HUGEHEAP_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	switch {
+	case err != nil:
+		t.Fatalf("%v\n%s", err, out)
+	case bytes.Contains(out, []byte("--- SKIP")):
+		t.Skipf("%s", out)
+	case !bytes.Contains(out, []byte("--- PASS: TestHugeHeapChild")):
+		t.Fatalf("the child did not run:\n%s", out)
 	}
-	if !HugeHeap(64 << 20) {
-		t.Skip("the heap holds freed memory already")
+}
+
+// TestHugeHeapChild: after HugeHeap, a big table and small allocations
+// alike sit in memory Linux flags "hg" (huge pages on advice), and the
+// big table is not cleared by the runtime (which would make it all
+// resident at once).
+func TestHugeHeapChild(t *testing.T) {
+	if os.Getenv("TCPSNAP_HUGEHEAP_CHILD") == "" {
+		t.Skip("run by TestHugeHeap")
 	}
-	table := make([]byte, 16<<20)
-	flags, err := vmFlags(uintptr(unsafe.Pointer(unsafe.SliceData(table))))
+	if !HugeHeap(256 << 20) {
+		t.Skip("no transparent huge pages on advice here")
+	}
+	if HugeHeap(256 << 20) {
+		t.Error("HugeHeap acted twice")
+	}
+	before, err := residentBytes()
 	if err != nil {
 		t.Skip(err)
 	}
-	if !slices.Contains(strings.Fields(flags), "hg") {
-		t.Errorf("a table allocated after HugeHeap is in a mapping with flags %q, want hg among them", flags)
+	table := make([]byte, 64<<20)
+	after, _ := residentBytes()
+	if grew := after - before; grew > 16<<20 {
+		t.Errorf("a 64 MB table made after HugeHeap made %d MB resident: the runtime cleared it", grew>>20)
 	}
+	small := make([][]byte, 64)
+	for i := range small {
+		small[i] = make([]byte, 64<<10)
+	}
+	for _, b := range [][]byte{table, small[len(small)-1]} {
+		flags, err := vmFlags(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Fields(flags), "hg") {
+			t.Errorf("a %d-byte allocation after HugeHeap is in a mapping with flags %q, want hg among them", len(b), flags)
+		}
+	}
+	table[0] = 1
+}
+
+func TestHugeHeapSmall(t *testing.T) {
 	if HugeHeap(1 << 20) {
-		t.Error("HugeHeap readied the heap for 1 MB")
+		t.Error("HugeHeap acted for 1 MB")
 	}
 }
 
@@ -74,30 +112,6 @@ func vmFlags(p uintptr) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no mapping holds %#x", p)
-}
-
-// A table bigger than the holes HugeHeap leaves comes fresh: the runtime
-// does not clear it (which would make all of it resident at once, on one
-// core); the goroutines that fill it fault its pages in.
-func TestHugeHeapBigTableFresh(t *testing.T) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || bytes.Contains(mode, []byte("[never]")) {
-		t.Skip("no transparent huge pages here")
-	}
-	runtime.GC()
-	if !HugeHeap(256 << 20) {
-		t.Skip("the heap holds freed memory already")
-	}
-	before, err := residentBytes()
-	if err != nil {
-		t.Skip(err)
-	}
-	table := make([]byte, 64<<20)
-	after, _ := residentBytes()
-	if grew := after - before; grew > 16<<20 {
-		t.Errorf("a 64 MB table made after HugeHeap made %d MB resident: the runtime cleared it", grew>>20)
-	}
-	table[0] = 1
 }
 
 // residentBytes reads the process's resident size from /proc/self/statm.
