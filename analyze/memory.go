@@ -13,8 +13,8 @@ const readyMin = 16 << 20
 // listing, at most 1 GB — is taken fresh, advised for transparent huge
 // pages and given back untouched (model.HugeHeap; Linux only). Every
 // fresh 4 KiB page costs a fault, about 10 µs on a virtual machine; in
-// huge pages a million-socket analysis took 7% less time (geometric mean
-// over 27 listings; a quarter less on some).
+// huge pages a million-socket analysis took a seventh less time
+// (geometric mean over 27 listings; a third less on some).
 //
 // A command calls it once, first, before it loads anything.
 func ReadyMemory(inputs []string) {

@@ -65,7 +65,7 @@ func (c *analyzeCmd) Run(e *env, kctx *kong.Context) error {
 	if err := c.checkModes(kctx); err != nil {
 		return &exitCodeError{exitUsage, err}
 	}
-	analyze.ReadyMemory(c.Inputs) // first: it needs a heap that has freed nothing yet
+	analyze.ReadyMemory(c.Inputs) // first, before loading fills the heap
 	// Compile the rules while the inputs load — once the first listing is
 	// parsed: compiling first leaves freed heap behind, and the runtime
 	// then zeroes the million-socket table it is reused for (0.4 s on a

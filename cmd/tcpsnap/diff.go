@@ -23,7 +23,7 @@ type diffCmd struct {
 }
 
 func (c *diffCmd) Run(e *env) error {
-	analyze.ReadyMemory([]string{c.Before, c.After}) // first: it needs a heap that has freed nothing yet
+	analyze.ReadyMemory([]string{c.Before, c.After}) // first, before loading fills the heap
 	if c.Before == "-" && c.After == "-" {
 		return &exitCodeError{exitUsage, errors.New("only one of BEFORE and AFTER can be - (stdin)")}
 	}

@@ -124,7 +124,7 @@ func (r *socketRecord) csvRow(row []string) []string {
 }
 
 func (c *parseCmd) Run(e *env) error {
-	analyze.ReadyMemory(c.Inputs) // first: it needs a heap that has freed nothing yet
+	analyze.ReadyMemory(c.Inputs) // first, before loading fills the heap
 	var out io.Writer = e.stdout
 	if c.Force && c.Output == "" {
 		return &exitCodeError{exitUsage, errors.New("--force lets -o overwrite a file: give -o")}
