@@ -15,7 +15,7 @@ import (
 // the cores take them in turn, so that one core running slower (on a
 // virtual machine, one held up by page faults the host serves one at a
 // time) leaves the other more pieces, not a wait at the end.
-const piecesPerCore = 4
+const piecesPerCore = 8
 
 // piecesMinBytes is the size from which a listing of a format that can be
 // cut (Format.Cut) is parsed in pieces on several cores. Below it one
