@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -31,8 +32,9 @@ const cutSearchMax = 1 << 20
 // core, the pieces joined in order. Both give the same Listing.
 func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {
 	n := parse.SizeOf(r)
-	pieces := min(piecesPerCore*runtime.GOMAXPROCS(0), n/piecesMinBytes+1)
-	if f.Cut == nil || pieces < 2 {
+	procs := runtime.GOMAXPROCS(0)
+	pieces := min(piecesPerCore*procs, n/piecesMinBytes+1)
+	if f.Cut == nil || pieces < 2 || procs < 2 { // one core: pieces one after another are only overhead
 		return f.Parse(r, out)
 	}
 	if m, ok := r.(interface{ Bytes() []byte }); ok { // in memory already
@@ -100,9 +102,15 @@ func parsePieces(f *parse.Format, data []byte, n int, out *model.Listing) error 
 		}
 	}
 	*out = parts[0]
-	if n := len(out.Sockets); n > 0 && &out.Sockets[0] == &table[:1][0] {
-		out.Sockets = table[:n] // the whole table's capacity: the others fit after it
+	if n := len(out.Sockets); cap(out.Sockets) > 0 && &out.Sockets[:1][0] == &table[:1][0] {
+		out.Sockets = table[:n] // the whole table's capacity (piece 0 may hold none): the others fit after it
 	}
+	// The tcp_info tables (ss -i) are joined into one, grown once.
+	infos := 0
+	for k := range parts {
+		infos += len(parts[k].Infos)
+	}
+	out.Infos = slices.Grow(out.Infos, infos-len(out.Infos))
 	lineOff := 0
 	for k := 1; k < len(parts); k++ {
 		lineOff += lines[k-1] - 1

@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -142,6 +143,45 @@ func TestParseFormatSizeMismatch(t *testing.T) {
 		}
 		if want := len(data) / len(row); len(l.Sockets) != want {
 			t.Errorf("declared %d: %d sockets, want %d", declared, len(l.Sockets), want)
+		}
+	}
+}
+
+// A listing whose first piece holds no socket (ss -a prints its unix
+// sockets first; a piece starts only at a tcp row) still joins into the
+// one table sized for all pieces, not a table regrown piece by piece; the
+// tcp_info tables (ss -i) join into one grown once.
+func TestPiecesJoinInOneTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+	long := strings.Repeat("/run/user/1000/bus", 12)
+	for i := range 1200 { // a third of the text in fewer lines than tcp rows: the first pieces hold none
+		fmt.Fprintf(&b, "u_str ESTAB 0 0 %s %d * %d\n", long, 100000+i, 200000+i)
+	}
+	for i := range 4000 {
+		fmt.Fprintf(&b, "tcp ESTAB 0 0 10.0.0.1:%d 192.0.2.%d:443 users:((\"app\",pid=7,fd=%d))\n", 20000+i, 1+i%200, 10+i)
+		fmt.Fprintf(&b, "\t cubic rto:204 rtt:0.5/0.25 mss:1448 cwnd:10 lastrcv:%d\n", i)
+	}
+	data := []byte(b.String())
+	var whole model.Listing
+	if err := linux.SSFormat.Parse(bytes.NewReader(data), &whole); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{8, 16, 64} {
+		var l model.Listing
+		if err := parsePieces(linux.SSFormat, data, n, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.String() != whole.String() {
+			t.Fatalf("%d pieces: not the whole parse", n)
+		}
+		// The table is made for every line, and one more a piece.
+		lines := bytes.Count(data, []byte{'\n'})
+		if len(l.Sockets) != 4000 || cap(l.Sockets) <= lines || cap(l.Sockets) > lines+n {
+			t.Errorf("%d pieces: %d sockets in a table of %d, want 4000 in the table made for %d lines", n, len(l.Sockets), cap(l.Sockets), lines)
+		}
+		if len(l.Infos) != 4000 || cap(l.Infos) > len(l.Infos)+len(l.Infos)/16 {
+			t.Errorf("%d pieces: %d tcp_info in a table of %d, want 4000 in one grown once", n, len(l.Infos), cap(l.Infos))
 		}
 	}
 }

@@ -181,6 +181,10 @@ func TestSortGroups(t *testing.T) {
 			}
 			list = append(list, &Group{Key: string(key), Sockets: r.IntN(3)})
 		}
+		at := map[*Group]int{}
+		for i, g := range list {
+			at[g] = i
+		}
 		sortGroups(list)
 		seen := map[*Group]bool{}
 		for _, g := range list {
@@ -193,6 +197,9 @@ func TestSortGroups(t *testing.T) {
 			a, b := list[i-1], list[i]
 			if a.Sockets < b.Sockets || a.Sockets == b.Sockets && strings.Compare(a.Key, b.Key) > 0 {
 				t.Fatalf("round %d: %d %q before %d %q", round, a.Sockets, a.Key, b.Sockets, b.Key)
+			}
+			if a.Sockets == b.Sockets && a.Key == b.Key && at[a] > at[b] {
+				t.Fatalf("round %d: groups alike (%d %q) out of their order", round, a.Sockets, a.Key)
 			}
 		}
 	}

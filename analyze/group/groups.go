@@ -1203,27 +1203,32 @@ func Aggregate(smp *model.Sample, first *model.Sample, procs map[int]*model.Proc
 	return gs
 }
 
-// sortGroups orders groups by sockets, most first, then by key, sorting
-// copies of those beside the groups (60,000 port groups are 50 MB): a
-// long list in two halves on two cores, then merged.
+// sortGroups orders groups by sockets, most first, then by key (groups
+// alike in both keep their order), sorting copies of those beside the
+// groups (60,000 port groups are 50 MB): a long list in two halves on
+// two cores, then merged.
 func sortGroups(list []*Group) {
 	type sortKey struct {
 		sockets int
 		key     string
 		g       *Group
+		at      int // place in list: groups alike keep their order
 	}
 	cmp := func(a, b sortKey) int {
 		if a.sockets != b.sockets {
 			return b.sockets - a.sockets
 		}
-		return strings.Compare(a.key, b.key)
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return a.at - b.at
 	}
 	keys := make([]sortKey, len(list))
 	halves := [2][]sortKey{}
 	model.Parallel(len(list), func(half, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g := list[i]
-			keys[i] = sortKey{g.Sockets, g.Key, g}
+			keys[i] = sortKey{g.Sockets, g.Key, g, i}
 		}
 		slices.SortFunc(keys[lo:hi], cmp)
 		halves[half] = keys[lo:hi]
