@@ -28,8 +28,9 @@ const piecesMinBytes = 4 << 20
 const cutSearchMax = 1 << 20
 
 // ParseFormat parses r as f into out: whole, or — for a large input of a
-// format that can be cut — read into memory and parsed in one piece per
-// core, the pieces joined in order. Both give the same Listing.
+// format that can be cut, with two cores or more — read into memory and
+// parsed in pieces (piecesPerCore a core) the cores take in turn, joined
+// in order. Both give the same Listing.
 func ParseFormat(f *parse.Format, r io.Reader, out *model.Listing) error {
 	n := parse.SizeOf(r)
 	procs := runtime.GOMAXPROCS(0)
