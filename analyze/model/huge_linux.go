@@ -83,3 +83,21 @@ func hugeOnAdvice() bool {
 //
 //go:noinline
 func adviseFresh(n int) bool { return adviseBytes(make([]byte, n)) }
+
+// ReleasePages gives the whole pages of s back to the system: they read
+// as zeros afterwards, and cost a fault when written again. For a part of
+// a pointer-free table whose contents are garbage.
+func ReleasePages[T any](s []T) {
+	n := uintptr(len(s)) * unsafe.Sizeof(*new(T))
+	if n < 2*uintptr(os.Getpagesize()) {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), n)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	page := uintptr(os.Getpagesize())
+	lo := int((start+page-1)&^(page-1) - start)
+	hi := int((start+n)&^(page-1) - start)
+	if hi > lo {
+		_ = syscall.Madvise(b[lo:hi], syscall.MADV_DONTNEED)
+	}
+}

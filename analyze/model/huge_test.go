@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,4 +127,31 @@ func residentBytes() (int64, error) {
 	}
 	pages, err := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize()), err
+}
+
+// ReleasePages gives a table's pages back: the resident size falls, the
+// released part reads as zeros, the rest keeps its contents.
+func TestReleasePages(t *testing.T) {
+	table := make([]Socket, 700_000) // 67 MB
+	for i := range table {
+		table[i].PID = i + 1
+	}
+	before, err := residentBytes()
+	if err != nil {
+		t.Skip(err)
+	}
+	ReleasePages(table[200_000:])
+	after, _ := residentBytes()
+	if runtime.GOOS == "linux" && before-after < 32<<20 {
+		t.Errorf("resident size fell by %d MB, want about 48", (before-after)>>20)
+	}
+	for _, i := range []int{0, 199_999} {
+		if table[i].PID != i+1 {
+			t.Errorf("socket %d lost its contents", i)
+		}
+	}
+	if runtime.GOOS == "linux" && table[400_000].PID != 0 { // a whole page inside the released part
+		t.Error("a released socket still reads its old contents")
+	}
+	ReleasePages(table[:1]) // less than a page: nothing to do
 }
