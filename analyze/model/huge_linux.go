@@ -28,11 +28,20 @@ func AdviseHugePages[T any](s []T) {
 // adviseBytes advises the whole pages of b for transparent huge pages;
 // it reports whether the kernel took the advice.
 func adviseBytes(b []byte) bool {
+	w := wholePages(b)
+	return len(w) > 0 && syscall.Madvise(w, syscall.MADV_HUGEPAGE) == nil
+}
+
+// wholePages returns the part of b made of whole pages of the system's.
+func wholePages(b []byte) []byte {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	page := uintptr(os.Getpagesize())
 	lo := int((start+page-1)&^(page-1) - start)
 	hi := int((start+uintptr(len(b)))&^(page-1) - start)
-	return hi > lo && syscall.Madvise(b[lo:hi], syscall.MADV_HUGEPAGE) == nil
+	if hi <= lo {
+		return nil
+	}
+	return b[lo:hi]
 }
 
 // HugeHeap readies the next n bytes of the Go heap for transparent huge
@@ -89,15 +98,7 @@ func adviseFresh(n int) bool { return adviseBytes(make([]byte, n)) }
 // a pointer-free table whose contents are garbage.
 func ReleasePages[T any](s []T) {
 	n := uintptr(len(s)) * unsafe.Sizeof(*new(T))
-	if n < 2*uintptr(os.Getpagesize()) {
-		return
-	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), n)
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	page := uintptr(os.Getpagesize())
-	lo := int((start+page-1)&^(page-1) - start)
-	hi := int((start+n)&^(page-1) - start)
-	if hi > lo {
-		_ = syscall.Madvise(b[lo:hi], syscall.MADV_DONTNEED)
+	if w := wholePages(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), n)); len(w) > 0 {
+		_ = syscall.Madvise(w, syscall.MADV_DONTNEED)
 	}
 }
