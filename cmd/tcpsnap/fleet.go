@@ -30,6 +30,7 @@ type fleetCmd struct {
 }
 
 func (c *fleetCmd) Run(e *env) error {
+	analyze.ReadyMemory(c.Inputs) // first, before loading fills the heap
 	if c.Jobs < 0 {
 		return &exitCodeError{exitUsage, errors.New("-j must be at least 1")}
 	}
