@@ -885,6 +885,7 @@ type listenerIndex struct {
 	// server port.
 	noListeners   bool
 	fallbackBelow int
+	synRecv       bool // some socket is in SYN_RECV (a million quiet listeners: none to count)
 }
 
 // portListen is what the listeners on one port have in common: the
@@ -1253,9 +1254,10 @@ const maxListenerGroups = 10_000
 // makeListenerGroups makes listeners[k], the group of the listening
 // socket socks[listens[k]]: its own, or past maxListenerGroups a
 // rolled-up one shared by the quiet listeners of its owner.
-func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, listens []int, listeners []*Group) {
-	var synRecv []int32
-	if len(listens) > maxListenerGroups {
+func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, listens []int, listeners []*Group, anySynRecv bool) {
+	roll := len(listens) > maxListenerGroups
+	var synRecv []int32 // by listener, its SYN_RECV sockets (none when the sample has none)
+	if roll && anySynRecv {
 		synRecv = make([]int32, len(listens))
 		for i := range roles {
 			if r := &roles[i]; r.listener != 0 && socks[i].State == model.SynRecv {
@@ -1272,7 +1274,7 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 	var slab groupSlab
 	for k, i := range listens {
 		s := &socks[i]
-		quiet := synRecv != nil && s.RecvQ == 0 && synRecv[k] == 0 && (!s.BacklogKnown || s.SendQ > 128)
+		quiet := roll && s.RecvQ == 0 && (synRecv == nil || synRecv[k] == 0) && (!s.BacklogKnown || s.SendQ > 128)
 		if quiet {
 			o := ownerID{s.PID, s.Process, s.OwnerInferred}
 			pk, packs := o.packed()
@@ -1881,7 +1883,7 @@ func aggregateServices(gs *Groups, socks []model.Socket, roles []sockRole, liste
 		defer close(done)
 		dests, maxDestPorts = aggregateDestinations(socks, roles, li, local, ephLow, ephHigh)
 	}()
-	makeListenerGroups(gs, socks, roles, li.listens, listeners)
+	makeListenerGroups(gs, socks, roles, li.listens, listeners, li.synRecv)
 	// The listener groups on a core of their own too: with 60,000
 	// listening ports, a group per listener and per port, each socket
 	// updates one of each, far apart in memory.

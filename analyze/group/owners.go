@@ -317,6 +317,7 @@ type sampleIndex struct {
 	listens       []int          // indices of the listening sockets, ascending
 	loopCloseWait bool           // some CLOSE_WAIT socket is on loopback
 	unowned       bool           // some socket that does not listen has no owner
+	synRecv       bool           // some socket is in SYN_RECV
 	li            *listenerIndex // the listeners' index; its fallbackBelow is 0 (see ListenerIndexOf)
 }
 
@@ -351,6 +352,9 @@ func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 			if s.State == model.CloseWait && s.Remote.IsLoopback() {
 				h.loopCloseWait = true
 			}
+			if s.State == model.SynRecv {
+				h.synRecv = true
+			}
 		}
 	})
 	// The second half's part moves down behind the first's (a small
@@ -368,6 +372,7 @@ func scanSample(smp *model.Sample, ahead bool) *sampleIndex {
 		portsOf[0][k] |= w
 	}
 	x.li = newListenerIndex(socks, x.listens, 0, &portsOf[0])
+	x.li.synRecv = halves[0].synRecv || halves[1].synRecv
 	if ahead {
 		x.li.ahead = makePortsAhead(&portsOf[0])
 	}
