@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -462,12 +463,7 @@ func (c *causes) add(hits []fired, h fired) []fired {
 			// The new hit leads: the one it replaces is folded, first.
 			folded = f.g
 			f.g, f.lead, f.fromWords = h.g, h.lead, h.fromWords
-			if len(f.also) == maxAlso {
-				f.also = f.also[:maxAlso-1]
-			}
-			f.also = append(f.also, nil)
-			copy(f.also[1:], f.also)
-			f.also[0] = folded
+			f.also = slices.Insert(f.also[:min(len(f.also), maxAlso-1)], 0, folded)
 			f.alsoN++
 		} else if f.alsoN++; len(f.also) < maxAlso {
 			f.also = append(f.also, h.g)
@@ -663,7 +659,8 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 		if lv != nil && !anyPasses(lv, g) {
 			continue
 		}
-		sev, fromWords, err := r.severity(m, &Env{Group: g, Facts: facts}, lv)
+		env := &Env{Group: g, Facts: facts}
+		sev, fromWords, err := r.severity(m, env, lv)
 		if err != nil {
 			out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: %v", r.Spec.ID, g.Key, oneLine(err))})
 			continue
@@ -671,7 +668,7 @@ func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits 
 		if sev != "" {
 			h := fired{g: g, sev: sev, fromWords: fromWords}
 			if r.lead != nil {
-				v, err := m.Run(r.lead, &Env{Group: g, Facts: facts})
+				v, err := m.Run(r.lead, env)
 				if err != nil {
 					out.problems = append(out.problems, model.Problem{Path: r.Spec.Path, Message: fmt.Sprintf("rule %s on %s: lead: %v", r.Spec.ID, g.Key, oneLine(err))})
 				}
