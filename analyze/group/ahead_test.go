@@ -87,9 +87,9 @@ func TestOwnersLater(t *testing.T) {
 	if len(gs.Destinations) != len(remotes) {
 		t.Fatalf("%d destinations, want %d", len(gs.Destinations), len(remotes))
 	}
-	tally := func(g *Group) map[ownerID]liveCount {
-		m := map[ownerID]liveCount{}
-		g.owners.each(func(o ownerID, c liveCount) { m[o] = c })
+	tally := func(g *Group) map[model.Owner]model.LiveCount {
+		m := map[model.Owner]model.LiveCount{}
+		g.owners.Each(func(o model.Owner, c model.LiveCount) { m[o] = c })
 		return m
 	}
 	for _, got := range gs.Destinations {
@@ -100,12 +100,12 @@ func TestOwnersLater(t *testing.T) {
 			}
 		}
 		want.pickOwner()
-		if got.owners.owners != want.owners.owners || got.owners.live != want.owners.live || got.owners.full != want.owners.full || got.owners.fullLive != want.owners.fullLive {
-			t.Errorf("%s: tally counts %d/%d full %v/%v, want %d/%d full %v/%v", got.Remote, got.owners.owners, got.owners.live, got.owners.full, got.owners.fullLive,
-				want.owners.owners, want.owners.live, want.owners.full, want.owners.fullLive)
+		if got.owners.Owners() != want.owners.Owners() || got.owners.Live() != want.owners.Live() || got.owners.Full() != want.owners.Full() || got.owners.FullLive() != want.owners.FullLive() {
+			t.Errorf("%s: tally counts %d/%d full %v/%v, want %d/%d full %v/%v", got.Remote, got.owners.Owners(), got.owners.Live(), got.owners.Full(), got.owners.FullLive(),
+				want.owners.Owners(), want.owners.Live(), want.owners.Full(), want.owners.FullLive())
 		}
-		if !want.owners.full || !reflect.DeepEqual(tally(got), tally(want)) {
-			t.Errorf("%s: tally differs (full %v): %d owners, want %d", got.Remote, want.owners.full, len(tally(got)), len(tally(want)))
+		if !want.owners.Full() || !reflect.DeepEqual(tally(got), tally(want)) {
+			t.Errorf("%s: tally differs (full %v): %d owners, want %d", got.Remote, want.owners.Full(), len(tally(got)), len(tally(want)))
 		}
 		if got.later != 0 || got.Owner != want.Owner || got.Process != want.Process || got.PID != want.PID {
 			t.Errorf("%s: later %d, owner %q (%s %d), want %q (%s %d)", got.Remote, got.later, got.Owner, got.Process, got.PID, want.Owner, want.Process, want.PID)

@@ -109,11 +109,11 @@ func TestSharedOwner(t *testing.T) {
 	group := func(owners []own) *Group {
 		g := newGroup("destination", "x")
 		for _, o := range owners {
-			id := ownerID{o.pid, model.Intern(o.name), false}
+			id := model.Owner{PID: o.pid, Name: model.Intern(o.name)}
 			if o.pid < 0 { // inferred
-				id.pid, id.inferred = -o.pid, true
+				id.PID, id.Inferred = -o.pid, true
 			}
-			g.owners.add(id, o.n, o.n, maxTracked)
+			g.owners.Add(id, o.n, o.n, maxTracked)
 		}
 		return g
 	}
@@ -176,7 +176,7 @@ func TestLocalPeerFromListener(t *testing.T) {
 func TestOwnerTallyFull(t *testing.T) {
 	g := newGroup("destination", "x")
 	for pid := 1; pid <= maxOwners+500; pid++ {
-		g.owners.add(ownerID{pid, model.Intern(fmt.Sprintf("w%d", pid%4)), false}, 1, 1, maxOwners)
+		g.owners.Add(model.Owner{PID: pid, Name: model.Intern(fmt.Sprintf("w%d", pid%4))}, 1, 1, maxOwners)
 	}
 	g.src = &tallySource{} // lets the owner lists be kept
 	g.pickOwner()
@@ -191,7 +191,7 @@ func TestOwnerTallyFull(t *testing.T) {
 	// At the bound nothing was dropped.
 	g = newGroup("destination", "x")
 	for pid := 1; pid <= maxOwners; pid++ {
-		g.owners.add(ownerID{pid, model.Intern("w"), false}, 1, 1, maxOwners)
+		g.owners.Add(model.Owner{PID: pid, Name: model.Intern("w")}, 1, 1, maxOwners)
 	}
 	g.pickOwner()
 	if want := "w (" + model.Thousands(maxOwners) + " processes)"; g.Owner != want {

@@ -70,7 +70,7 @@ type Group struct {
 	// snapshot groups (tallied). Beside the counts above, which add
 	// writes with it: with 60,000 port groups each socket's group is a
 	// cache miss, a line apart from the counts a miss more.
-	owners  ownerTally
+	owners  model.OwnerTally
 	tallied bool
 
 	// CLOSE_WAIT detail. On Linux Recv-Q 0 means the application read the
@@ -194,180 +194,6 @@ type Group struct {
 	manyPrograms bool
 }
 
-// ownerTally counts sockets per owner and, of them, the live ones: other
-// than TIME_WAIT, of a named owner (a pid), who hold ports and handles.
-// Most groups have one owner, kept inline; the others are in rest. Each
-// of the two counts keeps at most bound owners: a new owner past them is
-// dropped from that count.
-type ownerTally struct {
-	one            ownerCount // the first owner (n > 0); none while n == 0
-	owners, live   int32      // owners with n > 0, with live > 0
-	full, fullLive bool       // an owner was dropped from a count: there are more than owners, than live
-	rest           *ownerRest
-}
-
-type ownerCount struct {
-	id ownerID
-	liveCount
-}
-
-type liveCount struct{ n, live int32 } // 32 bits: a tally of 10,000 owners is a third smaller
-
-// ownerRest holds a tally's owners after the first: in a short slice up
-// to ownerFew owners, then by packed owner (a destination of 10,000
-// processes: one probe, no hashing of a struct), in other the owners
-// that do not pack.
-type ownerRest struct {
-	few   []ownerCount
-	many  *model.IntTable[liveCount]
-	other map[ownerID]liveCount
-}
-
-const ownerFew = 8
-
-// packed returns the owner as one integer key: its name, pid (below
-// 2^30) and whether it was inferred; false when the pid does not fit.
-func (o ownerID) packed() (uint64, bool) {
-	if o.pid < 0 || o.pid >= 1<<30 {
-		return 0, false
-	}
-	k := uint64(o.name)<<31 | uint64(o.pid)<<1
-	if o.inferred {
-		k |= 1
-	}
-	return k, true
-}
-
-// unpack is packed's inverse.
-func unpackOwner(k uint64) ownerID {
-	return ownerID{name: model.Name(k >> 31), pid: int(k >> 1 & (1<<30 - 1)), inferred: k&1 != 0}
-}
-
-// add counts n sockets of o, live of them live (0 <= live <= n, n > 0).
-func (t *ownerTally) add(o ownerID, n, live, bound int) {
-	if t.one.n > 0 && t.one.id == o {
-		t.bump(&t.one.liveCount, n, live, bound)
-		return
-	}
-	if t.one.n == 0 && t.rest == nil {
-		if c, ok := t.fresh(n, live, bound); ok {
-			t.one = ownerCount{o, c}
-		}
-		return
-	}
-	if t.rest == nil {
-		t.rest = &ownerRest{}
-	}
-	r := t.rest
-	if r.many == nil {
-		for i := range r.few {
-			if r.few[i].id == o {
-				t.bump(&r.few[i].liveCount, n, live, bound)
-				return
-			}
-		}
-		if len(r.few) < ownerFew-1 {
-			if c, ok := t.fresh(n, live, bound); ok {
-				r.few = append(r.few, ownerCount{o, c})
-			}
-			return
-		}
-		r.many = &model.IntTable[liveCount]{}
-		for _, c := range r.few {
-			r.put(c.id, c.liveCount)
-		}
-		r.few = nil
-	}
-	var at *liveCount
-	if k, ok := o.packed(); ok {
-		at = r.many.AtBounded(k, 0) // nil when absent
-	} else if c, ok := r.other[o]; ok {
-		t.bump(&c, n, live, bound)
-		r.other[o] = c
-		return
-	}
-	if at != nil {
-		t.bump(at, n, live, bound)
-	} else if c, ok := t.fresh(n, live, bound); ok {
-		r.put(o, c)
-	}
-}
-
-// bump counts into an owner's counts; an owner dropped from a count
-// because it was full stays dropped (the count stays full).
-func (t *ownerTally) bump(c *liveCount, n, live, bound int) {
-	if c.n > 0 {
-		c.n += int32(n)
-	}
-	if live > 0 {
-		if c.live > 0 {
-			c.live += int32(live)
-		} else if int(t.live) < bound {
-			c.live = int32(live)
-			t.live++
-		} else {
-			t.fullLive = true
-		}
-	}
-}
-
-// fresh returns a new owner's counts, false when both counts are full.
-func (t *ownerTally) fresh(n, live, bound int) (liveCount, bool) {
-	var c liveCount
-	if int(t.owners) < bound {
-		c.n = int32(n)
-		t.owners++
-	} else {
-		t.full = true
-	}
-	if live > 0 && int(t.live) < bound {
-		c.live = int32(live)
-		t.live++
-	} else if live > 0 {
-		t.fullLive = true
-	}
-	return c, c.n > 0 || c.live > 0
-}
-
-func (r *ownerRest) put(o ownerID, c liveCount) {
-	if k, ok := o.packed(); ok {
-		*r.many.At(k) = c
-		return
-	}
-	if r.other == nil {
-		r.other = map[ownerID]liveCount{}
-	}
-	r.other[o] = c
-}
-
-// each calls fn with every owner's counts: sockets (0 for an owner only
-// the live count kept) and live sockets.
-func (t *ownerTally) each(fn func(ownerID, liveCount)) {
-	if t.one.n > 0 {
-		fn(t.one.id, t.one.liveCount)
-	}
-	r := t.rest
-	if r == nil {
-		return
-	}
-	for _, c := range r.few {
-		fn(c.id, c.liveCount)
-	}
-	if r.many != nil {
-		r.many.Each(func(k uint64, c liveCount) { fn(unpackOwner(k), c) })
-	}
-	for o, c := range r.other {
-		fn(o, c)
-	}
-}
-
-// ownerID identifies a socket owner; inferred owners count apart.
-type ownerID struct {
-	pid      int
-	name     model.Name // interned: a socket's owner is compared, not its name
-	inferred bool
-}
-
 // Ports names the local ports of the group's sockets in a state, most
 // used first: ":8443" or ":8443 (390), :8080 (10)".
 func (g *Group) Ports(state string) string {
@@ -433,14 +259,14 @@ func (g *Group) ownerList(live bool) string {
 }
 
 func (g *Group) makeOwnerList(live bool) string {
-	byName := make(map[string]int, g.owners.owners)
-	g.owners.each(func(o ownerID, c liveCount) {
-		n := int(c.n)
+	byName := make(map[string]int, g.owners.Owners())
+	g.owners.Each(func(o model.Owner, c model.LiveCount) {
+		n := int(c.N)
 		if live {
-			n = int(c.live)
+			n = int(c.Live)
 		}
 		if n > 0 {
-			byName[OwnerName(o.name.String(), o.pid)] += n
+			byName[OwnerName(o.Name.String(), o.PID)] += n
 		}
 	})
 	list := model.TopList(func(yield func(string, int)) {
@@ -448,7 +274,7 @@ func (g *Group) makeOwnerList(live bool) string {
 			yield(o, n)
 		}
 	})
-	if (live && g.owners.fullLive || !live && g.owners.full) && strings.HasSuffix(list, " more") {
+	if (live && g.owners.FullLive() || !live && g.owners.Full()) && strings.HasSuffix(list, " more") {
 		// Past maxOwners the rest were not counted.
 		list = strings.TrimSuffix(list, " more") + "+ more"
 	}
@@ -660,15 +486,15 @@ func (g *Group) add(s *model.Socket, server bool, x *sockFacts) {
 // tallyOwner counts the owner of one of the group's sockets.
 func (g *Group) tallyOwner(s *model.Socket) {
 	o, live := socketOwner(s)
-	g.owners.add(o, 1, live, maxOwners)
+	g.owners.Add(o, 1, live, maxOwners)
 }
 
 // socketOwner is a socket's owner in a tally, live 1 unless TIME_WAIT or no pid.
-func socketOwner(s *model.Socket) (o ownerID, live int) {
+func socketOwner(s *model.Socket) (o model.Owner, live int) {
 	if s.State != model.TimeWait && s.PID > 0 {
 		live = 1
 	}
-	return ownerID{s.PID, s.Process, s.OwnerInferred}, live
+	return model.Owner{PID: s.PID, Name: s.Process, Inferred: s.OwnerInferred}, live
 }
 
 // addCounts is add but for the owner tally.
@@ -1269,15 +1095,15 @@ func makeListenerGroups(gs *Groups, socks []model.Socket, roles []sockRole, list
 	// million quiet listeners: one probe each, no hashing of a struct),
 	// the owners that do not pack in a map.
 	var rolled model.IntTable[*Group]
-	other := map[ownerID]*Group{}
+	other := map[model.Owner]*Group{}
 	var order []*Group
 	var slab groupSlab
 	for k, i := range listens {
 		s := &socks[i]
 		quiet := roll && s.RecvQ == 0 && (synRecv == nil || synRecv[k] == 0) && (!s.BacklogKnown || s.SendQ > 128)
 		if quiet {
-			o := ownerID{s.PID, s.Process, s.OwnerInferred}
-			pk, packs := o.packed()
+			o := model.Owner{PID: s.PID, Name: s.Process, Inferred: s.OwnerInferred}
+			pk, packs := o.Packed()
 			var lg *Group
 			if packs {
 				lg, _ = rolled.Get(pk)
@@ -2109,7 +1935,7 @@ const (
 )
 
 type laterOwner struct {
-	o    ownerID
+	o    model.Owner
 	live int
 }
 
@@ -2122,7 +1948,7 @@ const (
 // dg's owners are many.
 func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 	if dg.later == 0 {
-		if r := dg.owners.rest; r == nil || r.many == nil || r.many.Len() < laterMin {
+		if dg.owners.Packed() < laterMin {
 			dg.tallyOwner(ds)
 			return
 		}
@@ -2131,7 +1957,7 @@ func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 	}
 	o, live := socketOwner(ds)
 	var note uint64
-	if k, ok := o.packed(); ok && k < ownerLive {
+	if k, ok := o.Packed(); ok && k < ownerLive {
 		note = k
 		if live > 0 {
 			note |= ownerLive
@@ -2160,14 +1986,14 @@ func (l *ownersLater) finish(split bool) {
 				for _, note := range c {
 					if note&ownerOdd != 0 {
 						e := l.odd[note&^ownerOdd]
-						t.add(e.o, 1, e.live, maxOwners)
+						t.Add(e.o, 1, e.live, maxOwners)
 						continue
 					}
 					live := 0
 					if note&ownerLive != 0 {
 						live = 1
 					}
-					t.add(unpackOwner(note&^ownerLive), 1, live, maxOwners)
+					t.Add(model.UnpackOwner(note&^ownerLive), 1, live, maxOwners)
 				}
 			}
 			lo.g.later = 0
@@ -2694,7 +2520,7 @@ func (g *Group) pickOwner() { g.pickOwnerWith(&ownerScratch{}) }
 
 // pickOwners picks the owner of each group, of many owners on two cores.
 func pickOwners(gs []*Group) {
-	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.owners) }, 1<<15, func(_, lo, hi int) {
+	model.Weighed(len(gs), func(i int) int { return int(gs[i].owners.Owners()) }, 1<<15, func(_, lo, hi int) {
 		var scratch ownerScratch
 		for _, g := range gs[lo:hi] {
 			g.pickOwnerWith(&scratch)
@@ -2712,7 +2538,7 @@ type ownerScratch struct {
 // pickOwnerWith is pickOwner with the temporaries of sc.
 func (g *Group) pickOwnerWith(sc *ownerScratch) {
 	procs := g.ownerWeights(sc)
-	var best ownerID
+	var best model.Owner
 	n := 0
 	// The display names compared, in two buffers: a destination of
 	// 500 processes with a socket each compares 500 names.
@@ -2722,8 +2548,8 @@ func (g *Group) pickOwnerWith(sc *ownerScratch) {
 		if w.n < n {
 			continue
 		}
-		o := ownerID{p.pid, p.name, 2*w.inferred > w.n} // inferred for most of its sockets
-		name = appendOwnerName(name[:0], o.name.String(), o.pid)
+		o := model.Owner{PID: p.pid, Name: p.name, Inferred: 2*w.inferred > w.n} // inferred for most of its sockets
+		name = appendOwnerName(name[:0], o.Name.String(), o.PID)
 		if w.n > n || ownerLess(o, name, best, bestName) {
 			best, n = o, w.n
 			bestName, name = name, bestName
@@ -2733,9 +2559,9 @@ func (g *Group) pickOwnerWith(sc *ownerScratch) {
 		g.Owner = "an unknown process"
 		return
 	}
-	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.name.String(), best.pid), best.name.String(), best.pid, true
-	g.OwnerInferred = best.inferred
-	if shared, many := sharedOwner(g.Process, procs, g.owners.full); shared != "" {
+	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.Name.String(), best.PID), best.Name.String(), best.PID, true
+	g.OwnerInferred = best.Inferred
+	if shared, many := sharedOwner(g.Process, procs, g.owners.Full()); shared != "" {
 		g.Owner, g.manyPrograms = shared, many
 	}
 }
@@ -2759,24 +2585,24 @@ type ownerWeight struct{ n, inferred int }
 
 // ownerWeights sums the group's owner tally by process: the listed and
 // the inferred sockets of a process are tallied apart
-// (ownerID.inferred). TIME_WAIT has no owner: Linux prints none, Windows
+// (model.Owner.inferred). TIME_WAIT has no owner: Linux prints none, Windows
 // pid 0 (the System Idle Process).
 func (g *Group) ownerWeights(sc *ownerScratch) []weighedProc {
-	procs := slices.Grow(sc.procs[:0], int(g.owners.owners))
+	procs := slices.Grow(sc.procs[:0], int(g.owners.Owners()))
 	// A process's place in procs, by packed key (a destination of 10,000
 	// processes: one probe each), or for keys that do not pack by key.
 	at := &sc.at // 1 + the place
 	if at.Len() > 0 {
 		at.Clear()
 	}
-	at.Reserve(int(g.owners.owners))
+	at.Reserve(int(g.owners.Owners()))
 	defer func() { sc.procs = procs[:0] }()
 	var other map[ownerProc]int32
-	g.owners.each(func(o ownerID, c liveCount) {
-		if c.n == 0 || o.pid == 0 && (o.name == model.NoName || o.name.String() == model.WindowsSystemPIDs[0]) {
+	g.owners.Each(func(o model.Owner, c model.LiveCount) {
+		if c.N == 0 || o.PID == 0 && (o.Name == model.NoName || o.Name.String() == model.WindowsSystemPIDs[0]) {
 			return
 		}
-		p := ownerProc{o.name, o.pid}
+		p := ownerProc{o.Name, o.PID}
 		var i int32
 		if k, ok := (procKey{p.name, p.pid}).packed(); ok {
 			slot := at.At(k)
@@ -2796,9 +2622,9 @@ func (g *Group) ownerWeights(sc *ownerScratch) []weighedProc {
 			i = other[p]
 		}
 		w := &procs[i-1].w
-		w.n += int(c.n)
-		if o.inferred {
-			w.inferred += int(c.n)
+		w.n += int(c.N)
+		if o.Inferred {
+			w.inferred += int(c.N)
 		}
 	})
 	return procs
@@ -2813,14 +2639,14 @@ type weighedProc struct {
 // ownerLess orders owners of equal weight: by display name, then pid
 // and name (two owners may display alike: "pid 5").
 // The display names come with them, an and bn.
-func ownerLess(a ownerID, an []byte, b ownerID, bn []byte) bool {
+func ownerLess(a model.Owner, an []byte, b model.Owner, bn []byte) bool {
 	if c := bytes.Compare(an, bn); c != 0 {
 		return c < 0
 	}
-	if a.pid != b.pid {
-		return a.pid < b.pid
+	if a.PID != b.PID {
+		return a.PID < b.PID
 	}
-	return a.name.String() < b.name.String()
+	return a.Name.String() < b.Name.String()
 }
 
 // sharedOwner names the owners of a destination (procs, the largest
@@ -3057,12 +2883,12 @@ func (g *Group) stateCount(st model.State) *int {
 // into one more map.
 func snapshotOwners(gs *Groups) {
 	g := gs.Snapshot
-	g.owners = ownerTally{}
+	g.owners = model.OwnerTally{}
 	for _, pg := range gs.Processes {
 		if pg.rolled > 0 && pg.OwnerKnown {
 			// Quiet processes rolled up: an owner named as the group is,
 			// "app (750 processes)", whose sockets are live.
-			g.owners.add(ownerID{0, model.Intern(pg.Owner), pg.OwnerInferred}, pg.Sockets, pg.Sockets-pg.TimeWait, math.MaxInt)
+			g.owners.Add(model.Owner{PID: 0, Name: model.Intern(pg.Owner), Inferred: pg.OwnerInferred}, pg.Sockets, pg.Sockets-pg.TimeWait, math.MaxInt)
 			continue
 		}
 		if (pg.Process == "" && pg.PID == 0) || pg.Sockets == 0 {
@@ -3072,7 +2898,7 @@ func snapshotOwners(gs *Groups) {
 		if pg.PID > 0 {
 			live = pg.Sockets - pg.TimeWait
 		}
-		g.owners.add(ownerID{pg.PID, model.Intern(pg.Process), pg.OwnerInferred}, pg.Sockets, live, math.MaxInt)
+		g.owners.Add(model.Owner{PID: pg.PID, Name: model.Intern(pg.Process), Inferred: pg.OwnerInferred}, pg.Sockets, live, math.MaxInt)
 	}
 }
 
