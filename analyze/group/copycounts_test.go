@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,14 +15,7 @@ import (
 // describes the group, which it leaves alone. A field added to Group
 // must be put in one list or the other.
 func TestCopyCounts(t *testing.T) {
-	names := map[string]bool{}
-	for _, f := range []string{"Kind", "Key", "Owner", "Process", "PID", "OwnerKnown", "OwnerInferred",
-		"LocalAddr", "LocalPort", "RemoteAddr", "RemotePort", "Remote", "Loopback", "LocalPeer", "RemoteOwner",
-		"Listening", "PortsUsed", "RemoteHosts", "TopRemotes", "UpstreamRate", "FDs", "FDLimit",
-		"LocalPortsUsed", "MaxDestPortsUsed", "CountsOnly", "FromEvidence", "Claimed", "Messages", "Basis",
-		"src", "tallyOnce", "t", "num", "owners", "tallied", "rolled", "listed", "manyPrograms", "later"} {
-		names[f] = true
-	}
+	names := nameFields()
 	src := &Group{}
 	sv := reflect.ValueOf(src).Elem()
 	typ := sv.Type()
@@ -196,5 +190,76 @@ func TestOwnerTallyFull(t *testing.T) {
 	g.pickOwner()
 	if want := "w (" + model.Thousands(maxOwners) + " processes)"; g.Owner != want {
 		t.Errorf("owner %q, want %q", g.Owner, want)
+	}
+}
+
+// nameFields lists the fields of Group that name or describe a group
+// rather than count its sockets (TestCopyCounts, TestMergeCounts).
+func nameFields() map[string]bool {
+	names := map[string]bool{}
+	for _, f := range []string{"Kind", "Key", "Owner", "Process", "PID", "OwnerKnown", "OwnerInferred",
+		"LocalAddr", "LocalPort", "RemoteAddr", "RemotePort", "Remote", "Loopback", "LocalPeer", "RemoteOwner",
+		"Listening", "PortsUsed", "RemoteHosts", "TopRemotes", "UpstreamRate", "FDs", "FDLimit",
+		"LocalPortsUsed", "MaxDestPortsUsed", "CountsOnly", "FromEvidence", "Claimed", "Messages", "Basis",
+		"src", "tallyOnce", "t", "num", "owners", "tallied", "rolled", "listed", "manyPrograms", "later"} {
+		names[f] = true
+	}
+	return names
+}
+
+// TestMergeCounts holds mergeCounts to add: random sockets of every
+// state and fact, counted into one group and split over two merged,
+// give the same counts. Every count field must change in some round
+// (a field added to Group and to add, but not to mergeCounts, fails).
+func TestMergeCounts(t *testing.T) {
+	names := nameFields()
+	r := rand.New(rand.NewPCG(5, 6))
+	states := []model.State{model.Established, model.SynSent, model.SynRecv, model.FinWait1, model.FinWait2, model.TimeWait,
+		model.Close, model.CloseWait, model.LastAck, model.Listen, model.Closing, model.Bound}
+	changed := map[string]bool{}
+	for round := 0; round < 200; round++ {
+		whole, a, b := newGroup("destination", "x"), newGroup("destination", "x"), newGroup("destination", "x")
+		fresh := reflect.ValueOf(newGroup("destination", "x")).Elem()
+		for range r.IntN(40) {
+			s := model.Socket{State: states[r.IntN(len(states))], RecvQ: []int32{0, 0, 1, 2, 700, 40000}[r.IntN(6)], SendQ: int32(r.IntN(3) * r.IntN(5000)),
+				Retransmits: int16(r.IntN(3) * r.IntN(6)), TimerMS: -1}
+			if r.IntN(2) == 0 {
+				s.PID = 100 + r.IntN(3)
+			}
+			if r.IntN(3) == 0 {
+				s.Timer = model.TimerTimeWait
+				s.TimerMS = int32(r.IntN(60_000))
+			}
+			s.BacklogKnown = s.State == model.Listen && r.IntN(2) == 0
+			x := sockFacts{persistent: r.IntN(3) == 0, recvStuck: r.IntN(4) == 0, sendStuck: r.IntN(4) == 0,
+				idleNoKA: r.IntN(4) == 0, external: r.IntN(3) == 0, noPeer: r.IntN(4) == 0, lastRcv: int32(r.IntN(3)*r.IntN(900_000) - 1)}
+			server := r.IntN(2) == 0
+			whole.add(&s, server, &x)
+			if r.IntN(2) == 0 {
+				a.add(&s, server, &x)
+			} else {
+				b.add(&s, server, &x)
+			}
+		}
+		a.mergeCounts(b)
+		wv, av := reflect.ValueOf(whole).Elem(), reflect.ValueOf(a).Elem()
+		for i := 0; i < wv.NumField(); i++ {
+			f := wv.Type().Field(i)
+			if names[f.Name] || !f.IsExported() {
+				continue
+			}
+			want, got := wv.Field(i).Interface(), av.Field(i).Interface()
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d: %s is %v merged, %v counted whole", round, f.Name, got, want)
+			}
+			if !reflect.DeepEqual(want, fresh.Field(i).Interface()) {
+				changed[f.Name] = true
+			}
+		}
+	}
+	for i := 0; i < reflect.TypeFor[Group]().NumField(); i++ {
+		if f := reflect.TypeFor[Group]().Field(i); f.IsExported() && !names[f.Name] && !changed[f.Name] {
+			t.Errorf("%s never changed: make the random sockets count into it", f.Name)
+		}
 	}
 }

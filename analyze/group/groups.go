@@ -1834,7 +1834,8 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 		return gs, maxPorts
 	}
 	// Rolled up, the two halves on two cores: by then the other passes
-	// are done, and this one would run alone.
+	// are done, and this one would run alone. The rolled-up groups of
+	// the halves are merged.
 	var out [2][]*Group
 	var maxPorts [2]int
 	done := make(chan struct{})
@@ -1844,7 +1845,8 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	}()
 	out[0], maxPorts[0], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, 0)
 	<-done
-	return append(out[0], out[1]...), max(maxPorts[0], maxPorts[1])
+	roll.merge(socks, roles, li, local, ephLow)
+	return append(append(out[0], out[1]...), roll.finish()...), max(maxPorts[0], maxPorts[1])
 }
 
 // manyDestinations reports whether the first destSample sockets already
@@ -1910,7 +1912,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 		}
 	}
 	later.finish(half < 0)
-	return append(dests.all, roll.finish(max(half, 0))...), maxDestPorts, true
+	return dests.all, maxDestPorts, true
 }
 
 // ownersLater counts the owners of destinations that have many after the
@@ -2006,16 +2008,6 @@ func (l *ownersLater) finish(split bool) {
 	model.Weighed(len(l.later), func(i int) int { return l.later[i].n }, 1<<16, func(_, lo, hi int) { replay(l.later[lo:hi]) })
 }
 
-// destHalf splits destinations in two by their local address and remote
-// port, which every group a destination counts in shares: its own, and
-// the rolled-up one it may join.
-func destHalf(s *model.Socket, dig *model.Digester) int {
-	if s.Local.Is4() {
-		return int(model.Mix64(model.V4Key(s.Local)&^0xffff|uint64(s.Remote.Port())) >> 63)
-	}
-	return int(model.Mix64(dig.LocalDigest(&s.Local)^uint64(s.Remote.Port())) >> 63)
-}
-
 // isServerSide reports whether a socket counts toward its local port's
 // group: a listener, a socket accepted from one, or a leftover of a
 // server that no longer listens — a local port below the ephemeral range
@@ -2063,13 +2055,13 @@ const maxDestGroups = 10_000
 type destRollup struct {
 	min    uint64   // destinations with fewer sockets are rolled up
 	info   []uint64 // per socket: its destination's sockets | ephemeral<<32 | rollFirst; 0 for none
-	halfOf []uint8  // per socket: its destination's half (destHalf)
+	halfOf []uint8  // per socket: its destination's half (a bit of its digest)
 	halves [2]rollHalf
 }
 
 // rollHalf holds the rolled-up groups of one half of the destinations
-// (destHalf), counted on a core of its own; half 0 holds them all when
-// they are counted on one.
+// (by digest), counted on a core of its own; merged, half 0 holds them
+// all.
 type rollHalf struct {
 	groups map[rollKey]*Group     // rolled-up groups
 	byV4   model.IntTable[*Group] // the same, for IPv4 local addresses: by rollKey.v4
@@ -2184,7 +2176,7 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 	// for other sockets.
 	info := make([]uint64, len(socks))
 	model.AdviseHugePages(info)
-	halfOf := make([]uint8, len(socks)) // each destination socket's half (destHalf); a byte each, written by both cores
+	halfOf := make([]uint8, len(socks)) // each destination socket's half (the digest's low bit); a byte each, written by both cores
 	// Counted straight into one table while it stays small (a few hundred
 	// peers, the usual host); partitioned once it grows past what a cache
 	// holds.
@@ -2204,12 +2196,17 @@ func newDestRollup(socks []model.Socket, roles []sockRole, li *listenerIndex, ep
 			if !ok {
 				continue
 			}
-			v := rollPresent | dig.Dest(&ds.Local, &ds.Remote)>>1
+			dv := dig.Dest(&ds.Local, &ds.Remote)
+			v := rollPresent | dv>>1
 			if p := int(ds.Local.Port()); p >= ephLow && p <= ephHigh {
 				v |= rollEph
 			}
 			info[i] = v
-			halfOf[i] = uint8(destHalf(ds, &dig))
+			// Halves by destination, not by service: a proxy's five
+			// services would split 4:1. A destination's own group is
+			// then in one half; the rolled-up groups are in both, and
+			// merged.
+			halfOf[i] = uint8(dv & 1)
 			ns[half]++
 		}
 	})
@@ -2318,7 +2315,7 @@ func (d *destRollup) group(s *model.Socket, i int, local *hostAddrs, half int) *
 	if n >= d.min {
 		return nil
 	}
-	k := rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(&s.Remote)}
+	k := rollKeyOf(s, local)
 	// One probe of a small table for an IPv4 local address, rather than
 	// hashing the whole key for a map, a million times.
 	var g *Group
@@ -2395,12 +2392,104 @@ func (h *rollHalf) offer(g *Group, m rollMember) {
 	h.tops[g.num] = top
 }
 
-// finish names the rolled-up groups and returns them.
-func (d *destRollup) finish(half int) []*Group {
+// rollKeyOf is the key of the rolled-up group a destination socket may
+// count in.
+func rollKeyOf(s *model.Socket, local *hostAddrs) rollKey {
+	return rollKey{local: s.Local.WithPort(0), port: s.Remote.Port(), loopback: s.Remote.IsLoopback(), local2: local.has(&s.Remote)}
+}
+
+// merge adds half 1's rolled-up groups to half 0's. Counts, hosts and
+// largest members merge exactly; so do owner tallies unless a bound
+// drops owners (past maxOwners, the owners kept depend on the order they
+// come in): those groups' owners are counted again, in socket order, as
+// one pass would have.
+func (d *destRollup) merge(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow int) {
+	h0, h1 := &d.halves[0], &d.halves[1]
+	var recount map[*Group]bool
+	for k, g1 := range h1.groups {
+		tops := h1.tops[g1.num]
+		g0 := h0.groups[k]
+		if g0 == nil {
+			g1.num = int32(len(h0.tops))
+			h0.tops = append(h0.tops, tops)
+			h0.groups[k] = g1
+			continue
+		}
+		g0.mergeCounts(g1)
+		g0.RemoteHosts += g1.RemoteHosts
+		g0.PortsUsed = max(g0.PortsUsed, g1.PortsUsed)
+		for _, m := range tops {
+			h0.offer(g0, m)
+		}
+		full := func(g *Group) bool { return g.owners.Full() || g.owners.FullLive() }
+		if !full(g0) && !full(g1) {
+			g1.owners.Each(func(o model.Owner, c model.LiveCount) { g0.owners.Add(o, int(c.N), int(c.Live), maxOwners) })
+		}
+		if full(g0) || full(g1) {
+			if recount == nil {
+				recount = map[*Group]bool{}
+			}
+			recount[g0] = true
+		}
+	}
+	h1.groups = nil
+	if recount == nil {
+		return
+	}
+	for g := range recount {
+		g.owners = model.OwnerTally{}
+	}
+	for i := range socks {
+		if v := d.info[i]; v == 0 || v&0xffffffff >= d.min {
+			continue // no destination, or one with its own group
+		}
+		if ds, ok := destSocket(&socks[i], &roles[i], li, ephLow); ok {
+			if g := h0.groups[rollKeyOf(ds, local)]; recount[g] {
+				g.tallyOwner(ds)
+			}
+		}
+	}
+}
+
+// mergeCounts adds the socket counts of o, a group of the same kind,
+// to g's, as if o's sockets were added to g (but for the owners).
+func (g *Group) mergeCounts(o *Group) {
+	for _, f := range [...]struct{ to, from *int }{
+		{&g.Sockets, &o.Sockets}, {&g.Established, &o.Established}, {&g.SynSent, &o.SynSent}, {&g.SynRecv, &o.SynRecv},
+		{&g.FinWait1, &o.FinWait1}, {&g.FinWait2, &o.FinWait2}, {&g.TimeWait, &o.TimeWait}, {&g.Close, &o.Close},
+		{&g.CloseWait, &o.CloseWait}, {&g.LastAck, &o.LastAck}, {&g.Listen, &o.Listen}, {&g.Closing, &o.Closing},
+		{&g.Bound, &o.Bound}, {&g.RecvQ, &o.RecvQ}, {&g.SendQ, &o.SendQ}, {&g.RecvQSockets, &o.RecvQSockets},
+		{&g.SendQSockets, &o.SendQSockets}, {&g.CloseWaitRecvQ0, &o.CloseWaitRecvQ0}, {&g.CloseWaitRecvQ1, &o.CloseWaitRecvQ1},
+		{&g.CloseWaitRecvQMore, &o.CloseWaitRecvQMore}, {&g.CloseWaitServer, &o.CloseWaitServer},
+		{&g.CloseWaitClient, &o.CloseWaitClient}, {&g.CloseWaitNoPeer, &o.CloseWaitNoPeer},
+		{&g.TimeWaitServer, &o.TimeWaitServer}, {&g.TimeWaitClient, &o.TimeWaitClient}, {&g.TimeWaitTimers, &o.TimeWaitTimers},
+		{&g.TimeWaitLast10, &o.TimeWaitLast10}, {&g.SynSentRetrans, &o.SynSentRetrans}, {&g.Orphans, &o.Orphans},
+		{&g.AcceptQueue, &o.AcceptQueue}, {&g.CloseWaitPersistent, &o.CloseWaitPersistent},
+		{&g.FinWait1Persistent, &o.FinWait1Persistent}, {&g.FinWait2Persistent, &o.FinWait2Persistent},
+		{&g.LastAckPersistent, &o.LastAckPersistent}, {&g.RecvQStuck, &o.RecvQStuck}, {&g.SendQStuck, &o.SendQStuck},
+		{&g.IdleNoKeepalive, &o.IdleNoKeepalive}, {&g.SynSentExternal, &o.SynSentExternal},
+	} {
+		*f.to += *f.from
+	}
+	g.MaxRecvQ, g.MaxSendQ = max(g.MaxRecvQ, o.MaxRecvQ), max(g.MaxSendQ, o.MaxSendQ)
+	g.MaxRetransmits = max(g.MaxRetransmits, o.MaxRetransmits)
+	g.CloseWaitIdleMS, g.IdleMaxMS = max(g.CloseWaitIdleMS, o.CloseWaitIdleMS), max(g.IdleMaxMS, o.IdleMaxMS)
+	g.TimeWaitNewest = max(g.TimeWaitNewest, o.TimeWaitNewest)
+	if o.TimeWaitOldest >= 0 && (g.TimeWaitOldest < 0 || o.TimeWaitOldest < g.TimeWaitOldest) {
+		g.TimeWaitOldest = o.TimeWaitOldest
+	}
+	if o.BacklogKnown {
+		g.Backlog = max(g.Backlog, 0) + o.Backlog
+		g.BacklogKnown = true
+	}
+}
+
+// finish names the rolled-up groups (merged) and returns them.
+func (d *destRollup) finish() []*Group {
 	if d == nil {
 		return nil
 	}
-	h := &d.halves[half]
+	h := &d.halves[0]
 	var out []*Group
 	for _, g := range h.groups {
 		hosts := "hosts"

@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -659,5 +660,62 @@ func TestDestinationRollupPortmapper(t *testing.T) {
 				t.Errorf("toward :111: Remote %q, TopRemotes %q, hosts %d; want %q, %q, 1", got.Remote, got.TopRemotes, got.RemoteHosts, wantRemote, wantTop)
 			}
 		})
+	}
+}
+
+// TestRolledUpOwnersMerge: rolled-up groups are counted in two halves
+// (by destination) and merged. Their owner tallies equal one pass over
+// their sockets in order: with few owners, with nearly maxOwners (each
+// half below it, merged too), past it in each half, and past it only
+// once merged — where the owners kept depend on the order and the
+// group's owners are counted again.
+func TestRolledUpOwnersMerge(t *testing.T) {
+	local := model.AddrPortOf(netip.MustParseAddrPort("192.0.2.1:0"))
+	for _, c := range []struct{ sockets, owners int }{
+		{40_000, 3}, {40_000, maxOwners - 1}, {100_000, maxOwners + 2000}, {30_000, 15_000},
+	} {
+		socks := make([]model.Socket, c.sockets)
+		for i := range socks {
+			s := &socks[i]
+			s.Local = local.WithPort(uint16(32768 + i%28000))
+			// One socket a host: every destination is rolled up, two
+			// services share the sockets.
+			s.Remote = model.AddrPortOf(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(443-363*(i%2))))
+			s.State, s.PID = model.Established, 1000+(i/2*7919)%c.owners // every owner on both services
+			s.Process = model.Intern(fmt.Sprintf("w%d", s.PID%5))
+			if i%13 == 0 { // 13 divides no owner count: every owner keeps sockets
+				s.State, s.PID, s.Process = model.TimeWait, 0, model.NoName
+			}
+		}
+		gs := Aggregate(&model.Sample{Sockets: socks}, nil, nil, rollEphLow, rollEphHigh)
+		if len(gs.Destinations) != 2 {
+			t.Fatalf("%+v: %d destination groups, want 2 rolled up", c, len(gs.Destinations))
+		}
+		for _, got := range gs.Destinations {
+			want := newGroup("destination", "x")
+			for i := range socks {
+				if int(socks[i].Remote.Port()) == got.RemotePort {
+					want.add(&socks[i], false, &sockFacts{lastRcv: -1})
+				}
+			}
+			tally := func(g *Group) map[model.Owner]model.LiveCount {
+				m := map[model.Owner]model.LiveCount{}
+				g.owners.Each(func(o model.Owner, c model.LiveCount) { m[o] = c })
+				return m
+			}
+			if got.owners.Owners() != want.owners.Owners() || got.owners.Live() != want.owners.Live() ||
+				got.owners.Full() != want.owners.Full() || got.owners.FullLive() != want.owners.FullLive() {
+				t.Errorf("%+v, :%d: %d/%d owners (full %v/%v), one pass %d/%d (full %v/%v)", c, got.RemotePort,
+					got.owners.Owners(), got.owners.Live(), got.owners.Full(), got.owners.FullLive(),
+					want.owners.Owners(), want.owners.Live(), want.owners.Full(), want.owners.FullLive())
+			}
+			if !maps.Equal(tally(got), tally(want)) {
+				t.Errorf("%+v, :%d: the owner tally differs from one pass's", c, got.RemotePort)
+			}
+			want.pickOwner()
+			if got.Sockets != want.Sockets || got.Owner != want.Owner {
+				t.Errorf("%+v, :%d: %d sockets of %q, one pass %d of %q", c, got.RemotePort, got.Sockets, got.Owner, want.Sockets, want.Owner)
+			}
+		}
 	}
 }
