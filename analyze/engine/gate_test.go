@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -149,5 +151,64 @@ func TestLeadCompiles(t *testing.T) {
 	}
 	if _, err := Compile([]*rules.Spec{spec("Owner")}); err == nil || !strings.Contains(err.Error(), "x.yaml:4: lead:") {
 		t.Errorf("lead: Owner: error %v, want x.yaml:4: lead: ...", err)
+	}
+}
+
+// TestPrefilterVisitsWhatGatesPass: a kind with many groups and several
+// gated rules is passed over once (in two halves); each gated rule then
+// visits, in order, exactly the groups its gates let through, and every
+// group with messages; a rule without gates, or any rule of a kind with
+// few groups, visits every group.
+func TestPrefilterVisitsWhatGatesPass(t *testing.T) {
+	spec := func(id, sev string) *rules.Spec {
+		s, err := rules.Parse(id+".yaml", []byte("id: "+id+"\nfor: port\nseverity:\n  warning: "+sev+"\ntitle: t\nexplanation: e\nremedy: r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rs, err := Compile([]*rules.Spec{
+		spec("tw", "TimeWait >= 10"),
+		spec("sockets", "Sockets > 1"),
+		spec("range", "Listening && LocalPort >= PortRangeLow"),
+		spec("ungated", `Ports("TIME-WAIT") != ""`),
+		spec("tw2", "TimeWait >= 10 || CloseWait > 3"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{100, 5000, 40_000} {
+		gs := &group.Groups{Snapshot: &group.Group{Kind: "snapshot"}}
+		for i := range n {
+			g := &group.Group{Kind: "port", Key: fmt.Sprint(i), LocalPort: r.IntN(65536), Listening: r.IntN(2) == 0,
+				TimeWait: r.IntN(12), CloseWait: r.IntN(5), Sockets: r.IntN(3)}
+			if r.IntN(500) == 0 {
+				g.Messages = []string{"in use"}
+			}
+			gs.Ports = append(gs.Ports, g)
+		}
+		facts := NewFacts(&model.Snapshot{Samples: []*model.Sample{{}}})
+		levels, visit := prefilter(rs, gs, facts)
+		for k, r := range rs {
+			var want []*group.Group
+			for _, g := range gs.Ports {
+				if levels[k] == nil || len(g.Messages) > 0 || anyPasses(levels[k], g) {
+					want = append(want, g)
+				}
+			}
+			if n < 1<<12 {
+				want = gs.Ports // few groups: runRule's gates judge them
+			}
+			if (levels[k] == nil) != (r.Spec.ID == "ungated") {
+				t.Errorf("%s: gated %v", r.Spec.ID, levels[k] != nil)
+			}
+			if !slices.Equal(visit[k], want) {
+				t.Errorf("%d groups, rule %s: visits %d groups, its gates pass %d (or not in order)", n, r.Spec.ID, len(visit[k]), len(want))
+			}
+			if len(want) == 0 || len(want) == n && levels[k] != nil && n >= 1<<12 {
+				t.Errorf("%d groups, rule %s: the gates pass %d: the test proves nothing", n, r.Spec.ID, len(want))
+			}
+		}
 	}
 }

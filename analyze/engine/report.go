@@ -234,6 +234,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 	// each gives is kept by its position and joined in rule order, so the
 	// report does not depend on which core ran what.
 	outs := make([]ruleOut, len(rs))
+	levels, visit := prefilter(rs, gs, facts)
 	var next atomic.Int64
 	work := func() {
 		m := &vm.VM{MemoryBudget: memoryBudget}
@@ -243,7 +244,7 @@ func Run(s *model.Snapshot, rs []*Rule) *Report {
 			if k >= len(rs) {
 				return
 			}
-			hits = runRule(rs[k], k, m, gs, facts, hits[:0], &outs[k])
+			hits = runRule(rs[k], k, m, visit[k], levels[k], facts, hits[:0], &outs[k])
 		}
 	}
 	var wg sync.WaitGroup
@@ -644,14 +645,61 @@ type ruleOut struct {
 	problems []model.Problem
 }
 
-// runRule evaluates rule r (at position order) on its groups into out:
-// severity first, over the groups the rule's gate lets through; only the
-// findings shown are rendered (a rule may fire on 200,000 listeners and
-// show 10). It returns hits for reuse.
-func runRule(r *Rule, order int, m *vm.VM, gs *group.Groups, facts *Facts, hits []fired, out *ruleOut) []fired {
-	levels := r.levelGates(facts)
+// prefilter returns each rule's level gates for the snapshot and the
+// groups it is to visit: those of its kind, or — for a kind with many
+// groups that several gated rules read — only those its gates let
+// through, noted in one pass over the groups (in two halves, on two
+// cores). 62,500 port groups lie 792 bytes apart: reading a group is a
+// cache miss, once for all rules rather than once per rule.
+func prefilter(rs []*Rule, gs *group.Groups, facts *Facts) ([][]levelGate, [][]*group.Group) {
+	const many = 1 << 12
+	levels := make([][]levelGate, len(rs))
+	visit := make([][]*group.Group, len(rs))
+	byKind := map[string][]int{} // gated rules by kind, in rule order
+	for k, r := range rs {
+		levels[k] = r.levelGates(facts)
+		visit[k] = gs.ByKind(r.Spec.For)
+		if levels[k] != nil && len(visit[k]) >= many {
+			byKind[r.Spec.For] = append(byKind[r.Spec.For], k)
+		}
+	}
+	for _, ks := range byKind {
+		if len(ks) < 2 {
+			continue // one rule reads the groups once anyway
+		}
+		groups := visit[ks[0]]
+		var halves [2][][]*group.Group // [half][position in ks]
+		model.Parallel(len(groups), func(half, lo, hi int) {
+			lists := make([][]*group.Group, len(ks))
+			for _, g := range groups[lo:hi] {
+				msgs := len(g.Messages) > 0 // gates read Reported(...) as false: every level runs
+				for j, k := range ks {
+					if msgs || anyPasses(levels[k], g) {
+						lists[j] = append(lists[j], g)
+					}
+				}
+			}
+			halves[half] = lists
+		})
+		for j, k := range ks {
+			visit[k] = halves[0][j]
+			if halves[1] != nil { // two halves: the second follows
+				visit[k] = append(visit[k], halves[1][j]...)
+			}
+		}
+	}
+	return levels, visit
+}
+
+// runRule evaluates rule r (at position order) on groups, those of its
+// kind (or of them the ones its gates let through, see prefilter), into
+// out: severity first, over the groups the rule's gate lets through
+// (levels, the gates for the snapshot); only the findings shown are
+// rendered (a rule may fire on 200,000 listeners and show 10). It
+// returns hits for reuse.
+func runRule(r *Rule, order int, m *vm.VM, groups []*group.Group, levels []levelGate, facts *Facts, hits []fired, out *ruleOut) []fired {
 	fold := causes{fold: r.Spec.Fold, lead: r.lead != nil}
-	for _, g := range gs.ByKind(r.Spec.For) {
+	for _, g := range groups {
 		lv := levels
 		if len(g.Messages) > 0 {
 			lv = nil // gates read Reported(...) as false: every level runs
