@@ -1820,7 +1820,7 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// maxDestGroups destinations skips the attempt, and the groups it
 	// would make and drop.
 	if !manyDestinations(socks, roles, li, ephLow) {
-		if gs, maxPorts, ok := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true, -1); ok {
+		if gs, maxPorts, ok := boundedDestGroups(socks, roles, li, local, ephLow, ephHigh); ok {
 			return gs, maxPorts
 		}
 	}
@@ -1830,7 +1830,7 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	// group, as before.
 	roll := newDestRollup(socks, roles, li, ephLow, ephHigh)
 	if roll == nil {
-		gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, false, -1)
+		gs, maxPorts, _ := destGroups(socks, roles, li, local, ephLow, ephHigh, nil, false, nil, -1, nil)
 		return gs, maxPorts
 	}
 	// Rolled up, the two halves on two cores: by then the other passes
@@ -1841,13 +1841,52 @@ func aggregateDestinations(socks []model.Socket, roles []sockRole, li *listenerI
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		out[1], maxPorts[1], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, 1)
+		out[1], maxPorts[1], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, roll.halfOf, 1, nil)
 	}()
-	out[0], maxPorts[0], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, 0)
+	out[0], maxPorts[0], _ = destGroups(socks, roles, li, local, ephLow, ephHigh, roll, false, roll.halfOf, 0, nil)
 	<-done
 	roll.merge(socks, roles, li, local, ephLow)
 	return append(append(out[0], out[1]...), roll.finish()...), max(maxPorts[0], maxPorts[1])
 }
+
+// boundedDestGroups is destGroups, bounded and without roll-up: for a
+// big listing in two halves of the destinations (by a bit of their
+// digest) on two cores, each destination's sockets counted by one.
+// Client sockets to a few hundred services were one core's longest pass
+// while the other waited.
+func boundedDestGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int) ([]*Group, int, bool) {
+	if len(socks) < 1<<16 {
+		return destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true, nil, -1, nil)
+	}
+	halfOf := make([]uint8, len(socks))
+	model.Parallel(len(socks), func(_, lo, hi int) {
+		var dig model.Digester
+		for i := lo; i < hi; i++ {
+			halfOf[i] = destNone
+			if ds, ok := destSocket(&socks[i], &roles[i], li, ephLow); ok {
+				halfOf[i] = uint8(dig.Dest(&ds.Local, &ds.Remote) & 1)
+			}
+		}
+	})
+	var out [2][]*Group
+	var maxPorts [2]int
+	var ok [2]bool
+	var made atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		out[1], maxPorts[1], ok[1] = destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true, halfOf, 1, &made)
+	}()
+	out[0], maxPorts[0], ok[0] = destGroups(socks, roles, li, local, ephLow, ephHigh, nil, true, halfOf, 0, &made)
+	<-done
+	if !ok[0] || !ok[1] {
+		return nil, 0, false
+	}
+	return append(out[0], out[1]...), max(maxPorts[0], maxPorts[1]), true
+}
+
+// destNone marks, in a per-socket half, a socket with no destination.
+const destNone = 2
 
 // manyDestinations reports whether the first destSample sockets already
 // talk to more than maxDestGroups destinations (by digest: a collision
@@ -1871,15 +1910,20 @@ func manyDestinations(socks []model.Socket, roles []sockRole, li *listenerIndex,
 }
 
 // destGroups counts the destination sockets into their groups, rolled up
-// by roll. When bounded, it gives up (false) past maxDestGroups groups.
-func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int, roll *destRollup, bounded bool, half int) ([]*Group, int, bool) {
+// by roll: all of them, or with halfOf (each socket's half) those of
+// one half. When bounded, it gives up (false) past maxDestGroups groups,
+// made by both halves when they count them in made.
+func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow, ephHigh int, roll *destRollup, bounded bool, halfOf []uint8, half int, made *atomic.Int32) ([]*Group, int, bool) {
 	var dests destIndex
 	var slab groupSlab
 	var later ownersLater
 	maxDestPorts := 0
 	for i := range socks {
-		if half >= 0 && (roll.info[i] == 0 || int(roll.halfOf[i]) != half) {
-			continue // no destination, or the other half's
+		if halfOf != nil && int(halfOf[i]) != half || roll != nil && roll.info[i] == 0 {
+			continue // the other half's, or no destination
+		}
+		if made != nil && i&(1<<12-1) == 0 && made.Load() > maxDestGroups {
+			return nil, 0, false // the other half gave up
 		}
 		s, r := &socks[i], &roles[i]
 		ds, ok := destSocket(s, r, li, ephLow)
@@ -1892,7 +1936,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 		}
 		dg := dests.get(&ds.Local, &ds.Remote)
 		if dg == nil {
-			if bounded && len(dests.all) == maxDestGroups {
+			if bounded && (made == nil && len(dests.all) == maxDestGroups || made != nil && made.Add(1) > maxDestGroups) {
 				return nil, 0, false
 			}
 			dg = slab.new("destination", ds.Local.Addr().String()+">"+ds.Remote.String())
@@ -1911,7 +1955,7 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 			maxDestPorts = max(maxDestPorts, dg.PortsUsed)
 		}
 	}
-	later.finish(half < 0)
+	later.finish(halfOf == nil) // one pass: its notes on two cores
 	return dests.all, maxDestPorts, true
 }
 
