@@ -28,8 +28,14 @@ const (
 
 // A Rule is a compiled rules.Spec.
 type Rule struct {
-	Spec        *rules.Spec
+	Spec *rules.Spec
+	// levels are the severity levels' programs, each compiled once
+	// (levelOnce): by Compile, or by CompileLazy when first run — most
+	// levels of most rules are never run on a given snapshot, their
+	// gates reject every group or stand for them (exact).
 	levels      []*vm.Program
+	levelOnce   []sync.Once
+	levelErr    []error
 	title       *template
 	evidence    []*vm.Program
 	explanation *template
@@ -58,10 +64,11 @@ type template struct {
 // errors are returned together, each as "file:line: field: message".
 func Compile(specs []*rules.Spec) ([]*Rule, error) { return compile(specs, false) }
 
-// CompileLazy compiles what every analysis runs — the severity levels,
-// their gates, reported.when — and leaves the titles, explanations,
-// evidence and advice to the first finding that needs them: 38 rules
-// hold some 600 expressions, most in text only a firing rule renders.
+// CompileLazy compiles what every analysis runs — the severity levels'
+// gates, reported.when, lead — and leaves the levels to the first group
+// that needs one run, and the titles, explanations, evidence and advice
+// to the first finding that needs them: 38 rules hold some 600
+// expressions, most in text only a firing rule renders.
 // For rules already known to compile (the built-in ones, which tests
 // compile with Compile); an error found later is the rendering's.
 func CompileLazy(specs []*rules.Spec) ([]*Rule, error) { return compile(specs, true) }
@@ -74,12 +81,13 @@ func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 		fail := func(e rules.Expr, field string, err error) {
 			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", s.Path, e.Line, field, oneLine(err)))
 		}
-		for _, lv := range s.Levels {
-			p, err := compileExpr(lv.Src, expr.AsBool())
-			if err != nil {
-				fail(lv, "severity."+lv.Name, err)
+		r.levels, r.levelOnce, r.levelErr = make([]*vm.Program, len(s.Levels)), make([]sync.Once, len(s.Levels)), make([]error, len(s.Levels))
+		if !lazy {
+			for i := range s.Levels {
+				if _, err := r.level(i); err != nil {
+					errs = append(errs, err)
+				}
 			}
-			r.levels = append(r.levels, p)
 		}
 		for _, lv := range s.Levels {
 			g := deriveGate(lv.Src)
@@ -110,6 +118,18 @@ func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// level returns level i's program, compiled once.
+func (r *Rule) level(i int) (*vm.Program, error) {
+	r.levelOnce[i].Do(func() {
+		lv := r.Spec.Levels[i]
+		var err error
+		if r.levels[i], err = compileExpr(lv.Src, expr.AsBool()); err != nil {
+			r.levelErr[i] = fmt.Errorf("%s:%d: severity.%s: %s", r.Spec.Path, lv.Line, lv.Name, oneLine(err))
+		}
+	})
+	return r.levels[i], r.levelErr[i]
 }
 
 // ready compiles what CompileLazy left, once.

@@ -53,9 +53,12 @@ func Explain(s *model.Snapshot, r *Rule) *Explanation {
 	for i, g := range list {
 		env := &Env{Group: g, Facts: facts}
 		t := GroupTrace{Key: g.Key, Subject: subjectOf(g), Sockets: g.Sockets}
-		for j, p := range r.levels {
-			lv := r.Spec.Levels[j]
-			v, err := m.Run(p, env)
+		for j, lv := range r.Spec.Levels {
+			var v any
+			p, err := r.level(j)
+			if err == nil {
+				v, err = m.Run(p, env)
+			}
 			val := Value{Name: lv.Name, Src: lv.Src, Value: v}
 			if err != nil {
 				val.Err = oneLine(err)

@@ -535,7 +535,12 @@ func GateViolations(s *model.Snapshot, rs []*Rule) (out []string, exactAccepts i
 				// The level's gate rejects the group: its expression
 				// must too. An exact gate that lets it through stands
 				// for the expression: it must accept it.
-				v, err := m.Run(r.levels[i], &Env{Group: g, Facts: facts})
+				p, err := r.level(i)
+				if err != nil {
+					out = append(out, r.Spec.ID+": "+err.Error())
+					continue
+				}
+				v, err := m.Run(p, &Env{Group: g, Facts: facts})
 				if b, _ := v.(bool); err == nil && b != pass {
 					what := ""
 					if pass {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -210,5 +211,53 @@ func TestPrefilterVisitsWhatGatesPass(t *testing.T) {
 				t.Errorf("%d groups, rule %s: the gates pass %d: the test proves nothing", n, r.Spec.ID, len(want))
 			}
 		}
+	}
+}
+
+// TestLazyLevels: CompileLazy compiles a level when a group first needs
+// it run, and no sooner: a level whose gate rejects every group, or
+// stands for it (exact), is never compiled. A level that does not
+// compile fails there, named by file and line, as Compile names it.
+func TestLazyLevels(t *testing.T) {
+	spec := func(sev string) *rules.Spec {
+		s, err := rules.Parse("x.yaml", []byte("id: x\nfor: port\nseverity:\n  critical: TimeWait >= 100\n  warning: "+sev+"\ntitle: t\nexplanation: e\nremedy: r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	snap := &model.Snapshot{Samples: []*model.Sample{{Sockets: []model.Socket{
+		{State: model.TimeWait, Local: model.AddrPortOf(netip.MustParseAddrPort("192.0.2.1:80")), Remote: model.AddrPortOf(netip.MustParseAddrPort("192.0.2.2:40000"))},
+		{State: model.Listen, Local: model.AddrPortOf(netip.MustParseAddrPort("192.0.2.1:80"))},
+	}}}}
+	rs, err := CompileLazy([]*rules.Spec{spec(`TimeWait > 0 && Owners() != ""`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Run(snap, rs)
+	if rs[0].levels[0] != nil {
+		t.Error("the critical level was compiled: its gate (TimeWait >= 100) rejects the one port group")
+	}
+	if rs[0].levels[1] == nil || len(rep.Findings) != 1 || rep.Findings[0].Severity != Warning {
+		t.Errorf("the warning level: compiled %v, findings %+v", rs[0].levels[1] != nil, rep.Findings)
+	}
+	rs, err = CompileLazy([]*rules.Spec{spec("TimeWait > 0")}) // exact gate
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := Run(snap, rs); len(rep.Findings) != 1 || rs[0].levels[1] != nil {
+		t.Errorf("exact gate: %d findings, level compiled %v", len(rep.Findings), rs[0].levels[1] != nil)
+	}
+	bad := spec(`TimeWait > "x"`)
+	if _, err := Compile([]*rules.Spec{bad}); err == nil || !strings.Contains(err.Error(), "x.yaml:5: severity.warning:") {
+		t.Errorf("Compile: %v", err)
+	}
+	rs, err = CompileLazy([]*rules.Spec{bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = Run(snap, rs)
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Message, "x.yaml:5: severity.warning:") {
+		t.Errorf("lazily: problems %v", rep.Problems)
 	}
 }

@@ -603,7 +603,7 @@ func findingSubject(g *group.Group) Subject {
 // group: the severity it fires at, "" when none, and whether the finding
 // rests on the ticket's words alone.
 func (r *Rule) severity(m *vm.VM, env *Env, levels []levelGate) (sev string, fromWords bool, err error) {
-	for i, p := range r.levels {
+	for i := range r.Spec.Levels {
 		if levels != nil {
 			if !levels[i].pass(unsafe.Pointer(env.Group)) {
 				continue // its gate rejects the group: the level cannot accept it
@@ -612,6 +612,10 @@ func (r *Rule) severity(m *vm.VM, env *Env, levels []levelGate) (sev string, fro
 				sev = r.Spec.Levels[i].Name // the gate is the expression
 				break
 			}
+		}
+		p, err := r.level(i)
+		if err != nil {
+			return "", false, err
 		}
 		v, err := m.Run(p, env)
 		if err != nil {
