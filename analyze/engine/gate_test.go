@@ -191,7 +191,7 @@ func TestPrefilterVisitsWhatGatesPass(t *testing.T) {
 		}
 		facts := NewFacts(&model.Snapshot{Samples: []*model.Sample{{}}})
 		levels, visit := prefilter(rs, gs, facts)
-		for k, r := range rs {
+		for k, rule := range rs {
 			var want []*group.Group
 			for _, g := range gs.Ports {
 				if levels[k] == nil || len(g.Messages) > 0 || anyPasses(levels[k], g) {
@@ -201,14 +201,14 @@ func TestPrefilterVisitsWhatGatesPass(t *testing.T) {
 			if n < 1<<12 {
 				want = gs.Ports // few groups: runRule's gates judge them
 			}
-			if (levels[k] == nil) != (r.Spec.ID == "ungated") {
-				t.Errorf("%s: gated %v", r.Spec.ID, levels[k] != nil)
+			if (levels[k] == nil) != (rule.Spec.ID == "ungated") {
+				t.Errorf("%s: gated %v", rule.Spec.ID, levels[k] != nil)
 			}
 			if !slices.Equal(visit[k], want) {
-				t.Errorf("%d groups, rule %s: visits %d groups, its gates pass %d (or not in order)", n, r.Spec.ID, len(visit[k]), len(want))
+				t.Errorf("%d groups, rule %s: visits %d groups, its gates pass %d (or not in order)", n, rule.Spec.ID, len(visit[k]), len(want))
 			}
 			if len(want) == 0 || len(want) == n && levels[k] != nil && n >= 1<<12 {
-				t.Errorf("%d groups, rule %s: the gates pass %d: the test proves nothing", n, r.Spec.ID, len(want))
+				t.Errorf("%d groups, rule %s: the gates pass %d: the test proves nothing", n, rule.Spec.ID, len(want))
 			}
 		}
 	}

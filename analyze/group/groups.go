@@ -1919,11 +1919,11 @@ func destGroups(socks []model.Socket, roles []sockRole, li *listenerIndex, local
 	var later ownersLater
 	maxDestPorts := 0
 	for i := range socks {
-		if halfOf != nil && int(halfOf[i]) != half || roll != nil && roll.info[i] == 0 {
-			continue // the other half's, or no destination
-		}
 		if made != nil && i&(1<<12-1) == 0 && made.Load() > maxDestGroups {
 			return nil, 0, false // the other half gave up
+		}
+		if halfOf != nil && int(halfOf[i]) != half || roll != nil && roll.info[i] == 0 {
+			continue // the other half's, or no destination
 		}
 		s, r := &socks[i], &roles[i]
 		ds, ok := destSocket(s, r, li, ephLow)
@@ -1994,7 +1994,7 @@ const (
 // dg's owners are many.
 func (l *ownersLater) tally(dg *Group, ds *model.Socket) {
 	if dg.later == 0 {
-		if dg.owners.Packed() < laterMin {
+		if dg.owners.PackedLen() < laterMin {
 			dg.tallyOwner(ds)
 			return
 		}
@@ -2449,9 +2449,24 @@ func rollKeyOf(s *model.Socket, local *hostAddrs) rollKey {
 // one pass would have.
 func (d *destRollup) merge(socks []model.Socket, roles []sockRole, li *listenerIndex, local *hostAddrs, ephLow int) {
 	h0, h1 := &d.halves[0], &d.halves[1]
-	var recount map[*Group]bool
+	// Half 1's groups in the order they were made (by num), not the
+	// map's: what merging does must not hang on an order that changes
+	// from run to run (below the bound it does not: sums, and tops
+	// ranked by a total order; keep it so).
+	type one struct {
+		k    rollKey
+		g    *Group
+		tops []rollMember
+	}
+	ones := make([]one, len(h1.tops))
 	for k, g1 := range h1.groups {
-		tops := h1.tops[g1.num]
+		ones[g1.num] = one{k, g1, h1.tops[g1.num]}
+	}
+	*h1 = rollHalf{} // its tables are done with
+	var recount map[*Group]bool
+	for _, e := range ones {
+		k, g1 := e.k, e.g
+		tops := e.tops
 		g0 := h0.groups[k]
 		if g0 == nil {
 			g1.num = int32(len(h0.tops))
@@ -2476,7 +2491,6 @@ func (d *destRollup) merge(socks []model.Socket, roles []sockRole, li *listenerI
 			recount[g0] = true
 		}
 	}
-	h1.groups = nil
 	if recount == nil {
 		return
 	}
@@ -2718,7 +2732,7 @@ type ownerWeight struct{ n, inferred int }
 
 // ownerWeights sums the group's owner tally by process: the listed and
 // the inferred sockets of a process are tallied apart
-// (model.Owner.inferred). TIME_WAIT has no owner: Linux prints none, Windows
+// (model.Owner.Inferred). TIME_WAIT has no owner: Linux prints none, Windows
 // pid 0 (the System Idle Process).
 func (g *Group) ownerWeights(sc *ownerScratch) []weighedProc {
 	procs := slices.Grow(sc.procs[:0], int(g.owners.Owners()))

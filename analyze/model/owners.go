@@ -71,9 +71,9 @@ func (t *OwnerTally) Live() int   { return int(t.live) }
 func (t *OwnerTally) Full() bool     { return t.full }
 func (t *OwnerTally) FullLive() bool { return t.fullLive }
 
-// Packed is how many owners the tally holds by packed key, in its table:
-// 0 until it has more than a few.
-func (t *OwnerTally) Packed() int {
+// PackedLen is how many owners the tally holds by packed key, in its
+// table: 0 until it has more than a few.
+func (t *OwnerTally) PackedLen() int {
 	if r := t.rest; r != nil && r.many != nil {
 		return r.many.Len()
 	}
