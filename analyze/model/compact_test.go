@@ -109,14 +109,21 @@ func TestStateAndTimerNames(t *testing.T) {
 	}
 }
 
-// The IPv4 fast path agrees with ParseEndpoint wherever it answers.
+// The IPv4 fast paths agree with ParseEndpoint wherever they answer.
 func FuzzIPv4Port(f *testing.F) {
 	for _, s := range []string{"192.0.2.1:443", "0.0.0.0:22", "10.0.0.1:0", "1.2.3.4:65535", "1.2.3.4:65536",
-		"01.2.3.4:5", "1.2.3:4", "1.2.3.4.5:6", "1.2.3.4:", "1.2.3.4:*", "256.1.1.1:1", "1.2.3.4:+1", "1.2.3.4:0080"} {
+		"01.2.3.4:5", "1.2.3:4", "1.2.3.4.5:6", "1.2.3.4:", "1.2.3.4:*", "256.1.1.1:1", "1.2.3.4:+1", "1.2.3.4:0080",
+		"0.0.0.0:*", "255.255.255.255:*", "01.2.3.4:*", "1.2.3.4:**", "1.2.3:*", "*:*", "1.2.3.4.5:*"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, tok []byte) {
-		var ap AddrPort
+		var ap, star AddrPort
+		if ParseIPv4AnyPortTo(&star, tok) {
+			e, err := ParseEndpoint(tok, false)
+			if err != nil || e.AddrPort != star || e.Name != NoName || star.Port() != 0 {
+				t.Fatalf("%q: any-port fast path gave %v, ParseEndpoint %+v, %v", tok, star, e, err)
+			}
+		}
 		if !ParseIPv4PortTo(&ap, tok) {
 			return
 		}

@@ -397,6 +397,21 @@ func (c *EndpointCache) count() {
 	c.lookups, c.hits = 0, 0
 }
 
+// ParseIPv4AnyPortTo parses "0.0.0.0:*" (a listener's peer: any port)
+// straight into *a, with port 0; it returns false for every other form,
+// and when it returns true *a is the AddrPort ParseEndpoint gives. A
+// million listeners' peers went through the endpoint cache.
+func ParseIPv4AnyPortTo(a *AddrPort, b []byte) bool {
+	n := len(b)
+	if n < len("0.0.0.0:*") || n > len("255.255.255.255:*") || b[n-1] != '*' || b[n-2] != ':' {
+		return false
+	}
+	var buf [len("255.255.255.255:*")]byte
+	copy(buf[:], b[:n-1])
+	buf[n-1] = '0'
+	return ParseIPv4PortTo(a, buf[:n])
+}
+
 // ParseIPv4PortTo parses "192.0.2.1:443" straight into *a; it returns
 // false for every other form, which ParseEndpoint then reads, and leaves
 // *a undefined then. When it returns true, *a is what ParseEndpoint

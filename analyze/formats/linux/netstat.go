@@ -397,7 +397,7 @@ func netstatNote(line []byte) bool {
 // names ::1 so where /etc/hosts lists it under localhost) is ::1, not the
 // 127.0.0.1 ParseEndpoint gives those names.
 func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache *model.EndpointCache) (model.Name, bool) {
-	if model.ParseIPv4PortTo(dst, tok) {
+	if model.ParseIPv4PortTo(dst, tok) || model.ParseIPv4AnyPortTo(dst, tok) {
 		return model.NoName, true
 	}
 	e, err := cache.Parse(tok)

@@ -239,7 +239,7 @@ func (p *ssParser) feed(t [][]byte, n int) {
 			}
 			// Plain IPv4 straight into the socket; the rest through
 			// ParseEndpoint and its cache.
-			if !model.ParseIPv4PortTo(dst, tok) {
+			if !model.ParseIPv4PortTo(dst, tok) && !model.ParseIPv4AnyPortTo(dst, tok) {
 				e, err := p.endpoint(tok)
 				if err != nil {
 					p.problem(n, "ss: bad address", tok)
