@@ -238,7 +238,7 @@ func TestIPv6Port(t *testing.T) {
 	check := func(tok string) {
 		t.Helper()
 		var e Endpoint
-		if !parseIPv6PortTo(&e, []byte(tok)) {
+		if !parseIPv6PortTo(&e, []byte(tok), nil) {
 			return
 		}
 		answered++
@@ -253,7 +253,7 @@ func TestIPv6Port(t *testing.T) {
 	for _, tok := range []string{"[2001:db8::1]:443", "[::1]:8080", "[1:2:3:4:5:6:7:8]:9", "[::ffff:c000:201]:80", "[::]:0",
 		"2001:db8::1:443", ":::22", "1:2:3:4:5:6:7:8:9"} {
 		var e Endpoint
-		if !parseIPv6PortTo(&e, []byte(tok)) {
+		if !parseIPv6PortTo(&e, []byte(tok), nil) {
 			t.Errorf("%q: the fast path does not answer a plain form", tok)
 		}
 	}
@@ -284,12 +284,34 @@ func FuzzIPv6Port(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, tok []byte) {
 		var e Endpoint
-		if !parseIPv6PortTo(&e, tok) {
+		if !parseIPv6PortTo(&e, tok, nil) {
 			return
 		}
 		want, err := ParseEndpoint(tok, false)
 		if err != nil || e != want {
 			t.Fatalf("%q: fast path %+v, ParseEndpoint %+v %v", tok, e, want, err)
+		}
+	})
+}
+
+// The IPv6 fast path with its memo of the last address answers as it
+// does without one, whatever address came before.
+func FuzzIPv6PortMemo(f *testing.F) {
+	for i, s := range ipv6Tokens {
+		f.Add([]byte(s), []byte(ipv6Tokens[(i+1)%len(ipv6Tokens)]))
+		f.Add([]byte(s), []byte(s))
+	}
+	f.Add([]byte("[2001:db8::1]:1025"), []byte("[2001:db8::1]:1026"))
+	f.Add([]byte("[2001:db8::1]:1025"), []byte("[2001:db8::1%eth0]:1026"))
+	f.Add([]byte("[::ffff:10.0.0.1]:80"), []byte("[::ffff:10.0.0.1]:81"))
+	f.Fuzz(func(t *testing.T, before, tok []byte) {
+		var memo v6Memo
+		var e, want Endpoint
+		parseIPv6PortTo(&e, before, &memo)
+		e = Endpoint{}
+		ok := parseIPv6PortTo(&e, tok, &memo)
+		if wantOK := parseIPv6PortTo(&want, tok, nil); ok != wantOK || ok && e != want {
+			t.Fatalf("%q after %q: with the memo %v %+v, without %v %+v", tok, before, ok, e, wantOK, want)
 		}
 	})
 }

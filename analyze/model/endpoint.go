@@ -224,6 +224,21 @@ type EndpointCache struct {
 	// a listener's peer "0.0.0.0:*" comes on every LISTEN row.
 	lastTok []byte
 	last    Endpoint
+	v6      v6Memo
+}
+
+// v6Memo holds the last two IPv6 addresses parsed, as text and bytes: a
+// host's own address comes on most of its rows, between its peers', and
+// parsing one costs more than comparing it (a proxy's million IPv6
+// connections).
+type v6Memo struct {
+	e    [2]v6Parsed
+	next int // the entry the next address replaces: the one used less recently
+}
+
+type v6Parsed struct {
+	host []byte
+	ip   [16]byte
 }
 
 const (
@@ -240,7 +255,7 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 		e.Wildcard = e.AddrPort.ip == [16]byte{}
 		return e, nil
 	}
-	if len(tok) > 0 && (tok[0] == '[' || tok[0] == ':' || bytes.Count(tok, []byte{':'}) > 1) && parseIPv6PortTo(&e, tok) {
+	if len(tok) > 0 && (tok[0] == '[' || tok[0] == ':' || bytes.Count(tok, []byte{':'}) > 1) && parseIPv6PortTo(&e, tok, &c.v6) {
 		return e, nil // cheaper than hashing it for the cache (a million IPv6 peers: each a miss)
 	}
 	if len(tok) > 0 && tok[0] >= '0' && tok[0] <= '9' && bytes.IndexByte(tok, '.') > 0 && bytes.IndexByte(tok, '%') < 0 {
@@ -279,7 +294,7 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 // and leaves the rest (a zone, an embedded IPv4 address, "*" for the
 // port, anything malformed) to ParseEndpoint: when it returns true, *e
 // is what ParseEndpoint gives.
-func parseIPv6PortTo(e *Endpoint, tok []byte) bool {
+func parseIPv6PortTo(e *Endpoint, tok []byte, memo *v6Memo) bool {
 	var host, port []byte
 	if len(tok) > 0 && tok[0] == '[' {
 		j := bytes.IndexByte(tok, ']')
@@ -301,8 +316,17 @@ func parseIPv6PortTo(e *Endpoint, tok []byte) bool {
 	// In place: a [16]byte returned, then copied into *e, cost more than
 	// parsing it (a million IPv6 peers).
 	ip := &e.AddrPort.ip
-	if !parseIPv6Plain(ip, host) {
+	switch {
+	case memo != nil && len(memo.e[0].host) > 0 && bytes.Equal(host, memo.e[0].host):
+		*ip, memo.next = memo.e[0].ip, 1
+	case memo != nil && len(memo.e[1].host) > 0 && bytes.Equal(host, memo.e[1].host):
+		*ip, memo.next = memo.e[1].ip, 0
+	case !parseIPv6Plain(ip, host):
 		return false
+	case memo != nil && len(host) <= 64: // 45 bytes at most, but for leading zeros
+		m := &memo.e[memo.next]
+		m.host, m.ip = append(m.host[:0], host...), *ip
+		memo.next ^= 1
 	}
 	e.AddrPort.port, e.AddrPort.bits = uint16(p), 6
 	e.Name, e.AnyPort = NoName, false
