@@ -266,3 +266,20 @@ func TestMergeCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerName: the display name of an owner, and no allocation for an
+// unknown one (a /proc listing's million listeners each ask for it).
+func TestOwnerName(t *testing.T) {
+	for _, c := range []struct {
+		proc string
+		pid  int
+		want string
+	}{{"java", 8166, "java (pid 8166)"}, {"java", 0, "java"}, {"", 42, "pid 42"}, {"", 0, "an unknown process"}, {"", -1, "an unknown process"}} {
+		if got := OwnerName(c.proc, c.pid); got != c.want {
+			t.Errorf("OwnerName(%q, %d) = %q, want %q", c.proc, c.pid, got, c.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = OwnerName("", 0) }); n != 0 {
+		t.Errorf("OwnerName of an unknown owner allocates %v times", n)
+	}
+}

@@ -638,8 +638,11 @@ func ListedProcesses(g *Group) int {
 }
 
 func OwnerName(proc string, pid int) string {
-	if proc != "" && pid <= 0 {
+	switch {
+	case proc != "" && pid <= 0:
 		return proc
+	case proc == "" && pid <= 0:
+		return unknownOwner // no allocation: a /proc listing's million listeners each ask
 	}
 	return string(appendOwnerName(make([]byte, 0, len(proc)+16), proc, pid))
 }
@@ -656,8 +659,10 @@ func appendOwnerName(b []byte, proc string, pid int) []byte {
 	case pid > 0:
 		return strconv.AppendInt(append(b, "pid "...), int64(pid), 10)
 	}
-	return append(b, "an unknown process"...)
+	return append(b, unknownOwner...)
 }
+
+const unknownOwner = "an unknown process"
 
 // Groups are the aggregates of one sample that rules run over.
 type Groups struct {
@@ -2703,7 +2708,7 @@ func (g *Group) pickOwnerWith(sc *ownerScratch) {
 		}
 	}
 	if n == 0 {
-		g.Owner = "an unknown process"
+		g.Owner = unknownOwner
 		return
 	}
 	g.Owner, g.Process, g.PID, g.OwnerKnown = OwnerName(best.Name.String(), best.PID), best.Name.String(), best.PID, true
