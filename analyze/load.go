@@ -238,8 +238,10 @@ func (ld *loader) readListing(f input.File) error {
 			parse.RegisterMapped(data)
 			defer parse.UnregisterMapped(data)
 			charge = func(data []byte, name string) error {
-				behind := parse.NewBehind(data)
-				return ld.lines.ChargeSteps(data, name, behind.Reached)
+				return ld.lines.ChargeSteps(data, name, func(half []byte) func([]byte) {
+					behind := parse.NewBehind(half)
+					return behind.Reached
+				})
 			}
 		}
 		if err := charge(data, f.Display); err != nil {
