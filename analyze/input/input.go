@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -468,11 +469,7 @@ func (b *LineBudget) ChargeSteps(data []byte, name string, pass func(half []byte
 		}
 		return n
 	}
-	mid := len(data) / 2
-	other := make(chan int, 1)
-	go func() { other <- count(data[mid:]) }()
-	lines := count(data[:mid])
-	lines += <-other
+	lines := inHalves(data, count)
 	if lines == 0 { // as count: a text of lone '\r' line ends
 		lines = bytes.Count(data, []byte{'\r'})
 	}
@@ -505,13 +502,46 @@ func (c *lineCapReader) Read(p []byte) (int, error) {
 // countNewlines counts the '\n' in p, a big p in two halves at once (a
 // mapped listing of 100 MB is counted before it is parsed).
 func countNewlines(p []byte) int {
+	count := func(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
 	if len(p) < 8<<20 {
-		return bytes.Count(p, []byte{'\n'})
+		return count(p)
 	}
-	half := make(chan int, 1)
-	go func() { half <- bytes.Count(p[:len(p)/2], []byte{'\n'}) }()
-	n := bytes.Count(p[len(p)/2:], []byte{'\n'})
-	return n + <-half
+	return inHalves(p, count)
+}
+
+// inHalves returns count of the two halves of data, counted at once: the
+// second on a goroutine whose memory faults (a mapped file cut short)
+// come back to the caller's goroutine, where Guarded turns them into
+// ErrChanged — the caller waits for it whatever happens, never leaving it
+// reading a mapping about to be unmapped. (parse.GoGuarded does the same
+// for the parsers; input imports nothing of tcpsnap.)
+func inHalves(data []byte, count func([]byte) int) int {
+	mid := len(data) / 2
+	var second int
+	var fault any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		old := debug.SetPanicOnFault(true)
+		defer func() {
+			debug.SetPanicOnFault(old)
+			if r := recover(); r != nil {
+				if _, ok := r.(interface{ Addr() uintptr }); !ok {
+					panic(r) // a bug, not a fault
+				}
+				fault = r
+			}
+		}()
+		second = count(data[mid:])
+	}()
+	first := func() int {
+		defer func() { <-done }()
+		return count(data[:mid])
+	}()
+	if fault != nil {
+		panic(fault)
+	}
+	return first + second
 }
 
 // count charges the lines in p.

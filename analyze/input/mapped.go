@@ -58,7 +58,7 @@ var ErrChanged = errors.New("the file changed (shrank) while it was read")
 
 // Guarded runs fn, turning a memory fault — a mapped file truncated by
 // another process while tcpsnap reads it — into ErrChanged. Goroutines fn
-// starts must pass their faults back to it (parse.GoGuarded).
+// starts must pass their faults back to it (parse.GoGuarded, inHalves).
 func Guarded(name string, region []byte, fn func() error) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {

@@ -323,7 +323,7 @@ func parseIPv6PortTo(e *Endpoint, tok []byte, memo *v6Memo) bool {
 		*ip, memo.next = memo.e[1].ip, 0
 	case !parseIPv6Plain(ip, host):
 		return false
-	case memo != nil && len(host) <= 64: // 45 bytes at most, but for leading zeros
+	case memo != nil: // a host that parsed: 39 bytes at most
 		m := &memo.e[memo.next]
 		m.host, m.ip = append(m.host[:0], host...), *ip
 		memo.next ^= 1
