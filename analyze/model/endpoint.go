@@ -341,6 +341,21 @@ func parseIPv6PortTo(e *Endpoint, tok []byte, memo *v6Memo) bool {
 	return true
 }
 
+// hexValue is each byte's value as a hex digit, 0xff for a byte that is
+// not one (a table: a million IPv6 peers branched on every digit).
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c-'a'+10), byte(c-'a'+10)
+	}
+	return t
+}()
+
 // parseIPv6Plain parses into *ip an IPv6 address of hex groups and at
 // most one "::" as netip.ParseAddr does (the same steps), false for
 // anything else, which netip may still read (a zone, an IPv4 tail); *ip
@@ -358,19 +373,12 @@ func parseIPv6Plain(ip *[16]byte, s []byte) bool {
 	i := 0
 	for i < 16 && len(s) > 0 {
 		off, acc := 0, uint32(0)
-	digits:
 		for ; off < len(s) && off < 5; off++ {
-			c := s[off]
-			switch {
-			case c >= '0' && c <= '9':
-				acc = acc<<4 + uint32(c-'0')
-			case c >= 'a' && c <= 'f':
-				acc = acc<<4 + uint32(c-'a'+10)
-			case c >= 'A' && c <= 'F':
-				acc = acc<<4 + uint32(c-'A'+10)
-			default:
-				break digits
+			v := hexValue[s[off]]
+			if v > 15 {
+				break
 			}
+			acc = acc<<4 + uint32(v)
 		}
 		if off == 0 || off > 4 || (off < len(s) && s[off] != ':') {
 			return false // no digit, more than four, or a '.', '%' or other byte
