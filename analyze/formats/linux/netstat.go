@@ -407,8 +407,8 @@ func netstatEndpoint(dst *model.AddrPort, tok []byte, proto int, cache *model.En
 	switch {
 	case e.Wildcard && proto == 6 && tok[0] == '*':
 		e.AddrPort = model.AddrPortFrom(netip.IPv6Unspecified(), e.AddrPort.Port())
-	case proto == 6 && e.Name == model.NoName && e.AddrPort.Addr().Is4() &&
-		(bytes.HasPrefix(tok, []byte("localhost")) || bytes.HasPrefix(tok, []byte("ip6-localhost"))):
+	case proto == 6 && (bytes.HasPrefix(tok, []byte("localhost")) || bytes.HasPrefix(tok, []byte("ip6-localhost"))) &&
+		e.Name == model.NoName && e.AddrPort.Is4():
 		e.AddrPort = model.AddrPortFrom(netip.IPv6Loopback(), e.AddrPort.Port())
 	}
 	*dst = e.AddrPort
