@@ -293,7 +293,8 @@ func (c *EndpointCache) Parse(tok []byte) (Endpoint, error) {
 // groups and one "::", a numeric port — as netip.ParseAddr reads them,
 // and leaves the rest (a zone, an embedded IPv4 address, "*" for the
 // port, anything malformed) to ParseEndpoint: when it returns true, *e
-// is what ParseEndpoint gives.
+// is what ParseEndpoint gives. A memo (nil: none) gives the addresses it
+// holds without parsing them again, and keeps the ones it parses.
 func parseIPv6PortTo(e *Endpoint, tok []byte, memo *v6Memo) bool {
 	var host, port []byte
 	if len(tok) > 0 && tok[0] == '[' {

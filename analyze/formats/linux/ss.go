@@ -237,8 +237,9 @@ func (p *ssParser) feed(t [][]byte, n int) {
 			if p.stage == ssStPeer {
 				dst, name = &s.Remote, &s.RemoteName
 			}
-			// Plain IPv4 straight into the socket; the rest through
-			// ParseEndpoint and its cache.
+			// Plain IPv4, and a listener's peer "0.0.0.0:*", straight
+			// into the socket; the rest through ParseEndpoint and its
+			// cache.
 			if !model.ParseIPv4PortTo(dst, tok) && !model.ParseIPv4AnyPortTo(dst, tok) {
 				e, err := p.endpoint(tok)
 				if err != nil {
