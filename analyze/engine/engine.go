@@ -29,13 +29,11 @@ const (
 // A Rule is a compiled rules.Spec.
 type Rule struct {
 	Spec *rules.Spec
-	// levels are the severity levels' programs, each compiled once
-	// (levelOnce): by Compile, or by CompileLazy when first run — most
-	// levels of most rules are never run on a given snapshot, their
-	// gates reject every group or stand for them (exact).
-	levels      []*vm.Program
-	levelOnce   []sync.Once
-	levelErr    []error
+	// levels are the severity levels' programs, each compiled once: by
+	// Compile, or by CompileLazy when first run — most levels of most
+	// rules are never run on a given snapshot, their gates reject every
+	// group or stand for them (exact).
+	levels      []lazyProgram
 	title       *template
 	evidence    []*vm.Program
 	explanation *template
@@ -81,7 +79,7 @@ func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 		fail := func(e rules.Expr, field string, err error) {
 			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", s.Path, e.Line, field, oneLine(err)))
 		}
-		r.levels, r.levelOnce, r.levelErr = make([]*vm.Program, len(s.Levels)), make([]sync.Once, len(s.Levels)), make([]error, len(s.Levels))
+		r.levels = make([]lazyProgram, len(s.Levels))
 		if !lazy {
 			for i := range s.Levels {
 				if _, err := r.level(i); err != nil {
@@ -120,16 +118,24 @@ func compile(specs []*rules.Spec, lazy bool) ([]*Rule, error) {
 	return out, nil
 }
 
+// A lazyProgram is an expression compiled when first asked for.
+type lazyProgram struct {
+	once sync.Once
+	p    *vm.Program
+	err  error
+}
+
 // level returns level i's program, compiled once.
 func (r *Rule) level(i int) (*vm.Program, error) {
-	r.levelOnce[i].Do(func() {
+	l := &r.levels[i]
+	l.once.Do(func() {
 		lv := r.Spec.Levels[i]
 		var err error
-		if r.levels[i], err = compileExpr(lv.Src, expr.AsBool()); err != nil {
-			r.levelErr[i] = fmt.Errorf("%s:%d: severity.%s: %s", r.Spec.Path, lv.Line, lv.Name, oneLine(err))
+		if l.p, err = compileExpr(lv.Src, expr.AsBool()); err != nil {
+			l.err = fmt.Errorf("%s:%d: severity.%s: %s", r.Spec.Path, lv.Line, lv.Name, oneLine(err))
 		}
 	})
-	return r.levels[i], r.levelErr[i]
+	return l.p, l.err
 }
 
 // ready compiles what CompileLazy left, once.

@@ -235,18 +235,18 @@ func TestLazyLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := Run(snap, rs)
-	if rs[0].levels[0] != nil {
+	if rs[0].levels[0].p != nil {
 		t.Error("the critical level was compiled: its gate (TimeWait >= 100) rejects the one port group")
 	}
-	if rs[0].levels[1] == nil || len(rep.Findings) != 1 || rep.Findings[0].Severity != Warning {
-		t.Errorf("the warning level: compiled %v, findings %+v", rs[0].levels[1] != nil, rep.Findings)
+	if rs[0].levels[1].p == nil || len(rep.Findings) != 1 || rep.Findings[0].Severity != Warning {
+		t.Errorf("the warning level: compiled %v, findings %+v", rs[0].levels[1].p != nil, rep.Findings)
 	}
 	rs, err = CompileLazy([]*rules.Spec{spec("TimeWait > 0")}) // exact gate
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := Run(snap, rs); len(rep.Findings) != 1 || rs[0].levels[1] != nil {
-		t.Errorf("exact gate: %d findings, level compiled %v", len(rep.Findings), rs[0].levels[1] != nil)
+	if rep := Run(snap, rs); len(rep.Findings) != 1 || rs[0].levels[1].p != nil {
+		t.Errorf("exact gate: %d findings, level compiled %v", len(rep.Findings), rs[0].levels[1].p != nil)
 	}
 	bad := spec(`TimeWait > "x"`)
 	if _, err := Compile([]*rules.Spec{bad}); err == nil || !strings.Contains(err.Error(), "x.yaml:5: severity.warning:") {

@@ -10,9 +10,10 @@ import (
 	"github.com/tcpsnap/tcpsnap/analyze/model"
 )
 
-// TestCopyCounts holds copyCounts to Group's fields: every field is
-// either a count add may change, which it copies, or one that names or
-// describes the group, which it leaves alone. A field added to Group
+// TestCopyCounts holds mergeCounts into a new group (how an unknown
+// owner's process group takes its port group's counts) to Group's
+// fields: every field is either a count add may change, which it copies,
+// or one that names or describes the group, which it leaves alone. A field added to Group
 // must be put in one list or the other.
 func TestCopyCounts(t *testing.T) {
 	names := nameFields()
@@ -50,7 +51,7 @@ func TestCopyCounts(t *testing.T) {
 			before[i] = dv.Field(i).Interface()
 		}
 	}
-	dst.copyCounts(src)
+	dst.mergeCounts(src)
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
 		if !f.IsExported() {
@@ -61,7 +62,7 @@ func TestCopyCounts(t *testing.T) {
 			want = before[i]
 		}
 		if got := dv.Field(i).Interface(); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: %v after copyCounts, want %v", f.Name, got, want)
+			t.Errorf("%s: %v after mergeCounts into a new group, want %v", f.Name, got, want)
 		}
 	}
 }

@@ -1657,7 +1657,7 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 			continue
 		}
 		if from := portGroups[pg.LocalPort]; from != nil && from.Sockets == int(u.ports[pg.LocalPort].n) {
-			pg.copyCounts(from)
+			pg.mergeCounts(from) // a new group: its counts become from's
 			continue
 		}
 		if recount == nil {
@@ -1677,28 +1677,6 @@ func (u *unknownPorts) finish(gs *Groups, socks []model.Socket, roles []sockRole
 			}
 		}
 	}
-}
-
-// copyCounts sets the counts of a new group to src's: every field add
-// counts into, none that names the group (TestCopyCounts holds the two
-// lists to Group's fields).
-func (g *Group) copyCounts(src *Group) {
-	g.Sockets, g.Established, g.SynSent, g.SynRecv = src.Sockets, src.Established, src.SynSent, src.SynRecv
-	g.FinWait1, g.FinWait2, g.TimeWait, g.Close = src.FinWait1, src.FinWait2, src.TimeWait, src.Close
-	g.CloseWait, g.LastAck, g.Listen, g.Closing, g.Bound = src.CloseWait, src.LastAck, src.Listen, src.Closing, src.Bound
-	g.RecvQ, g.SendQ, g.MaxRecvQ, g.MaxSendQ = src.RecvQ, src.SendQ, src.MaxRecvQ, src.MaxSendQ
-	g.RecvQSockets, g.SendQSockets = src.RecvQSockets, src.SendQSockets
-	g.CloseWaitRecvQ0, g.CloseWaitRecvQ1, g.CloseWaitRecvQMore = src.CloseWaitRecvQ0, src.CloseWaitRecvQ1, src.CloseWaitRecvQMore
-	g.CloseWaitServer, g.CloseWaitClient, g.CloseWaitIdleMS = src.CloseWaitServer, src.CloseWaitClient, src.CloseWaitIdleMS
-	g.CloseWaitNoPeer = src.CloseWaitNoPeer
-	g.TimeWaitServer, g.TimeWaitClient, g.TimeWaitTimers = src.TimeWaitServer, src.TimeWaitClient, src.TimeWaitTimers
-	g.TimeWaitNewest, g.TimeWaitOldest, g.TimeWaitLast10 = src.TimeWaitNewest, src.TimeWaitOldest, src.TimeWaitLast10
-	g.SynSentRetrans, g.MaxRetransmits, g.Orphans = src.SynSentRetrans, src.MaxRetransmits, src.Orphans
-	g.AcceptQueue, g.Backlog, g.BacklogKnown = src.AcceptQueue, src.Backlog, src.BacklogKnown
-	g.CloseWaitPersistent, g.FinWait1Persistent = src.CloseWaitPersistent, src.FinWait1Persistent
-	g.FinWait2Persistent, g.LastAckPersistent = src.FinWait2Persistent, src.LastAckPersistent
-	g.RecvQStuck, g.SendQStuck = src.RecvQStuck, src.SendQStuck
-	g.IdleNoKeepalive, g.IdleMaxMS, g.SynSentExternal = src.IdleNoKeepalive, src.IdleMaxMS, src.SynSentExternal
 }
 
 // aggregateServices makes the listener groups (listeners[k], of the
@@ -2514,8 +2492,10 @@ func (d *destRollup) merge(socks []model.Socket, roles []sockRole, li *listenerI
 	}
 }
 
-// mergeCounts adds the socket counts of o, a group of the same kind,
-// to g's, as if o's sockets were added to g (but for the owners).
+// mergeCounts adds the socket counts of o to g's, as if o's sockets were
+// added to g (but for the owners): every field add counts into, none
+// that names the group (TestCopyCounts and TestMergeCounts hold the
+// lists to Group's fields). Into a new group it copies them.
 func (g *Group) mergeCounts(o *Group) {
 	for _, f := range [...]struct{ to, from *int }{
 		{&g.Sockets, &o.Sockets}, {&g.Established, &o.Established}, {&g.SynSent, &o.SynSent}, {&g.SynRecv, &o.SynRecv},

@@ -221,7 +221,8 @@ type EndpointCache struct {
 	lookups, hits int // in the current window of endpointCacheWindow lookups
 	skip          int // tokens still to parse without a lookup
 	// The last dotted token that needed ParseEndpoint, and what it gave:
-	// a listener's peer "0.0.0.0:*" comes on every LISTEN row.
+	// netstat without -n prints "10.0.0.1:https" row after row (the
+	// parsers read a listener's peer "0.0.0.0:*" before asking).
 	lastTok []byte
 	last    Endpoint
 	v6      v6Memo
@@ -342,9 +343,10 @@ func parseIPv6PortTo(e *Endpoint, tok []byte, memo *v6Memo) bool {
 	return true
 }
 
-// hexValue is each byte's value as a hex digit, 0xff for a byte that is
-// not one (a table: a million IPv6 peers branched on every digit).
-var hexValue = func() (t [256]byte) {
+// HexValue is each byte's value as a hex digit, 0xff for a byte that is
+// not one (a table: a million IPv6 peers, or /proc/net/tcp rows, branched
+// on every digit).
+var HexValue = func() (t [256]byte) {
 	for i := range t {
 		t[i] = 0xff
 	}
@@ -375,7 +377,7 @@ func parseIPv6Plain(ip *[16]byte, s []byte) bool {
 	for i < 16 && len(s) > 0 {
 		off, acc := 0, uint32(0)
 		for ; off < len(s) && off < 5; off++ {
-			v := hexValue[s[off]]
+			v := HexValue[s[off]]
 			if v > 15 {
 				break
 			}

@@ -176,16 +176,10 @@ func hexUint(b []byte) (uint64, bool) {
 	return n, true
 }
 
+// hexDigit is a hex digit's value, false for any other byte.
 func hexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
+	d := model.HexValue[c]
+	return d, d <= 15
 }
 
 // DecodeProcAddrTo is decodeProcAddr writing into *a; it leaves *a
@@ -202,7 +196,7 @@ func DecodeProcAddrTo(a *model.AddrPort, tok []byte) bool {
 	// IPv4: "0100007F:1F90", the address bytes reversed.
 	var v uint64
 	for _, c := range tok[:8] {
-		d := hexVal[c]
+		d := model.HexValue[c]
 		if d > 15 {
 			return false
 		}
@@ -215,17 +209,6 @@ func DecodeProcAddrTo(a *model.AddrPort, tok []byte) bool {
 	a.SetIPv4(uint32(v), uint16(port))
 	return true
 }
-
-// hexVal is the value of a hex digit, or 0xff for any other byte.
-var hexVal = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-		if d, ok := hexDigit(byte(i)); ok {
-			t[i] = d
-		}
-	}
-	return t
-}()
 
 // DecodeProcAddr decodes "0100007F:1F90" (IPv4) or a 32-digit IPv6 form
 // as printed by a little-endian kernel. IPv4-mapped addresses are folded
